@@ -1,0 +1,1 @@
+"""What the archive holds: accounts, posts and their versions, search indexes, appraisal."""

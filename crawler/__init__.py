@@ -1,0 +1,1 @@
+"""How to capture: the Scrapy engine, the WARC-recording middleware, browser capture."""

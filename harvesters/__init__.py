@@ -1,0 +1,1 @@
+"""What each platform is: endpoints, pagination and parsing into post records."""

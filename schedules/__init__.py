@@ -1,0 +1,1 @@
+"""When to capture: the daemon (`weidang run`), schedules and run history."""

@@ -1,0 +1,1 @@
+"""The bytes: WARC files, fixity, manifests, the audit log, and verification."""

@@ -1,0 +1,71 @@
+"""The command line: parses arguments and hands each command to the package that owns it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from weidang import __version__, errors
+
+from weidang.context import AppContext
+
+COMMANDS: list[click.Command] = []
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="weidang")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="WEIDANG_HOME",
+    help="Home directory holding configuration, catalog and collections "
+    "(default: $WEIDANG_HOME, else ~/.local/share/weidang).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, overrides: tuple[str, ...]) -> None:
+    """weidang (微档): archive government Weibo and WeChat posts as trustworthy evidence."""
+    ctx.obj = AppContext(home, overrides)
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    """Run a command; errors become one sentence and a non-zero exit, never a traceback."""
+    try:
+        result = cli.main(args=list(args) if args is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Stopped.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except errors.USER_ERRORS as exc:
+        click.echo(f"Error: {errors.sentence(exc)}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so plainly, keep the details for the developers
+        report = errors.write_crash_report(exc, _logs_dir())
+        where = f" Details were saved to {report}." if report else ""
+        click.echo(f"Error: weidang failed unexpectedly ({exc.__class__.__name__}: {exc}).{where}",
+                   err=True)
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+def _logs_dir() -> Path:
+    app = AppContext.current
+    return app.home.logs if app is not None else Path.cwd()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Turn each layer's exceptions into one plain sentence for the archivist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from pathlib import Path
+
+from warc_store.errors import StoreError
+from weidang.home import HomeError
+from weidang.settings import SettingsError
+
+# Each layer raises its own exceptions; these are the ones whose message is written for people.
+USER_ERRORS: tuple[type[BaseException], ...] = (StoreError, HomeError, SettingsError)
+
+
+def register(*kinds: type[BaseException]) -> None:
+    """Let a layer added later declare its plain-message exceptions."""
+    global USER_ERRORS
+    USER_ERRORS = USER_ERRORS + tuple(k for k in kinds if k not in USER_ERRORS)
+
+
+def sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "。")) else text + "."
+
+
+def write_crash_report(exc: BaseException, logs: Path) -> Path | None:
+    """Keep the traceback for the developers, out of the archivist's way."""
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = logs / f"crash-{stamp}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except OSError:
+        return None
