@@ -1,0 +1,90 @@
+"""What every platform harvester shares: the request it asks for and the result of a parse.
+
+A harvester is pure platform knowledge. ``start_requests`` turns an account into
+``RequestSpec``s; the crawler fetches each one and hands the answer to ``parse``, which returns
+a ``ParseResult``: the records found, the next listing pages, the follow-up requests (long texts,
+media, article pages) and any ``HarvestProblem`` the platform signalled. Everything a later
+parse needs travels in ``RequestSpec.meta`` (JSON-safe), so harvesters keep no state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from harvesters.base62 import bid_to_mid, mid_to_bid
+from harvesters.dates import SHANGHAI, from_unix, in_shanghai, parse_weibo_date
+from harvesters.errors import (
+    CaptchaRequired,
+    HarvestError,
+    HarvestProblem,
+    LoginExpired,
+    PlatformError,
+    RateLimited,
+    Unavailable,
+    UnsupportedResponse,
+)
+from harvesters.records import AccountInfo, Comment, Post
+from harvesters.text import html_to_text, normalize_text, parse_count
+
+PURPOSES = ("profile", "timeline", "long_text", "detail", "media", "article", "list", "token",
+            "recheck", "comments")
+
+__all__ = [
+    "PURPOSES", "RequestSpec", "ParseResult", "HarvestError", "HarvestProblem", "RateLimited",
+    "CaptchaRequired", "LoginExpired", "Unavailable", "PlatformError", "UnsupportedResponse",
+    "SHANGHAI", "from_unix", "in_shanghai", "parse_weibo_date", "bid_to_mid", "mid_to_bid",
+    "html_to_text", "normalize_text", "parse_count", "query_param",
+]
+
+
+@dataclass
+class RequestSpec:
+    """One HTTP request a harvester wants made, with why and whether to archive it."""
+
+    url: str
+    purpose: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    # Token exchanges and logins carry secrets and are not evidence: never archive them.
+    archive: bool = True
+    # JSON-safe values the parse of the answer needs: platform, account_id, source, page...
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"unknown request purpose {self.purpose!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "purpose": self.purpose, "method": self.method,
+                "headers": dict(self.headers),
+                "body": self.body.decode("utf-8") if self.body is not None else None,
+                "archive": self.archive, "meta": dict(self.meta)}
+
+
+@dataclass
+class ParseResult:
+    """Everything one response yielded."""
+
+    posts: list[Post] = field(default_factory=list)
+    account: AccountInfo | None = None
+    # More pages of the same listing, in order.
+    next_requests: list[RequestSpec] = field(default_factory=list)
+    # Requests that complete the posts found: long texts, media, article pages, originals.
+    follow_up_requests: list[RequestSpec] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    reported_total: int | None = None  # how many items the platform says the listing holds
+    end_of_listing: bool = False
+    problem: HarvestProblem | None = None
+
+    @property
+    def requests(self) -> list[RequestSpec]:
+        return [*self.next_requests, *self.follow_up_requests]
+
+
+def query_param(url: str, name: str) -> str:
+    """The first value of one query parameter of ``url`` ("" when absent)."""
+    values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(name)
+    return values[0] if values else ""
