@@ -1,0 +1,145 @@
+"""The collection's CDXJ index: where every record lies, so it is found and re-read without a scan.
+
+One line per record: ``<SURT url key> <14-digit timestamp> <JSON>``, the format pywb reads. The
+JSON carries url, digest, mime, status, filename, offset and length, plus the WARC record id and
+type, because the catalog refers to records by id. Lines are appended as records are written (so
+the file is in write order; ``sorted_lines`` gives the sorted form replay tools want), and
+readers follow the file's growth, so a long-running process sees other writers' records too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import surt as surt_lib
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    url: str
+    timestamp: str  # 14 digits, UTC
+    record_id: str
+    record_type: str
+    filename: str
+    offset: int
+    length: int
+    digest: str | None = None  # payload digest for HTTP records, block digest otherwise
+    mime: str | None = None
+    status: int | None = None
+    date: str | None = None  # the record's exact WARC-Date, for WARC-Refers-To-Date
+
+    def to_line(self) -> str:
+        key = url_key(self.url) if self.url else "-"
+        fields = {k: v for k, v in asdict(self).items() if v is not None and k != "timestamp"}
+        return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False, separators=(',', ':'))}\n"
+
+    @classmethod
+    def from_line(cls, line: str) -> IndexEntry:
+        _key, timestamp, raw = line.rstrip("\n").split(" ", 2)
+        data = json.loads(raw)
+        return cls(timestamp=timestamp, **data)
+
+
+def url_key(url: str) -> str:
+    try:
+        return str(surt_lib.surt(url))
+    except Exception:  # surt rejects some odd URLs; the raw URL still sorts and matches exactly
+        return url
+
+
+def warc_timestamp(warc_date: str) -> str:
+    """``2026-11-25T12:00:00.123456Z`` -> ``20261125120000``."""
+    digits = "".join(ch for ch in warc_date[:19] if ch.isdigit())
+    return digits.ljust(14, "0")
+
+
+class CdxjIndex:
+    """Reads and appends the index file; appends must happen under the collection lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._read_to = 0
+        self._inode: int | None = None
+        self._by_id: dict[str, IndexEntry] = {}
+        self._by_digest: dict[str, IndexEntry] = {}
+        self._by_url: dict[str, list[IndexEntry]] = {}
+
+    def append(self, entries: Iterable[IndexEntry]) -> None:
+        data = "".join(e.to_line() for e in entries).encode("utf-8")
+        if not data:
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def rewrite(self, entries: Iterable[IndexEntry]) -> None:
+        """Replace the whole index atomically (used after recovery cuts a file)."""
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.writelines(e.to_line() for e in entries)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        self._forget()
+
+    def _forget(self) -> None:
+        self._read_to = 0
+        self._by_id.clear()
+        self._by_digest.clear()
+        self._by_url.clear()
+
+    def __iter__(self) -> Iterator[IndexEntry]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield IndexEntry.from_line(line)
+
+    def refresh(self) -> None:
+        """Read what other writers appended since the last call."""
+        try:
+            inode = self.path.stat().st_ino
+        except FileNotFoundError:
+            return
+        if inode != self._inode:  # rewritten (recovery): start over
+            self._inode = inode
+            self._forget()
+        with open(self.path, "rb") as fh:
+            fh.seek(self._read_to)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1  # a line still being appended is read next time
+        self._read_to += end
+        for raw in data[:end].decode("utf-8").splitlines():
+            if raw.strip():
+                self._remember(IndexEntry.from_line(raw))
+
+    def _remember(self, entry: IndexEntry) -> None:
+        self._by_id[entry.record_id] = entry
+        self._by_url.setdefault(entry.url, []).append(entry)
+        if entry.digest and entry.record_type == "response":
+            self._by_digest.setdefault(entry.digest, entry)
+
+    def by_record_id(self, record_id: str) -> IndexEntry | None:
+        if record_id not in self._by_id:
+            self.refresh()
+        return self._by_id.get(record_id)
+
+    def by_payload_digest(self, digest: str) -> IndexEntry | None:
+        """The first response stored with this payload digest (the target of revisits)."""
+        if digest not in self._by_digest:
+            self.refresh()
+        return self._by_digest.get(digest)
+
+    def by_url(self, url: str) -> list[IndexEntry]:
+        self.refresh()
+        return list(self._by_url.get(url, []))
+
+    def sorted_lines(self) -> list[str]:
+        return sorted(e.to_line() for e in self)

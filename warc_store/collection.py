@@ -1,0 +1,101 @@
+"""A collection: its WARC files and the manifest, event log and index that describe them.
+
+Layout under the collection directory::
+
+    warcs/            NAME.warc.gz (closed) and NAME.warc.gz.open (being written)
+    manifest.jsonl    fixity of every closed file (SHA-256, SM3, size, closing time)
+    events.jsonl      the hash-chained PREMIS event log
+    index.cdxj        where every record lies
+    quarantine/       bytes cut from interrupted files, kept for forensic reading, never served
+    .lock             serialises appends to the three files above across processes
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from warc_store.cdxj import CdxjIndex
+from warc_store.errors import CollectionLocked, StoreError
+from warc_store.events import EventLog
+from warc_store.manifest import Manifest
+
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How files are written; the face builds it from the WARC_STORE_* settings."""
+
+    compress_level: int = 6
+    max_size: int = 1024**3
+    max_age_seconds: float = 24 * 3600
+    prefix: str = "weidang"
+
+
+class Collection:
+    def __init__(self, root: Path, clock: Clock = utc_now, agent: str = "weidang",
+                 lock_timeout: float = 60.0) -> None:
+        self.root = root
+        self.name = root.name
+        self.clock = clock
+        self.agent = agent
+        self.lock_timeout = lock_timeout
+        self.warcs = root / "warcs"
+        self.quarantine = root / "quarantine"
+        self.manifest = Manifest(root / "manifest.jsonl")
+        self.events = EventLog(root / "events.jsonl", clock)
+        self.index = CdxjIndex(root / "index.cdxj")
+        self._lock = FileLock(str(root / ".lock"))
+
+    @classmethod
+    def create(cls, root: Path, clock: Clock = utc_now, agent: str = "weidang") -> Collection:
+        try:
+            (root / "warcs").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the collection directory {root}: {exc.strerror}") from exc
+        return cls(root, clock, agent)
+
+    @classmethod
+    def open(cls, root: Path, clock: Clock = utc_now, agent: str = "weidang") -> Collection:
+        if not (root / "warcs").is_dir():
+            raise StoreError(f"{root} is not a weidang collection (it has no warcs/ folder)")
+        return cls(root, clock, agent)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise appends to the manifest, event log and index between processes."""
+        try:
+            with self._lock.acquire(timeout=self.lock_timeout):
+                yield
+        except Timeout as exc:
+            raise CollectionLocked(
+                f"the collection {self.root} stayed locked by another weidang process for "
+                f"{self.lock_timeout:.0f} seconds"
+            ) from exc
+
+    def record_event(self, event_type: str, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:
+        with self.locked():
+            return self.events.append(event_type, outcome, detail, self.agent)
+
+    def closed_files(self) -> list[Path]:
+        return sorted(self.warcs.glob("*" + WARC_SUFFIX))
+
+    def open_files(self) -> list[Path]:
+        return sorted(self.warcs.glob("*" + WARC_SUFFIX + OPEN_SUFFIX))
+
+    def host(self) -> str:
+        return socket.gethostname()

@@ -1,0 +1,193 @@
+"""Keep logins out of the archive: redact secrets from records before their digests are computed.
+
+A redacted record carries a ``WARC-Weidang-Redaction`` header naming what was changed, so an
+auditor knows exactly which bytes differ from what crossed the wire.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "REDACTED"
+REDACTION_HEADER = "WARC-Weidang-Redaction"
+DEFAULT_HEADERS = ("Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie")
+DEFAULT_PARAMS = ("access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin")
+# Bodies that may carry secrets in text form; pictures and video are left as they arrived.
+_TEXTUAL = re.compile(rb"json|text|javascript|xml|x-www-form-urlencoded|html", re.I)
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class Redaction:
+    """What was redacted in one record, for the record's own header."""
+
+    items: set[str] = field(default_factory=set)
+
+    def note(self, item: str) -> None:
+        self.items.add(item)
+
+    def header_value(self) -> str | None:
+        return "; ".join(sorted(self.items)) or None
+
+
+@dataclass(frozen=True)
+class RedactionPolicy:
+    """Which header values, URL parameters and literal secret values never reach a WARC file.
+
+    ``secret_values`` are the actual credentials this process holds (cookies, tokens, AppSecrets):
+    they are replaced wherever they occur, in URLs, headers and textual bodies alike.
+    """
+
+    headers: frozenset[str] = frozenset(h.lower() for h in DEFAULT_HEADERS)
+    params: frozenset[str] = frozenset(DEFAULT_PARAMS)
+    secret_values: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        headers: Iterable[str] = DEFAULT_HEADERS,
+        params: Iterable[str] = DEFAULT_PARAMS,
+        secret_values: Iterable[str] = (),
+    ) -> RedactionPolicy:
+        # Longest first, so a secret that contains another is replaced whole.
+        values = sorted({v for v in secret_values if v and len(v) >= 4}, key=len, reverse=True)
+        return cls(
+            frozenset(h.lower() for h in headers),
+            frozenset(p.lower() for p in params),
+            tuple(values),
+        )
+
+    def with_secrets(self, values: Iterable[str]) -> RedactionPolicy:
+        return RedactionPolicy.build(self.headers, self.params, [*self.secret_values, *values])
+
+    # -- URLs -----------------------------------------------------------------------------
+    def url(self, url: str, note: Redaction) -> str:
+        url = self._literal(url, note)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return url
+        if not parts.query:
+            return url
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        if not any(k.lower() in self.params for k, _ in pairs):
+            return url
+        out = []
+        for key, value in pairs:
+            if key.lower() in self.params and value:
+                note.note(f"param:{key}")
+                value = REDACTED
+            out.append((key, value))
+        return urlunsplit(parts._replace(query=urlencode(out, safe=":/,")))
+
+    def _param_text(self, text: str, note: Redaction) -> str:
+        """Secret parameters inside free text (a Location header, a URL inside a JSON body)."""
+        if not self.params:
+            return text
+        pattern = _param_pattern(self.params)
+
+        def repl(m: re.Match[str]) -> str:
+            if m.group(3) == REDACTED:
+                return m.group(0)
+            note.note(f"param:{m.group(2).lower()}")
+            return f"{m.group(1)}{m.group(2)}={REDACTED}"
+
+        return pattern.sub(repl, text)
+
+    def _literal(self, text: str, note: Redaction) -> str:
+        for secret in self.secret_values:
+            if secret in text:
+                note.note("secret-value")
+                text = text.replace(secret, REDACTED)
+        return text
+
+    # -- headers --------------------------------------------------------------------------
+    def headers_list(self, headers: Sequence[tuple[str, str]], note: Redaction) -> Headers:
+        out: Headers = []
+        for name, value in headers:
+            if name.lower() in self.headers:
+                note.note(f"header:{name.title()}")
+                value = _redact_cookie_like(name, value)
+            value = self._param_text(self._literal(value, note), note)
+            out.append((name, value))
+        return out
+
+    # -- bodies ---------------------------------------------------------------------------
+    def body(self, body: bytes, headers: Headers, note: Redaction) -> tuple[bytes, Headers]:
+        """Redact a textual body; a compressed textual body is decoded first if it hides a secret.
+
+        Returns the body and the headers (Content-Encoding and Content-Length are adjusted when a
+        compressed body had to be decoded to remove a secret).
+        """
+        ctype = _header(headers, "content-type").encode("latin-1", "replace")
+        if ctype and not _TEXTUAL.search(ctype):
+            return body, headers
+        encoding = _header(headers, "content-encoding").lower().strip()
+        plain = _decode(body, encoding)
+        if plain is None:
+            return body, headers
+        text = plain.decode("utf-8", "surrogateescape")
+        changed = self._param_text(self._literal(text, note), note)
+        if changed == text:
+            return body, headers
+        note.note("body")
+        new_body = changed.encode("utf-8", "surrogateescape")
+        if encoding:
+            note.note(f"content-encoding:{encoding}-decoded")
+            headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
+        headers = [
+            (n, str(len(new_body)) if n.lower() == "content-length" else v) for n, v in headers
+        ]
+        return new_body, headers
+
+
+@functools.lru_cache(maxsize=16)
+def _param_pattern(params: frozenset[str]) -> re.Pattern[str]:
+    names = "|".join(re.escape(p) for p in sorted(params))
+    return re.compile(rf"(?i)([?&;]|&amp;|\\u0026)({names})=([^&\s\"'<>\\]+)")
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def _decode(body: bytes, encoding: str) -> bytes | None:
+    if not encoding or encoding == "identity":
+        return body
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None  # br, zstd: left as they arrived; secret values in them cannot be matched
+
+
+def _redact_cookie_like(name: str, value: str) -> str:
+    """Keep the structure an auditor needs (cookie names, attributes), drop the values."""
+    lower = name.lower()
+    if lower == "cookie":
+        parts = [p.strip() for p in value.split(";") if p.strip()]
+        return "; ".join(f"{p.split('=', 1)[0]}={REDACTED}" if "=" in p else REDACTED for p in parts)
+    if lower == "set-cookie":
+        first, sep, attrs = value.partition(";")
+        cookie = first.split("=", 1)[0] + "=" + REDACTED if "=" in first else REDACTED
+        return cookie + sep + attrs
+    if lower in ("authorization", "proxy-authorization"):
+        scheme = value.split(" ", 1)[0] if " " in value else ""
+        return f"{scheme} {REDACTED}".strip()
+    return REDACTED

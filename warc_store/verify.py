@@ -1,0 +1,177 @@
+"""Verification for auditors: re-hash every file, check every record, the manifest and the chain.
+
+Each file is read once: its bytes feed SHA-256 and SM3 (in a second thread; both release the
+GIL) while the scanner inflates and checks every record's block and payload digests. Files are
+checked in parallel processes. A ``fixity check`` event records the outcome in the collection.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection
+from warc_store.digests import FileHasher
+from warc_store.errors import StoreError
+from warc_store.scan import scan
+from warc_store.seal import Seal, check_seal
+
+DEMO_FIELD = "weidang-demo"
+
+
+@dataclass
+class BadRecord:
+    offset: int
+    length: int
+    record_id: str
+    record_type: str
+    problems: list[str]
+
+
+@dataclass
+class FileCheck:
+    name: str
+    size: int = 0
+    sha256: str = ""
+    sm3: str = ""
+    records: int = 0
+    uncompressed_ok: bool = True
+    bad_records: list[BadRecord] = field(default_factory=list)
+    demo: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.bad_records
+
+
+def check_file(path: Path) -> FileCheck:
+    """Fixity and every record of one WARC file, in one read."""
+    result = FileCheck(name=path.name)
+    hasher = FileHasher()
+    try:
+        with open(path, "rb") as fh, ThreadPoolExecutor(max_workers=1) as pool:
+            pending: list[Future[None]] = []
+
+            def on_raw(chunk: bytes) -> None:
+                if pending:
+                    pending.pop().result()  # at most one chunk in flight: bounded memory
+                pending.append(pool.submit(hasher.update, chunk))
+
+            for rec in scan(fh, on_raw):
+                result.records += 1
+                if rec.warcinfo.get(DEMO_FIELD, "").lower() == "true":
+                    result.demo = True
+                if not rec.ok:
+                    result.bad_records.append(BadRecord(rec.offset, rec.length, rec.record_id,
+                                                        rec.record_type, rec.problems))
+            for fut in pending:
+                fut.result()
+    except OSError as exc:
+        result.error = f"cannot read: {exc.strerror}"
+        return result
+    fixity = hasher.result()
+    result.size, result.sha256, result.sm3 = fixity.size, fixity.sha256, fixity.sm3
+    return result
+
+
+@dataclass
+class VerifyReport:
+    collection: str | None
+    files: list[FileCheck] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    open_files: list[str] = field(default_factory=list)
+    manifest_problems: list[str] = field(default_factory=list)
+    chain_problems: list[str] = field(default_factory=list)
+    seal_problems: list[str] = field(default_factory=list)
+    bytes_checked: int = 0
+
+    @property
+    def demo(self) -> bool:
+        return any(f.demo for f in self.files)
+
+    @property
+    def ok(self) -> bool:
+        return (all(f.ok for f in self.files) and not self.missing and not self.unexpected
+                and not self.mismatched and not self.manifest_problems
+                and not self.chain_problems and not self.seal_problems)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["demo"] = self.demo
+        return data
+
+
+def check_files(paths: Sequence[Path], workers: int = 0,
+                progress: Callable[[FileCheck], None] | None = None) -> list[FileCheck]:
+    """Check files, largest first, in ``workers`` processes (0 = one per CPU core)."""
+    workers = workers or os.cpu_count() or 1
+    order = sorted(paths, key=lambda p: p.stat().st_size if p.exists() else 0, reverse=True)
+    results: dict[Path, FileCheck] = {}
+    if workers == 1 or len(order) <= 1:
+        for p in order:
+            results[p] = check_file(p)
+            if progress:
+                progress(results[p])
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(order))) as pool:
+            futures = {p: pool.submit(check_file, p) for p in order}
+            for p in order:
+                results[p] = futures[p].result()
+                if progress:
+                    progress(results[p])
+    return [results[p] for p in paths]
+
+
+def verify_collection(collection: Collection, workers: int = 0, seal: Seal | None = None,
+                      progress: Callable[[FileCheck], None] | None = None,
+                      only: Sequence[Path] | None = None) -> VerifyReport:
+    """Everything an auditor asks of a collection; records a ``fixity check`` event."""
+    report = VerifyReport(collection=str(collection.root))
+    try:
+        listed = {e.file: e for e in collection.manifest.entries()}
+    except StoreError as exc:
+        report.manifest_problems.append(str(exc))
+        listed = {}
+    present = {p.name: p for p in collection.closed_files()}
+    report.open_files = [p.name for p in collection.open_files()]
+    if only is None:
+        targets = sorted(present.values())
+        report.missing = sorted(set(listed) - set(present))
+        report.unexpected = sorted(set(present) - set(listed))
+        stray = sorted(p.name for p in collection.warcs.iterdir()
+                       if p.is_file() and not p.name.endswith((WARC_SUFFIX, WARC_SUFFIX + OPEN_SUFFIX)))
+        report.unexpected += stray
+    else:
+        targets = list(only)
+        report.missing = sorted(p.name for p in only if not p.exists())
+        targets = [p for p in targets if p.exists()]
+    report.files = check_files(targets, workers, progress)
+    for f in report.files:
+        report.bytes_checked += f.size
+        entry = listed.get(f.name)
+        if entry is None:
+            continue
+        for what, ours, theirs in (("size", f.size, entry.size), ("SHA-256", f.sha256, entry.sha256),
+                                   ("SM3", f.sm3, entry.sm3)):
+            if ours != theirs:
+                report.mismatched.append(f"{f.name}: {what} is {ours}, the manifest says {theirs}")
+    report.chain_problems = [
+        f"event log line {p.line}: {p.message}" if p.line else p.message
+        for p in collection.events.check()]
+    if seal is not None:
+        report.seal_problems = check_seal(collection, seal)
+    collection.record_event("fixity check", "success" if report.ok else "failure", {
+        "files": len(report.files), "bytes": report.bytes_checked,
+        "bad_records": sum(len(f.bad_records) for f in report.files),
+        "missing": report.missing, "unexpected": report.unexpected,
+        "mismatched": len(report.mismatched), "chain_problems": len(report.chain_problems),
+        "sealed": str(seal) if seal else None})
+    return report
