@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from weidang import __version__, errors
-
+from weidang.commands import demo, seal, verify
 from weidang.context import AppContext
 
-COMMANDS: list[click.Command] = []
+COMMANDS: list[click.Command] = [demo.command, verify.command, seal.command]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -1,0 +1,45 @@
+"""The face's access to the WARC store: settings in, a collection and a capture writer out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from warc_store import CaptureWriter, Collection, RedactionPolicy, StoreConfig, recover
+from weidang.home import DEFAULT_COLLECTION, Home
+from weidang.settings import Settings
+
+
+def store_config(settings: Settings) -> StoreConfig:
+    return StoreConfig(
+        compress_level=settings["WARC_STORE_COMPRESS_LEVEL"],
+        max_size=settings["WARC_STORE_MAX_SIZE"],
+        max_age_seconds=settings["WARC_STORE_MAX_AGE_SECONDS"],
+        prefix=settings["WARC_STORE_PREFIX"],
+    )
+
+
+def redaction_policy(settings: Settings, secret_values: list[str] | None = None) -> RedactionPolicy:
+    return RedactionPolicy.build(settings["WARC_STORE_REDACT_HEADERS"],
+                                 settings["WARC_STORE_REDACT_PARAMS"], secret_values or [])
+
+
+def open_collection(home: Home, name: str = DEFAULT_COLLECTION, create: bool = False) -> Collection:
+    path = home.collection_dir(name)
+    return Collection.create(path) if create else Collection.open(path)
+
+
+def capture_writer(collection: Collection, settings: Settings, info: Mapping[str, str],
+                   secret_values: list[str] | None = None) -> CaptureWriter:
+    """A writer for this process, after recovering files that dead writers left open."""
+    recover(collection)
+    return CaptureWriter(collection, store_config(settings),
+                         redaction_policy(settings, secret_values), dict(info))
+
+
+def collection_of(path: Path) -> Collection | None:
+    """The collection a WARC file belongs to (its folder's parent), if it is one."""
+    root = path.resolve().parent.parent
+    if path.resolve().parent.name == "warcs" and (root / "manifest.jsonl").exists():
+        return Collection.open(root)
+    return None
