@@ -1,0 +1,77 @@
+"""Full-text search over archived post versions: one interface, an embedded and an Elasticsearch
+backend, the same query semantics (see ``catalog.search.query``).
+
+    with open_index("sqlite", home / "index" / "search.sqlite") as index:
+        index.upsert(posts)
+        results = index.search("档案管理", SearchFilters(platform="weibo"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from catalog.search.base import SearchIndex
+from catalog.search.document import IndexedPost, SearchHit, SearchResults
+from catalog.search.errors import SearchError
+from catalog.search.query import SearchFilters, SearchQuery
+
+__all__ = [
+    "IndexedPost", "SearchError", "SearchFilters", "SearchHit", "SearchIndex", "SearchQuery",
+    "SearchResults", "open_index", "open_from_settings",
+]
+
+BACKENDS = ("sqlite", "elasticsearch")
+
+
+def open_index(backend: str, path_or_url: str | Path, **options: Any) -> SearchIndex:
+    """Open (creating if needed) the index of ``backend`` at a file path or a cluster URL.
+
+    Options for ``elasticsearch``: index, analyzer, api_key, basic_auth, ca_certs,
+    verify_certs, request_timeout, max_retries, backoff (see ``ElasticSearchIndex``).
+    """
+    if backend == "sqlite":
+        from catalog.search.sqlite_fts import SqliteSearchIndex
+
+        return SqliteSearchIndex(path_or_url)
+    if backend in ("elasticsearch", "elastic"):
+        # Imported here: the embedded default must work without loading the client.
+        from catalog.search.elastic import ElasticSearchIndex
+
+        return ElasticSearchIndex(str(path_or_url), **options)
+    raise SearchError(f"the search backend {backend!r} is unknown; use sqlite or elasticsearch")
+
+
+def open_from_settings(
+    settings: Mapping[str, Any], index_dir: Path, environ: Mapping[str, str]
+) -> SearchIndex:
+    """Open the index the ``CATALOG_SEARCH_*`` settings describe.
+
+    Secrets are never in settings: they name environment variables, read from ``environ``.
+    ``index_dir`` holds the embedded index file.
+    """
+    backend = str(settings.get("CATALOG_SEARCH_BACKEND", "sqlite"))
+    if backend == "sqlite":
+        return open_index(backend, index_dir / str(settings.get("CATALOG_SEARCH_SQLITE_FILE",
+                                                                "search.sqlite")))
+    url = str(settings.get("CATALOG_SEARCH_ES_URL") or "")
+    if not url:
+        raise SearchError("the Elasticsearch backend is chosen but CATALOG_SEARCH_ES_URL is empty")
+    options: dict[str, Any] = {
+        "index": settings.get("CATALOG_SEARCH_ES_INDEX", "weidang-posts"),
+        "analyzer": settings.get("CATALOG_SEARCH_ES_ANALYZER", "cjk"),
+        "request_timeout": float(settings.get("CATALOG_SEARCH_ES_TIMEOUT", 30)),
+        "max_retries": int(settings.get("CATALOG_SEARCH_ES_MAX_RETRIES", 3)),
+        "verify_certs": bool(settings.get("CATALOG_SEARCH_ES_VERIFY_CERTS", True)),
+    }
+    if settings.get("CATALOG_SEARCH_ES_CA_CERTS"):
+        options["ca_certs"] = str(settings["CATALOG_SEARCH_ES_CA_CERTS"])
+    api_key = environ.get(str(settings.get("CATALOG_SEARCH_ES_API_KEY_ENV", "")), "")
+    user = environ.get(str(settings.get("CATALOG_SEARCH_ES_USERNAME_ENV", "")), "")
+    password = environ.get(str(settings.get("CATALOG_SEARCH_ES_PASSWORD_ENV", "")), "")
+    if api_key:
+        options["api_key"] = api_key
+    elif user:
+        options["basic_auth"] = (user, password)
+    return open_index(backend, url, **options)

@@ -1,0 +1,326 @@
+"""The embedded search index: SQLite FTS5 over CJK bigrams, in a file of its own.
+
+The FTS5 table is contentless: it keeps only the bigram tokens with their positions (so a
+phrase of consecutive bigrams matches a contiguous phrase of text), while the ``posts`` table
+keeps the original fields for filters, citations and snippets. Deleting a row from a
+contentless table needs its tokens again; they are recomputed from the original text, which is
+why the tokenizer version is recorded and checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from catalog.search.base import SearchIndex, check_page, parse
+from catalog.search.document import IndexedPost, SearchHit, SearchResults
+from catalog.search.errors import IndexUnavailable, SearchError
+from catalog.search.query import SearchFilters, SearchQuery
+from catalog.search.snippet import make_snippet
+from catalog.search.text import TOKENIZER_VERSION, index_text
+
+SCHEMA_VERSION = 1
+BATCH = 2000  # posts per transaction when upserting
+# bm25 weights of the FTS columns: a match in the title counts most, in a repost least.
+WEIGHTS = (3.0, 1.0, 0.5)
+
+_COLUMNS = (
+    "doc_id", "platform", "account_id", "account_name", "post_id", "version", "url",
+    "published_at", "published_ts", "captured_at", "title", "text", "repost_text",
+    "media_count", "status", "appraisal", "warc_file", "warc_record_id", "payload_sha256", "demo",
+)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS posts (
+    rowid INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL UNIQUE,
+    platform TEXT NOT NULL, account_id TEXT NOT NULL, account_name TEXT NOT NULL,
+    post_id TEXT NOT NULL, version INTEGER NOT NULL, url TEXT NOT NULL,
+    published_at TEXT NOT NULL, published_ts REAL NOT NULL, captured_at TEXT NOT NULL,
+    title TEXT NOT NULL, text TEXT NOT NULL, repost_text TEXT NOT NULL,
+    media_count INTEGER NOT NULL, status TEXT NOT NULL, appraisal TEXT NOT NULL,
+    warc_file TEXT NOT NULL, warc_record_id TEXT NOT NULL, payload_sha256 TEXT NOT NULL,
+    demo INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_published ON posts (published_ts);
+CREATE INDEX IF NOT EXISTS posts_account_id ON posts (account_id);
+CREATE INDEX IF NOT EXISTS posts_account_name ON posts (account_name);
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (
+    title, text, repost_text, content='', tokenize='unicode61 remove_diacritics 0'
+);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('tokenizer', '{TOKENIZER_VERSION}');
+"""
+
+
+class SqliteSearchIndex(SearchIndex):
+    """The default index. ``path`` is its database file, created on first use."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            meta = dict(self._db.execute("SELECT key, value FROM meta"))
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailable(
+                f"the search index {self.path} cannot be opened ({exc})"
+            ) from exc
+        if meta.get("tokenizer") != str(TOKENIZER_VERSION) or meta.get("schema") != str(
+            SCHEMA_VERSION
+        ):
+            self._db.close()
+            raise IndexUnavailable(
+                f"the search index {self.path} was built by another version of weidang; "
+                "rebuild it from the catalog"
+            )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upsert(self, docs: Iterable[IndexedPost], *, refresh: bool = True) -> int:
+        written = 0
+        it = iter(docs)
+        while batch := list(islice(it, BATCH)):
+            with self._transaction():
+                for doc in batch:
+                    self._write(doc)
+            written += len(batch)
+        return written
+
+    def _write(self, doc: IndexedPost) -> None:
+        row = _row(doc)
+        old = self._db.execute("SELECT rowid FROM posts WHERE doc_id = ?", (doc.doc_id,)).fetchone()
+        if old is not None:
+            self._unindex(old[0])
+            self._db.execute(
+                f"UPDATE posts SET ({', '.join(_COLUMNS)}) = ({', '.join('?' * len(_COLUMNS))}) "
+                "WHERE rowid = ?",
+                (*row, old[0]),
+            )
+            rowid = old[0]
+        else:
+            cur = self._db.execute(
+                f"INSERT INTO posts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                row,
+            )
+            rowid = cur.lastrowid
+        self._db.execute(
+            "INSERT INTO posts_fts (rowid, title, text, repost_text) VALUES (?, ?, ?, ?)",
+            (rowid, index_text(doc.title), index_text(doc.text), index_text(doc.repost_text)),
+        )
+
+    def _unindex(self, rowid: int) -> None:
+        title, text, repost = self._db.execute(
+            "SELECT title, text, repost_text FROM posts WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        self._db.execute(
+            "INSERT INTO posts_fts (posts_fts, rowid, title, text, repost_text) "
+            "VALUES ('delete', ?, ?, ?, ?)",
+            (rowid, index_text(title), index_text(text), index_text(repost)),
+        )
+
+    def delete(self, doc_ids: Iterable[str]) -> int:
+        removed = 0
+        with self._transaction():
+            for doc_id in doc_ids:
+                old = self._db.execute(
+                    "SELECT rowid FROM posts WHERE doc_id = ?", (doc_id,)
+                ).fetchone()
+                if old is not None:
+                    self._unindex(old[0])
+                    self._db.execute("DELETE FROM posts WHERE rowid = ?", (old[0],))
+                    removed += 1
+        return removed
+
+    def rebuild(self, docs: Iterable[IndexedPost]) -> int:
+        # One transaction: in WAL mode readers keep seeing the old index until the commit.
+        written = 0
+        with self._transaction():
+            self._db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('delete-all')")
+            self._db.execute("DELETE FROM posts")
+            for doc in docs:
+                self._write(doc)
+                written += 1
+        self.optimize()
+        return written
+
+    def optimize(self) -> None:
+        """Merge the FTS5 segments into one: slower once, faster searches after a bulk load."""
+        with self._transaction():
+            self._db.execute("INSERT INTO posts_fts (posts_fts) VALUES ('optimize')")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db, self.path)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | SearchQuery,
+        filters: SearchFilters | None = None,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        check_page(limit, offset)
+        parsed = parse(query)
+        where, args = _filters_sql(filters or SearchFilters())
+        if parsed.empty:
+            total = self._one(f"SELECT count(*) FROM posts p WHERE {where}", args)
+            sql = (
+                f"SELECT {_select()}, 0.0 FROM posts p WHERE {where} "
+                "ORDER BY p.published_ts DESC, p.doc_id LIMIT ? OFFSET ?"
+            )
+        else:
+            match = fts_expression(parsed)
+            if where == "1":
+                total = self._one("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [match])
+            else:
+                total = self._one(
+                    "SELECT count(*) FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
+                    f"WHERE posts_fts MATCH ? AND {where}",
+                    [match, *args],
+                )
+            sql = self._ranked_sql(where)
+            args = [match, *args]
+        rows = self._rows(sql, [*args, limit, offset])
+        return SearchResults(total, [_hit(row, parsed) for row in rows])
+
+    def scan(
+        self, query: str | SearchQuery, filters: SearchFilters | None = None
+    ) -> Iterator[SearchHit]:
+        """Every hit, best first, for exports: no page limit."""
+        parsed = parse(query)
+        where, args = _filters_sql(filters or SearchFilters())
+        if parsed.empty:
+            sql = f"SELECT {_select()}, 0.0 FROM posts p WHERE {where} ORDER BY p.published_ts DESC"
+        else:
+            sql = self._ranked_sql(where).removesuffix(" LIMIT ? OFFSET ?")
+            args = [fts_expression(parsed), *args]
+        for row in self._rows(sql, args):
+            yield _hit(row, parsed)
+
+    def _ranked_sql(self, where: str) -> str:
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        return (
+            f"SELECT {_select()}, -bm25(posts_fts, {weights}) AS score FROM posts_fts "
+            f"JOIN posts p ON p.rowid = posts_fts.rowid WHERE posts_fts MATCH ? AND {where} "
+            "ORDER BY score DESC, p.published_ts DESC LIMIT ? OFFSET ?"
+        )
+
+    def count(self, filters: SearchFilters | None = None) -> int:
+        where, args = _filters_sql(filters or SearchFilters())
+        return self._one(f"SELECT count(*) FROM posts p WHERE {where}", args)
+
+    def get(self, doc_id: str) -> IndexedPost | None:
+        """The post version as indexed, or None."""
+        row = self._db.execute(
+            f"SELECT {_select()}, 0.0 FROM posts p WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return _post(row) if row else None
+
+    def size_bytes(self) -> int:
+        """Bytes on disk, the write-ahead log included."""
+        return sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _one(self, sql: str, args: list[Any]) -> int:
+        return int(self._rows(sql, args)[0][0])
+
+    def _rows(self, sql: str, args: list[Any]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise SearchError(f"the search index {self.path} could not be searched ({exc})") from exc
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db, self.path = db, path
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is None:
+            self.db.execute("COMMIT")
+            return
+        self.db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise SearchError(f"the search index {self.path} could not be written ({exc})") from exc
+
+
+def fts_expression(query: SearchQuery) -> str:
+    """FTS5 MATCH text: each term a phrase of its tokens, all terms ANDed.
+
+    A term ending in a lone Han character ends in a prefix token, which finds that character
+    as the first half of a bigram or as a run's closing token (see ``catalog.search.text``).
+    """
+    parts = []
+    for term in query.terms:
+        phrase = '"' + " ".join(term.tokens) + '"'
+        parts.append(phrase + " *" if term.prefix_last else phrase)
+    return " AND ".join(parts)
+
+
+def _filters_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if filters.account:
+        clauses.append("(p.account_id = ? OR p.account_name = ?)")
+        args += [filters.account, filters.account]
+    if filters.platform:
+        clauses.append("p.platform = ?")
+        args.append(filters.platform)
+    if filters.status:
+        clauses.append("p.status = ?")
+        args.append(filters.status)
+    if filters.since:
+        clauses.append("p.published_ts >= ?")
+        args.append(filters.since.timestamp())
+    if filters.until:
+        clauses.append("p.published_ts <= ?")
+        args.append(filters.until.timestamp())
+    return (" AND ".join(clauses) or "1"), args
+
+
+def _select() -> str:
+    return ", ".join(f"p.{c}" for c in _COLUMNS)
+
+
+def _row(doc: IndexedPost) -> tuple[Any, ...]:
+    d = doc.to_dict()
+    d["published_ts"] = doc.published_at.timestamp()
+    d["appraisal"] = json.dumps(doc.appraisal, ensure_ascii=False, sort_keys=True)
+    d["demo"] = int(doc.demo)
+    return tuple(d[c] for c in _COLUMNS)
+
+
+def _post(row: Any) -> IndexedPost:
+    d = dict(zip(_COLUMNS, row, strict=False))
+    d["appraisal"] = json.loads(d["appraisal"])
+    d["demo"] = bool(d["demo"])
+    d["published_at"] = dt.datetime.fromisoformat(d["published_at"])
+    d["captured_at"] = dt.datetime.fromisoformat(d["captured_at"])
+    return IndexedPost.from_dict(d)
+
+
+def _hit(row: Any, query: SearchQuery) -> SearchHit:
+    post = _post(row)
+    snippet, spans = make_snippet((post.text, post.repost_text, post.title), query)
+    return SearchHit.from_post(post, round(float(row[-1]), 6), snippet, spans)
