@@ -15,3 +15,17 @@ WARC_STORE_PREFIX = "weidang"  # first part of every WARC file name
 WARC_STORE_REDACT_HEADERS = ["Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie"]
 WARC_STORE_REDACT_PARAMS = ["access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin"]
 WARC_STORE_VERIFY_WORKERS = 0  # processes for `weidang verify`; 0 = one per CPU core
+
+# catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
+CATALOG_SEARCH_BACKEND = "sqlite"  # "sqlite" (embedded file under the home's index/) or "elasticsearch"
+CATALOG_SEARCH_ES_ANALYZER = "cjk"  # "cjk" (built in), "smartcn", "ik_max_word" (need the plugin), "auto"
+CATALOG_SEARCH_ES_API_KEY_ENV = "WEIDANG_ES_API_KEY"  # NAME of the variable holding the API key
+CATALOG_SEARCH_ES_CA_CERTS = ""  # path of the CA bundle for https clusters; empty = system CAs
+CATALOG_SEARCH_ES_INDEX = "weidang-posts"  # alias searched; physical indexes are <alias>-000001 ...
+CATALOG_SEARCH_ES_MAX_RETRIES = 3  # retries after 429/502/503/504 or a dropped connection
+CATALOG_SEARCH_ES_PASSWORD_ENV = "WEIDANG_ES_PASSWORD"  # NAME of the variable holding the password
+CATALOG_SEARCH_ES_TIMEOUT = 30  # seconds per request
+CATALOG_SEARCH_ES_URL = ""  # e.g. "https://es.archive.example:9200"
+CATALOG_SEARCH_ES_USERNAME_ENV = "WEIDANG_ES_USERNAME"  # NAME of the variable holding the user name
+CATALOG_SEARCH_ES_VERIFY_CERTS = True
+CATALOG_SEARCH_SQLITE_FILE = "search.sqlite"  # file name of the embedded index in the home's index/

@@ -6,12 +6,13 @@ import datetime as dt
 import traceback
 from pathlib import Path
 
+from catalog.search.errors import SearchError
 from warc_store.errors import StoreError
 from weidang.home import HomeError
 from weidang.settings import SettingsError
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people.
-USER_ERRORS: tuple[type[BaseException], ...] = (StoreError, HomeError, SettingsError)
+USER_ERRORS: tuple[type[BaseException], ...] = (StoreError, HomeError, SettingsError, SearchError)
 
 
 def register(*kinds: type[BaseException]) -> None:
