@@ -144,13 +144,20 @@ class ElasticSearchIndex(SearchIndex):
             {"_op_type": "index", "_index": target, "_id": d.doc_id, "_source": d.to_dict()}
             for d in docs
         )
-        written = 0
+        written, failed = 0, []
         with self._errors():
-            for ok, _item in streaming_bulk(
+            # raise_on_error=False: only then does the helper retry items refused with 429
+            # (with growing pauses); what still fails after the retries is reported here.
+            for ok, item in streaming_bulk(
                 self.client, actions, chunk_size=CHUNK, max_retries=self.max_retries,
-                initial_backoff=self.backoff, max_backoff=60 * self.backoff, yield_ok=True,
+                initial_backoff=self.backoff, max_backoff=60 * self.backoff,
+                raise_on_error=False,
             ):
                 written += int(ok)
+                if not ok:
+                    failed.append(item)
+            if failed:
+                raise BulkIndexError(f"{len(failed)} document(s) failed to index.", failed)
         return written
 
     def delete(self, doc_ids: Iterable[str]) -> int:
