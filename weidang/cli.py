@@ -17,7 +17,8 @@ COMMANDS: list[click.Command] = [demo.command, verify.command, seal.command]
 COMMANDS.append(parse_command.command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
+                                "terminal_width": 100})
 @click.version_option(__version__, prog_name="weidang")
 @click.option(
     "--home",

@@ -1,0 +1,129 @@
+"""The command line: help, the demo, verify and seal as an archivist or auditor uses them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from weidang.cli import main
+
+WEIDANG = str(Path(sys.executable).with_name("weidang"))
+
+
+def run(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = dict(os.environ)
+    if env_home is not None:
+        env["WEIDANG_HOME"] = str(env_home)
+    return subprocess.run([WEIDANG, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_help_lists_every_command_with_one_line():
+    out = run("--help")
+    assert out.returncode == 0
+    listed = out.stdout.split("Commands:")[1].strip().splitlines()
+    names = {line.split()[0] for line in listed}
+    assert {"demo", "verify", "seal"} <= names
+    assert all(not line.rstrip().endswith("...") for line in listed), listed
+
+
+def test_demo_writes_verifies_and_marks_its_data(tmp_path):
+    demo_home = tmp_path / "demo"
+    out = run("demo", "--home", str(demo_home))
+    assert out.returncode == 0, out.stderr
+    assert "all checks passed" in out.stdout
+    assert (demo_home / "weidang.toml").read_text().count("demo = true") == 1
+    [warc] = (demo_home / "collections" / "default" / "warcs").glob("*.warc.gz")
+    import gzip
+
+    assert b"weidang-demo: true" in gzip.decompress(warc.read_bytes())
+    assert b"_2A25demo-cookie" not in gzip.decompress(warc.read_bytes())
+    verified = run("--home", str(demo_home), "verify")
+    assert verified.returncode == 0 and "demo data" in verified.stdout
+    again = run("demo", "--home", str(demo_home))  # a second demo replaces the first
+    assert again.returncode == 0
+    assert len(list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))) == 1
+
+
+def test_demo_never_writes_into_a_real_home(tmp_path, monkeypatch):
+    real = tmp_path / "archive"
+    (real / "collections").mkdir(parents=True)
+    (real / "weidang.toml").write_text("[settings]\n")
+    out = run("demo", "--home", str(real))
+    assert out.returncode == 1
+    assert out.stderr.startswith("Error: ") and "not weidang demo data" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    # WEIDANG_HOME points at the archive: the demo still goes to its own home
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    out = run("demo", env_home=real)
+    assert out.returncode == 0 and str(tmp_path / "xdg" / "weidang-demo") in out.stdout
+    assert not (real / "collections" / "default").exists()
+
+
+def test_verify_json_and_exit_status_on_tampering(tmp_path):
+    home = tmp_path / "demo"
+    assert run("demo", "--home", str(home)).returncode == 0
+    out = run("--home", str(home), "verify", "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and data[0]["ok"] is True and data[0]["demo"] is True
+    [warc] = (home / "collections" / "default" / "warcs").glob("*.warc.gz")
+    raw = bytearray(warc.read_bytes())
+    raw[len(raw) // 2] ^= 0x55
+    warc.write_bytes(bytes(raw))
+    out = run("--home", str(home), "verify")
+    assert out.returncode == 1 and "PROBLEMS FOUND" in out.stdout and "offset " in out.stdout
+    single = run("verify", str(warc))
+    assert single.returncode == 1
+
+
+def test_seal_then_verify_with_seal(tmp_path):
+    home = tmp_path / "demo"
+    assert run("demo", "--home", str(home)).returncode == 0
+    seal = run("--home", str(home), "seal")
+    value = seal.stdout.strip()
+    assert seal.returncode == 0 and value.startswith("weidang-seal-1:")
+    assert run("--home", str(home), "verify", "--seal", value).returncode == 0
+    bad = run("--home", str(home), "verify", "--seal", "nonsense")
+    assert bad.returncode == 1 and "is not a weidang seal" in bad.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "/no/such/place"], "neither a collection folder nor a WARC file"),
+    (["--set", "WARC_STORE_COMPRESS_LEVEL=fast", "verify"], "should be int"),
+    (["--set", "NO_SUCH_SETTING=1", "verify"], "unknown setting NO_SUCH_SETTING"),
+])
+def test_errors_are_one_plain_sentence(home, capsys, args, message):
+    Path(home).mkdir(parents=True, exist_ok=True)
+    (Path(home) / "collections" / "default" / "warcs").mkdir(parents=True)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and message.lower() in err.lower() and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_verify_in_an_empty_home_says_so(home, capsys):
+    assert main(["verify"]) == 1
+    assert "there is no collection to verify" in capsys.readouterr().err.lower()
+
+
+def test_settings_file_environment_and_set_in_that_order(tmp_path):
+    from weidang.settings import Settings
+
+    conf = tmp_path / "weidang.toml"
+    conf.write_text("[settings]\nwarc_store_compress_level = 3\nwarc_store_max_size = 1000\n")
+    s = Settings(conf, {"WEIDANG_WARC_STORE_MAX_SIZE": "2000"}, ["WARC_STORE_PREFIX=archive"])
+    assert s["WARC_STORE_COMPRESS_LEVEL"] == 3 and s["WARC_STORE_MAX_SIZE"] == 2000
+    assert s["WARC_STORE_PREFIX"] == "archive" and s.origin["WARC_STORE_PREFIX"] == "--set"
+
+
+def test_every_setting_is_documented():
+    from weidang import default_settings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [n for n in dir(default_settings) if n.isupper() and n not in readme]
+    assert missing == []

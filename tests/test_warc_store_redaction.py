@@ -1,0 +1,86 @@
+"""Secrets never reach the archive, and a redacted record says what was removed."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+from store_helpers import StepClock
+
+from warc_store import CaptureWriter, Collection, HttpRequest, HttpResponse, RedactionPolicy, read_record
+from warc_store.redaction import REDACTION_HEADER
+
+SECRET_COOKIE = "SUB=_2A25L-secret-cookie-0123456789"
+SECRET_TOKEN = "ACCESS-TOKEN-77f1c0ffee"
+APP_SECRET = "appsecret-d41d8cd98f00b204"
+
+
+def _every_byte(root):
+    """Every file the store wrote, as stored and (for gzip files) decompressed."""
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            yield path, data
+            if data[:2] == b"\x1f\x8b":
+                out, pos = b"", 0
+                while pos < len(data):
+                    d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                    out += d.decompress(data[pos:])
+                    pos = len(data) - len(d.unused_data)
+                yield path, out
+
+
+def test_configured_secrets_appear_in_no_byte_of_any_file(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    policy = RedactionPolicy.build(secret_values=[SECRET_COOKIE, SECRET_TOKEN, APP_SECRET])
+    gz_body = gzip.compress(f'{{"token":"{SECRET_TOKEN}","ok":1}}'.encode())
+    with CaptureWriter(collection, redaction=policy) as w:
+        w.write_exchange(
+            HttpRequest("GET", f"https://api.weixin.qq.com/cgi-bin/freepublish/batchget?access_token={SECRET_TOKEN}",
+                        [("Cookie", SECRET_COOKIE), ("Authorization", f"Bearer {SECRET_TOKEN}"),
+                         ("Referer", f"https://mp.weixin.qq.com/cgi-bin/home?token={SECRET_TOKEN}")],
+                        f'{{"appsecret":"{APP_SECRET}"}}'.encode()),
+            HttpResponse(200, "OK", [("Content-Type", "application/json"), ("Content-Encoding", "gzip"),
+                                     ("Set-Cookie", f"{SECRET_COOKIE}; path=/; HttpOnly"),
+                                     ("Location", f"https://mp.weixin.qq.com/?token={SECRET_TOKEN}&lang=zh")],
+                         gz_body))
+        w.write_metadata(f"urn:x?secret={APP_SECRET}", f"post seen with {SECRET_TOKEN}".encode(), "text/plain")
+    seen = 0
+    for path, data in _every_byte(collection.root):
+        seen += 1
+        for secret in (SECRET_COOKIE, SECRET_TOKEN, APP_SECRET, "_2A25L-secret"):
+            assert secret.encode() not in data, f"{secret} leaked into {path}"
+    assert seen >= 4  # warc (twice), index, manifest, events
+
+
+def test_default_policy_redacts_login_headers_and_token_params_and_says_so(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    with CaptureWriter(collection) as w:
+        ex = w.write_exchange(
+            HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=1234567&fakeid=MzA",
+                        [("Cookie", "slave_sid=abc; data_ticket=xyz")]),
+            HttpResponse(200, "OK", [("Set-Cookie", "slave_sid=abc; Path=/"), ("Set-Cookie", "bizuin=1; Path=/"),
+                                     ("Content-Type", "application/json")], b'{"base_resp":{"ret":0}}'))
+    assert ex.url == "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=REDACTED&fakeid=MzA"
+    response = read_record(collection, ex.response_id)
+    request = read_record(collection, ex.request_id)
+    assert response.uri == ex.url and request.uri == ex.url
+    # both Set-Cookie lines kept, names kept, values gone
+    assert [v for k, v in response.http_headers if k == "Set-Cookie"] == [
+        "slave_sid=REDACTED; Path=/", "bizuin=REDACTED; Path=/"]
+    assert dict(request.http_headers)["Cookie"] == "slave_sid=REDACTED; data_ticket=REDACTED"
+    assert "header:Set-Cookie" in response.header(REDACTION_HEADER)
+    assert "param:token" in response.header(REDACTION_HEADER)
+    assert "header:Cookie" in request.header(REDACTION_HEADER)
+    assert response.payload == b'{"base_resp":{"ret":0}}'
+
+
+def test_unredacted_record_has_no_redaction_header_and_pictures_are_untouched(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    jpeg = b"\xff\xd8\xff\xe0token=abc" + bytes(range(256))
+    with CaptureWriter(collection) as w:
+        ex = w.write_exchange(HttpRequest("GET", "https://wx1.sinaimg.cn/large/a.jpg"),
+                              HttpResponse(200, "OK", [("Content-Type", "image/jpeg")], jpeg))
+    record = read_record(collection, ex.response_id)
+    assert record.header(REDACTION_HEADER) is None
+    assert record.payload == jpeg
