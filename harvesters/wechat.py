@@ -26,7 +26,6 @@ from parsel import Selector
 from harvesters.common import ParseResult, RequestSpec, query_param
 from harvesters.errors import (
     HarvestError,
-    LoginExpired,
     PlatformError,
     RateLimited,
     Unavailable,
@@ -34,6 +33,7 @@ from harvesters.errors import (
 from harvesters.records import Post
 from harvesters.refusals import refuse_unsupported
 from harvesters.wechat_article import ARTICLE_HOST, canonical_link, is_article_page, parse_article
+from harvesters.wechat_codes import API_ERRORS, BACKEND_ERRORS
 from harvesters.wechat_listings import (
     app_msg_post,
     feed_posts,
@@ -48,29 +48,6 @@ BROWSER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (
                  "Chrome/126.0.0.0 Safari/537.36")
 API_PAGE = 20  # freepublish/batchget allows 1-20 per call
 BACKEND_PAGE = 5  # the backend answers at most 5 per call
-# Official API error codes: which problem each is, in plain words.
-_API_ERRORS = {
-    40001: (LoginExpired, "the WeChat API rejected the AppSecret or access token (40001)"),
-    40013: (LoginExpired, "the WeChat API does not know this AppID (40013)"),
-    40014: (LoginExpired, "the WeChat API access token is not valid (40014)"),
-    40125: (LoginExpired, "the WeChat API rejected the AppSecret (40125)"),
-    40164: (LoginExpired, "this machine's IP address is not on the account's API whitelist (40164)"),
-    61004: (LoginExpired, "this machine's IP address is not on the account's API whitelist (61004)"),
-    40243: (LoginExpired, "the account's AppSecret is frozen (40243)"),
-    42001: (LoginExpired, "the WeChat API access token has expired (42001)"),
-    45009: (RateLimited, "the account used up its daily WeChat API quota (45009)"),
-    45011: (RateLimited, "the WeChat API per-minute limit was reached (45011)"),
-    48001: (PlatformError, "the account is not allowed to use this API; freepublish needs a "
-                           "verified (微信认证) account (48001)"),
-}
-_BACKEND_ERRORS = {
-    200003: (LoginExpired, "the mp.weixin.qq.com session has expired (ret 200003)"),
-    200013: (RateLimited, "mp.weixin.qq.com applies frequency control (ret 200013)"),
-    200002: (PlatformError, "mp.weixin.qq.com rejected the request's arguments, usually a wrong "
-                            "fakeid (__biz) for the account (ret 200002)"),
-}
-
-
 class WechatHarvester:
     """Platform knowledge of WeChat official accounts; keeps no state between calls."""
 
@@ -231,7 +208,7 @@ class WechatHarvester:
             raise HarvestError(f"the WeChat answer{_at(request)} is JSON but not an object")
         errcode = data.get("errcode")
         if errcode not in (None, 0, "0"):
-            kind, reason = _API_ERRORS.get(int(errcode), (PlatformError, ""))
+            kind, reason = API_ERRORS.get(int(errcode), (PlatformError, ""))
             reason = reason or f"the WeChat API answered error {errcode}"
             return ParseResult(problem=kind(f"{reason}: {data.get('errmsg', '')}".rstrip(": "),
                                             url=request.url))
@@ -240,7 +217,7 @@ class WechatHarvester:
                 account_id, str(data["access_token"]))])
         ret = (data.get("base_resp") or {}).get("ret")
         if ret not in (None, 0, "0"):
-            kind, reason = _BACKEND_ERRORS.get(int(ret), (PlatformError, ""))
+            kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))
             reason = reason or f"mp.weixin.qq.com answered ret {ret}"
             message = (data.get("base_resp") or {}).get("err_msg") or ""
             return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url))
