@@ -230,6 +230,7 @@ class World:
                     "token": a.session_token,
                     "pushes": len(a.pushes), "articles": len(a.articles()),
                     "links": [x.link for x in a.articles()],
+                    "short_links": [x.short_link for x in a.articles()],
                     "feed_rss": f"http://rss.weidang-emulator.invalid/wechat/{a.biz}.xml",
                     "feed_atom": f"http://rss.weidang-emulator.invalid/wechat/{a.biz}.atom",
                 } for a in self.wechat.values()],

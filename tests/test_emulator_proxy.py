@@ -1,0 +1,66 @@
+"""The emulator as a proxy: subprocess entry, CA verification, CONNECT, keep-alive, 502s."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import urllib.error
+import urllib.request
+
+import pytest
+from emulator_client import start_subprocess
+
+
+def test_subprocess_prints_its_url_and_stops_on_sigterm(tmp_path):
+    client, lines = start_subprocess(tmp_path, "--accounts", "1", "--posts", "3")
+    assert lines[0].startswith("PROXY http://127.0.0.1:") and lines[1] == f"CA {tmp_path}/ca.pem"
+    assert client.fetch("https://m.weibo.cn/api/container/getIndex?containerid=1076037000000001"
+                        ).json()["ok"] == 1
+    assert client.stop() == 0
+    # The CA stays in the state directory and is reused by the next run.
+    again, lines_again = start_subprocess(tmp_path)
+    try:
+        assert lines_again[1] == lines[1]
+        assert again.fetch("https://weibo.com/ajax/profile/info?uid=1959830294").status == 200
+    finally:
+        again.stop()
+
+
+def test_https_is_verified_against_the_emulator_ca_only(emulator):
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"https": emulator.proxy_url}),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+    with pytest.raises(urllib.error.URLError) as caught:
+        opener.open("https://m.weibo.cn/statuses/show?id=4645748019299849", timeout=5)
+    assert isinstance(caught.value.reason, ssl.SSLCertVerificationError)
+    reply = emulator.fetch("https://m.weibo.cn/statuses/show?id=4645748019299849")
+    assert reply.status == 200
+
+
+def test_keep_alive_in_a_tunnel_and_in_plain_http(emulator):
+    host, port = emulator.proxy_url.removeprefix("http://").split(":")
+    context = ssl.create_default_context(cafile=str(emulator.ca_path))
+    tunnel = http.client.HTTPSConnection(host, int(port), context=context, timeout=5)
+    tunnel.set_tunnel("wx1.sinaimg.cn", 443)
+    plain = http.client.HTTPConnection(host, int(port), timeout=5)
+    for n in range(5):
+        tunnel.request("GET", f"/large/006QZngZgy1grebng32cij31hc0u0hd{n}.jpg")
+        response = tunnel.getresponse()
+        assert response.status == 200 and response.read()[:2] == b"\xff\xd8"
+        plain.request("GET", f"http://wx2.sinaimg.cn/orj360/006QZngZgy1grebng32cij31hc0u0hd{n}.jpg")
+        response = plain.getresponse()
+        assert response.status == 200 and response.read()[:2] == b"\xff\xd8"
+    assert tunnel.sock is not None and plain.sock is not None  # the same connections throughout
+    tunnel.close()
+    plain.close()
+
+
+def test_unknown_hosts_get_502(emulator):
+    plain = emulator.fetch("http://www.example.com/")
+    assert plain.status == 502 and b"never reaches the internet" in plain.body
+    host, port = emulator.proxy_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPSConnection(host, int(port), timeout=5)
+    connection.set_tunnel("www.example.com", 443)
+    with pytest.raises(OSError, match="502"):
+        connection.request("GET", "/")
+    assert emulator.fetch("https://m.weibo.cn/no/such/page").status == 404
