@@ -12,3 +12,22 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("WEIDANG_HOME", str(root))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     return root
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The platform emulator as a subprocess (`python -m emulator`), shared by a test session.
+
+    Yields an EmulatorClient (tests/emulator_client.py): `.proxy_url`, `.ca_path`, `.fetch(url)`
+    through the proxy, `.world()`, `.load_plan(toml)`, `.clear_plan()`, `.control(method, path)`.
+    Its world: 3 generated accounts per platform with 25 posts each, seed 1, plus the recorded
+    accounts. Tests that change the world should use their own `emulator.Emulator` instead.
+    """
+    from emulator_client import start_subprocess
+
+    client, _ = start_subprocess(tmp_path_factory.mktemp("emulator-state"),
+                                 "--accounts", "3", "--posts", "25", "--seed", "1")
+    try:
+        yield client
+    finally:
+        client.stop()
