@@ -64,3 +64,28 @@ def test_unknown_hosts_get_502(emulator):
     with pytest.raises(OSError, match="502"):
         connection.request("GET", "/")
     assert emulator.fetch("https://m.weibo.cn/no/such/page").status == 404
+
+
+def test_weidang_emulator_command_serves_until_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from emulator_client import ROOT, EmulatorClient
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "weidang.cli", "emulator", "--accounts",
+                                "1", "--posts", "2"], stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    proxy = process.stdout.readline().split()[1]
+    ca = process.stdout.readline().split()[1]
+    assert ca == str(tmp_path / "weidang-emulator" / "ca.pem")
+    client = EmulatorClient(proxy, ca)
+    assert client.world()["weibo"][1]["posts"] == 2
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+    out = process.stdout.read()  # not communicate(): it would skip what readline buffered
+    process.stdout.close()
+    assert process.returncode == 0 and "Emulator stopped." in out
+    assert "Point a client at it" in out

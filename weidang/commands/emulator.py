@@ -1,0 +1,56 @@
+"""`weidang emulator`: run the local stand-in for Weibo and WeChat, for demos and development."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import click
+
+from emulator import Emulator, FaultPlan, FaultPlanError, World, WorldError
+from emulator.server import default_state_dir
+from weidang import errors
+
+errors.register(FaultPlanError, WorldError)
+
+
+@click.command("emulator")
+@click.option("--plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A fault plan (TOML) saying which requests fail and how; see "
+                   "emulator/plans/example.toml.")
+@click.option("--port", type=int, default=0, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--accounts", type=int, default=3, show_default=True,
+              help="Generated accounts per platform, beside the recorded ones.")
+@click.option("--posts", type=int, default=30, show_default=True,
+              help="Generated posts (and WeChat articles) per account.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed of the generated world: the same seed gives the same posts.")
+def command(plan: Path | None, port: int, accounts: int, posts: int, seed: int) -> int:
+    """Answer for Weibo and WeChat locally, as an HTTP(S) proxy, until Ctrl-C.
+
+    Nothing is fetched from the internet: answers come from recorded real responses and a
+    generated world of government accounts. Point a client's proxy at the printed address.
+    """
+    fault_plan = FaultPlan.from_file(plan) if plan else FaultPlan()
+    world = World(accounts=accounts, posts=posts, seed=seed)
+    emulator = Emulator(world, fault_plan, port=port, state_dir=default_state_dir()).start()
+    click.echo(f"PROXY {emulator.proxy_url}")
+    click.echo(f"CA {emulator.ca_cert_path}")
+    click.echo(
+        "\nThe platform emulator is running. Point a client at it as its HTTP and HTTPS proxy:\n"
+        f"  curl --proxy {emulator.proxy_url} --cacert {emulator.ca_cert_path} \\\n"
+        "    'https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937'\n"
+        f"  export https_proxy={emulator.proxy_url} http_proxy={emulator.proxy_url}\n"
+        "HTTPS is intercepted with the certificate authority above: trust it, or skip\n"
+        "verification (Scrapy does not verify; Chromium takes ignore_https_errors).\n"
+        "Accounts, credentials and request counts: http://emulator.control/world and\n"
+        "/counters through the proxy. Press Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    click.echo("Emulator stopped.")
+    return 0
