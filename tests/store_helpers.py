@@ -25,8 +25,8 @@ class StepClock:
 def json_exchange(n: int, secret: str = "") -> tuple[HttpRequest, HttpResponse]:
     url = f"https://m.weibo.cn/api/container/getIndex?containerid=1076031669879400&page={n}"
     cookie = [("Cookie", f"SUB={secret}")] if secret else []
-    body = ('{"ok":1,"data":{"cards":[{"card_type":9,"mblog":{"id":"%d","text":"关于做好档案工作的通知 %d"}}]}}'
-            % (n, n)).encode()
+    body = ('{"ok":1,"data":{"cards":[{"card_type":9,"mblog":{"id":"' + str(n)
+            + '","text":"关于做好档案工作的通知 ' + str(n) + '"}}]}}').encode()
     return (HttpRequest("GET", url, [("Host", "m.weibo.cn"), *cookie]),
             HttpResponse(200, "OK", [("Content-Type", "application/json; charset=utf-8"),
                                      ("Set-Cookie", "XSRF-TOKEN=abc123; path=/"),

@@ -36,7 +36,8 @@ def test_configured_secrets_appear_in_no_byte_of_any_file(tmp_path):
     gz_body = gzip.compress(f'{{"token":"{SECRET_TOKEN}","ok":1}}'.encode())
     with CaptureWriter(collection, redaction=policy) as w:
         w.write_exchange(
-            HttpRequest("GET", f"https://api.weixin.qq.com/cgi-bin/freepublish/batchget?access_token={SECRET_TOKEN}",
+            HttpRequest("GET", "https://api.weixin.qq.com/cgi-bin/freepublish/batchget"
+                        f"?access_token={SECRET_TOKEN}",
                         [("Cookie", SECRET_COOKIE), ("Authorization", f"Bearer {SECRET_TOKEN}"),
                          ("Referer", f"https://mp.weixin.qq.com/cgi-bin/home?token={SECRET_TOKEN}")],
                         f'{{"appsecret":"{APP_SECRET}"}}'.encode()),
@@ -57,7 +58,8 @@ def test_default_policy_redacts_login_headers_and_token_params_and_says_so(tmp_p
     collection = Collection.create(tmp_path / "c", StepClock())
     with CaptureWriter(collection) as w:
         ex = w.write_exchange(
-            HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=1234567&fakeid=MzA",
+            HttpRequest("GET",
+                        "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=1234567&fakeid=MzA",
                         [("Cookie", "slave_sid=abc; data_ticket=xyz")]),
             HttpResponse(200, "OK", [("Set-Cookie", "slave_sid=abc; Path=/"), ("Set-Cookie", "bizuin=1; Path=/"),
                                      ("Content-Type", "application/json")], b'{"base_resp":{"ret":0}}'))

@@ -103,7 +103,8 @@ def test_edited_manifest(collection):
     entry["sm3"] = "0" * 64
     path.write_text(json.dumps(entry) + "\n")
     report = verify_collection(collection, workers=1)
-    assert report.mismatched == [f"{entry['file']}: SM3 is {report.files[0].sm3}, the manifest says {'0' * 64}"]
+    expected = f"{entry['file']}: SM3 is {report.files[0].sm3}, the manifest says {'0' * 64}"
+    assert report.mismatched == [expected]
     path.write_text("{not json\n")
     assert verify_collection(collection, workers=1).manifest_problems
 
@@ -156,7 +157,8 @@ def test_seal_detects_a_rebuilt_chain(collection):
     for i in range(seal.event_seq + 3):
         collection.record_event("ingestion", "success", {"forged": i})
     report = verify_collection(collection, workers=1, seal=seal)
-    assert report.chain_problems == [] and report.seal_problems == [f"event {seal.event_seq} is not the event that was sealed"]
+    assert report.chain_problems == []
+    assert report.seal_problems == [f"event {seal.event_seq} is not the event that was sealed"]
 
 
 def test_seal_detects_a_rewritten_manifest(collection):
@@ -174,6 +176,7 @@ def test_a_bad_seal_value_is_explained():
 
 def test_many_files_in_parallel(tmp_path):
     from store_helpers import build_collection as build
+
     from warc_store import StoreConfig
 
     c = build(tmp_path / "many", exchanges=20, config=StoreConfig(max_size=25_000))

@@ -84,6 +84,9 @@ class CaptureWriter:
     _current: _OpenFile | None = None
     _serial: int = 0
     files_closed: list[str] = field(default_factory=list)
+    # Index lines not yet appended, and this writer's stored payloads, for revisits meanwhile.
+    _pending: list[IndexEntry] = field(default_factory=list)
+    _own_payloads: dict[str, IndexEntry] = field(default_factory=dict)
 
     def __enter__(self) -> CaptureWriter:
         return self
@@ -105,7 +108,10 @@ class CaptureWriter:
         resp_headers = self.redaction.headers_list(response.headers, resp_note)
         resp_body, resp_headers = self.redaction.body(response.body, resp_headers, resp_note)
         payload_digest = record_digest(resp_body)
-        original = self.collection.index.by_payload_digest(payload_digest) if dedup else None
+        original = None
+        if dedup:
+            original = (self._own_payloads.get(payload_digest)
+                        or self.collection.index.by_payload_digest(payload_digest))
 
         f = self._file(len(resp_body) + len(req_body))
         common = dict(extra or {})
@@ -119,13 +125,13 @@ class CaptureWriter:
         else:
             record = f.writer.response(url, response.status, response.reason, resp_headers,
                                        resp_body, moment, resp_extra, protocol=response.protocol)
-        resp_written = f.writer.write(record)
+        mime = _content_type(resp_headers)
+        resp_written = f.writer.write(record, self.config.level_for(mime))
         req_record = f.writer.request(url, request.method, req_headers, req_body, moment, {
             **common, "WARC-Concurrent-To": resp_written.record_id,
             REDACTION_HEADER: req_note.header_value() or ""})
         req_written = f.writer.write(req_record)
         f.records += 2
-        mime = _content_type(resp_headers)
         self._index(f, [(resp_written, mime, response.status), (req_written, None, None)])
         return ExchangeRecords(
             request_id=req_written.record_id, response_id=resp_written.record_id, url=url,
@@ -153,6 +159,12 @@ class CaptureWriter:
         f.records += 1
         self._index(f, [(written, content_type, None)])
         return written
+
+    def flush(self) -> None:
+        """Make everything written so far visible to other processes (index lines, file bytes)."""
+        self._flush_index()
+        if self._current is not None:
+            self._current.fh.flush()
 
     def rotate_if_due(self) -> None:
         """Close the current file if it is too old (the daemon calls this when idle)."""
@@ -223,14 +235,25 @@ class CaptureWriter:
             record_type=w.record_type, filename=name, offset=w.offset, length=w.length,
             digest=w.payload_digest or w.block_digest, mime=mime, status=status, date=w.date,
         ) for w, mime, status in written]
-        with self.collection.locked():
-            self.collection.index.append(entries)
+        for entry in entries:
+            if entry.record_type == "response" and entry.digest:
+                self._own_payloads.setdefault(entry.digest, entry)
+        self._pending.extend(entries)
+        if len(self._pending) >= self.config.index_batch:
+            self._flush_index()
+
+    def _flush_index(self) -> None:
+        if self._pending:
+            with self.collection.locked():
+                self.collection.index.append(self._pending)
+            self._pending = []
 
     def _close_current(self) -> None:
         f = self._current
         if f is None:
             return
         self._current = None
+        self._flush_index()
         f.fh.flush()
         os.fsync(f.fh.fileno())
         seal_file(self.collection, f.path, f.records, "closed by its writer")

@@ -44,6 +44,15 @@ class StoreConfig:
     max_size: int = 1024**3
     max_age_seconds: float = 24 * 3600
     prefix: str = "weidang"
+    # Payloads that are compressed already (JPEG, MP4, ...) go into stored gzip members (level 0):
+    # deflate cannot shrink them, and trying costs ten times the time of storing them.
+    stored_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp",
+                                     "video/", "audio/", "application/zip", "application/gzip")
+    index_batch: int = 256  # index lines kept back before one locked append (recovery re-indexes)
+
+    def level_for(self, content_type: str | None) -> int:
+        ctype = (content_type or "").lower()
+        return 0 if ctype and ctype.startswith(self.stored_types) else self.compress_level
 
 
 class Collection:

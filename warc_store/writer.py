@@ -85,7 +85,7 @@ class RecordWriter(BaseWARCWriter):
         self.compress_level = compress_level
 
     @staticmethod
-    def _create_digester() -> HexDigester:  # type: ignore[override]
+    def _create_digester() -> HexDigester:
         return HexDigester()
 
     # -- building ------------------------------------------------------------------------
@@ -146,10 +146,11 @@ class RecordWriter(BaseWARCWriter):
                                        warc_headers_dict=self._headers("metadata", url, date, extra or {}))
 
     # -- writing -------------------------------------------------------------------------
-    def write(self, record: ArcWarcRecord) -> Written:
-        """Write one record as one gzip member; returns where it went."""
+    def write(self, record: ArcWarcRecord, compress_level: int | None = None) -> Written:
+        """Write one record as one gzip member (at ``compress_level`` if given); returns where it went."""
         offset = self.out.tell()
-        self._write_warc_record(_LevelGzip(self.out, self.compress_level), record)
+        level = self.compress_level if compress_level is None else compress_level
+        self._write_warc_record(_LevelGzip(self.out, level), record)
         h = record.rec_headers
         return Written(
             record_id=h.get_header("WARC-Record-ID"),

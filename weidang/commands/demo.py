@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def command(app: AppContext, demo_root: Path | None) -> int:
     with capture_writer(collection, settings, {"weidang-demo": "true", "weidang-harvest-id": harvest_id},
                         secret_values=[DEMO_COOKIE]) as writer:
         with click.progressbar(DEMO_EXCHANGES, label="Capturing sample responses",
-                               file=click.get_text_stream("stderr")) as bar:
+                               file=sys.stderr) as bar:
             for url, sample, ctype in bar:
                 body = (SAMPLES / sample).read_bytes()
                 writer.write_exchange(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -55,7 +56,7 @@ def _resolve(app: AppContext, targets: tuple[Path, ...]) -> list[Collection | Pa
 
 def _verify(target: Collection | Path, workers: int, seal: Seal | None, quiet: bool) -> VerifyReport:
     with click.progressbar(length=0, label="Verifying", show_pos=True, hidden=quiet,
-                           file=click.get_text_stream("stderr")) as bar:
+                           file=sys.stderr) as bar:
         def progress(_check: object) -> None:
             bar.update(1)
 
