@@ -45,7 +45,8 @@ def test_configured_secrets_appear_in_no_byte_of_any_file(tmp_path):
                                      ("Set-Cookie", f"{SECRET_COOKIE}; path=/; HttpOnly"),
                                      ("Location", f"https://mp.weixin.qq.com/?token={SECRET_TOKEN}&lang=zh")],
                          gz_body))
-        w.write_metadata(f"urn:x?secret={APP_SECRET}", f"post seen with {SECRET_TOKEN}".encode(), "text/plain")
+        w.write_metadata(f"urn:x?secret={APP_SECRET}", f"post seen with {SECRET_TOKEN}".encode(),
+                         "text/plain")
     seen = 0
     for path, data in _every_byte(collection.root):
         seen += 1
@@ -61,7 +62,8 @@ def test_default_policy_redacts_login_headers_and_token_params_and_says_so(tmp_p
             HttpRequest("GET",
                         "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=1234567&fakeid=MzA",
                         [("Cookie", "slave_sid=abc; data_ticket=xyz")]),
-            HttpResponse(200, "OK", [("Set-Cookie", "slave_sid=abc; Path=/"), ("Set-Cookie", "bizuin=1; Path=/"),
+            HttpResponse(200, "OK", [("Set-Cookie", "slave_sid=abc; Path=/"),
+                                     ("Set-Cookie", "bizuin=1; Path=/"),
                                      ("Content-Type", "application/json")], b'{"base_resp":{"ret":0}}'))
     assert ex.url == "https://mp.weixin.qq.com/cgi-bin/appmsg?action=list_ex&token=REDACTED&fakeid=MzA"
     response = read_record(collection, ex.response_id)

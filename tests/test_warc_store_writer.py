@@ -163,14 +163,14 @@ def test_several_processes_write_one_collection(tmp_path):
     root = tmp_path / "c"
     Collection.create(root)
     script = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
         "from pathlib import Path\n"
         "from store_helpers import json_exchange\n"
         "from warc_store import Collection, CaptureWriter\n"
-        "c = Collection.open(Path(%r))\n"
+        f"c = Collection.open(Path({str(root)!r}))\n"
         "with CaptureWriter(c) as w:\n"
         "    for n in range(40): w.write_exchange(*json_exchange(n))\n"
-    ) % (str(Path(__file__).parent), str(root))
+    )
     procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(3)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
     collection = Collection.open(root)
