@@ -4,13 +4,14 @@ query DSL and headers weidang sends, and how each failure reaches the archivist.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import socket
 
 import pytest
 from search_es_endpoint import Endpoint, EndpointServer
 
-from catalog.search import IndexedPost, SearchError, SearchFilters, open_index
+from catalog.search import IndexedPost, SearchError, SearchFilters, open_from_settings, open_index
 from catalog.search.errors import (
     AccessDenied,
     IndexBusy,
@@ -334,3 +335,11 @@ def test_an_unsupported_major_version_is_refused():
 
 def test_search_errors_are_shown_as_sentences_by_the_face():
     assert issubclass(IndexBusy, face_errors.USER_ERRORS)
+
+
+def test_settings_name_the_environment_variables_that_hold_credentials(server, tmp_path):
+    conf = {"CATALOG_SEARCH_BACKEND": "elasticsearch", "CATALOG_SEARCH_ES_URL": server.url,
+            "CATALOG_SEARCH_ES_USERNAME_ENV": "ES_USER", "CATALOG_SEARCH_ES_PASSWORD_ENV": "ES_PW"}
+    open_from_settings(conf, tmp_path, {"ES_USER": "archivist", "ES_PW": "s3cret"})
+    auth = server.endpoint.requests[0].headers["authorization"]
+    assert auth == "Basic " + base64.b64encode(b"archivist:s3cret").decode()

@@ -70,10 +70,18 @@ def _run_tokens(run: str, *, closing: bool) -> list[str]:
 
 
 def index_tokens(text: str) -> list[str]:
-    """Tokens stored for ``text``, in position order."""
+    """Tokens stored for ``text``, in position order (the same as ``_run_tokens`` with
+    ``closing=True`` per run, inlined: this runs for every post indexed)."""
     out: list[str] = []
-    for seg in segments(text):
-        out.extend(_run_tokens(seg.text, closing=True) if seg.han else [seg.text])
+    for m in _SEGMENT.finditer(normalise(text)):
+        run = m.group(1)
+        if run is None:
+            out.append(m.group(0))
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
+            out.append(run[-1])
     return out
 
 

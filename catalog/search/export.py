@@ -1,0 +1,86 @@
+"""Write search results for researchers: CSV (opens in Excel), JSON lines, or XLSX.
+
+Every row carries the citation: platform, account, post URL, published and captured times,
+WARC file and record id, payload SHA-256, and whether it comes from demo data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from catalog.search.document import SearchHit
+from catalog.search.errors import SearchError
+
+COLUMNS = (
+    "platform", "account_id", "account_name", "post_id", "version", "url", "published_at",
+    "captured_at", "status", "title", "snippet", "score", "warc_file", "warc_record_id",
+    "payload_sha256", "demo", "doc_id",
+)
+FORMATS = ("csv", "jsonl", "xlsx")
+
+
+def row_of(hit: SearchHit) -> dict[str, Any]:
+    d = hit.to_dict()
+    d["snippet"] = hit.marked()
+    return {c: d[c] for c in COLUMNS}
+
+
+def format_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = {"json": "jsonl", "ndjson": "jsonl"}.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise SearchError(f"cannot export to {path.name}: use a .csv, .json, .jsonl or .xlsx file")
+    return fmt
+
+
+def export(hits: Iterable[SearchHit], path: str | Path, fmt: str | None = None) -> int:
+    """Write ``hits`` to ``path`` in ``fmt`` (else guessed from the suffix); return the count."""
+    path = Path(path)
+    fmt = fmt or format_of(path)
+    writer = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}.get(fmt)
+    if writer is None:
+        raise SearchError(f"the export format {fmt!r} is unknown; use csv, jsonl or xlsx")
+    try:
+        return writer((row_of(h) for h in hits), path)
+    except OSError as exc:
+        raise SearchError(f"the results could not be written to {path} ({exc.strerror})") from exc
+
+
+def _csv(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    # utf-8-sig writes a byte-order mark: without it Excel reads the Chinese as mojibake.
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=COLUMNS)
+        out.writeheader()
+        for row in rows:
+            out.writerow({**row, "demo": "yes" if row["demo"] else "no"})
+            count += 1
+    return count
+
+
+def _jsonl(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def _xlsx(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    from openpyxl import Workbook  # only exports need it
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("results")
+    sheet.append(list(COLUMNS))
+    count = 0
+    for row in rows:
+        # Times stay ISO text with their offset: Excel dates cannot hold a time zone.
+        sheet.append([("yes" if row[c] else "no") if c == "demo" else row[c] for c in COLUMNS])
+        count += 1
+    book.save(path)
+    return count
