@@ -1,0 +1,290 @@
+"""The account registry: which accounts the archive follows, how to log in, and when to harvest.
+
+Accounts are authoritative catalog rows (see ``catalog.db``). Every change is written in the same
+transaction as an ``account_events`` row (when, who, through what, each field's old and new
+value), so the registry's history can always be told. Removing an account marks it inactive and
+keeps the row, its events and everything captured; adding it again restores it.
+
+Schedules: an account has an interval or a cron expression (never both) and a jitter. Unset fields
+mean the defaults, ``DEFAULT_INTERVAL_SECONDS`` (once a day) and ``DEFAULT_JITTER_SECONDS`` (up to
+15 minutes earlier or later, so that hundreds of accounts do not start on the same second); the
+face passes the ``CATALOG_SCHEDULE_*`` settings in their place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from catalog.account_fields import (
+    check_credentials_reference,
+    check_cron,
+    check_free_text,
+    check_source,
+    parse_account,
+    parse_duration,
+)
+from catalog.db import Database
+from catalog.errors import DuplicateAccount, InvalidAccount, UnknownAccount
+
+DEFAULT_INTERVAL_SECONDS = 86400
+DEFAULT_JITTER_SECONDS = 900
+
+# Keyword names callers use (files, command line) -> catalog columns.
+EDITABLE = {"name": "name", "credentials": "credentials", "source": "source",
+            "interval": "interval_seconds", "cron": "cron", "jitter": "jitter_seconds", "notes": "notes"}
+
+Clock = Callable[[], dt.datetime]
+# Module-level aliases: inside AccountRegistry, "list" is its method.
+Changes = dict[str, list[Any]]  # field -> [old, new]
+Events = list["AccountEvent"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When an account is harvested: every ``interval_seconds`` or at ``cron``, +/- ``jitter_seconds``."""
+
+    interval_seconds: int | None
+    cron: str | None
+    jitter_seconds: int
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    account_id: str
+    name: str = ""
+    credentials: str | None = None
+    source: str | None = None
+    interval_seconds: int | None = None
+    cron: str | None = None
+    jitter_seconds: int | None = None
+    notes: str = ""
+    active: bool = True
+    created_at: str = ""
+    updated_at: str = ""
+    removed_at: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The account's name everywhere: ``platform:id``."""
+        return f"{self.platform}:{self.account_id}"
+
+    def schedule(self, default_interval: int = DEFAULT_INTERVAL_SECONDS,
+                 default_jitter: int = DEFAULT_JITTER_SECONDS) -> Schedule:
+        jitter = default_jitter if self.jitter_seconds is None else self.jitter_seconds
+        if self.cron:
+            return Schedule(None, self.cron, jitter, False)
+        if self.interval_seconds:
+            return Schedule(self.interval_seconds, None, jitter, False)
+        return Schedule(default_interval, None, jitter, self.jitter_seconds is None)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Account:
+        values = {f.name: row[f.name] for f in fields(cls)}
+        values["active"] = bool(values["active"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class AccountEvent:
+    seq: int
+    at: str
+    actor: str
+    account: str
+    action: str
+    changes: dict[str, list[Any]]
+    via: str
+
+
+def clean_fields(platform: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate caller-named fields (see ``EDITABLE``) into catalog columns; raises InvalidAccount."""
+    unknown = sorted(set(raw) - set(EDITABLE))
+    if unknown:
+        raise InvalidAccount("unknown account field " + ", ".join(unknown) + "; known fields are "
+                             + ", ".join(EDITABLE))
+    cleaned: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("name", "notes"):
+            cleaned[key] = check_free_text(key, value)
+        elif key == "credentials":
+            cleaned[key] = check_credentials_reference(value)
+        elif key == "source":
+            cleaned[key] = check_source(platform, value)
+        elif key == "cron":
+            cleaned[key] = check_cron(value)
+        else:
+            cleaned[EDITABLE[key]] = parse_duration(key, value)
+    if cleaned.get("interval_seconds") and cleaned.get("cron"):
+        raise InvalidAccount("give either an interval or a cron expression, not both")
+    # A schedule is one or the other, so setting one clears the other.
+    if cleaned.get("interval_seconds"):
+        cleaned.setdefault("cron", None)
+    if cleaned.get("cron"):
+        cleaned.setdefault("interval_seconds", None)
+    return cleaned
+
+
+class AccountRegistry:
+    """Add, read, change and remove accounts; ``via`` says through what (command, import file)."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, actor: str | None = None,
+                 via: str = "") -> None:
+        self.db = db
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.actor = actor or _current_user()
+        self.via = via
+        self._depth = 0
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make every change inside one transaction: all of them happen, or none."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        with self.db.transaction():
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+
+    def find(self, key: str) -> Account | None:
+        platform, account_id = parse_account(key)
+        row = self.db.conn.execute("SELECT * FROM accounts WHERE platform=? AND account_id=?",
+                                   (platform, account_id)).fetchone()
+        return Account.from_row(row) if row else None
+
+    def get(self, key: str) -> Account:
+        account = self.find(key)
+        if account is None:
+            raise UnknownAccount(f"{key.strip()} is not registered; `weidang accounts list` shows "
+                                 "the registered accounts")
+        return account
+
+    def list(self, include_removed: bool = False, platform: str | None = None) -> list[Account]:
+        sql, args = "SELECT * FROM accounts WHERE 1=1", []
+        if not include_removed:
+            sql += " AND active=1"
+        if platform:
+            sql += " AND platform=?"
+            args.append(platform)
+        rows = self.db.conn.execute(sql + " ORDER BY platform, account_id", args).fetchall()
+        return [Account.from_row(r) for r in rows]
+
+    def add(self, key: str, **raw: Any) -> Account:
+        """Register an account; adding one that was removed restores it with the new fields."""
+        platform, account_id = parse_account(key)
+        cleaned = clean_fields(platform, raw)
+        existing = self.find(key)
+        if existing is not None and existing.active:
+            raise DuplicateAccount(f"{existing.key} is already registered; change it with "
+                                   "`weidang accounts import` or remove it first")
+        if existing is not None:
+            return self._change(existing, cleaned, restore=True)
+        now = self._now()
+        values = {"name": "", "credentials": None, "source": None, "interval_seconds": None,
+                  "cron": None, "jitter_seconds": None, "notes": "", **cleaned}
+        with self.batch():
+            self.db.conn.execute(
+                "INSERT INTO accounts (platform, account_id, name, credentials, source, interval_seconds,"
+                " cron, jitter_seconds, notes, active, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (platform, account_id, values["name"], values["credentials"], values["source"],
+                 values["interval_seconds"], values["cron"], values["jitter_seconds"], values["notes"],
+                 now, now))
+            changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
+            self._event(f"{platform}:{account_id}", "add", changes, now)
+        return self.get(key)
+
+    def update(self, key: str, **raw: Any) -> Account:
+        """Change the given fields; an unchanged value records nothing."""
+        account = self.get(key)
+        if not account.active:
+            raise UnknownAccount(f"{account.key} was removed on {account.removed_at}; add it again to "
+                                 "restore it")
+        return self._change(account, clean_fields(account.platform, raw), restore=False)
+
+    def remove(self, key: str) -> Account:
+        """Stop following an account; its row, events and captures are all kept."""
+        account = self.get(key)
+        if not account.active:
+            raise UnknownAccount(f"{account.key} was already removed on {account.removed_at}")
+        now = self._now()
+        with self.batch():
+            self.db.conn.execute(
+                "UPDATE accounts SET active=0, removed_at=?, updated_at=? WHERE platform=? AND account_id=?",
+                (now, now, account.platform, account.account_id))
+            self._event(account.key, "remove", {"active": [True, False]}, now)
+        return self.get(key)
+
+    def upsert(self, key: str, **raw: Any) -> str:
+        """Add, restore or update; returns what happened: added, restored, updated or unchanged."""
+        platform, _ = parse_account(key)
+        cleaned = clean_fields(platform, raw)
+        existing = self.find(key)
+        if existing is None:
+            self.add(key, **raw)
+            return "added"
+        before = existing
+        after = self._change(existing, cleaned, restore=not existing.active)
+        if not before.active:
+            return "restored"
+        return "updated" if after != before else "unchanged"
+
+    def events(self, key: str | None = None) -> Events:
+        sql, args = "SELECT * FROM account_events", []
+        if key is not None:
+            platform, account_id = parse_account(key)
+            sql += " WHERE account=?"
+            args.append(f"{platform}:{account_id}")
+        rows = self.db.conn.execute(sql + " ORDER BY seq", args).fetchall()
+        return [AccountEvent(r["seq"], r["at"], r["actor"], r["account"], r["action"],
+                             json.loads(r["changes"]), r["via"]) for r in rows]
+
+    def _change(self, account: Account, cleaned: dict[str, Any], restore: bool) -> Account:
+        current = asdict(account)
+        changes: Changes = {col: [current[col], value] for col, value in cleaned.items()
+                            if current[col] != value}
+        if restore:
+            changes["active"] = [False, True]
+        if not changes:
+            return account
+        now = self._now()
+        assignments = {col: pair[1] for col, pair in changes.items() if col != "active"}
+        if restore:
+            assignments.update(active=1, removed_at=None)
+        assignments["updated_at"] = now
+        columns = ", ".join(f"{col}=?" for col in assignments)
+        with self.batch():
+            self.db.conn.execute(f"UPDATE accounts SET {columns} WHERE platform=? AND account_id=?",
+                                 (*assignments.values(), account.platform, account.account_id))
+            self._event(account.key, "restore" if restore else "update", changes, now)
+        return self.get(account.key)
+
+    def _event(self, account: str, action: str, changes: Changes, at: str) -> None:
+        self.db.conn.execute(
+            "INSERT INTO account_events (at, actor, account, action, changes, via) VALUES (?, ?, ?, ?, ?, ?)",
+            (at, self.actor, account, action, json.dumps(changes, ensure_ascii=False, sort_keys=True),
+             self.via))
+
+    def _now(self) -> str:
+        return self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user database entry, e.g. in some containers
+        return "unknown"
