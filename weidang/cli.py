@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from weidang import __version__, errors
+from weidang.commands import accounts as accounts_command
 from weidang.commands import demo, seal, verify
 from weidang.commands import emulator as emulator_command
 from weidang.commands import parse as parse_command
@@ -17,6 +18,7 @@ from weidang.context import AppContext
 COMMANDS: list[click.Command] = [demo.command, verify.command, seal.command]
 COMMANDS.append(parse_command.command)
 COMMANDS.append(emulator_command.command)
+COMMANDS.append(accounts_command.command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,

@@ -16,6 +16,12 @@ WARC_STORE_REDACT_HEADERS = ["Authorization", "Cookie", "Proxy-Authorization", "
 WARC_STORE_REDACT_PARAMS = ["access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin"]
 WARC_STORE_VERIFY_WORKERS = 0  # processes for `weidang verify`; 0 = one per CPU core
 
+# catalog: accounts, credentials references and (later) posts; file names are relative to the home.
+CATALOG_CREDENTIALS_FILE = "credentials.toml"  # logins by NAME; must be private (chmod 600)
+CATALOG_DB_FILE = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
+CATALOG_SCHEDULE_INTERVAL_SECONDS = 86400  # harvest interval of an account that sets none (once a day)
+CATALOG_SCHEDULE_JITTER_SECONDS = 900  # start up to this much earlier or later, unless the account says
+
 # catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
 CATALOG_SEARCH_BACKEND = "sqlite"  # "sqlite" (embedded file under the home's index/) or "elasticsearch"
 CATALOG_SEARCH_ES_ANALYZER = "cjk"  # "cjk" (built in), "smartcn", "ik_max_word" (need the plugin), "auto"

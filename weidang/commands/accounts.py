@@ -1,0 +1,144 @@
+"""`weidang accounts`: register the accounts to harvest (add, list, remove, import, export)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from catalog.account_fields import format_duration
+from catalog.account_files import export_accounts, import_accounts
+from catalog.accounts import Account, AccountRegistry
+from catalog.credentials import CredentialStore
+from catalog.db import open_catalog
+from catalog.errors import CatalogError
+from weidang import errors
+from weidang.context import AppContext, pass_app
+
+errors.register(CatalogError)
+
+
+def _path(app: AppContext, setting: str) -> Path:
+    return app.home.root / str(app.settings[setting])  # an absolute setting replaces the home
+
+
+def _registry(app: AppContext) -> AccountRegistry:
+    return AccountRegistry(open_catalog(_path(app, "CATALOG_DB_FILE")), via="command line")
+
+
+def _schedule_text(app: AppContext, account: Account) -> str:
+    schedule = account.schedule(int(app.settings["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
+                                int(app.settings["CATALOG_SCHEDULE_JITTER_SECONDS"]))
+    when = f"cron {schedule.cron}" if schedule.cron else f"every {format_duration(schedule.interval_seconds)}"
+    text = f"{when} ± {format_duration(schedule.jitter_seconds) or '0s'}"
+    return text + " (default)" if schedule.is_default else text
+
+
+@click.group("accounts")
+def command() -> None:
+    """Register the accounts to harvest: add, list, remove, import, export."""
+
+
+@command.command("add")
+@click.argument("account")
+@click.option("--name", default="", help="Display name, e.g. 国家档案局.")
+@click.option("--credentials", default=None, metavar="NAME",
+              help="Name of the login in HOME/credentials.toml (never the cookie or key itself).")
+@click.option("--source", default=None, help="WeChat listing source: api, backend, feed or urls.")
+@click.option("--interval", default=None, help="How often to harvest: seconds, or 30m, 6h, 1d.")
+@click.option("--cron", default=None, help="Or when: five crontab fields, e.g. '30 6 * * *'.")
+@click.option("--jitter", default=None, help="Start up to this much earlier or later, e.g. 10m.")
+@click.option("--notes", default="", help="Anything to remember about the account.")
+@pass_app
+def add(app: AppContext, account: str, **fields: str | None) -> int:
+    """Register ACCOUNT (platform:id, e.g. weibo:1669879400)."""
+    registry = _registry(app)
+    added = registry.add(account, **{k: v for k, v in fields.items() if v is not None})
+    label = f"{added.key} ({added.name})" if added.name else added.key
+    click.echo(f"Registered {label}; harvested {_schedule_text(app, added)}.")
+    if added.credentials:
+        _check_credentials(app, added.credentials)
+    return 0
+
+
+def _check_credentials(app: AppContext, name: str) -> None:
+    """A missing login is not an error yet (it may be added later), but the archivist should know."""
+    store = CredentialStore(_path(app, "CATALOG_CREDENTIALS_FILE"))
+    try:
+        store.get(name)
+    except CatalogError as exc:
+        click.echo(f"Note: {errors.sentence(exc)} Harvests of this account need it.", err=True)
+
+
+@command.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Also show removed accounts.")
+@click.option("--platform", type=click.Choice(["weibo", "wechat"]), default=None, help="Only this platform.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document for machines.")
+@pass_app
+def list_(app: AppContext, include_removed: bool, platform: str | None, as_json: bool) -> int:
+    """Show the registered accounts as a table."""
+    accounts = _registry(app).list(include_removed=include_removed, platform=platform)
+    if as_json:
+        click.echo(json.dumps([{"account": a.key, **asdict(a), "schedule": _schedule_text(app, a)}
+                               for a in accounts], ensure_ascii=False, indent=2))
+        return 0
+    if not accounts:
+        click.echo("No accounts are registered; add one with `weidang accounts add weibo:UID --name NAME`.")
+        return 0
+    header = ["ACCOUNT", "NAME", "CREDENTIALS", "SOURCE", "SCHEDULE", "NOTES"]
+    rows = [[a.key, a.name, a.credentials or "-", a.source or "-", _schedule_text(app, a), a.notes]
+            for a in accounts]
+    if include_removed:
+        header.insert(1, "STATUS")
+        for row, a in zip(rows, accounts, strict=True):
+            row.insert(1, "active" if a.active else f"removed {a.removed_at}")
+    for line in _table([header, *rows]):
+        click.echo(line)
+    return 0
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip()
+            for row in rows]
+
+
+@command.command("remove")
+@click.argument("account")
+@pass_app
+def remove(app: AppContext, account: str) -> int:
+    """Stop harvesting ACCOUNT; its captures and history are kept."""
+    removed = _registry(app).remove(account)
+    label = f"{removed.key} ({removed.name})" if removed.name else removed.key
+    click.echo(f"Removed {label} from the accounts harvested; its captures and change history are kept, "
+               f"and `weidang accounts add {removed.key}` restores it.")
+    return 0
+
+
+@command.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def import_(app: AppContext, file: Path) -> int:
+    """Add or update the accounts listed in FILE (.toml, .csv or .xlsx); all rows or none."""
+    result = import_accounts(_registry(app), file)
+    click.echo(f"Imported {file.name}: {result.summary()}.")
+    return 0
+
+
+@command.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--all", "include_removed", is_flag=True, help="Also export removed accounts.")
+@pass_app
+def export(app: AppContext, file: Path, include_removed: bool) -> int:
+    """Write the registered accounts to FILE (.toml, .csv or .xlsx)."""
+    count = export_accounts(_registry(app).list(include_removed=include_removed), file)
+    click.echo(f"Wrote {count} account(s) to {file}.")
+    return 0
