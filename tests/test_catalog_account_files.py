@@ -151,3 +151,11 @@ def test_unreadable_files_say_why(registry, tmp_path, name, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(AccountFileError, match=message.replace("[", r"\[").replace(".", r"\.")):
         read_account_file(path)
+
+
+def test_the_readme_example_imports(registry, tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Registering accounts")[1].split("```csv\n")[1].split("```")[0]
+    (tmp_path / "readme.csv").write_text(example, encoding="utf-8")
+    assert len(import_accounts(registry, tmp_path / "readme.csv").added) == 2
+    assert registry.get("wechat:MzAxMzgxNzUxOA==").cron == "30 6 * * *"

@@ -89,3 +89,14 @@ def test_import_export_by_extension_without_secrets(home, tmp_path, capsys):
     assert main(["accounts", "import", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "row 2:" in err and "row 3:" in err and "2A25" not in err
+    for suffix in ("csv", "toml"):  # the refused login reached neither catalog nor export
+        assert main(["accounts", "export", str(tmp_path / f"after.{suffix}")]) == 0
+        assert b"2A25" not in (tmp_path / f"after.{suffix}").read_bytes()
+    assert main(["accounts", "export", str(tmp_path / "after.xlsx")]) == 0
+    from openpyxl import load_workbook
+
+    cells = [str(c) for row in load_workbook(tmp_path / "after.xlsx").active.iter_rows(values_only=True)
+             for c in row]
+    assert "weibo:1669879400" in cells and not any("2A25" in c for c in cells)
+    for part in home.glob("catalog.sqlite*"):  # the database and its write-ahead log
+        assert b"2A25" not in part.read_bytes()
