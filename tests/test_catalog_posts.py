@@ -1,0 +1,240 @@
+"""PostCatalog and the post metadata record, on real timeline samples written to real WARC files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from catalog_helpers import (
+    ACCOUNT,
+    FIRST,
+    LATER,
+    PAGE1,
+    PAGE2,
+    UID,
+    connect,
+    harvest,
+    recheck_deleted,
+    timeline,
+    write_version,
+)
+from store_helpers import StepClock
+
+from catalog.errors import CatalogError, DatabaseError
+from catalog.metadata import (
+    CONTENT_TYPE,
+    Evidence,
+    MetadataError,
+    post_metadata,
+    read_metadata,
+    status_metadata,
+)
+from catalog.posts import Decision, PostCatalog
+from catalog.store import DERIVED_VERSION, needs_rebuild
+from harvesters.dates import SHANGHAI
+from warc_store import CaptureWriter, Collection, read_record
+
+PINNED, NEWEST, NEW_ON_PAGE2 = "4645748019299849", "4649031014551911", "4649106427873349"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    collection = Collection.create(tmp_path / "default", StepClock())
+    conn = connect(tmp_path / "catalog.sqlite")
+    catalog = PostCatalog(conn, collection.name)
+    with CaptureWriter(collection) as writer:
+        yield collection, conn, catalog, writer
+    conn.close()
+
+
+def test_first_harvest_records_every_post_as_version_one_with_its_evidence(setup):
+    collection, conn, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    decisions = harvest(writer, catalog, posts, body, "run-1")
+    assert decisions == [Decision("new", 1)] * len(posts) == [Decision("new", 1)] * 10
+    assert catalog.counts(ACCOUNT) == {"live": 10, "edited": 0, "deleted": 0, "blocked": 0,
+                                       "expired": 0, "unavailable": 0, "posts": 10, "versions": 10,
+                                       "media": sum(len(p.media) + (len(p.repost.media) if p.repost else 0)
+                                                    for p in posts)}
+    [v1] = catalog.versions("weibo", NEWEST)
+    assert v1.post().text == next(p for p in posts if p.post_id == NEWEST).text
+    assert v1.harvest_id == "run-1" and v1.collection == "default" and v1.outcome == "new"
+    assert [e.role for e in v1.evidence] == ["listing", "media"]
+    # The metadata record is in the WARC under its stable URI, and says what the catalog says.
+    writer.flush()
+    stored = read_record(collection, v1.metadata_record_id)
+    assert stored.uri == f"urn:weidang:post:weibo:{NEWEST}:v1"
+    assert stored.header("Content-Type") == CONTENT_TYPE
+    assert read_metadata(stored.payload).fingerprint == v1.fingerprint
+    # Each picture row points at the response holding its bytes.
+    rows = conn.execute("SELECT kind, url, record_id, payload_digest FROM media WHERE post_id = ? "
+                        "ORDER BY position", (NEWEST,)).fetchall()
+    assert rows and all(r[2] for r in rows)
+    assert read_record(collection, rows[0][2]).uri == rows[0][1]
+
+
+def test_newest_post_id_skips_pinned_posts_and_known_answers(setup):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    # The pinned post is the oldest here; republish it "now" so only the pinned rule can skip it.
+    posts = [p.merged(published_at=LATER) if p.post_id == PINNED else p for p in posts]
+    harvest(writer, catalog, posts, body, "run-1", fetch_media=False)
+    assert catalog.newest_post_id("weibo", UID) == NEWEST
+    assert catalog.newest_post_id("weibo", "1669879400") is None
+    assert catalog.known("weibo", PINNED) and not catalog.known("weibo", NEW_ON_PAGE2)
+
+
+def test_second_harvest_finds_one_new_post_and_the_rest_unchanged(setup):
+    _, conn, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    body2, posts2 = timeline(PAGE2, LATER)
+    decisions = dict(zip([p.post_id for p in posts2], harvest(writer, catalog, posts2, body2, "run-2"),
+                         strict=True))
+    assert decisions.pop(NEW_ON_PAGE2) == Decision("new", 1)
+    assert set(decisions.values()) == {Decision("unchanged", 1)}
+    assert catalog.newest_post_id("weibo", UID) == NEW_ON_PAGE2
+    assert conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 11
+    first, last = conn.execute("SELECT first_captured, last_captured FROM posts WHERE post_id = ?",
+                               (NEWEST,)).fetchone()
+    assert first == "2021-06-17T08:30:00.000000Z" and last == "2021-06-18T01:00:00.000000Z"
+
+
+def test_changed_likes_and_reposts_are_never_an_edit(setup):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    post = next(p for p in posts if p.post_id == NEWEST)
+    busier = post.merged(counts={"reposts": 99999, "comments": 1, "likes": 123456}, captured_at=LATER)
+    assert catalog.decide(busier) == Decision("unchanged", 1)
+
+
+@pytest.mark.parametrize("change", [
+    {"text": "06月17日16:00闪断更新公告（已修改）"},
+    {"edit_count": 1},
+    {"media": []},
+])
+def test_a_content_change_is_a_new_version_and_the_old_one_is_kept(setup, change):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    post = next(p for p in posts if p.post_id == NEWEST)
+    edited = post.merged(captured_at=LATER, **change)
+    decision = catalog.decide(edited)
+    assert decision == Decision("edited", 2)
+    listing = catalog.versions("weibo", NEWEST)[0].evidence[:1]
+    write_version(writer, catalog, edited, decision, list(listing), "run-2")
+    v1, v2 = catalog.versions("weibo", NEWEST)
+    assert (v1.version, v1.post().text, v1.post().edit_count) == (1, post.text, post.edit_count)
+    assert (v2.version, v2.outcome) == (2, "edited") and v1.fingerprint != v2.fingerprint
+    assert catalog.status("weibo", NEWEST) == "edited"
+    assert catalog.decide(edited.merged(counts={"likes": 1})) == Decision("unchanged", 2)
+
+
+def test_recording_the_same_metadata_record_twice_changes_nothing(setup):
+    _, conn, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+              for t in ("posts", "versions", "media", "captures")}
+    v1 = catalog.versions("weibo", NEWEST)[0]
+    post = v1.post()
+    again = catalog.record_version(post, 1, "new", v1.metadata_record_id, v1.evidence, "run-1",
+                                   post.captured_at)
+    assert again == 1
+    # ... even when rerun after an edit was recorded: it is still version 1's record.
+    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+            for t in ("posts", "versions", "media", "captures")} == before
+
+
+def test_a_version_number_claimed_twice_is_renumbered_not_overwritten(setup):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1", fetch_media=False)
+    post = next(p for p in posts if p.post_id == NEWEST)
+    evidence = list(catalog.versions("weibo", NEWEST)[0].evidence)
+    first_edit = post.merged(text="第一次修改", captured_at=LATER)
+    write_version(writer, catalog, first_edit, Decision("edited", 2), evidence, "run-2")
+    # A crawler that skipped repair would claim version 2 again for other content.
+    second_edit = post.merged(text="第二次修改", captured_at=LATER + dt.timedelta(hours=1))
+    write_version(writer, catalog, second_edit, Decision("edited", 2), evidence, "run-3")
+    assert [(v.version, v.text) for v in catalog.versions("weibo", NEWEST)] == [
+        (1, post.text), (2, "第一次修改"), (3, "第二次修改")]
+
+
+def test_a_deleted_post_gets_a_status_event_and_keeps_its_versions(setup):
+    collection, conn, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    when = LATER + dt.timedelta(days=1)
+    record_id = recheck_deleted(writer, catalog, NEWEST, "run-2", when)
+    assert catalog.status("weibo", NEWEST) == "deleted"
+    assert len(catalog.versions("weibo", NEWEST)) == 1
+    assert catalog.counts(ACCOUNT)["deleted"] == 1
+    status, reason, evidence = conn.execute(
+        "SELECT status, reason, evidence_record_id FROM statuses WHERE metadata_record_id = ?",
+        (record_id,)).fetchone()
+    assert (status, reason) == ("deleted", "该微博已被删除")
+    writer.flush()
+    assert b"20101" in read_record(collection, evidence).payload
+    assert not catalog.record_status("weibo", NEWEST, "deleted", "again", evidence, record_id,
+                                     "run-2", when)
+    # Re-checks look at the posts first captured in the window, with what is known of them.
+    recent = catalog.recent_posts("weibo", UID, FIRST - dt.timedelta(hours=1))
+    assert len(recent) == 10 and (NEWEST, f"https://weibo.com/{UID}/Kkzwhj69V", "deleted") in recent
+    assert catalog.recent_posts("weibo", UID, LATER) == []
+
+
+def test_a_post_seen_again_after_a_status_event_is_live_again(setup):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    recheck_deleted(writer, catalog, NEWEST, "run-2", FIRST + dt.timedelta(hours=1))
+    body2, posts2 = timeline(PAGE2, LATER)  # the platform shows it again (a wrongful block lifted)
+    harvest(writer, catalog, posts2, body2, "run-3")
+    assert catalog.status("weibo", NEWEST) == "live"
+
+
+def test_metadata_record_round_trip_and_refusals():
+    _, posts = timeline(PAGE1, FIRST)
+    post = posts[0]
+    evidence = [Evidence("<urn:uuid:1>", "https://m.weibo.cn/x", "listing", "sha256:ab")]
+    uri, body, ctype = post_metadata(post, 3, "edited", "run-9", evidence)
+    assert uri == f"urn:weidang:post:weibo:{post.post_id}:v3" and ctype == CONTENT_TYPE
+    record = read_metadata(body)
+    assert (record.outcome, record.version, record.account, record.harvest_id) == (
+        "edited", 3, ACCOUNT, "run-9")
+    assert record.post == post and record.fingerprint == post.content_fingerprint()
+    assert record.evidence == tuple(evidence) and record.captured_at == FIRST
+
+    when = dt.datetime(2021, 7, 1, 8, 0, tzinfo=SHANGHAI)
+    uri, body, _ = status_metadata("wechat", "https://mp.weixin.qq.com/s/AbC", "wechat:MzAxMzgxNzUxOA==",
+                                   "deleted", "此内容已被发布者删除", "run-9", evidence, when)
+    assert uri == ("urn:weidang:post:wechat:https%3A%2F%2Fmp.weixin.qq.com%2Fs%2FAbC"
+                   ":status:deleted:20210701000000")
+    status = read_metadata(body)
+    assert (status.outcome, status.status, status.post) == ("status", "deleted", None)
+
+    newer = json.dumps({**json.loads(body), "format": "weidang-post/2"}).encode()
+    with pytest.raises(MetadataError, match="weidang-post/2.*upgrade weidang"):
+        read_metadata(newer)
+    with pytest.raises(MetadataError, match="not valid UTF-8 JSON"):
+        read_metadata(b"\xff{")
+    with pytest.raises(MetadataError, match="role 'thumbnail'"):
+        Evidence("<urn:uuid:1>", "", "thumbnail")
+    with pytest.raises(CatalogError, match="new, edited or unchanged"):
+        post_metadata(post, 1, "status", "run-9", evidence)
+
+
+def test_derived_tables_of_an_older_layout_are_recreated_and_flagged_for_rebuild(tmp_path):
+    conn = connect(tmp_path / "catalog.sqlite")
+    PostCatalog(conn)
+    conn.execute("UPDATE catalog_schema SET version = 0 WHERE part = 'derived'")
+    conn.execute("INSERT INTO captures VALUES ('<urn:uuid:x>', 'weibo', '1', 1, 'new', 't', 'r', 'c', 0)")
+    PostCatalog(conn)
+    assert needs_rebuild(conn)
+    assert conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0] == 0
+    conn.execute("UPDATE catalog_schema SET version = ? WHERE part = 'derived'", (DERIVED_VERSION + 1,))
+    with pytest.raises(DatabaseError, match="newer weidang"):
+        PostCatalog(conn)
