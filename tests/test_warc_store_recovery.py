@@ -18,15 +18,23 @@ import sys, os
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from store_helpers import json_exchange, picture_exchange
-from warc_store import Collection, CaptureWriter, StoreConfig
+from warc_store import Collection, CaptureWriter, StoreConfig, HttpRequest, HttpResponse
+import random
+rnd = random.Random(5)
+# ~1.2 MB of varied text: deflating it takes tens of milliseconds, in many writes
+big = "".join(chr(0x4E00 + rnd.randrange(3000)) for _ in range(400_000)).encode()
 c = Collection.open(Path({root!r}))
 w = CaptureWriter(c, StoreConfig(max_size={max_size}))
 n = 0
 while True:
-    w.write_exchange(*(json_exchange(n) if n % 3 else picture_exchange(n, 200_000)))
+    if n % 3 == 0:
+        if n >= 3:
+            print("big", flush=True)
+        w.write_exchange(HttpRequest("GET", f"https://m.weibo.cn/detail/{{n}}"),
+                         HttpResponse(200, "OK", [("Content-Type", "text/html")], big))
+    else:
+        w.write_exchange(*(json_exchange(n) if n % 3 == 1 else picture_exchange(n, 200_000)))
     n += 1
-    if n == 3:
-        print("writing", flush=True)
 """
 
 
@@ -34,7 +42,8 @@ def _kill_writer_after(root: Path, delay: float, max_size: int = 1 << 30) -> Non
     proc = subprocess.Popen([sys.executable, "-c", WRITER.format(
         tests=str(Path(__file__).parent), root=str(root), max_size=max_size)],
         stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    # "big" comes just before a ~1.2 MB record: a short delay lands inside it, a longer one anywhere
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "big"
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
