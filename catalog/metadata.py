@@ -123,10 +123,12 @@ def status_uri(platform: str, post_id: str, status: str, when: dt.datetime) -> s
 
 def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
                   evidence: Sequence[Evidence | Mapping[str, Any]],
-                  captured_at: dt.datetime | None = None) -> tuple[str, bytes, str]:
+                  captured_at: dt.datetime | None = None,
+                  account: str | None = None) -> tuple[str, bytes, str]:
     """The metadata record of one captured post version: ``(target URI, body, content type)``.
 
-    ``captured_at`` defaults to ``post.captured_at``; one of them must be set.
+    ``captured_at`` defaults to ``post.captured_at``; one of them must be set. ``account``
+    defaults to the post's own (``platform:account_id``).
     """
     if outcome not in OUTCOMES or outcome == "status":
         raise MetadataError(f"a post version's outcome must be new, edited or unchanged, not {outcome!r}")
@@ -138,7 +140,7 @@ def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
     body = {
         "format": FORMAT, "outcome": outcome, "platform": post.platform, "post_id": post.post_id,
         "version": version, "post": post.to_json(), "fingerprint": post.content_fingerprint(),
-        "harvest_id": harvest_id, "account": f"{post.platform}:{post.account_id}",
+        "harvest_id": harvest_id, "account": account or f"{post.platform}:{post.account_id}",
         "evidence": [Evidence.of(e).to_json() for e in evidence], "captured_at": when.isoformat(),
     }
     return post_uri(post.platform, post.post_id, version), _encode(body), CONTENT_TYPE
@@ -146,10 +148,11 @@ def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
 
 def status_metadata(platform: str, post_id: str, account: str, status: str, reason: str,
                     harvest_id: str, evidence: Sequence[Evidence | Mapping[str, Any]],
-                    when: dt.datetime, version: int = 0) -> tuple[str, bytes, str]:
+                    captured_at: dt.datetime, version: int = 0) -> tuple[str, bytes, str]:
     """The metadata record of a status event (a re-check found the post deleted, blocked, ...)."""
     if status not in POST_STATUSES:
         raise MetadataError(f"post status {status!r} is not one of {', '.join(POST_STATUSES)}")
+    when = captured_at
     if when.tzinfo is None:
         raise MetadataError("a status event needs a time with its time zone")
     body = {

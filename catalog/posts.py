@@ -17,8 +17,9 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from catalog.db import Database
 from catalog.errors import CatalogError
 from catalog.metadata import Evidence, MetadataRecord
 from catalog.store import ensure_schema, iso, write
@@ -33,6 +34,12 @@ class Decision:
 
     outcome: str  # new | edited | unchanged
     version: int
+
+
+class RecentPost(NamedTuple):
+    post_id: str
+    url: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,10 @@ class StoredVersion:
 class PostCatalog:
     """The post tables over an open SQLite connection; ``collection`` names where records lie."""
 
-    def __init__(self, conn: sqlite3.Connection, collection: str = "default") -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection | Database, collection: str = "default") -> None:
+        self.conn = conn.conn if isinstance(conn, Database) else conn
         self.collection = collection
-        ensure_schema(conn)
+        ensure_schema(self.conn)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -179,13 +186,13 @@ class PostCatalog:
         return str(row[0]) if row else None
 
     def recent_posts(self, platform: str, account_id: str,
-                     since: dt.datetime) -> list[tuple[str, str, str]]:
+                     since: dt.datetime) -> list[RecentPost]:
         """``(post_id, url, status)`` of the posts first captured at or after ``since``, newest first."""
         rows = self.conn.execute(
             "SELECT post_id, url, status FROM posts WHERE account = ? AND first_captured >= ? "
             "ORDER BY published_at DESC, length(post_id) DESC, post_id DESC",
             (f"{platform}:{account_id}", iso(since))).fetchall()
-        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return [RecentPost(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def status(self, platform: str, post_id: str) -> str | None:
         row = self.conn.execute("SELECT status FROM posts WHERE platform = ? AND post_id = ?",
@@ -215,6 +222,11 @@ class PostCatalog:
                 f"SELECT COUNT(*) FROM {table} t JOIN posts p ON p.platform = t.platform "
                 "AND p.post_id = t.post_id WHERE p.account = ?", (account,)).fetchone()[0])
         return out
+
+    def count(self, platform: str, account_id: str) -> int:
+        """How many posts of the account the archive holds (whatever their status)."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM posts WHERE account = ?",
+                                     (f"{platform}:{account_id}",)).fetchone()[0])
 
     def known_metadata_ids(self) -> set[str]:
         """Every metadata record id already recorded (what repair need not read again)."""

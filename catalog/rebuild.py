@@ -1,0 +1,171 @@
+"""Recreate the derived post tables from the WARC files alone, or repair them after a crash.
+
+``rebuild`` reads every post metadata record (``catalog.metadata``) of every WARC file of the
+collections, closed and still open, in file-name order (the order their writers opened them) and
+offset order within a file, and feeds them to ``PostCatalog`` exactly as the harvests did: the
+derived tables come out equal to what the harvests wrote. It runs in one transaction, so readers
+see the old tables until the new ones are complete, and a failure leaves the old ones in place.
+Authoritative tables (accounts, runs, pauses, events) are not touched.
+
+``repair`` is the cheap path a harvest takes at start-up: it finds the post metadata records in
+the CDXJ index (their URIs start with ``urn:weidang:post:``), and reads back only those the
+catalog lacks (written to a WARC file just before a crash, never recorded).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from catalog.errors import CatalogError
+from catalog.metadata import URI_PREFIX, MetadataError, is_post_metadata, read_metadata
+from catalog.posts import PostCatalog
+from catalog.store import create_derived, ensure_schema, mark_rebuilt, write
+from warc_store import Collection, StoreError, read_record
+from warc_store.cdxj import IndexEntry
+from warc_store.collection import OPEN_SUFFIX
+
+_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError)
+
+
+class RebuildError(CatalogError):
+    """The catalog cannot be rebuilt or repaired from the WARC files."""
+
+
+@dataclass
+class RebuildSummary:
+    files: int = 0
+    metadata_records: int = 0
+    posts: int = 0
+    versions: int = 0
+    statuses: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RepairSummary:
+    metadata_records: int = 0  # post metadata records in the index
+    added: int = 0  # of which the catalog lacked, now recorded
+    problems: list[str] = field(default_factory=list)
+
+
+def warc_files(collection: Collection) -> list[Path]:
+    """Closed and open files together, in the order their writers opened them."""
+    files = collection.closed_files() + collection.open_files()
+    return sorted(files, key=lambda p: (p.name.removesuffix(OPEN_SUFFIX), p.name))
+
+
+def rebuild(conn: sqlite3.Connection, collections: Collection | Sequence[Collection],
+            progress: Callable[[Path], None] | None = None) -> RebuildSummary:
+    """Drop the derived tables and recreate them from the collections' metadata records.
+
+    ``conn`` is the catalog's sqlite3 connection; ``progress`` is called after each file.
+    """
+    targets = [collections] if isinstance(collections, Collection) else list(collections)
+    for collection in targets:
+        _refuse_live_writers(collection)
+    ensure_schema(conn)
+    summary = RebuildSummary()
+    with write(conn):
+        create_derived(conn)
+        for collection in targets:
+            catalog = PostCatalog(conn, collection.name)
+            for path in warc_files(collection):
+                for record_id, body in _metadata_bodies(path, summary.problems):
+                    summary.metadata_records += 1
+                    try:
+                        catalog.apply(read_metadata(body), record_id)
+                    except MetadataError as exc:
+                        summary.problems.append(f"{path.name}: record {record_id}: {exc}")
+                summary.files += 1
+                if progress is not None:
+                    progress(path)
+        mark_rebuilt(conn)
+    for table in ("posts", "versions", "statuses"):
+        setattr(summary, table, int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]))
+    return summary
+
+
+def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
+    """Record the post metadata records that reached the WARC files but not the catalog.
+
+    Run it after the WARC store's recovery (which re-indexes what a dead writer left), before
+    deciding about new posts: a version written just before a crash is then known again.
+    """
+    catalog = PostCatalog(conn, collection.name)
+    summary = RepairSummary()
+    entries = list(_indexed_metadata(collection))
+    summary.metadata_records = len(entries)
+    known = catalog.known_metadata_ids()
+    missing = sorted((e for e in entries if e.record_id not in known),
+                     key=lambda e: (e.filename, e.offset))
+    if not missing:
+        return summary
+    with catalog.batch():
+        for entry in missing:
+            try:
+                stored = read_record(collection, entry.record_id)
+                if not is_post_metadata(stored.header("Content-Type")):
+                    continue
+                catalog.apply(read_metadata(stored.payload), entry.record_id)
+                summary.added += 1
+            except (StoreError, MetadataError) as exc:
+                summary.problems.append(f"{entry.filename}: record {entry.record_id}: {exc}")
+    return summary
+
+
+def _indexed_metadata(collection: Collection) -> Iterator[IndexEntry]:
+    path = collection.index.path
+    if not path.exists():
+        return
+    marker = f'"url":"{URI_PREFIX}'
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if marker in line:  # most lines are exchanges: skip them without parsing the JSON
+                entry = IndexEntry.from_line(line)
+                if entry.record_type == "metadata":
+                    yield entry
+
+
+def _metadata_bodies(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
+    """``(record id, body)`` of each post metadata record of one file, in offset order."""
+    unfinished = path.name.endswith(OPEN_SUFFIX)
+    try:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "metadata":
+                    continue
+                headers = record.rec_headers
+                if is_post_metadata(headers.get_header("Content-Type")):
+                    body = record.content_stream().read()
+                    if str(len(body)) != headers.get_header("Content-Length"):
+                        raise EOFError("a record is shorter than its Content-Length")
+                    yield headers.get_header("WARC-Record-ID"), body
+    except _READ_ERRORS as exc:
+        if unfinished:
+            problems.append(f"{path.name} ends in an unfinished record (a writer stopped there); "
+                            "the records before it were read")
+        else:
+            problems.append(f"{path.name} is damaged ({exc}); run `weidang verify` on it")
+
+
+def _refuse_live_writers(collection: Collection) -> None:
+    """A file still locked by its writer is growing: rebuilding now would miss its end."""
+    for path in collection.open_files():
+        try:
+            with open(path, "rb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        except BlockingIOError:
+            raise RebuildError(
+                f"a harvest is still writing to the collection {collection.name} (file "
+                f"{path.name}); rebuild the catalog once it has finished") from None
+        except OSError as exc:
+            raise RebuildError(f"the WARC file {path} cannot be read ({exc.strerror})") from exc

@@ -1,0 +1,82 @@
+"""`weidang catalog rebuild|repair`: recreate or repair the catalog's post tables from the WARC files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from catalog.db import open_catalog
+from catalog.rebuild import RebuildError, rebuild, repair, warc_files
+from warc_store import Collection, recover
+from weidang.context import AppContext, pass_app
+from weidang.store import open_collection
+
+
+def _catalog_path(app: AppContext) -> Path:
+    return app.home.root / str(app.settings["CATALOG_DB_FILE"])  # an absolute setting replaces the home
+
+
+def _collections(app: AppContext, names: tuple[str, ...]) -> list[Collection]:
+    existing = {p.name for p in app.home.collections() if (p / "warcs").is_dir()}
+    for name in names:
+        if name not in existing:
+            raise RebuildError(f"there is no collection {name} in {app.home.root}")
+    chosen = list(names) or sorted(existing)
+    if not chosen:
+        raise RebuildError(f"there is no collection in {app.home.root} to read posts from")
+    return [open_collection(app.home, name) for name in chosen]
+
+
+@click.group("catalog")
+def command() -> None:
+    """Recreate or repair the catalog's post tables from the WARC files."""
+
+
+@command.command("rebuild")
+@click.option("--collection", "names", multiple=True, metavar="NAME",
+              help="Collection to read (repeatable; default: every collection of the home).")
+@pass_app
+def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
+    """Drop the post tables (posts, versions, media, statuses) and recreate them from the metadata
+    records of every WARC file. Accounts, run history and pauses are kept."""
+    collections = _collections(app, names)
+    total = sum(len(warc_files(c)) for c in collections)
+    with open_catalog(_catalog_path(app)) as db:
+        with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
+                               file=sys.stderr) as bar:
+            summary = rebuild(db.conn, collections, progress=lambda _path: bar.update(1))
+    where = ", ".join(c.name for c in collections)
+    click.echo(f"Rebuilt the post tables from {summary.files} WARC files ({where}): "
+               f"{summary.metadata_records} metadata records, {summary.posts} posts, "
+               f"{summary.versions} versions, {summary.statuses} status events.")
+    return _problems(summary.problems)
+
+
+@command.command("repair")
+@click.option("--collection", "names", multiple=True, metavar="NAME",
+              help="Collection to read (repeatable; default: every collection of the home).")
+@pass_app
+def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
+    """Record the posts that reached the WARC files but not the catalog (after a crash).
+
+    Files left open by a harvest that died are closed first, as every harvest does."""
+    problems: list[str] = []
+    with open_catalog(_catalog_path(app)) as db:
+        for collection in _collections(app, names):
+            recover(collection)
+            summary = repair(db.conn, collection)
+            problems += summary.problems
+            click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
+                       f"index. Recorded {summary.added} metadata records the catalog lacked.")
+    return _problems(problems)
+
+
+def _problems(problems: list[str]) -> int:
+    for problem in problems:
+        click.echo(f"  Problem: {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problems: the records concerned are not in the catalog "
+                   "(run `weidang verify` to check the files).", err=True)
+    return 1 if problems else 0
