@@ -10,6 +10,7 @@ import click
 
 from weidang import __version__, errors
 from weidang.commands import accounts as accounts_command
+from weidang.commands import catalog as catalog_command
 from weidang.commands import demo, seal, verify
 from weidang.commands import emulator as emulator_command
 from weidang.commands import parse as parse_command
@@ -19,6 +20,7 @@ COMMANDS: list[click.Command] = [demo.command, verify.command, seal.command]
 COMMANDS.append(parse_command.command)
 COMMANDS.append(emulator_command.command)
 COMMANDS.append(accounts_command.command)
+COMMANDS.append(catalog_command.command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
