@@ -1,0 +1,250 @@
+"""The harvest history and the pauses: authoritative, kept through rebuilds, every change logged.
+
+A run is one harvest of one account; its id is the harvest id the crawler writes into every
+metadata record, so a run and what it captured can always be matched. A pause stops harvests
+of everything in its scope until it expires or is cleared:
+
+- ``platform:weibo`` / ``platform:wechat``: the platform rate-limits or asks for a captcha (both
+  apply to the whole address, so to every account);
+- ``login:<credentials reference>``: an expired login, for every account using those credentials;
+- ``weibo:<uid>`` / ``wechat:<id>``: one account.
+
+Each change (a run started, finished or found interrupted; a pause set, extended or cleared) is
+written to ``catalog_events`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.account_fields import PLATFORMS, parse_account
+from catalog.db import Database
+from catalog.errors import CatalogError
+from catalog.store import ensure_schema, iso, utc_now, write
+
+Clock = Callable[[], dt.datetime]
+KINDS = ("harvest", "full", "recheck")
+OUTCOMES = ("ok", "partial", "failed", "stopped")
+INTERRUPTED = ("the harvest ended without finishing (the process was killed or crashed); "
+               "what it had written is kept")
+
+_RUN_COLUMNS = ("run_id, account, kind, started_at, ended_at, outcome, reason, advice, posts_new, "
+                "posts_edited, posts_unchanged, posts_deleted, bytes_written, requests, errors, "
+                "reported_total, captured_total")
+
+
+class RunError(CatalogError):
+    """A run or pause cannot be recorded as asked."""
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    account: str
+    kind: str
+    started_at: str
+    ended_at: str | None
+    outcome: str | None  # None while running (or if the process died: see RunLog.start)
+    reason: str
+    advice: str
+    posts_new: int
+    posts_edited: int
+    posts_unchanged: int
+    posts_deleted: int
+    bytes_written: int
+    requests: int
+    errors: int
+    reported_total: int | None
+    captured_total: int | None
+
+    @property
+    def gap(self) -> int | None:
+        """Posts the platform reports that the archive does not hold (None if either is unknown)."""
+        if self.reported_total is None or self.captured_total is None:
+            return None
+        return self.reported_total - self.captured_total
+
+
+@dataclass(frozen=True)
+class Pause:
+    id: int
+    scope: str
+    reason: str
+    advice: str
+    since: str
+    until: str | None
+    cleared_at: str | None
+    run_id: str | None
+
+
+class RunLog:
+    """Runs and pauses over an open catalog connection."""
+
+    def __init__(self, conn: sqlite3.Connection | Database, clock: Clock = utc_now) -> None:
+        self.conn = conn.conn if isinstance(conn, Database) else conn
+        self.clock = clock
+        ensure_schema(self.conn)
+
+    # -- runs ------------------------------------------------------------------------------
+    def start(self, account: str, kind: str = "harvest", clock: Clock | None = None,
+              run_id: str | None = None) -> str:
+        """Open a run and return its id (the harvest id). Runs of the account left open by a
+        process that died are closed first as failed: an account is never harvested twice at once.
+        """
+        platform, account_id = parse_account(account)
+        if kind not in KINDS:
+            raise RunError(f"a run is a {', '.join(KINDS)}, not {kind!r}")
+        now = (clock or self.clock)()
+        key = f"{platform}:{account_id}"
+        run_id = run_id or (f"{now.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-{platform}-"
+                            f"{account_id.rstrip('=')}-{secrets.token_hex(3)}")
+        with write(self.conn) as conn:
+            for (stale,) in conn.execute("SELECT run_id FROM runs WHERE account = ? AND ended_at IS NULL",
+                                         (key,)).fetchall():
+                conn.execute("UPDATE runs SET ended_at = ?, outcome = 'failed', reason = ? "
+                             "WHERE run_id = ?", (iso(now), INTERRUPTED, stale))
+                self._event(stale, "run interrupted", {"found_by": run_id}, now)
+            try:
+                conn.execute("INSERT INTO runs (run_id, account, kind, started_at) VALUES (?, ?, ?, ?)",
+                             (run_id, key, kind, iso(now)))
+            except sqlite3.IntegrityError:
+                raise RunError(f"a run with the id {run_id} is already recorded") from None
+            self._event(run_id, "run started", {"account": key, "kind": kind}, now)
+        return run_id
+
+    def finish(self, run_id: str, outcome: str, *, reason: str = "", advice: str = "",
+               posts_new: int = 0, posts_edited: int = 0, posts_unchanged: int = 0,
+               posts_deleted: int = 0, bytes_written: int = 0, requests: int = 0, errors: int = 0,
+               reported_total: int | None = None, captured_total: int | None = None,
+               clock: Clock | None = None) -> Run:
+        """Close a run with its outcome, what it found and what the archivist should do, if anything."""
+        if outcome not in OUTCOMES:
+            raise RunError(f"a run ends {', '.join(OUTCOMES)}, not {outcome!r}")
+        now = (clock or self.clock)()
+        values = {"outcome": outcome, "reason": reason, "advice": advice, "posts_new": posts_new,
+                  "posts_edited": posts_edited, "posts_unchanged": posts_unchanged,
+                  "posts_deleted": posts_deleted, "bytes_written": bytes_written,
+                  "requests": requests, "errors": errors, "reported_total": reported_total,
+                  "captured_total": captured_total}
+        with write(self.conn) as conn:
+            run = self.get(run_id)
+            if run is None:
+                raise RunError(f"there is no run {run_id} in the catalog")
+            if run.ended_at is not None:
+                raise RunError(f"the run {run_id} already ended ({run.outcome}) at {run.ended_at}")
+            conn.execute(f"UPDATE runs SET ended_at = ?, {', '.join(f'{k} = ?' for k in values)} "
+                         "WHERE run_id = ?", (iso(now), *values.values(), run_id))
+            self._event(run_id, "run finished", values, now)
+        finished = self.get(run_id)
+        assert finished is not None
+        return finished
+
+    def get(self, run_id: str) -> Run | None:
+        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return Run(*row) if row else None
+
+    def last(self, account: str) -> Run | None:
+        runs = self.history(account, 1)
+        return runs[0] if runs else None
+
+    def history(self, account: str, limit: int = 20) -> list[Run]:
+        """The account's runs, newest first."""
+        rows = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = ? "
+                                 "ORDER BY started_at DESC, rowid DESC LIMIT ?", (account, limit))
+        return [Run(*row) for row in rows]
+
+    # -- pauses ----------------------------------------------------------------------------
+    def pause(self, scope: str, reason: str, advice: str = "", until: dt.datetime | None = None,
+              run_id: str | None = None) -> Pause:
+        """Pause a platform, a login or an account (``until`` None: until cleared by hand).
+
+        Pausing a scope that is paused already updates that pause instead of adding another.
+        """
+        check_scope(scope)
+        now = self.clock()
+        details = {"reason": reason, "advice": advice, "until": iso(until) if until else None,
+                   "run_id": run_id}
+        with write(self.conn) as conn:
+            current = self._active(scope, now)
+            if current is not None:
+                conn.execute("UPDATE pauses SET reason = ?, advice = ?, until = ?, run_id = ? "
+                             "WHERE id = ?", (reason, advice, details["until"], run_id, current.id))
+                self._event(scope, "pause extended", details, now)
+                pause_id = current.id
+            else:
+                cursor = conn.execute(
+                    "INSERT INTO pauses (scope, reason, advice, since, until, run_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (scope, reason, advice, iso(now), details["until"], run_id))
+                self._event(scope, "paused", details, now)
+                pause_id = int(cursor.lastrowid or 0)
+        return self._pause(pause_id)
+
+    def active_pauses(self, now: dt.datetime | None = None) -> list[Pause]:
+        """Pauses in force at ``now``: not cleared, and not expired."""
+        moment = iso(now or self.clock())
+        rows = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
+                                 "FROM pauses WHERE cleared_at IS NULL AND (until IS NULL OR until > ?) "
+                                 "ORDER BY since, id", (moment,))
+        return [Pause(*row) for row in rows]
+
+    def pauses_for(self, account: str, credentials: str | None = None,
+                   now: dt.datetime | None = None) -> list[Pause]:
+        """The pauses that stop ``account`` (its platform's, its login's, its own)."""
+        platform, account_id = parse_account(account)
+        scopes = {f"platform:{platform}", f"{platform}:{account_id}"}
+        if credentials:
+            scopes.add(f"login:{credentials}")
+        return [p for p in self.active_pauses(now) if p.scope in scopes]
+
+    def clear(self, scope: str) -> int:
+        """End the pauses of ``scope`` now (the archivist refreshed the cookie, ...); returns how many."""
+        check_scope(scope)
+        now = self.clock()
+        with write(self.conn) as conn:
+            cursor = conn.execute("UPDATE pauses SET cleared_at = ? WHERE scope = ? AND cleared_at IS NULL",
+                                  (iso(now), scope))
+            if cursor.rowcount:
+                self._event(scope, "pause cleared", {"pauses": cursor.rowcount}, now)
+        return int(cursor.rowcount)
+
+    def events(self, subject: str | None = None) -> list[dict[str, Any]]:
+        """The logged changes (of one run or scope), oldest first."""
+        where, args = ("WHERE subject = ?", (subject,)) if subject else ("", ())
+        rows = self.conn.execute(f"SELECT seq, at, subject, action, details FROM catalog_events {where} "
+                                 "ORDER BY seq", args)
+        return [{"seq": r[0], "at": r[1], "subject": r[2], "action": r[3], "details": json.loads(r[4])}
+                for r in rows]
+
+    # -- internals -------------------------------------------------------------------------
+    def _active(self, scope: str, now: dt.datetime) -> Pause | None:
+        return next((p for p in self.active_pauses(now) if p.scope == scope), None)
+
+    def _pause(self, pause_id: int) -> Pause:
+        row = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
+                                "FROM pauses WHERE id = ?", (pause_id,)).fetchone()
+        return Pause(*row)
+
+    def _event(self, subject: str, action: str, details: dict[str, Any], now: dt.datetime) -> None:
+        encoded = json.dumps(details, ensure_ascii=False, sort_keys=True)
+        self.conn.execute("INSERT INTO catalog_events (at, subject, action, details) VALUES (?, ?, ?, ?)",
+                          (iso(now), subject, action, encoded))
+
+
+def check_scope(scope: str) -> str:
+    """A pause scope: ``platform:NAME``, ``login:REFERENCE`` or an account ``platform:id``."""
+    kind, _, rest = scope.partition(":")
+    if kind == "platform" and rest in PLATFORMS:
+        return scope
+    if kind == "login" and rest.strip():
+        return scope
+    if kind in PLATFORMS:
+        parse_account(scope)
+        return scope
+    raise RunError(f"{scope!r} is not something that can be paused; write platform:weibo, "
+                   "login:NAME (a credentials reference) or an account such as weibo:1669879400")

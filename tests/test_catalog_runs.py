@@ -1,0 +1,108 @@
+"""The run history and the pauses: authoritative rows, every change logged as an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from store_helpers import StepClock
+
+from catalog.db import open_catalog
+from catalog.errors import InvalidAccount
+from catalog.runs import INTERRUPTED, RunError, RunLog
+
+T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
+ACCOUNT = "weibo:1669879400"
+
+
+@pytest.fixture
+def runs(tmp_path):
+    db = open_catalog(tmp_path / "catalog.sqlite")  # the registry's database, sqlite3.Row rows
+    yield RunLog(db, StepClock(T0, dt.timedelta(minutes=1)))
+    db.close()
+
+
+def test_a_run_is_started_finished_and_kept_in_the_history(runs):
+    run_id = runs.start(ACCOUNT, "full")
+    assert run_id.startswith("20261125T080100Z-weibo-1669879400-")
+    running = runs.last(ACCOUNT)
+    assert running is not None and (running.run_id, running.outcome, running.ended_at) == (run_id, None, None)
+    run = runs.finish(run_id, "partial", reason="3 pictures could not be fetched", advice="",
+                      posts_new=40, posts_edited=2, posts_unchanged=8, posts_deleted=1,
+                      bytes_written=123456, requests=70, errors=3, reported_total=52, captured_total=50)
+    assert (run.kind, run.outcome, run.started_at, run.ended_at) == (
+        "full", "partial", "2026-11-25T08:01:00.000000Z", "2026-11-25T08:02:00.000000Z")
+    assert (run.posts_new, run.bytes_written, run.errors, run.gap) == (40, 123456, 3, 2)
+    second = runs.start(ACCOUNT, run_id="harvest-2")
+    runs.finish(second, "ok", reported_total=None, captured_total=50)
+    assert [r.run_id for r in runs.history(ACCOUNT)] == ["harvest-2", run_id]
+    assert runs.last(ACCOUNT).gap is None and runs.last("weibo:1959830294") is None
+    assert [e["action"] for e in runs.events(run_id)] == ["run started", "run finished"]
+    assert runs.events(run_id)[1]["details"]["reported_total"] == 52
+
+
+def test_a_run_left_open_by_a_dead_process_is_closed_as_failed_when_the_next_starts(runs):
+    dead = runs.start(ACCOUNT)
+    other = runs.start("wechat:MzAxMzgxNzUxOA==")
+    fresh = runs.start(ACCOUNT)
+    closed = runs.get(dead)
+    assert closed is not None and (closed.outcome, closed.reason) == ("failed", INTERRUPTED)
+    assert runs.get(other).ended_at is None and runs.get(fresh).ended_at is None
+    assert runs.events(dead)[-1]["action"] == "run interrupted"
+    assert runs.events(dead)[-1]["details"] == {"found_by": fresh}
+
+
+def test_runs_refuse_what_they_cannot_record(runs):
+    run_id = runs.start(ACCOUNT)
+    with pytest.raises(RunError, match="not 'done'"):
+        runs.finish(run_id, "done")
+    runs.finish(run_id, "stopped", reason="Weibo asks for a captcha", advice="wait 3 hours")
+    with pytest.raises(RunError, match="already ended"):
+        runs.finish(run_id, "ok")
+    with pytest.raises(RunError, match="no run nope"):
+        runs.finish("nope", "ok")
+    with pytest.raises(RunError, match="not 'daily'"):
+        runs.start(ACCOUNT, "daily")
+    with pytest.raises(RunError, match="already recorded"):
+        runs.start("weibo:1959830294", run_id=run_id)
+    with pytest.raises(InvalidAccount):
+        runs.start("weibo:abc")
+
+
+def test_the_history_is_never_deleted_and_its_events_never_changed(runs):
+    run_id = runs.start(ACCOUNT)
+    for statement in ("DELETE FROM runs", "DELETE FROM catalog_events",
+                      "UPDATE catalog_events SET action = 'x'", "DELETE FROM pauses"):
+        if "pauses" in statement:
+            runs.pause("platform:weibo", "rate limited")
+        with pytest.raises(sqlite3.IntegrityError):
+            runs.conn.execute(statement)
+    assert runs.get(run_id) is not None
+
+
+def test_pauses_stop_what_is_behind_them_until_they_expire_or_are_cleared(runs):
+    now = T0 + dt.timedelta(hours=1)
+    limited = runs.pause("platform:weibo", "Weibo answered 418 (rate limited)",
+                         "nothing to do: harvests resume by themselves", until=now + dt.timedelta(hours=3))
+    login = runs.pause("login:weibo-main", "the Weibo login has expired",
+                       "refresh the cookie of weibo-main in credentials.toml")
+    assert {p.scope for p in runs.active_pauses(now)} == {"platform:weibo", "login:weibo-main"}
+    assert runs.active_pauses(now + dt.timedelta(hours=4)) == [login]  # the rate limit expired
+    # An account is stopped by its platform's pause, its login's pause and its own.
+    assert runs.pauses_for(ACCOUNT, "weibo-main", now) == [limited, login]
+    assert runs.pauses_for(ACCOUNT, None, now) == [limited]
+    assert runs.pauses_for("wechat:MzAxMzgxNzUxOA==", "wechat-main", now) == []
+    own = runs.pause(ACCOUNT, "the account asks to be left alone")
+    assert runs.pauses_for(ACCOUNT, None, now + dt.timedelta(hours=4)) == [own]
+
+    # Pausing again extends the pause in force rather than adding another.
+    extended = runs.pause("platform:weibo", "Weibo answered 418 again", until=now + dt.timedelta(hours=6))
+    assert extended.id == limited.id and extended.until == "2026-11-25T15:00:00.000000Z"
+    assert runs.clear("login:weibo-main") == 1 and runs.clear("login:weibo-main") == 0
+    assert {p.scope for p in runs.active_pauses(now)} == {"platform:weibo", ACCOUNT}
+    assert [e["action"] for e in runs.events("platform:weibo")] == ["paused", "pause extended"]
+    assert [e["action"] for e in runs.events("login:weibo-main")] == ["paused", "pause cleared"]
+    for scope in ("platform:twitter", "login:", "weibo:abc", "everything"):
+        with pytest.raises((RunError, InvalidAccount)):
+            runs.pause(scope, "x")
