@@ -53,11 +53,13 @@ class WechatHarvester:
 
     name = "wechat"
 
-    def __init__(self, *, follow_media: bool = True, backend_list: str = "appmsgpublish") -> None:
+    def __init__(self, *, follow_media: bool = True, backend_list: str = "appmsgpublish",
+                 source: str | None = None) -> None:
         if backend_list not in ("appmsgpublish", "appmsg"):
             raise ValueError("backend_list must be 'appmsgpublish' or 'appmsg'")
         self.follow_media = follow_media
         self.backend_list = backend_list
+        self.source = source  # the account's listing source; inferred from credentials when None
 
     # -- requests -------------------------------------------------------------------------
 
@@ -65,7 +67,7 @@ class WechatHarvester:
                        source: str | None = None) -> list[RequestSpec]:
         """The first requests for ``account_id`` (its ``__biz``) through its listing source."""
         creds = dict(credentials or {})
-        source = source or creds.get("source") or _infer_source(creds)
+        source = source or self.source or creds.get("source") or _infer_source(creds)
         meta = {"platform": "wechat", "account_id": account_id, "source": source}
         if source == "api":
             if not (creds.get("appid") and creds.get("secret")):

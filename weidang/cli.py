@@ -11,12 +11,12 @@ import click
 from weidang import __version__, errors
 from weidang.commands import accounts as accounts_command
 from weidang.commands import catalog as catalog_command
-from weidang.commands import demo, seal, verify
+from weidang.commands import demo, harvest, seal, verify
 from weidang.commands import emulator as emulator_command
 from weidang.commands import parse as parse_command
 from weidang.context import AppContext
 
-COMMANDS: list[click.Command] = [demo.command, verify.command, seal.command]
+COMMANDS: list[click.Command] = [demo.command, harvest.command, verify.command, seal.command]
 COMMANDS.append(parse_command.command)
 COMMANDS.append(emulator_command.command)
 COMMANDS.append(accounts_command.command)

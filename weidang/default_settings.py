@@ -35,3 +35,13 @@ CATALOG_SEARCH_ES_URL = ""  # e.g. "https://es.archive.example:9200"
 CATALOG_SEARCH_ES_USERNAME_ENV = "WEIDANG_ES_USERNAME"  # NAME of the variable holding the user name
 CATALOG_SEARCH_ES_VERIFY_CERTS = True
 CATALOG_SEARCH_SQLITE_FILE = "search.sqlite"  # file name of the embedded index in the home's index/
+
+# crawler: how harvests behave towards the platforms.
+CRAWLER_BACKOFF_SECONDS = 2.0  # first wait before retrying a failed request; doubled each retry
+CRAWLER_CONCURRENCY_PER_HOST = 2  # requests in flight to one host
+CRAWLER_DELAY_SECONDS = 2.0  # between requests to one host (AutoThrottle may lengthen it)
+CRAWLER_FULL_MAX_PAGES = 50  # listing pages a --full harvest may walk
+CRAWLER_PROXY = ""  # send every request through this proxy (the demo points it at the emulator)
+CRAWLER_RECHECK_DAYS = 7.0  # posts captured this recently are re-checked for deletion at each harvest
+CRAWLER_RETRIES = 3  # retries after 5xx answers and timeouts
+CRAWLER_TIMEOUT_SECONDS = 60.0  # per request

@@ -6,19 +6,21 @@ import datetime as dt
 import traceback
 from pathlib import Path
 
+from catalog.errors import CatalogError
 from catalog.search.errors import SearchError
+from crawler.errors import CrawlError
+from emulator.faults import FaultPlanError
+from emulator.world import WorldError
+from harvesters.errors import HarvestError
 from warc_store.errors import StoreError
 from weidang.home import HomeError
 from weidang.settings import SettingsError
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people.
-USER_ERRORS: tuple[type[BaseException], ...] = (StoreError, HomeError, SettingsError, SearchError)
-
-
-def register(*kinds: type[BaseException]) -> None:
-    """Let a layer added later declare its plain-message exceptions."""
-    global USER_ERRORS
-    USER_ERRORS = USER_ERRORS + tuple(k for k in kinds if k not in USER_ERRORS)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    StoreError, HarvestError, CatalogError, SearchError, CrawlError, FaultPlanError, WorldError,
+    HomeError, SettingsError,
+)
 
 
 def sentence(exc: BaseException) -> str:

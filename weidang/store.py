@@ -1,10 +1,12 @@
-"""The face's access to the WARC store: settings in, a collection and a capture writer out."""
+"""The face's access to the stores: settings in; a collection, capture writer or catalog out."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
+from catalog.credentials import CredentialStore
+from catalog.db import Database, open_catalog
 from warc_store import CaptureWriter, Collection, RedactionPolicy, StoreConfig, recover
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
@@ -43,3 +45,17 @@ def collection_of(path: Path) -> Collection | None:
     if path.resolve().parent.name == "warcs" and (root / "manifest.jsonl").exists():
         return Collection.open(root)
     return None
+
+
+def home_path(home: Home, settings: Settings, setting: str) -> Path:
+    """A file named by a setting, under the home (an absolute setting replaces the home)."""
+    return home.root / str(settings[setting])
+
+
+def catalog_db(home: Home, settings: Settings) -> Database:
+    home.root.mkdir(parents=True, exist_ok=True)
+    return open_catalog(home_path(home, settings, "CATALOG_DB_FILE"))
+
+
+def credential_store(home: Home, settings: Settings) -> CredentialStore:
+    return CredentialStore(home_path(home, settings, "CATALOG_CREDENTIALS_FILE"))

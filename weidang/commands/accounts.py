@@ -12,21 +12,14 @@ import click
 from catalog.account_fields import format_duration
 from catalog.account_files import export_accounts, import_accounts
 from catalog.accounts import Account, AccountRegistry
-from catalog.credentials import CredentialStore
-from catalog.db import open_catalog
 from catalog.errors import CatalogError
 from weidang import errors
 from weidang.context import AppContext, pass_app
-
-errors.register(CatalogError)
-
-
-def _path(app: AppContext, setting: str) -> Path:
-    return app.home.root / str(app.settings[setting])  # an absolute setting replaces the home
+from weidang.store import catalog_db, credential_store
 
 
 def _registry(app: AppContext) -> AccountRegistry:
-    return AccountRegistry(open_catalog(_path(app, "CATALOG_DB_FILE")), via="command line")
+    return AccountRegistry(catalog_db(app.home, app.settings), via="command line")
 
 
 def _schedule_text(app: AppContext, account: Account) -> str:
@@ -66,7 +59,7 @@ def add(app: AppContext, account: str, **fields: str | None) -> int:
 
 def _check_credentials(app: AppContext, name: str) -> None:
     """A missing login is not an error yet (it may be added later), but the archivist should know."""
-    store = CredentialStore(_path(app, "CATALOG_CREDENTIALS_FILE"))
+    store = credential_store(app.home, app.settings)
     try:
         store.get(name)
     except CatalogError as exc:

@@ -7,11 +7,8 @@ from pathlib import Path
 
 import click
 
-from emulator import Emulator, FaultPlan, FaultPlanError, World, WorldError
+from emulator import Emulator, FaultPlan, World
 from emulator.server import default_state_dir
-from weidang import errors
-
-errors.register(FaultPlanError, WorldError)
 
 
 @click.command("emulator")

@@ -12,9 +12,6 @@ import click
 
 from harvesters import HARVESTERS, HarvestError, Post
 from harvesters.dates import DateError, in_shanghai, parse_time_option
-from weidang import errors
-
-errors.register(HarvestError)
 
 
 @click.command("parse")

@@ -1,0 +1,139 @@
+"""The harvest's bookkeeping: which posts are waiting for what, and what each one became.
+
+A listing gives posts, some cut short; a post is decided (new, edited or unchanged) only once
+whole (after its long text or article page), its media are fetched only if it is new or edited,
+and its metadata record, linking it to every record it came from, is written once all of those
+are in. Nothing here talks to the network: the spider feeds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from catalog.metadata import post_metadata, status_metadata
+from catalog.posts import PostCatalog
+from crawler.job import HarvestJob, HarvestSummary
+from harvesters import Post
+from warc_store import CaptureWriter, ExchangeRecords
+
+
+@dataclass
+class Pending:
+    post: Post
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    waiting: int = 0  # follow-up and media requests not answered yet
+    outcome: str = ""
+    version: int = 0
+    decided: bool = False
+
+
+def evidence(records: ExchangeRecords | None, role: str) -> list[dict[str, Any]]:
+    if records is None:
+        return []
+    return [{"record_id": records.response_id, "url": records.url, "role": role,
+             "payload_digest": records.payload_digest,
+             **({"revisit_of": records.revisit_of} if records.revisit_of else {})}]
+
+
+class CaptureBook:
+    def __init__(self, job: HarvestJob, writer: CaptureWriter, posts: PostCatalog,
+                 summary: HarvestSummary, clock: Callable[[], datetime]) -> None:
+        self.job = job
+        self.writer = writer
+        self.catalog = posts
+        self.summary = summary
+        self.clock = clock
+        self.pending: dict[str, Pending] = {}
+        self.seen: set[str] = set()
+
+    @staticmethod
+    def key(post: Post) -> str:
+        return f"{post.platform}:{post.post_id}"
+
+    # -- what the spider tells it ------------------------------------------------------------
+    def offer(self, post: Post, records: ExchangeRecords | None, role: str) -> Pending:
+        """A post seen in an answer; merges with what is known of it in this harvest."""
+        key = self.key(post)
+        self.seen.add(key)
+        entry = self.pending.get(key)
+        if entry is None:
+            entry = self.pending[key] = Pending(post)
+        elif post.long_text_complete or not entry.post.long_text_complete:
+            # a whole post replaces a partial one; pinned is a listing fact the follow-up lacks
+            entry.post = post.merged(pinned=entry.post.pinned or post.pinned)
+        entry.evidence += evidence(records, role)
+        return entry
+
+    def decide(self, entry: Pending) -> str:
+        """new, edited or unchanged, against the catalog's latest version."""
+        decision = self.catalog.decide(entry.post)
+        entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
+        return entry.outcome
+
+    def media_done(self, key: str | None, records: ExchangeRecords | None, ok: bool,
+                   error: str = "") -> None:
+        entry = self.pending.get(key) if key else None
+        if entry is None:
+            return
+        entry.evidence += evidence(records, "media")
+        if not ok:
+            self.summary.errors.append(error or f"a media file of {key} could not be fetched")
+        self.done_waiting(key)
+
+    def done_waiting(self, key: str | None) -> None:
+        entry = self.pending.get(key) if key else None
+        if entry is None:
+            return
+        entry.waiting = max(entry.waiting - 1, 0)
+        if entry.waiting == 0 and entry.decided:
+            self.finish(key)
+
+    def finish(self, key: str) -> None:
+        """Write the post's metadata record and its version in the catalog (new or edited only)."""
+        entry = self.pending.pop(key, None)
+        if entry is None:
+            return
+        if not entry.decided:
+            self.decide(entry)
+        if entry.outcome == "unchanged":
+            self.summary.posts_unchanged += 1
+            return
+        if not entry.post.long_text_complete:
+            if self.catalog.known(entry.post.platform, entry.post.post_id):
+                # its follow-up failed: a cut text must not pass for an edit of the whole one
+                self.summary.posts_incomplete += 1
+                return
+            self.summary.posts_incomplete += 1
+        uri, body, ctype = post_metadata(
+            entry.post, entry.version, entry.outcome, self.job.harvest_id, entry.evidence,
+            captured_at=self.clock(), account=f"{entry.post.platform}:{entry.post.account_id}")
+        refs = [e["record_id"] for e in entry.evidence]
+        written = self.writer.write_metadata(uri, body, ctype, refers_to=refs)
+        self.catalog.record_version(entry.post, entry.version, entry.outcome, written.record_id,
+                                    entry.evidence, self.job.harvest_id, self.clock())
+        if entry.outcome == "new":
+            self.summary.posts_new += 1
+        else:
+            self.summary.posts_edited += 1
+
+    def status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
+        """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal."""
+        proof = evidence(records, "recheck")
+        uri, body, ctype = status_metadata(
+            post.platform, post.post_id, f"{post.platform}:{post.account_id or self.job.account_id}",
+            status, reason, self.job.harvest_id, proof, self.clock())
+        written = self.writer.write_metadata(uri, body, ctype,
+                                             refers_to=[e["record_id"] for e in proof])
+        changed = self.catalog.record_status(post.platform, post.post_id, status, reason,
+                                             proof[0]["record_id"] if proof else None,
+                                             written.record_id, self.job.harvest_id, self.clock())
+        if changed and status in ("deleted", "blocked"):
+            self.summary.posts_deleted += 1
+
+    def close(self) -> None:
+        """Finish what is still waiting (its follow-ups failed or the harvest was stopped)."""
+        for key in list(self.pending):
+            self.finish(key)

@@ -1,0 +1,55 @@
+"""An HTTP/1.1 download handler that keeps what Scrapy drops and an archive needs: the reason phrase.
+
+Scrapy's handler builds its Response without the status line's reason phrase. This one keeps
+it in the response's flags (``reason:<phrase>``), where the WARC-recording middleware reads it.
+What still differs from the wire, and is documented in README.md: header names arrive
+title-cased (Twisted canonicalises them), chunked bodies arrive de-chunked, and header order
+within one name is kept but not across names. The classes used are private to Scrapy, so the
+Scrapy version is pinned to a minor release in pyproject.toml and a test checks the phrase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.core.downloader.handlers import http11
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+
+REASON_FLAG = "reason:"
+
+
+class _ReasonKeepingAgent(http11._ScrapyAgent):
+    def _cb_bodydone(self, result: Any, url: str) -> Response:
+        response = super()._cb_bodydone(result, url)
+        phrase = result["txresponse"].phrase
+        if isinstance(phrase, bytes):
+            phrase = phrase.decode("latin-1")
+        response.flags.append(REASON_FLAG + (phrase or ""))
+        return response
+
+
+class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler with the reason-keeping agent."""
+
+    async def download_request(self, request: Request) -> Response:
+        agent = _ReasonKeepingAgent(
+            contextFactory=self._contextFactory,
+            bindAddress=self._bind_address,
+            pool=self._pool,
+            maxsize=self._default_maxsize,
+            warnsize=self._default_warnsize,
+            fail_on_dataloss=self._fail_on_dataloss,
+            crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging,
+        )
+        with http11.wrap_twisted_exceptions():
+            return await maybe_deferred_to_future(agent.download_request(request))
+
+
+def reason_of(response: Response) -> str:
+    for flag in response.flags:
+        if flag.startswith(REASON_FLAG):
+            return flag[len(REASON_FLAG):]
+    return ""

@@ -1,0 +1,94 @@
+"""Run harvests: one Scrapy process, one spider per account, all writing through one WARC writer.
+
+Scrapy's Twisted reactor cannot be restarted inside a process, so ``run_harvests`` runs once per
+process: ``weidang harvest`` calls it directly, the daemon starts ``weidang harvest`` as a child
+process for each run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from scrapy import signals as scrapy_signals
+from scrapy.crawler import CrawlerProcess
+
+from catalog.db import Database
+from catalog.posts import PostCatalog
+from catalog.runs import RunLog
+from crawler import signals
+from crawler.book import CaptureBook
+from crawler.job import HarvestJob, HarvestSummary
+from crawler.settings import Politeness, scrapy_settings
+from crawler.spider import HarvestSpider
+from harvesters import CaptchaRequired, LoginExpired, Post, RateLimited
+from warc_store import CaptureWriter
+
+# How long a platform-wide refusal pauses everything behind it (Weibo's 418 lasts 2-3 hours).
+PAUSE_FOR = {RateLimited: timedelta(hours=3), CaptchaRequired: timedelta(hours=3),
+             LoginExpired: None}  # a login stays paused until the archivist refreshes it
+
+
+def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
+                 politeness: Politeness, clock: Callable[[], datetime],
+                 progress: Callable[[str, int], None] | None = None) -> list[HarvestSummary]:
+    """Harvest every job in this process; ``progress(account, payload_bytes)`` after each exchange."""
+    process = CrawlerProcess(settings=scrapy_settings(politeness))
+    runs = RunLog(db, clock)
+    started: list[tuple[HarvestJob, HarvestSummary, CaptureBook, Any]] = []
+    for job in jobs:
+        summary = HarvestSummary(job.account, job.harvest_id)
+        posts = PostCatalog(db)
+        book = CaptureBook(job, writer, posts, summary, clock)
+        since = clock() - timedelta(days=job.recheck_days)
+        recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,
+                        url=row.url, captured_at=clock())
+                   for row in posts.recent_posts(job.platform, job.account_id, since)
+                   if row.status not in ("deleted", "blocked")] if job.recheck_days > 0 else []
+        crawler = process.create_crawler(HarvestSpider)
+        runs.start(job.account, "full" if job.mode == "full" else "harvest", run_id=job.harvest_id)
+        process.crawl(crawler, job=job, book=book, catalog=posts, summary=summary, clock=clock,
+                      recheck=recheck)
+        crawler.signals.connect(book.close, signal=scrapy_signals.spider_closed)
+        if progress is not None:
+            crawler.signals.connect(_progress_handler(progress, job.account),
+                                    signal=signals.warc_exchange_written, weak=False)
+        started.append((job, summary, book, crawler))
+    process.start()
+    out = []
+    for job, summary, _book, crawler in started:
+        spider = crawler.spider
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        summary.exchanges = int(stats.get("warc/exchanges", 0))
+        summary.revisits = int(stats.get("warc/revisits", 0))
+        summary.bytes = int(stats.get("warc/payload_bytes", 0))
+        summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
+        stop = getattr(spider, "stop", None)
+        if stop is not None:
+            summary.outcome = "stopped"
+            summary.reason = str(stop)
+            summary.advice = getattr(stop, "advice", "")
+            scope = (f"login:{job.credentials_ref or job.account}" if isinstance(stop, LoginExpired)
+                     else f"platform:{job.platform}")
+            duration = PAUSE_FOR.get(type(stop))
+            runs.pause(scope, summary.reason, summary.advice,
+                       until=clock() + duration if duration else None, run_id=job.harvest_id)
+        elif summary.errors:
+            summary.outcome = "partial"
+        summary.files = list(writer.files_closed)
+        runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
+                    posts_new=summary.posts_new, posts_edited=summary.posts_edited,
+                    posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
+                    bytes_written=summary.bytes, requests=summary.requests,
+                    errors=len(summary.errors), reported_total=summary.reported_total,
+                    captured_total=summary.captured_total)
+        out.append(summary)
+    return out
+
+
+def _progress_handler(progress: Callable[[str, int], None], account: str) -> Callable[..., None]:
+    def handler(response: Any = None, **_: Any) -> None:
+        progress(account, len(response.body) if response is not None else 0)
+
+    return handler

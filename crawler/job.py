@@ -1,0 +1,61 @@
+"""What one harvest is asked to do, and what it reports when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class HarvestJob:
+    """One account's harvest. Credentials are values in memory only, never written anywhere."""
+
+    platform: str
+    account_id: str
+    harvest_id: str
+    mode: str = "incremental"  # "incremental": stop at the newest post already held; "full": backfill
+    max_pages: int = 50  # listing pages a full harvest may walk
+    recheck_days: float = 7.0  # re-check posts captured this recently for deletion or edits
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
+    source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
+    proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
+
+    @property
+    def account(self) -> str:
+        return f"{self.platform}:{self.account_id}"
+
+
+@dataclass
+class HarvestSummary:
+    account: str
+    harvest_id: str
+    outcome: str = "ok"  # ok, partial, stopped, failed
+    reason: str = ""
+    advice: str = ""
+    posts_new: int = 0
+    posts_edited: int = 0
+    posts_unchanged: int = 0
+    posts_deleted: int = 0
+    posts_incomplete: int = 0
+    pages: int = 0
+    requests: int = 0
+    exchanges: int = 0
+    revisits: int = 0
+    bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+    reported_total: int | None = None
+    captured_total: int = 0
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> int | None:
+        """Posts the platform says exist that the archive does not hold (None when not reported)."""
+        if self.reported_total is None:
+            return None
+        return max(self.reported_total - self.captured_total, 0)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["gap"] = self.gap
+        return data

@@ -1,0 +1,78 @@
+"""The downloader middleware that records every exchange into the WARC store.
+
+It sits at 950, above HttpCompressionMiddleware (590): ``process_response`` runs from the highest
+number down, so it sees the body exactly as it arrived (still gzip-encoded if it came so), and
+every response, including the 5xx ones a retry will follow and the redirects. A request with
+``meta["dont_archive"]`` (token exchanges, logins) is never recorded. Media already stored become
+revisits. The record ids go into ``request.meta["warc"]`` for the spider. The writer is the
+spider's ``warc_writer`` (settings are deep-copied by Scrapy, so an open file cannot go there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+
+from crawler import signals
+from crawler.download_handler import reason_of
+from warc_store import CaptureWriter, HttpRequest, HttpResponse
+
+DEDUP_PURPOSES = ("media",)
+
+
+def header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Every header line, repeated names (two Set-Cookie) kept, bytes decoded losslessly."""
+    out = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            out.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return out
+
+
+class WarcRecorderMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
+        if not crawler.settings.getbool("WARC_RECORDER_ENABLED", True):
+            raise NotConfigured("WARC recording is switched off")
+        return cls(crawler)
+
+    @property
+    def writer(self) -> CaptureWriter:
+        writer = getattr(self.crawler.spider, "warc_writer", None)
+        if writer is None:
+            raise NotConfigured("the spider has no warc_writer to record into")
+        return writer
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Response:
+        if request.meta.get("dont_archive"):
+            return response
+        req_headers = header_pairs(request.headers)
+        if not any(k.lower() == "host" for k, _ in req_headers):
+            req_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+        body = request.body or b""
+        records = self.writer.write_exchange(
+            HttpRequest(request.method, request.url, req_headers, body),
+            HttpResponse(response.status, reason_of(response), header_pairs(response.headers),
+                         response.body, protocol=response.protocol or "HTTP/1.1"),
+            dedup=request.meta.get("purpose") in DEDUP_PURPOSES,
+        )
+        request.meta["warc"] = records
+        stats: Any = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("warc/exchanges")
+            stats.inc_value("warc/payload_bytes", len(response.body))
+            if records.revisit_of:
+                stats.inc_value("warc/revisits")
+        self.crawler.signals.send_catch_log(signals.warc_exchange_written, request=request,
+                                            response=response, records=records)
+        return response

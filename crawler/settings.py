@@ -1,0 +1,54 @@
+"""Scrapy settings for a harvest, built from weidang's CRAWLER_* settings (passed in as values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RECORDER = "crawler.recorder.WarcRecorderMiddleware"
+BACKOFF = "crawler.backoff.BackoffMiddleware"
+HANDLER = "crawler.download_handler.ArchivingDownloadHandler"
+
+
+@dataclass(frozen=True)
+class Politeness:
+    delay: float = 2.0  # seconds between requests to one host
+    concurrency_per_host: int = 2
+    autothrottle: bool = True
+    retries: int = 3
+    backoff_base: float = 2.0  # seconds; doubled at every retry
+    timeout: float = 60.0
+    user_agent: str = ("Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "Chrome/124.0 Mobile Safari/537.36")
+
+
+def scrapy_settings(politeness: Politeness) -> dict[str, Any]:
+    return {
+        "BOT_NAME": "weidang",
+        "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "ROBOTSTXT_OBEY": False,  # the archive captures public government posts by mandate
+        "COOKIES_ENABLED": True,
+        "USER_AGENT": politeness.user_agent,
+        "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
+        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560},
+        "WARC_RECORDER_ENABLED": True,
+        "DOWNLOAD_DELAY": politeness.delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": politeness.delay > 0,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": politeness.concurrency_per_host,
+        "AUTOTHROTTLE_ENABLED": politeness.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(politeness.delay, 0.01),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(politeness.concurrency_per_host),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": politeness.retries,
+        # 418, 432 and 429 are the platform refusing us: never retried, the harvest stops instead.
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
+        "BACKOFF_BASE": politeness.backoff_base,
+        "DOWNLOAD_TIMEOUT": politeness.timeout,
+        "DOWNLOAD_FAIL_ON_DATALOSS": True,
+        "REDIRECT_ENABLED": True,
+        "HTTPERROR_ALLOW_ALL": True,
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+    }

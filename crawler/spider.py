@@ -1,0 +1,192 @@
+"""The one spider: drives any harvester (platform knowledge) and feeds the capture book.
+
+It knows nothing of a particular platform: the harvester turns an account into requests and
+answers into posts; the spider turns those into Scrapy requests, follows pages (stopping an
+incremental harvest at the first post the archive already holds, pinned posts aside), asks for
+media only for new or edited posts, and stops the whole harvest when the platform refuses us.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from catalog.posts import PostCatalog
+from crawler.book import CaptureBook
+from crawler.job import HarvestJob, HarvestSummary
+from harvesters import (
+    CaptchaRequired,
+    HarvestError,
+    LoginExpired,
+    ParseResult,
+    Post,
+    RateLimited,
+    RequestSpec,
+    Unavailable,
+    make_harvester,
+)
+
+STOPPING = (RateLimited, CaptchaRequired, LoginExpired)
+LISTING = ("timeline", "list", "profile")
+
+
+class HarvestSpider(scrapy.Spider):
+    name = "weidang"
+
+    def __init__(self, job: HarvestJob, book: CaptureBook, catalog: PostCatalog,
+                 summary: HarvestSummary, clock: Callable[[], datetime],
+                 recheck: list[Post] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.book = book
+        self.catalog = catalog
+        self.summary = summary
+        self.clock = clock
+        self.recheck = recheck or []
+        self.warc_writer = book.writer  # what the recording middleware writes into
+        # Media are asked for here, once a post is known to be new or edited.
+        self.harvester = make_harvester(job.platform, job.source, follow_media=False)
+        self.stop: Exception | None = None
+
+    async def start(self) -> AsyncIterator[Any]:
+        for spec in self.harvester.start_requests(self.job.account_id, self.job.credentials or None):
+            yield self._request(spec)
+        for post in self.recheck:
+            spec = self.harvester.recheck_request(post)
+            spec.meta.setdefault("post_id", post.post_id)
+            yield self._request(spec, key=CaptureBook.key(post))
+
+    # -- requests ---------------------------------------------------------------------------
+    def _request(self, spec: RequestSpec, key: str | None = None) -> scrapy.Request:
+        self.summary.requests += 1
+        meta: dict[str, Any] = {"spec": spec, "purpose": spec.purpose, "post_key": key,
+                                "dont_archive": not spec.archive, "handle_httpstatus_all": True}
+        if self.job.proxy:
+            meta["proxy"] = self.job.proxy
+        return scrapy.Request(spec.url, method=spec.method, headers=spec.headers, body=spec.body or b"",
+                              meta=meta, callback=self.on_response, errback=self.on_error,
+                              dont_filter=True)
+
+    # -- answers ----------------------------------------------------------------------------
+    def on_response(self, response: Response) -> Any:
+        spec: RequestSpec = response.meta["spec"]
+        key = response.meta.get("post_key")
+        records = response.meta.get("warc")
+        if spec.purpose == "media":
+            self.book.media_done(key, records, ok=response.status < 400,
+                                 error=f"{spec.url} answered HTTP {response.status}")
+            return
+        try:
+            result = self.harvester.parse(spec, response.status, _headers(response), response.body,
+                                          self.clock())
+        except HarvestError as exc:
+            self.summary.errors.append(str(exc))
+            if key:
+                self.book.done_waiting(key)
+            return
+        yield from self._handle(spec, key, records, result)
+
+    def _handle(self, spec: RequestSpec, key: str | None, records: Any,
+                result: ParseResult) -> Any:
+        problem = result.problem
+        if isinstance(problem, STOPPING):
+            self.stop = problem
+            raise CloseSpider(f"stopped: {problem}")
+        if result.reported_total is not None:
+            self.summary.reported_total = result.reported_total
+        if spec.purpose in ("timeline", "list"):
+            self.summary.pages += 1
+        if isinstance(problem, Unavailable):
+            gone = result.posts[0] if result.posts else self._post_for(spec, key)
+            if gone is not None:
+                self.book.status(gone, problem.status, problem.reason, records)
+            if key:
+                self.book.pending.pop(key, None)
+            return
+        if problem is not None:
+            self.summary.errors.append(str(problem))
+        # Asked before this page's posts are recorded: does the page reach what the archive holds?
+        reached_known = any(not p.pinned and self.catalog.known(p.platform, p.post_id)
+                            for p in result.posts)
+        waiting_for: dict[str, int] = {}
+        for request in result.follow_up_requests:
+            owner = _owner(request)
+            if owner and request.purpose != "media":
+                waiting_for[owner] = waiting_for.get(owner, 0) + 1
+        role = {"long_text": "long_text", "article": "article", "recheck": "recheck",
+                "detail": "detail"}.get(spec.purpose, "listing")
+        for post in result.posts:
+            entry = self.book.offer(post, records, role)
+            post_key = CaptureBook.key(post)
+            entry.waiting += waiting_for.get(post_key, 0)
+            if entry.post.long_text_complete and not entry.decided and not waiting_for.get(post_key):
+                if self.book.decide(entry) == "unchanged":
+                    self.book.finish(post_key)
+                    continue
+                media = self.harvester.media_requests(entry.post)
+                entry.waiting += len(media)
+                for m in media:
+                    yield self._request(m, key=post_key)
+                if not media:
+                    self.book.finish(post_key)
+        if key and spec.purpose in ("long_text", "article", "recheck"):
+            self.book.done_waiting(key)
+        for request in result.follow_up_requests:
+            if request.purpose != "media":
+                yield self._request(request, key=_owner(request))
+        if spec.purpose in LISTING or spec.purpose == "token":
+            yield from self._next_pages(result, reached_known)
+
+    def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
+        if not result.next_requests:
+            return
+        if self.job.mode == "incremental" and reached_known:
+            return  # the rest is already in the archive
+        if self.job.mode == "full" and self.summary.pages >= self.job.max_pages:
+            self.summary.errors.append(f"stopped after {self.job.max_pages} pages (the page limit)")
+            return
+        for request in result.next_requests:
+            yield self._request(request)
+
+    def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:
+        entry = self.book.pending.get(key) if key else None
+        if entry is not None:
+            return entry.post
+        for post in self.recheck:
+            if key == CaptureBook.key(post):
+                return post
+        return None
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        meta = request.meta if request is not None else {}
+        spec = meta.get("spec")
+        url = spec.url if spec is not None else "a request"
+        self.summary.errors.append(f"{url} failed: {failure.getErrorMessage()}")
+        key = meta.get("post_key")
+        if key:
+            if spec is not None and spec.purpose == "media":
+                self.book.media_done(key, None, ok=True)  # the error is already counted
+            else:
+                self.book.done_waiting(key)
+
+
+def _owner(request: RequestSpec) -> str | None:
+    """The post a follow-up request completes (long text, article page, media)."""
+    post = request.meta.get("post") or request.meta.get("listing")
+    if isinstance(post, dict) and post.get("post_id"):
+        return f"{post.get('platform')}:{post['post_id']}"
+    if request.meta.get("post_id") and request.meta.get("platform"):
+        return f"{request.meta['platform']}:{request.meta['post_id']}"
+    return None
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in
+            ((k, response.headers.get(k) or b"") for k in response.headers.keys())}

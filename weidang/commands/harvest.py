@@ -1,0 +1,58 @@
+"""`weidang harvest`: capture registered accounts now, into the home's collection."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from tqdm import tqdm
+
+from crawler.job import HarvestSummary
+from weidang.context import AppContext, pass_app
+from weidang.harvesting import harvest_accounts
+
+
+@click.command("harvest")
+@click.argument("accounts", nargs=-1, required=True, metavar="PLATFORM:ID...")
+@click.option("--full", is_flag=True, help="Backfill: walk the whole listing (up to CRAWLER_FULL_MAX_PAGES).")
+@click.option("--force", is_flag=True, help="Harvest even though the platform or login is paused.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@pass_app
+def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool, as_json: bool) -> int:
+    """Capture registered accounts now (incremental unless --full).
+
+    Every exchange goes into the home's WARC collection with secrets redacted; each new or
+    edited post gets a metadata record and a catalog version.
+    """
+    with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr, disable=as_json) as bar:
+        def progress(account: str, size: int) -> None:
+            bar.set_postfix_str(account, refresh=False)
+            bar.update(1)
+
+        summaries = harvest_accounts(app.home, app.settings, list(accounts), full=full, force=force,
+                                     progress=progress)
+    if as_json:
+        click.echo(json.dumps([s.to_json() for s in summaries], ensure_ascii=False, indent=2))
+    else:
+        for summary in summaries:
+            print_summary(summary)
+    return 0 if all(s.outcome == "ok" for s in summaries) else 1
+
+
+def print_summary(s: HarvestSummary) -> None:
+    gap = s.gap
+    total = (f"; the platform reports {s.reported_total}, the archive holds {s.captured_total}"
+             + (f" ({gap} missing)" if gap else "")) if s.reported_total is not None else ""
+    click.echo(f"{s.account}: {s.outcome}. Posts new {s.posts_new}, edited {s.posts_edited}, "
+               f"unchanged {s.posts_unchanged}, deleted {s.posts_deleted}{total}.")
+    click.echo(f"  {s.pages} listing pages, {s.exchanges} exchanges ({s.revisits} revisits), "
+               f"{s.bytes / 1e6:,.1f} MB, {len(s.errors)} errors.")
+    if s.reason:
+        click.echo(f"  Why it stopped: {s.reason}")
+    if s.advice:
+        click.echo(f"  What to do: {s.advice}")
+    for error in s.errors[:5]:
+        click.echo(f"  Error: {error}")
+    if len(s.errors) > 5:
+        click.echo(f"  ... and {len(s.errors) - 5} more errors.")

@@ -1,0 +1,80 @@
+"""The face's way to run harvests: from registered accounts and settings to crawler jobs."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from catalog.accounts import Account, AccountRegistry
+from catalog.runs import RunLog
+from crawler.errors import CrawlError
+from crawler.harvest import run_harvests
+from crawler.job import HarvestJob, HarvestSummary
+from crawler.settings import Politeness
+from weidang.home import Home
+from weidang.settings import Settings
+from weidang.store import capture_writer, catalog_db, credential_store, open_collection
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def politeness(settings: Settings) -> Politeness:
+    return Politeness(delay=settings["CRAWLER_DELAY_SECONDS"],
+                      concurrency_per_host=settings["CRAWLER_CONCURRENCY_PER_HOST"],
+                      retries=settings["CRAWLER_RETRIES"],
+                      backoff_base=settings["CRAWLER_BACKOFF_SECONDS"],
+                      timeout=settings["CRAWLER_TIMEOUT_SECONDS"],
+                      autothrottle=settings["CRAWLER_DELAY_SECONDS"] > 0)
+
+
+def harvest_id(account: Account, now: datetime) -> str:
+    return f"{account.platform}-{account.account_id}-{now.strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, full: bool = False,
+                     demo: bool = False, force: bool = False, clock: Callable[[], datetime] = utc_now,
+                     progress: Callable[[str, int], None] | None = None) -> list[HarvestSummary]:
+    """Harvest registered accounts in this process (once per process: Scrapy's reactor)."""
+    db = catalog_db(home, settings)
+    registry = AccountRegistry(db, via="harvest")
+    runs = RunLog(db, clock)
+    store = credential_store(home, settings)
+    jobs, secrets = [], []
+    for key in keys:
+        account = registry.get(key)
+        if not account.active:
+            raise CrawlError(f"{key} was removed from the register; add it again to harvest it")
+        credentials: dict[str, str] = {}
+        if account.credentials:
+            found = store.get(account.credentials)
+            credentials = {k: str(v) for k, v in found.fields.items()}
+            secrets += list(found.secrets)
+        scopes = [f"platform:{account.platform}", f"login:{account.credentials or key}", key]
+        paused = [p for p in runs.active_pauses(clock()) if p.scope in scopes]
+        if paused and not force:
+            p = paused[0]
+            raise CrawlError(f"{key} is paused ({p.reason}); {p.advice or 'wait until the pause ends'}"
+                             " (or use --force once the cause is fixed)")
+        for p in paused:
+            runs.clear(p.scope)
+        jobs.append(HarvestJob(
+            platform=account.platform, account_id=account.account_id,
+            harvest_id=harvest_id(account, clock()), mode="full" if full else "incremental",
+            max_pages=settings["CRAWLER_FULL_MAX_PAGES"], recheck_days=settings["CRAWLER_RECHECK_DAYS"],
+            credentials=credentials, credentials_ref=account.credentials or "",
+            source=account.source,
+            proxy=settings["CRAWLER_PROXY"]))
+    collection = open_collection(home, create=True)
+    info = {"weidang-harvest-id": ", ".join(j.harvest_id for j in jobs),
+            "weidang-accounts": ", ".join(keys), "operator-host": socket.gethostname()}
+    if demo:
+        info["weidang-demo"] = "true"
+    with capture_writer(collection, settings, info, secret_values=secrets) as writer:
+        summaries = run_harvests(jobs, writer=writer, db=db, politeness=politeness(settings),
+                                 clock=clock, progress=progress)
+    for summary in summaries:
+        summary.files = list(writer.files_closed)
+    return summaries
