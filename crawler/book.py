@@ -85,7 +85,7 @@ class CaptureBook:
 
     def done_waiting(self, key: str | None) -> None:
         entry = self.pending.get(key) if key else None
-        if entry is None:
+        if key is None or entry is None:
             return
         entry.waiting = max(entry.waiting - 1, 0)
         if entry.waiting == 0 and entry.decided:
