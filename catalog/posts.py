@@ -194,6 +194,11 @@ class PostCatalog:
             (f"{platform}:{account_id}", iso(since))).fetchall()
         return [RecentPost(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    def current_version(self, platform: str, post_id: str) -> int | None:
+        row = self.conn.execute("SELECT MAX(version) FROM versions WHERE platform = ? AND post_id = ?",
+                                (platform, post_id)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def status(self, platform: str, post_id: str) -> str | None:
         row = self.conn.execute("SELECT status FROM posts WHERE platform = ? AND post_id = ?",
                                 (platform, post_id)).fetchone()

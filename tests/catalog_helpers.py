@@ -10,6 +10,7 @@ from pathlib import Path
 
 from catalog.metadata import Evidence, post_metadata, status_metadata
 from catalog.posts import Decision, PostCatalog
+from catalog.recording import write_post_status, write_post_version
 from harvesters import WeiboHarvester
 from harvesters.dates import SHANGHAI
 from harvesters.records import Post
@@ -65,12 +66,12 @@ def harvest(writer: CaptureWriter, catalog: PostCatalog, posts: list[Post], body
 def write_version(writer: CaptureWriter, catalog: PostCatalog | None, post: Post, decision: Decision,
                   evidence: list[Evidence], harvest_id: str) -> str:
     """The metadata record, then the catalog (``catalog`` None: the process died in between)."""
-    uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id, evidence)
-    written = writer.write_metadata(uri, body, ctype, refers_to=[e.record_id for e in evidence])
+    assert post.captured_at is not None
     if catalog is not None:
-        catalog.record_version(post, decision.version, decision.outcome, written.record_id, evidence,
-                               harvest_id, post.captured_at)
-    return written.record_id
+        return write_post_version(writer, catalog, post, decision, evidence, harvest_id,
+                                  post.captured_at)[0]
+    uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id, evidence)
+    return writer.write_metadata(uri, body, ctype, refers_to=[e.record_id for e in evidence]).record_id
 
 
 def recheck_deleted(writer: CaptureWriter, catalog: PostCatalog | None, post_id: str,
@@ -82,13 +83,12 @@ def recheck_deleted(writer: CaptureWriter, catalog: PostCatalog | None, post_id:
         HttpResponse(200, "OK", [("Content-Type", "application/json")],
                      '{"ok":0,"msg":"该微博已被删除","errno":"20101"}'.encode()))
     evidence = [Evidence(answer.response_id, answer.url, "recheck", answer.payload_digest)]
+    if catalog is not None:
+        return write_post_status(writer, catalog, "weibo", post_id, ACCOUNT, "deleted", "该微博已被删除",
+                                 evidence, harvest_id, when)[0]
     uri, body, ctype = status_metadata("weibo", post_id, ACCOUNT, "deleted", "该微博已被删除",
                                        harvest_id, evidence, when)
-    written = writer.write_metadata(uri, body, ctype, refers_to=[answer.response_id])
-    if catalog is not None:
-        catalog.record_status("weibo", post_id, "deleted", "该微博已被删除", answer.response_id,
-                              written.record_id, harvest_id, when)
-    return written.record_id
+    return writer.write_metadata(uri, body, ctype, refers_to=[answer.response_id]).record_id
 
 
 DERIVED = ("posts", "versions", "media", "statuses", "captures")
