@@ -114,6 +114,9 @@ class CredentialStore:
             warnings.warn(message, stacklevel=3)
 
 
+SESSION_VALUE_LENGTH = 16
+
+
 def secret_values(values: Mapping[str, Any]) -> tuple[str, ...]:
     found: list[str] = []
     for name, value in values.items():
@@ -128,7 +131,11 @@ def secret_values(values: Mapping[str, Any]) -> tuple[str, ...]:
             if name == "cookie":
                 for pair in text.split(";"):
                     _, sep, cookie_value = pair.partition("=")
-                    if sep and cookie_value.strip():
+                    # Session cookies are long random strings; short values (a user name such as
+                    # WeChat's slave_user=gh_..., a uid, a flag) are public and occur in pages,
+                    # where replacing them would falsify the evidence. The Cookie header itself
+                    # is always redacted whole.
+                    if sep and len(cookie_value.strip()) >= SESSION_VALUE_LENGTH:
                         found.append(cookie_value.strip())
     return tuple(dict.fromkeys(found))
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from catalog.metadata import post_metadata, status_metadata
-from catalog.posts import PostCatalog
+from catalog.posts import Decision, PostCatalog
+from catalog.recording import write_post_status, write_post_version
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import Post
 from warc_store import CaptureWriter, ExchangeRecords
@@ -107,13 +107,10 @@ class CaptureBook:
                 self.summary.posts_incomplete += 1
                 return
             self.summary.posts_incomplete += 1
-        uri, body, ctype = post_metadata(
-            entry.post, entry.version, entry.outcome, self.job.harvest_id, entry.evidence,
-            captured_at=self.clock(), account=f"{entry.post.platform}:{entry.post.account_id}")
-        refs = [e["record_id"] for e in entry.evidence]
-        written = self.writer.write_metadata(uri, body, ctype, refers_to=refs)
-        self.catalog.record_version(entry.post, entry.version, entry.outcome, written.record_id,
-                                    entry.evidence, self.job.harvest_id, self.clock())
+        write_post_version(self.writer, self.catalog, entry.post,
+                           Decision(entry.outcome, entry.version), entry.evidence,
+                           self.job.harvest_id, self.clock(),
+                           account=f"{entry.post.platform}:{entry.post.account_id}")
         if entry.outcome == "new":
             self.summary.posts_new += 1
         else:
@@ -121,15 +118,10 @@ class CaptureBook:
 
     def status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
         """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal."""
-        proof = evidence(records, "recheck")
-        uri, body, ctype = status_metadata(
-            post.platform, post.post_id, f"{post.platform}:{post.account_id or self.job.account_id}",
-            status, reason, self.job.harvest_id, proof, self.clock())
-        written = self.writer.write_metadata(uri, body, ctype,
-                                             refers_to=[e["record_id"] for e in proof])
-        changed = self.catalog.record_status(post.platform, post.post_id, status, reason,
-                                             proof[0]["record_id"] if proof else None,
-                                             written.record_id, self.job.harvest_id, self.clock())
+        _record_id, changed = write_post_status(
+            self.writer, self.catalog, post.platform, post.post_id,
+            f"{post.platform}:{post.account_id or self.job.account_id}", status, reason,
+            evidence(records, "recheck"), self.job.harvest_id, self.clock())
         if changed and status in ("deleted", "blocked"):
             self.summary.posts_deleted += 1
 

@@ -69,9 +69,12 @@ class HarvestSpider(scrapy.Spider):
                                 "dont_archive": not spec.archive, "handle_httpstatus_all": True}
         if self.job.proxy:
             meta["proxy"] = self.job.proxy
-        return scrapy.Request(spec.url, method=spec.method, headers=spec.headers, body=spec.body or b"",
-                              meta=meta, callback=self.on_response, errback=self.on_error,
-                              dont_filter=True)
+        # Scrapy's cookie middleware replaces a Cookie header with its jar: hand the login to the jar.
+        headers = {k: v for k, v in spec.headers.items() if k.lower() != "cookie"}
+        cookies = _cookie_pairs(next((v for k, v in spec.headers.items() if k.lower() == "cookie"), ""))
+        return scrapy.Request(spec.url, method=spec.method, headers=headers, body=spec.body or b"",
+                              cookies=cookies, meta=meta, callback=self.on_response,
+                              errback=self.on_error, dont_filter=True)
 
     # -- answers ----------------------------------------------------------------------------
     def on_response(self, response: Response) -> Any:
@@ -112,8 +115,7 @@ class HarvestSpider(scrapy.Spider):
         if problem is not None:
             self.summary.errors.append(str(problem))
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
-        reached_known = any(not p.pinned and self.catalog.known(p.platform, p.post_id)
-                            for p in result.posts)
+        reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -154,6 +156,19 @@ class HarvestSpider(scrapy.Spider):
         for request in result.next_requests:
             yield self._request(request)
 
+    def _held_from_own_listing(self, post: Post) -> bool:
+        """Captured by an earlier harvest of this account: only then is everything older held too.
+
+        A post captured as the original of another account's repost is known to the catalog, but
+        the posts published before it were never listed; stopping there would lose them.
+        """
+        if post.account_id != self.job.account_id:
+            return False
+        return self.catalog.conn.execute(
+            "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
+            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND r.run_id != ? LIMIT 1",
+            (post.platform, post.post_id, self.job.account, self.job.harvest_id)).fetchone() is not None
+
     def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:
         entry = self.book.pending.get(key) if key else None
         if entry is not None:
@@ -185,6 +200,15 @@ def _owner(request: RequestSpec) -> str | None:
     if request.meta.get("post_id") and request.meta.get("platform"):
         return f"{request.meta['platform']}:{request.meta['post_id']}"
     return None
+
+
+def _cookie_pairs(header: str) -> dict[str | bytes, str | bytes | bool | float | int]:
+    pairs: dict[str | bytes, str | bytes | bool | float | int] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            pairs[name] = value
+    return pairs
 
 
 def _headers(response: Response) -> dict[str, str]:

@@ -32,17 +32,23 @@ def test_help_lists_every_command_with_one_line():
     assert all(not line.rstrip().endswith("...") for line in listed), listed
 
 
-def test_demo_writes_verifies_and_marks_its_data(tmp_path):
+def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
+    import gzip
+    import tomllib
+
     demo_home = tmp_path / "demo"
     out = run("demo", "--home", str(demo_home))
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stderr + out.stdout
     assert "all checks passed" in out.stdout
+    assert out.stdout.count(": ok. Posts new") == 2  # one Weibo and one WeChat account harvested
     assert (demo_home / "weidang.toml").read_text().count("demo = true") == 1
-    [warc] = (demo_home / "collections" / "default" / "warcs").glob("*.warc.gz")
-    import gzip
-
-    assert b"weidang-demo: true" in gzip.decompress(warc.read_bytes())
-    assert b"_2A25demo-cookie" not in gzip.decompress(warc.read_bytes())
+    warcs = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
+    content = b"".join(gzip.decompress(w.read_bytes()) for w in warcs)
+    assert b"weidang-demo: true" in content and b"urn:weidang:post:weibo:" in content
+    assert b"urn:weidang:post:wechat:" in content
+    login = tomllib.loads((demo_home / "credentials.toml").read_text())["demo-wechat"]
+    for secret in (login["cookie"].split("=", 1)[1].split(";")[0], login["token"]):
+        assert secret.encode() not in content  # the demo's WeChat login never reached the archive
     verified = run("--home", str(demo_home), "verify")
     assert verified.returncode == 0 and "demo data" in verified.stdout
     again = run("demo", "--home", str(demo_home))  # a second demo replaces the first

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
+from filelock import FileLock, Timeout
+
 from catalog.accounts import Account, AccountRegistry
+from catalog.db import Database
+from catalog.rebuild import repair
 from catalog.runs import RunLog
 from crawler.errors import CrawlError
 from crawler.harvest import run_harvests
@@ -32,6 +38,22 @@ def politeness(settings: Settings) -> Politeness:
 
 def harvest_id(account: Account, now: datetime) -> str:
     return f"{account.platform}-{account.account_id}-{now.strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+@contextmanager
+def account_locks(home: Home, keys: Sequence[str]) -> Iterator[None]:
+    """One harvest of an account at a time, across processes (the daemon's and a manual one)."""
+    folder = home.root / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        for key in sorted(keys):
+            lock = FileLock(str(folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".lock")))
+            try:
+                stack.enter_context(lock.acquire(timeout=0))
+            except Timeout:
+                raise CrawlError(f"{key} is being harvested by another weidang process right now; "
+                                 "wait for that harvest to finish") from None
+        yield
 
 
 def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, full: bool = False,
@@ -67,12 +89,20 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
             credentials=credentials, credentials_ref=account.credentials or "",
             source=account.source,
             proxy=settings["CRAWLER_PROXY"]))
+    with account_locks(home, keys):
+        return _run(home, settings, db, jobs, keys, secrets, demo=demo, clock=clock, progress=progress)
+
+
+def _run(home: Home, settings: Settings, db: Database, jobs: list[HarvestJob], keys: Sequence[str],
+         secrets: list[str], *, demo: bool, clock: Callable[[], datetime],
+         progress: Callable[[str, int], None] | None) -> list[HarvestSummary]:
     collection = open_collection(home, create=True)
     info = {"weidang-harvest-id": ", ".join(j.harvest_id for j in jobs),
             "weidang-accounts": ", ".join(keys), "operator-host": socket.gethostname()}
     if demo:
         info["weidang-demo"] = "true"
     with capture_writer(collection, settings, info, secret_values=secrets) as writer:
+        repair(db.conn, collection)  # versions a crashed harvest wrote to the WARC but not the catalog
         summaries = run_harvests(jobs, writer=writer, db=db, politeness=politeness(settings),
                                  clock=clock, progress=progress)
     for summary in summaries:

@@ -1,38 +1,36 @@
-"""`weidang demo`: the main job on its embedded default, in a home of its own."""
+"""`weidang demo`: the main job on its embedded default, in a home of its own.
+
+It starts the built-in platform emulator (recorded real responses plus generated accounts, so
+no internet is needed), registers one Weibo and one WeChat account, harvests them through the
+same crawler the real platforms get (only the proxy differs), verifies the collection and
+prints what it did. Nothing it writes can be taken for an archive's captures: the home is
+marked as a demo home and every WARC file says ``weidang-demo: true``.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
+import tomli_w
+from tqdm import tqdm
 
-import emulator
-from warc_store import HttpRequest, HttpResponse, make_seal, verify_collection
+from catalog.accounts import AccountRegistry
+from emulator import Emulator, World
+from warc_store import make_seal, verify_collection
+from weidang.commands.harvest import print_summary
 from weidang.context import AppContext, pass_app
+from weidang.harvesting import harvest_accounts
 from weidang.home import Home, HomeError, default_demo_home
-from weidang.store import capture_writer, open_collection
+from weidang.settings import Settings
+from weidang.store import catalog_db, home_path, open_collection
 
-SAMPLES = Path(emulator.__file__).parent / "data"
-# A made-up login, so the demo shows that logins never reach the archive.
-DEMO_COOKIE = "SUB=_2A25demo-cookie-value-never-archived; SUBP=0033WrSXqPxfM72-demo"
-# Real recorded responses and the URLs they answer (see emulator/data/PROVENANCE.md).
-DEMO_EXCHANGES = [
-    ("https://m.weibo.cn/api/container/getIndex?containerid=1005056279793937",
-     "weibo/mweibo_getIndex_profile_100505_userInfo_tabs.json", "application/json; charset=utf-8"),
-    ("https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937",
-     "weibo/mweibo_getIndex_timeline_107603_arknights_pics_video_retweet_longtext.json",
-     "application/json; charset=utf-8"),
-    ("https://m.weibo.cn/statuses/extend?id=4645748019299849",
-     "weibo/mweibo_statuses_extend_longTextContent_4645748019299849.json", "application/json; charset=utf-8"),
-    ("https://m.weibo.cn/detail/4649031014551911",
-     "weibo/mweibo_detail_page_render_data_4649031014551911.html", "text/html; charset=utf-8"),
-    ("https://mp.weixin.qq.com/s?__biz=MzAxMzgxNzUxOA==&mid=2650804290&idx=8",
-     "wechat/mp_article_2022_raw_server_html_county_gov_media_zhangshangsuide_idx8.html",
-     "text/html; charset=UTF-8"),
-]
+DEMO_SETTINGS = ["CRAWLER_DELAY_SECONDS=0", "CRAWLER_BACKOFF_SECONDS=0.1", "CRAWLER_TIMEOUT_SECONDS=20"]
 
 
 def prepare_demo_home(root: Path) -> Home:
@@ -51,40 +49,53 @@ def prepare_demo_home(root: Path) -> Home:
 @click.option("--home", "demo_root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the demo keeps its files (default: ~/.local/share/weidang-demo; "
                    "never WEIDANG_HOME).")
+@click.option("--posts", default=20, show_default=True, help="Posts per generated account.")
 @pass_app
-def command(app: AppContext, demo_root: Path | None) -> int:
-    """Run the main job on built-in data in a home of its own.
+def command(app: AppContext, demo_root: Path | None, posts: int) -> int:
+    """Run the main job on the built-in platform emulator, in a home of its own.
 
     Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
     file it writes says `weidang-demo: true` in its warcinfo record.
     """
     home = prepare_demo_home(demo_root or default_demo_home())
-    settings = home.settings(app.overrides)
-    collection = open_collection(home, create=True)
     click.echo(f"Demo home: {home.root}")
     started = time.monotonic()
-    harvest_id = "demo-" + collection.clock().strftime("%Y%m%dT%H%M%SZ")
-    with capture_writer(collection, settings, {"weidang-demo": "true", "weidang-harvest-id": harvest_id},
-                        secret_values=[DEMO_COOKIE]) as writer:
-        with click.progressbar(DEMO_EXCHANGES, label="Capturing sample responses",
-                               file=sys.stderr) as bar:
-            for url, sample, ctype in bar:
-                body = (SAMPLES / sample).read_bytes()
-                writer.write_exchange(
-                    HttpRequest("GET", url, [("Host", url.split("/")[2]), ("Cookie", DEMO_COOKIE)]),
-                    HttpResponse(200, "OK", [("Content-Type", ctype), ("Content-Length", str(len(body))),
-                                             ("Set-Cookie", "XSRF-TOKEN=demo1234abcd; path=/")], body))
-        picture = (SAMPLES / "weibo" / "mweibo_statuses_extend_emoji_only_2019.json").read_bytes()
-        for host in ("wx1", "wx3"):  # the same picture from two hosts: stored once, then a revisit
-            writer.write_exchange(HttpRequest("GET", f"https://{host}.sinaimg.cn/large/demo.json"),
-                                  HttpResponse(200, "OK", [("Content-Type", "application/json")], picture),
-                                  dedup=True)
-    files = writer.files_closed
+    with Emulator(World(accounts=1, posts=posts, seed=1), state_dir=home.root / "emulator").start() as emu:
+        world = emu.world.summary()
+        weibo = next(a for a in world["weibo"] if not a.get("recorded"))
+        wechat = next(a for a in world["wechat"] if a.get("token"))
+        settings = home.settings([*DEMO_SETTINGS, f"CRAWLER_PROXY={emu.proxy_url}", *app.overrides])
+        keys = _register(home, settings, weibo, wechat)
+        click.echo(f"Platform emulator at {emu.proxy_url}; harvesting {', '.join(keys)}.")
+        with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr) as bar:
+            def progress(account: str, size: int) -> None:
+                bar.set_postfix_str(account, refresh=False)
+                bar.update(1)
+
+            summaries = harvest_accounts(home, settings, keys, demo=True, progress=progress)
+    for summary in summaries:
+        print_summary(summary)
+    collection = open_collection(home)
     report = verify_collection(collection, settings["WARC_STORE_VERIFY_WORKERS"])
-    click.echo(f"Wrote {len(files)} WARC file(s) with {sum(f.records for f in report.files)} records "
-               f"into {collection.root} in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Collection {collection.root}: {len(report.files)} WARC file(s), "
+               f"{sum(f.records for f in report.files)} records, {report.bytes_checked / 1e6:,.1f} MB.")
     click.echo(f"Verification: {'all checks passed' if report.ok else 'PROBLEMS FOUND'} "
-               f"(SHA-256 and SM3 of every file, every record digest, manifest, event chain).")
+               "(SHA-256 and SM3 of every file, every record digest, manifest, event chain).")
     click.echo(f"Seal: {make_seal(collection)}")
-    click.echo(f"Try: weidang --home {home.root} verify")
-    return 0 if report.ok else 1
+    click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: "
+               f"weidang --home {home.root} accounts list | verify | seal")
+    return 0 if report.ok and all(s.outcome == "ok" for s in summaries) else 1
+
+
+def _register(home: Home, settings: Settings, weibo: dict[str, Any],
+              wechat: dict[str, Any]) -> list[str]:
+    """Register the demo's two accounts, the WeChat one with a backend login kept by reference."""
+    creds = home_path(home, settings, "CATALOG_CREDENTIALS_FILE")
+    creds.write_text(tomli_w.dumps({"demo-wechat": {"cookie": wechat["cookie"], "token": wechat["token"],
+                                                    "fakeid": wechat["biz"]}}), encoding="utf-8")
+    os.chmod(creds, 0o600)
+    registry = AccountRegistry(catalog_db(home, settings), via="demo")
+    weibo_key, wechat_key = f"weibo:{weibo['uid']}", f"wechat:{wechat['biz']}"
+    registry.add(weibo_key, name=weibo.get("screen_name", ""))
+    registry.add(wechat_key, name=wechat.get("nickname", ""), credentials="demo-wechat", source="backend")
+    return [weibo_key, wechat_key]
