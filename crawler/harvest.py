@@ -32,9 +32,10 @@ PAUSE_FOR = {RateLimited: timedelta(hours=3), CaptchaRequired: timedelta(hours=3
 
 def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                  politeness: Politeness, clock: Callable[[], datetime],
-                 progress: Callable[[str, int], None] | None = None) -> list[HarvestSummary]:
+                 progress: Callable[[str, int], None] | None = None,
+                 record: bool = True) -> list[HarvestSummary]:
     """Harvest every job in this process; ``progress(account, payload_bytes)`` after each exchange."""
-    process = CrawlerProcess(settings=scrapy_settings(politeness))
+    process = CrawlerProcess(settings=scrapy_settings(politeness, record))
     runs = RunLog(db, clock)
     started: list[tuple[HarvestJob, HarvestSummary, CaptureBook, Any]] = []
     for job in jobs:

@@ -18,6 +18,7 @@ class HarvestJob:
     recheck_days: float = 7.0  # re-check posts captured this recently for deletion or edits
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
     credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
+    media: bool = True  # fetch pictures and videos of new or edited posts
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
 

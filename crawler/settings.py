@@ -22,7 +22,8 @@ class Politeness:
                        "Chrome/124.0 Mobile Safari/537.36")
 
 
-def scrapy_settings(politeness: Politeness) -> dict[str, Any]:
+def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, Any]:
+    """``record=False`` only for measuring what recording costs: a harvest always records."""
     return {
         "BOT_NAME": "weidang",
         "LOG_LEVEL": "WARNING",
@@ -33,7 +34,7 @@ def scrapy_settings(politeness: Politeness) -> dict[str, Any]:
         "USER_AGENT": politeness.user_agent,
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560},
-        "WARC_RECORDER_ENABLED": True,
+        "WARC_RECORDER_ENABLED": record,
         "DOWNLOAD_DELAY": politeness.delay,
         "RANDOMIZE_DOWNLOAD_DELAY": politeness.delay > 0,
         "CONCURRENT_REQUESTS": 16,

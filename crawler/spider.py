@@ -131,7 +131,7 @@ class HarvestSpider(scrapy.Spider):
                 if self.book.decide(entry) == "unchanged":
                     self.book.finish(post_key)
                     continue
-                media = self.harvester.media_requests(entry.post)
+                media = self.harvester.media_requests(entry.post) if self.job.media else []
                 entry.waiting += len(media)
                 for m in media:
                     yield self._request(m, key=post_key)

@@ -1,0 +1,80 @@
+"""Harvest speed: posts/s of an API-only harvest of one large generated account, politeness off,
+and what WARC recording costs (the same harvest with the recording middleware switched off).
+
+Usage: python bench/harvest_bench.py [--posts 3000] [--runs 2]
+The emulator runs in its own process (the second core); each harvest runs in a fresh process
+because Scrapy's reactor cannot restart. Prints posts/s for each variant and the overhead ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ONE = """
+import json, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from catalog.db import open_catalog
+from crawler.harvest import run_harvests
+from crawler.job import HarvestJob
+from crawler.settings import Politeness
+from warc_store import CaptureWriter, Collection
+home = Path(sys.argv[1]); record = sys.argv[3] == "warc"
+collection = Collection.create(home / "collection")
+db = open_catalog(home / "catalog.sqlite")
+job = HarvestJob(platform="weibo", account_id=sys.argv[4], harvest_id="bench-" + sys.argv[3],
+                 mode="full", max_pages=10_000, recheck_days=0, media=False, proxy=sys.argv[2])
+polite = Politeness(delay=0, concurrency_per_host=8, autothrottle=False, retries=1)
+start = time.perf_counter()
+with CaptureWriter(collection) as writer:
+    [summary] = run_harvests([job], writer=writer, db=db, politeness=polite,
+                             clock=lambda: datetime.now(UTC), record=record)
+elapsed = time.perf_counter() - start
+print(json.dumps({"posts": summary.posts_new, "seconds": elapsed, "exchanges": summary.exchanges,
+                  "pages": summary.pages, "errors": len(summary.errors)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="weidang-bench-harvest-"))
+    emu = subprocess.Popen([sys.executable, "-m", "emulator", "--accounts", "1", "--posts", str(args.posts),
+                            "--seed", "3", "--state-dir", str(base / "emu")],
+                           stdout=subprocess.PIPE, text=True)
+    assert emu.stdout is not None
+    proxy = emu.stdout.readline().split()[1]
+    uid = "7000000001"
+    results: dict[str, list[float]] = {"warc": [], "nowarc": []}
+    try:
+        for run in range(args.runs):
+            for variant in ("nowarc", "warc"):
+                home = base / f"{variant}-{run}"
+                home.mkdir()
+                out = subprocess.run([sys.executable, "-c", ONE, str(home), proxy, variant, uid],
+                                     capture_output=True, text=True, check=True)
+                data = json.loads(out.stdout.strip().splitlines()[-1])
+                rate = data["posts"] / data["seconds"]
+                results[variant].append(rate)
+                print(f"run {run + 1} {variant:6s}: {data['posts']} posts, {data['pages']} pages, "
+                      f"{data['exchanges']} exchanges recorded, {data['seconds']:.1f} s, "
+                      f"{rate:,.0f} posts/s, {data['errors']} errors")
+    finally:
+        emu.terminate()
+        emu.wait()
+    best = {k: max(v) for k, v in results.items()}
+    print(f"best: {best['warc']:,.0f} posts/s with WARC recording, {best['nowarc']:,.0f} without; "
+          f"recording costs {best['nowarc'] / best['warc']:.2f}x "
+          f"({datetime.now(UTC):%Y-%m-%d}, {args.posts} posts, API only, politeness off)")
+
+
+if __name__ == "__main__":
+    main()
