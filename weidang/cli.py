@@ -13,7 +13,11 @@ from weidang.commands import accounts as accounts_command
 from weidang.commands import catalog as catalog_command
 from weidang.commands import demo, harvest, seal, verify
 from weidang.commands import emulator as emulator_command
+from weidang.commands import index as index_command
 from weidang.commands import parse as parse_command
+from weidang.commands import run as run_command
+from weidang.commands import status as status_command
+from weidang.commands import search as search_command
 from weidang.context import AppContext
 
 COMMANDS: list[click.Command] = [demo.command, harvest.command, verify.command, seal.command]
@@ -21,6 +25,8 @@ COMMANDS.append(parse_command.command)
 COMMANDS.append(emulator_command.command)
 COMMANDS.append(accounts_command.command)
 COMMANDS.append(catalog_command.command)
+COMMANDS += [run_command.command, status_command.command]
+COMMANDS += [index_command.command, search_command.command]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,

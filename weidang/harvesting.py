@@ -19,6 +19,7 @@ from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness
 from weidang.home import Home
+from weidang.indexing import index_harvest
 from weidang.settings import Settings
 from weidang.store import capture_writer, catalog_db, credential_store, open_collection
 
@@ -107,4 +108,5 @@ def _run(home: Home, settings: Settings, db: Database, jobs: list[HarvestJob], k
                                  clock=clock, progress=progress)
     for summary in summaries:
         summary.files = list(writer.files_closed)
+    index_harvest(home, settings, summaries)  # searchable at once; a failure only warns
     return summaries

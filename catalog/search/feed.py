@@ -1,0 +1,241 @@
+"""From the catalog to the index: one ``IndexedPost`` per post version the catalog holds.
+
+The index is derived from the catalog (itself derived from the WARC files), so these functions
+are all it takes to rebuild it (``all_documents``) or to bring it up to date after a harvest
+(``documents_for``). What each field comes from:
+
+- text, title, account, publication time: the version's parsed post (``versions.post``); the
+  account name is the one the platform showed at capture, else the registered one;
+- repost text: the text of the post this one forwards; media count: the post's own media;
+- status: the post's status now (``posts.status``, kept from the ``statuses`` events), given to
+  every version, so that a post found deleted is found as deleted whichever version matches.
+  ``expired`` and ``unavailable`` (the index knows live, edited, deleted, blocked) are indexed
+  as live or edited: they say the platform could not show the post, not that it was withdrawn;
+- citation: the main response the post was read from (the article, else the long text, else
+  the detail, else the listing page): its WARC file, record id and payload SHA-256. A response
+  stored as a revisit is cited through the response holding its bytes (same payload digest).
+  Without any, the version's metadata record is cited;
+- demo: the cited WARC file's ``warcinfo`` says ``weidang-demo: true`` (what ``verify`` reads);
+  callers may mark everything demo when the whole home is a demo home (``all_demo``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from catalog.search.document import IndexedPost
+from catalog.store import ensure_schema
+from warc_store import Collection
+from warc_store.cdxj import IndexEntry
+from warc_store.collection import OPEN_SUFFIX
+from warc_store.verify import DEMO_FIELD
+
+# The record a post's words were read from, most specific first.
+CITED_ROLES = ("article", "long_text", "detail", "listing", "recheck")
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")  # a publication time without a zone is China's
+
+PostKey = tuple[str, str]  # (platform, post_id)
+CollectionSource = Mapping[str, Collection] | Callable[[str], Collection | None]
+
+_SELECT = """
+SELECT v.platform, v.post_id, v.version, v.captured_at, v.collection, v.metadata_record_id,
+       v.evidence, v.title, v.text, v.post, p.status, p.current_version, {name}
+FROM versions v
+JOIN posts p ON p.platform = v.platform AND p.post_id = v.post_id
+"""
+# The registry's name is the fallback when a post does not say its account's name.
+_REGISTERED_NAME = """
+LEFT JOIN accounts a ON a.platform = v.platform
+     AND a.account_id = substr(p.account, length(v.platform) + 2)
+"""
+
+
+@dataclass(frozen=True)
+class Citation:
+    warc_file: str
+    record_id: str
+    payload_sha256: str
+    demo: bool
+
+
+class DocumentFeed:
+    """Builds documents, remembering per collection and per WARC file what it looked up."""
+
+    def __init__(self, conn: sqlite3.Connection, collections: CollectionSource,
+                 *, all_demo: bool = False) -> None:
+        self.conn = conn
+        self._source = collections
+        self._collections: dict[str, Collection | None] = {}
+        self._demo_files: dict[tuple[str, str], bool] = {}
+        self.all_demo = all_demo
+        ensure_schema(conn)  # a home that never harvested has no post tables yet
+        registry = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                "AND name = 'accounts'").fetchone()
+        self._select = (_SELECT.format(name="a.name") + _REGISTERED_NAME if registry
+                        else _SELECT.format(name="NULL"))
+
+    # -- which versions --------------------------------------------------------------------
+    def all(self) -> Iterator[IndexedPost]:
+        """Every version the catalog holds, post by post."""
+        yield from self._documents(f"{self._select} ORDER BY v.platform, v.post_id, v.version", ())
+
+    def count(self) -> int:
+        return int(self.conn.execute(
+            "SELECT COUNT(*) FROM versions v JOIN posts p ON p.platform = v.platform "
+            "AND p.post_id = v.post_id").fetchone()[0])
+
+    def posts_of_harvests(self, harvest_ids: Iterable[str]) -> list[PostKey]:
+        """Posts a harvest gave a version or a status event: all their versions must be
+        re-indexed, as an edit or a deletion changes the status of the earlier versions too."""
+        ids = sorted(set(harvest_ids))
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT platform, post_id FROM versions WHERE harvest_id IN ({marks}) UNION "
+            f"SELECT platform, post_id FROM statuses WHERE harvest_id IN ({marks})",
+            (*ids, *ids)).fetchall()
+        return sorted((str(r[0]), str(r[1])) for r in rows)
+
+    def for_posts(self, posts: Iterable[PostKey]) -> Iterator[IndexedPost]:
+        """Every version of the given posts."""
+        for platform, post_id in posts:
+            yield from self._documents(
+                f"{self._select} WHERE v.platform = ? AND v.post_id = ? ORDER BY v.version",
+                (platform, post_id))
+
+    # -- building ----------------------------------------------------------------------------
+    def _documents(self, sql: str, args: tuple[Any, ...]) -> Iterator[IndexedPost]:
+        # In slices: a rebuild streams every version without holding them all in memory.
+        cursor = self.conn.execute(sql, args)
+        while rows := cursor.fetchmany(500):
+            for row in rows:
+                yield self._document(row)
+
+    def _document(self, row: Any) -> IndexedPost:
+        (platform, post_id, version, captured_at, collection, metadata_id, evidence, title, text,
+         post_json, status, current_version, registered_name) = tuple(row)
+        post = json.loads(post_json)
+        repost = post.get("repost") or {}
+        cite = self.citation(str(collection), json.loads(evidence), str(metadata_id))
+        captured = _time(captured_at)
+        return IndexedPost(
+            platform=str(platform), account_id=str(post.get("account_id") or ""),
+            account_name=str(post.get("account_name") or registered_name or ""),
+            post_id=str(post_id), version=int(version), url=str(post.get("url") or ""),
+            published_at=_time(post.get("published_at")) if post.get("published_at") else captured,
+            captured_at=captured, title=str(title or ""), text=str(text or ""),
+            repost_text=str(repost.get("text") or ""), media_count=len(post.get("media") or []),
+            status=index_status(str(status), int(current_version)),
+            warc_file=cite.warc_file, warc_record_id=cite.record_id,
+            payload_sha256=cite.payload_sha256, demo=self.all_demo or cite.demo,
+        )
+
+    def citation(self, collection_name: str, evidence: list[dict[str, Any]],
+                 metadata_record_id: str) -> Citation:
+        """The WARC file, record id and payload SHA-256 a researcher cites for a version."""
+        collection = self._collection(collection_name)
+        if collection is None:
+            # The catalog knows the record ids even when the collection is elsewhere.
+            main = _main_evidence(evidence)
+            record = str(main["record_id"]) if main else metadata_record_id
+            digest = str(main.get("payload_digest") or "") if main else ""
+            return Citation("", record, _hex(digest), self.all_demo)
+        for proof in sorted((e for e in evidence if e.get("role") in CITED_ROLES),
+                            key=lambda e: CITED_ROLES.index(str(e["role"]))):
+            entry = collection.index.by_record_id(str(proof["record_id"]))
+            if entry is not None and entry.record_type == "revisit" and entry.digest:
+                entry = collection.index.by_payload_digest(entry.digest)
+            if entry is not None and entry.record_type == "response":
+                return self._cite(collection, entry)
+        entry = collection.index.by_record_id(metadata_record_id)
+        if entry is not None:
+            return self._cite(collection, entry)
+        return Citation("", metadata_record_id, "", self.all_demo)
+
+    def _cite(self, collection: Collection, entry: IndexEntry) -> Citation:
+        return Citation(entry.filename, entry.record_id, _hex(entry.digest or ""),
+                        self._is_demo_file(collection, entry.filename))
+
+    def _collection(self, name: str) -> Collection | None:
+        if name not in self._collections:
+            source = self._source
+            self._collections[name] = source.get(name) if isinstance(source, Mapping) \
+                else source(name)
+        return self._collections[name]
+
+    def _is_demo_file(self, collection: Collection, filename: str) -> bool:
+        key = (str(collection.root), filename)
+        if key not in self._demo_files:
+            self._demo_files[key] = warcinfo_fields(_warc_path(collection, filename)).get(
+                DEMO_FIELD, "").lower() == "true"
+        return self._demo_files[key]
+
+
+def documents_for(conn: sqlite3.Connection, collections: CollectionSource, *,
+                  harvest_ids: Iterable[str] = (), posts: Iterable[PostKey] = (),
+                  all_demo: bool = False) -> list[IndexedPost]:
+    """Every version of the posts that these harvests recorded a version or status for, and of
+    the ``posts`` named (``(platform, post_id)``)."""
+    feed = DocumentFeed(conn, collections, all_demo=all_demo)
+    keys = sorted(set(feed.posts_of_harvests(harvest_ids)) | set(posts))
+    return list(feed.for_posts(keys))
+
+
+def all_documents(conn: sqlite3.Connection, collections: CollectionSource, *,
+                  all_demo: bool = False) -> Iterator[IndexedPost]:
+    """Every post version of the catalog, streamed (for a rebuild)."""
+    return DocumentFeed(conn, collections, all_demo=all_demo).all()
+
+
+def index_status(status: str, current_version: int) -> str:
+    """The catalog's post status as the index knows it (see the module's note)."""
+    if status in ("live", "edited", "deleted", "blocked"):
+        return status
+    return "edited" if current_version > 1 else "live"
+
+
+def warcinfo_fields(path: Path) -> dict[str, str]:
+    """The ``name: value`` fields of the file's warcinfo record (its first), if it has one."""
+    try:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "warcinfo":
+                    return {}
+                body = record.raw_stream.read().decode("utf-8", "replace")
+                return {k.strip(): v.strip() for k, sep, v in
+                        (line.partition(":") for line in body.splitlines()) if sep}
+    except OSError:
+        pass
+    return {}
+
+
+def _warc_path(collection: Collection, filename: str) -> Path:
+    path = collection.warcs / filename
+    return path if path.exists() else collection.warcs / (filename + OPEN_SUFFIX)
+
+
+def _main_evidence(evidence: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for role in CITED_ROLES:
+        for proof in evidence:
+            if proof.get("role") == role:
+                return proof
+    return None
+
+
+def _hex(digest: str) -> str:
+    algorithm, sep, value = digest.partition(":")
+    return value.lower() if sep and algorithm.lower() == "sha256" else ""
+
+
+def _time(value: Any) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)

@@ -1,0 +1,36 @@
+"""How a search hit is shown to a person: everything needed to cite it, then the snippet."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from catalog.search import SearchHit
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+DEMO_NOTE = "DEMO DATA, not a capture of the real platform"
+
+
+def hit_lines(number: int, hit: SearchHit) -> list[str]:
+    """A numbered hit: who and where, when, the WARC record to cite, the matching words."""
+    account = f"{hit.account_name} ({hit.account_id})" if hit.account_name else hit.account_id
+    head = f"{number}. {hit.platform} · {account} · version {hit.version} · {hit.status}"
+    lines = [head + (f" · {DEMO_NOTE}" if hit.demo else "")]
+    if hit.title:
+        lines.append(f"   {hit.title}")
+    lines.append(f"   {hit.url or '(no address)'}")
+    lines.append(f"   published {published(hit.published_at)}, captured {captured(hit.captured_at)}")
+    lines.append(f"   WARC {hit.warc_file or '(file unknown)'} record {hit.warc_record_id}")
+    lines.append(f"   payload SHA-256 {hit.payload_sha256 or '(unknown)'}")
+    if hit.snippet:
+        lines.append(f"   {' '.join(hit.marked().split())}")
+    return lines
+
+
+def published(moment: dt.datetime) -> str:
+    """China time, as the platforms show it, with its offset so that it stays unambiguous."""
+    return moment.astimezone(CHINA).isoformat(timespec="seconds")
+
+
+def captured(moment: dt.datetime) -> str:
+    """UTC, as the WARC records say it."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
