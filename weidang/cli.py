@@ -16,8 +16,8 @@ from weidang.commands import emulator as emulator_command
 from weidang.commands import index as index_command
 from weidang.commands import parse as parse_command
 from weidang.commands import run as run_command
-from weidang.commands import status as status_command
 from weidang.commands import search as search_command
+from weidang.commands import status as status_command
 from weidang.context import AppContext
 
 COMMANDS: list[click.Command] = [demo.command, harvest.command, verify.command, seal.command]

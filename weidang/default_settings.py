@@ -45,3 +45,13 @@ CRAWLER_PROXY = ""  # send every request through this proxy (the demo points it 
 CRAWLER_RECHECK_DAYS = 7.0  # posts captured this recently are re-checked for deletion at each harvest
 CRAWLER_RETRIES = 3  # retries after 5xx answers and timeouts
 CRAWLER_TIMEOUT_SECONDS = 60.0  # per request
+
+# schedules: the daemon (`weidang run`).
+SCHEDULES_BACKOFF_MAX_SECONDS = 86400  # a failing account's period doubles per failure, up to this
+SCHEDULES_JOB_STORE_URL = ""  # SQLAlchemy URL of the job store; "" = sqlite:///HOME/schedules.sqlite
+SCHEDULES_MAX_CONCURRENT = 2  # harvests running at once, across all accounts
+SCHEDULES_MISFIRE_GRACE_SECONDS = 0  # drop a run missed by longer than this; 0 = never drop (run it once)
+SCHEDULES_STOP_TIMEOUT_SECONDS = 300  # on SIGTERM, wait this long for harvests to finish, then kill them
+SCHEDULES_SYNC_SECONDS = 60  # how often the daemon re-reads accounts and schedules from the catalog
+SCHEDULES_WEBHOOK_TIMEOUT_SECONDS = 5.0  # per alert POST
+SCHEDULES_WEBHOOK_URL = ""  # alerts are POSTed here as JSON; "" = log only

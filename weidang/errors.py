@@ -12,6 +12,7 @@ from crawler.errors import CrawlError
 from emulator.faults import FaultPlanError
 from emulator.world import WorldError
 from harvesters.errors import HarvestError
+from schedules.errors import ScheduleError
 from warc_store.errors import StoreError
 from weidang.home import HomeError
 from weidang.settings import SettingsError
@@ -19,7 +20,7 @@ from weidang.settings import SettingsError
 # Each layer raises its own exceptions; these are the ones whose message is written for people.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     StoreError, HarvestError, CatalogError, SearchError, CrawlError, FaultPlanError, WorldError,
-    HomeError, SettingsError,
+    HomeError, SettingsError, ScheduleError,
 )
 
 

@@ -135,3 +135,19 @@ def export(app: AppContext, file: Path, include_removed: bool) -> int:
     count = export_accounts(_registry(app).list(include_removed=include_removed), file)
     click.echo(f"Wrote {count} account(s) to {file}.")
     return 0
+
+
+@command.command("schedule")
+@click.argument("account")
+@click.option("--every", default=None, help="Harvest this often: seconds, or 30m, 6h, 1d.")
+@click.option("--cron", default=None, help="Or at these times: five crontab fields, China time.")
+@click.option("--jitter", default=None, help="Start up to this much later, e.g. 10m.")
+@pass_app
+def schedule(app: AppContext, account: str, every: str | None, cron: str | None, jitter: str | None) -> int:
+    """Set when ACCOUNT is harvested; a running daemon picks it up without a restart."""
+    if every is None and cron is None and jitter is None:
+        raise click.UsageError("give --every, --cron or --jitter")
+    fields = {k: v for k, v in {"interval": every, "cron": cron, "jitter": jitter}.items() if v is not None}
+    changed = _registry(app).update(account, **fields)
+    click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
+    return 0

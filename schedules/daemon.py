@@ -1,0 +1,419 @@
+"""The daemon behind `weidang run`: harvests every account of the catalog on its schedule.
+
+- APScheduler 3.x, one job per account (id ``platform:id``) in a persistent job store. Jobs are
+  built from the catalog at start and re-synced every ``sync_seconds``, so accounts added,
+  removed or rescheduled take effect without a restart.
+- After downtime a missed run happens once: ``coalesce=True`` and no misfire limit by default
+  (APScheduler 3's default of 1 s would skip it). At start, an account whose last run is older
+  than its period (or that never ran) is due at once, whatever the job store says, so a kill -9
+  between submitting a run and starting it loses nothing.
+- At most one run per account (``max_instances=1``, and the face's per-account lock against a
+  manual harvest), at most ``max_concurrent`` at once (the executor's threads).
+- Each run is a child process (``child.py``). Before starting it, the daemon skips accounts
+  whose platform, login or self is paused, and accounts backed off after failing in a row.
+- SIGTERM/SIGINT: no new work, one SIGTERM to each child (which closes its WARC files), wait up
+  to ``stop_timeout_seconds``, then SIGKILL (the WARC store recovers the file at the next start).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import random
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from catalog.accounts import AccountRegistry
+from catalog.db import Database
+from catalog.runs import RunLog
+from catalog.store import iso
+from schedules.alerts import Alerts, daemon_logger
+from schedules.child import ChildResult, read_result, start_child
+from schedules.lock import DaemonLock
+from schedules.plan import JobPlan, backoff_until, parse_time
+from schedules.store import job_store, store_url
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class DaemonConfig:
+    """Plain values from the face's settings (``SCHEDULES_*``, ``CATALOG_SCHEDULE_*``)."""
+
+    home: Path
+    catalog_path: Path
+    harvest_command: list[str]  # the account and "--json" are appended
+    job_store_url: str = ""  # "" = sqlite:///HOME/schedules.sqlite
+    max_concurrent: int = 2
+    sync_seconds: float = 60.0
+    misfire_grace_seconds: int | None = None  # None: a missed run is never dropped
+    default_interval: int = 86400
+    default_jitter: int = 900
+    backoff_max_seconds: int = 86400
+    stop_timeout_seconds: float = 300.0
+    webhook_url: str = ""
+    webhook_timeout: float = 5.0
+    log_dir: Path | None = None
+    log_to_stderr: bool = True
+
+    @property
+    def store_url(self) -> str:
+        return store_url(self.home, self.job_store_url)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One scheduled run, or why it did not happen (for logs, tests and the demo's summary)."""
+
+    account: str
+    at: str
+    what: str  # ok, partial, failed, stopped, skipped-paused, skipped-backoff, skipped-busy, not-started
+    detail: str = ""
+    summary: dict[str, Any] | None = None
+
+
+def run_account(key: str) -> None:
+    """The job function the store refers to (``schedules.daemon:run_account``)."""
+    daemon = Daemon.current
+    if daemon is not None:
+        daemon.harvest(key)
+
+
+class Daemon:
+    current: ClassVar[Daemon | None] = None
+
+    def __init__(self, config: DaemonConfig, clock: Any = utc_now,
+                 logger: logging.Logger | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.log = logger or daemon_logger(config.log_dir, config.log_to_stderr)
+        self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
+        self.lock = DaemonLock(config.home / "locks")
+        self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
+        self.scheduler: BackgroundScheduler | None = None
+        self._signatures: dict[str, str] = {}
+        self._children: dict[str, subprocess.Popen[str]] = {}
+        self._guard = threading.Lock()
+        self._active = 0
+        self._stop = threading.Event()
+        self._stopping = threading.Event()
+
+    # -- life ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Take the lock, open the job store, sync it with the catalog (catching up), start."""
+        self.lock.acquire()
+        try:
+            c = self.config
+            grace = c.misfire_grace_seconds
+            self.scheduler = BackgroundScheduler(
+                jobstores={"default": job_store(c.store_url)},
+                executors={"default": ThreadPoolExecutor(max_workers=max(1, c.max_concurrent))},
+                job_defaults={"coalesce": True, "max_instances": 1,
+                              "misfire_grace_time": grace if grace else None},
+                timezone=dt.UTC)
+            self.scheduler.add_listener(self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED
+                                        | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+            self.scheduler.start(paused=True)
+            Daemon.current = self
+            self._signatures = {job.id: job.name for job in self.scheduler.get_jobs()}
+            self.sync(catch_up=True)
+            self.scheduler.resume()
+        except BaseException:
+            self._shutdown_scheduler()
+            self.lock.release()
+            raise
+        self.log.info("daemon started: %d accounts scheduled, at most %d harvests at once, store %s",
+                      len(self._signatures), c.max_concurrent, _safe_url(c.store_url))
+
+    def run(self, until: float | None = None, once: bool = False) -> list[RunReport]:
+        """Run until SIGTERM/SIGINT, ``until`` (a time.monotonic() value) or, with ``once``, until
+        every run due at start is done; returns the reports of this session's runs."""
+        handlers = self._install_signals()
+        self.start()
+        try:
+            started = self.clock()
+            next_sync = time.monotonic() + self.config.sync_seconds
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if until is not None and now >= until:
+                    break
+                if once and self._idle(started):
+                    break
+                if now >= next_sync:
+                    self.sync()
+                    next_sync = now + self.config.sync_seconds
+                wait = next_sync - now
+                if until is not None:
+                    wait = min(wait, until - now)
+                self._stop.wait(min(wait, 0.2) if once else max(wait, 0.0))
+        finally:
+            self.stop()
+            self._restore_signals(handlers)
+        return list(self.reports)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        """No new work; SIGTERM to running harvests; wait, then SIGKILL; release the lock."""
+        if self.scheduler is None:
+            return
+        self._stopping.set()
+        self._stop.set()
+        try:
+            self.scheduler.pause()
+        except Exception:  # noqa: BLE001 - already shut down
+            pass
+        with self._guard:
+            children = dict(self._children)
+        for key, proc in children.items():
+            self.log.info("stopping the harvest of %s (process %d)", key, proc.pid)
+            _signal(proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.config.stop_timeout_seconds
+        while time.monotonic() < deadline and any(p.poll() is None for p in children.values()):
+            time.sleep(0.1)
+        for key, proc in children.items():
+            if proc.poll() is None:
+                self.log.warning("the harvest of %s did not stop in %.0f s; killed (its WARC file is "
+                                 "recovered at the next start)", key, self.config.stop_timeout_seconds)
+                _signal(proc, signal.SIGKILL)
+        self._shutdown_scheduler()
+        Daemon.current = None
+        self.lock.release()
+        self.log.info("daemon stopped")
+
+    # -- the catalog -----------------------------------------------------------------------
+    def sync(self, catch_up: bool = False) -> tuple[int, int, int]:
+        """Make the jobs match the catalog's active accounts; returns (added, changed, removed)."""
+        assert self.scheduler is not None
+        c = self.config
+        now = self.clock()
+        db = Database(c.catalog_path)
+        try:
+            plans = {a.key: JobPlan.of(a, c.default_interval, c.default_jitter)
+                     for a in AccountRegistry(db, via="daemon").list()}
+            runs = RunLog(db, self.clock)
+            added = changed = 0
+            for key, plan in plans.items():
+                old = self._signatures.get(key)
+                if old == plan.signature and not catch_up:
+                    continue
+                last = runs.last(key)
+                anchor = parse_time(last.started_at) if last else now
+                due = last is None or anchor + dt.timedelta(seconds=plan.period_seconds(now)) <= now
+                if old == plan.signature:  # catch-up at start: only bring forward what is due
+                    if due:
+                        self._bring_forward(key, now + _jitter(plan))
+                    continue
+                kwargs: dict[str, Any] = {}
+                if due:
+                    kwargs["next_run_time"] = now + _jitter(plan)
+                self.scheduler.add_job(run_account, plan.trigger(anchor), args=[key], id=key,
+                                       name=plan.signature, replace_existing=True, **kwargs)
+                self._signatures[key] = plan.signature
+                if old is None:
+                    added += 1
+                else:
+                    changed += 1
+            removed = 0
+            for key in [k for k in self._signatures if k not in plans]:
+                try:
+                    self.scheduler.remove_job(key)
+                except JobLookupError:
+                    pass
+                del self._signatures[key]
+                removed += 1
+        finally:
+            db.close()
+        if added or changed or removed:
+            self.log.info("schedule synced with the catalog: %d added, %d changed, %d removed",
+                          added, changed, removed)
+        return added, changed, removed
+
+    def _bring_forward(self, key: str, when: dt.datetime) -> None:
+        assert self.scheduler is not None
+        job = self.scheduler.get_job(key)
+        if job is not None and (job.next_run_time is None or job.next_run_time > when):
+            job.modify(next_run_time=when)
+
+    # -- one run ---------------------------------------------------------------------------
+    def harvest(self, key: str) -> RunReport:
+        """Run one scheduled harvest of ``key`` now, unless paused, backed off or stopping."""
+        if self._stopping.is_set():
+            # Submitted but never started: first thing at the next start.
+            self._bring_forward(key, self.clock())
+            return self._report(key, "not-started", "the daemon was stopping")
+        c = self.config
+        db = Database(c.catalog_path)
+        try:
+            account = AccountRegistry(db, via="daemon").find(key)
+            if account is None or not account.active:
+                return self._report(key, "skipped-removed", "the account is no longer registered")
+            plan = JobPlan.of(account, c.default_interval, c.default_jitter)
+            runs = RunLog(db, self.clock)
+            now = self.clock()
+            scopes = {f"platform:{account.platform}", f"login:{account.credentials or key}", key}
+            pauses = [p for p in runs.active_pauses(now) if p.scope in scopes]
+            if pauses:
+                ends = [parse_time(p.until) for p in pauses if p.until]
+                if len(ends) == len(pauses):  # all expire by themselves: run again right after
+                    self._bring_forward(key, max(ends) + dt.timedelta(seconds=1) + _jitter(plan))
+                p = pauses[0]
+                return self._report(key, "skipped-paused", f"{p.scope} is paused: {p.reason}"
+                                    + (f" (until {p.until})" if p.until else " (until cleared)"))
+            until = backoff_until(plan, runs.history(key, 20), now, c.backoff_max_seconds)
+            if until is not None:
+                self._bring_forward(key, until + _jitter(plan))
+                return self._report(key, "skipped-backoff",
+                                    f"it failed in a row; backed off until {iso(until)}")
+            started = now
+        finally:
+            db.close()
+        result = self._run_child(key)
+        return self._after(key, started, result)
+
+    def _run_child(self, key: str) -> ChildResult:
+        self.log.info("harvest of %s started", key)
+        proc = start_child(self.config.harvest_command, key)
+        with self._guard:
+            self._children[key] = proc
+        if self._stopping.is_set():
+            _signal(proc, signal.SIGTERM)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self._guard:
+                self._children.pop(key, None)
+        return read_result(proc.returncode, out, err)
+
+    def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
+        if result.kind == "busy":
+            return self._report(key, "skipped-busy", result.error)
+        if result.kind == "paused":
+            return self._report(key, "skipped-paused", result.error)
+        db = Database(self.config.catalog_path)
+        try:
+            runs = RunLog(db, self.clock)
+            if result.kind == "crashed":
+                self._record_crash(runs, key, started, result.error)
+                if not self._stopping.is_set():
+                    self.alerts.send("failed", key, result.error)
+                return self._report(key, "failed", result.error)
+            s = result.summary or {}
+            detail = (f"new {s.get('posts_new', 0)}, edited {s.get('posts_edited', 0)}, "
+                      f"deleted {s.get('posts_deleted', 0)}")
+            if result.outcome == "failed" and not self._stopping.is_set():
+                self.alerts.send("failed", key, str(s.get("reason") or "the harvest failed"),
+                                 str(s.get("advice") or ""), s.get("harvest_id"))
+            elif result.outcome == "stopped" and not self._stopping.is_set():
+                account = AccountRegistry(db, via="daemon").find(key)
+                credentials = account.credentials if account else None
+                scopes = {p.scope for p in runs.active_pauses()}
+                kind = ("login expired" if f"login:{credentials or key}" in scopes
+                        else "rate limited" if key.partition(":")[0] in
+                        {s.removeprefix("platform:") for s in scopes} else "failed")
+                self.alerts.send(kind, key, str(s.get("reason") or "the harvest stopped"),
+                                 str(s.get("advice") or ""), s.get("harvest_id"))
+            self.log.info("harvest of %s ended %s: %s", key, result.outcome, detail)
+            return self._report(key, result.outcome, detail, s)
+        finally:
+            db.close()
+
+    def _record_crash(self, runs: RunLog, key: str, started: dt.datetime, error: str) -> None:
+        """A child that died or refused before finishing its run: the run history must say so."""
+        last = runs.last(key)
+        if last is not None and last.started_at >= iso(started) and last.ended_at is None:
+            runs.finish(last.run_id, "failed", reason=error)
+        elif last is None or last.started_at < iso(started):
+            run_id = runs.start(key, "harvest")
+            runs.finish(run_id, "failed", reason=error)
+
+    def _report(self, key: str, what: str, detail: str = "",
+                summary: dict[str, Any] | None = None) -> RunReport:
+        report = RunReport(key, iso(self.clock()), what, detail, summary)
+        self.reports.append(report)
+        if what.startswith("skipped") or what == "not-started":
+            self.log.info("%s %s: %s", key, what.replace("-", " "), detail)
+        return report
+
+    # -- internals -------------------------------------------------------------------------
+    def _on_event(self, event: JobEvent) -> None:
+        with self._guard:
+            if event.code == EVENT_JOB_SUBMITTED:
+                self._active += 1
+            elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR):
+                self._active -= 1
+        if event.code == EVENT_JOB_ERROR:
+            self.log.error("the scheduled run of %s failed inside the daemon: %r", event.job_id,
+                           getattr(event, "exception", None))
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            self.log.info("%s is still being harvested; this run is skipped", event.job_id)
+
+    def _idle(self, since: dt.datetime) -> bool:
+        assert self.scheduler is not None
+        with self._guard:
+            if self._active:
+                return False
+        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001 - no public due-jobs API
+        return not store.get_due_jobs(since)
+
+    def _shutdown_scheduler(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def _install_signals(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        old: dict[int, Any] = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            old[sig] = signal.signal(sig, lambda *_: self._stop.set())
+        return old
+
+    @staticmethod
+    def _restore_signals(old: dict[int, Any]) -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None = None) -> list[RunReport]:
+    """Run the daemon for ``seconds`` (or until SIGTERM/SIGINT), then stop it cleanly."""
+    return Daemon(config, logger=logger).run(until=time.monotonic() + seconds)
+
+
+def _jitter(plan: JobPlan) -> dt.timedelta:
+    return dt.timedelta(seconds=random.uniform(0, plan.jitter_seconds) if plan.jitter_seconds else 0)
+
+
+def _signal(proc: subprocess.Popen[str], sig: int) -> None:
+    try:
+        proc.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
+def _safe_url(url: str) -> str:
+    """The store's address without a password."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest

@@ -1,0 +1,101 @@
+"""What `weidang status` shows: each account's last run, next run and health at a glance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from catalog.accounts import AccountRegistry
+from catalog.db import Database
+from catalog.runs import RunLog
+from catalog.store import iso
+from schedules.plan import JobPlan, backoff_until, consecutive_failures
+from schedules.store import next_run_times
+
+HEALTH = ("ok", "partial", "running", "failing", "login expired", "rate limited", "paused", "never run")
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    account: str
+    name: str
+    schedule: str
+    health: str
+    last_started: str | None
+    last_outcome: str | None
+    posts_new: int
+    posts_edited: int
+    posts_deleted: int
+    next_run: str | None
+    failures_in_a_row: int
+    backed_off_until: str | None
+    note: str  # the last run's reason, or the pause's, in the crawler's words
+
+
+def account_statuses(db: Database, store_url: str, default_interval: int, default_jitter: int,
+                     backoff_max_seconds: int, now: dt.datetime) -> list[AccountStatus]:
+    runs = RunLog(db)
+    nexts = next_run_times(store_url)
+    pauses = runs.active_pauses(now)
+    out = []
+    for account in AccountRegistry(db, via="status").list():
+        key = account.key
+        plan = JobPlan.of(account, default_interval, default_jitter)
+        history = runs.history(key, 20)
+        last = history[0] if history else None
+        scopes = {f"platform:{account.platform}": "rate limited",
+                  f"login:{account.credentials or key}": "login expired", key: "paused"}
+        paused = [p for p in pauses if p.scope in scopes]
+        failures = consecutive_failures(history)
+        until = backoff_until(plan, history, now, backoff_max_seconds)
+        note = ""
+        if paused:
+            health = scopes[paused[0].scope]
+            note = paused[0].reason + (f" {paused[0].advice}" if paused[0].advice else "")
+        elif last is None:
+            health = "never run"
+        elif last.ended_at is None:
+            health = "running"
+        elif failures:
+            health = "failing"
+            note = last.reason
+        else:
+            health = "ok" if last.outcome == "ok" else "partial"
+            note = last.reason
+        next_run = nexts.get(key)
+        if until is not None and (next_run is None or next_run < until):
+            next_run = until
+        out.append(AccountStatus(
+            account=key, name=account.name, schedule=plan.signature, health=health,
+            last_started=last.started_at if last else None, last_outcome=last.outcome if last else None,
+            posts_new=last.posts_new if last else 0, posts_edited=last.posts_edited if last else 0,
+            posts_deleted=last.posts_deleted if last else 0,
+            next_run=iso(next_run) if next_run else None, failures_in_a_row=failures,
+            backed_off_until=iso(until) if until else None, note=note))
+    return out
+
+
+def daemon_state(home: Path) -> str:
+    """Whether a daemon runs on this home, from the file it keeps beside its lock."""
+    info_path = home / "locks" / "daemon.json"
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "not running"
+    if info.get("host") == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return "not running (it was stopped without a clean shutdown)"
+        except PermissionError:
+            pass
+    return f"running (process {pid} on {info.get('host')}, since {info.get('started_at')})"
+
+
+def as_json(statuses: list[AccountStatus]) -> list[dict[str, object]]:
+    return [asdict(s) for s in statuses]

@@ -1,0 +1,61 @@
+"""`weidang status`: each account's last and next run and its health, at a glance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from schedules.status import account_statuses, as_json, daemon_state
+from schedules.store import store_url
+from weidang.commands.accounts import _table
+from weidang.context import AppContext, pass_app
+from weidang.store import catalog_db
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def _local(text: str | None) -> str:
+    """A catalog time (UTC) as China time to the minute, as archivists read it."""
+    if not text:
+        return "-"
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+@click.command("status")
+@click.option("--json", "as_json_flag", is_flag=True, help="One JSON document for machines.")
+@pass_app
+def command(app: AppContext, as_json_flag: bool) -> int:
+    """Show each account's last run, next run and health (ok, failing, login expired, ...)."""
+    s = app.settings
+    db = catalog_db(app.home, s)
+    try:
+        statuses = account_statuses(db, store_url(app.home.root, str(s["SCHEDULES_JOB_STORE_URL"])),
+                                    int(s["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
+                                    int(s["CATALOG_SCHEDULE_JITTER_SECONDS"]),
+                                    int(s["SCHEDULES_BACKOFF_MAX_SECONDS"]), dt.datetime.now(dt.UTC))
+    finally:
+        db.close()
+    daemon = daemon_state(app.home.root)
+    if as_json_flag:
+        click.echo(json.dumps({"daemon": daemon, "accounts": as_json(statuses)}, ensure_ascii=False,
+                              indent=2))
+        return 0
+    click.echo(f"Daemon: {daemon}. Times are China time (UTC+8).")
+    if not statuses:
+        click.echo("No accounts are registered; add one with `weidang accounts add weibo:UID --name NAME`.")
+        return 0
+    rows = [["ACCOUNT", "NAME", "HEALTH", "LAST RUN", "OUTCOME", "NEW/EDITED/DELETED", "NEXT RUN"]]
+    for st in statuses:
+        health = st.health + (f" ({st.failures_in_a_row} in a row)" if st.failures_in_a_row else "")
+        counts = f"{st.posts_new}/{st.posts_edited}/{st.posts_deleted}" if st.last_started else "-"
+        rows.append([st.account, st.name, health, _local(st.last_started), st.last_outcome or "-", counts,
+                     _local(st.next_run)])
+    for line in _table(rows):
+        click.echo(line)
+    for st in statuses:
+        if st.health not in ("ok", "never run", "running") and st.note:
+            click.echo(f"{st.account}: {st.note}")
+    return 0

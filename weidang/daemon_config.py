@@ -1,0 +1,30 @@
+"""From the face's home and settings to the daemon's plain configuration."""
+
+from __future__ import annotations
+
+import sys
+
+from schedules.daemon import DaemonConfig
+from weidang.home import Home
+from weidang.settings import Settings
+from weidang.store import home_path
+
+
+def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = ()) -> DaemonConfig:
+    """The daemon's configuration; its children get the same home and ``--set`` overrides."""
+    sets = [x for item in overrides for x in ("--set", item)]
+    command = [sys.executable, "-m", "weidang", "--home", str(home.root), *sets, "harvest"]
+    grace = int(settings["SCHEDULES_MISFIRE_GRACE_SECONDS"])
+    return DaemonConfig(
+        home=home.root, catalog_path=home_path(home, settings, "CATALOG_DB_FILE"),
+        harvest_command=command, job_store_url=str(settings["SCHEDULES_JOB_STORE_URL"]),
+        max_concurrent=int(settings["SCHEDULES_MAX_CONCURRENT"]),
+        sync_seconds=float(settings["SCHEDULES_SYNC_SECONDS"]),
+        misfire_grace_seconds=grace or None,
+        default_interval=int(settings["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
+        default_jitter=int(settings["CATALOG_SCHEDULE_JITTER_SECONDS"]),
+        backoff_max_seconds=int(settings["SCHEDULES_BACKOFF_MAX_SECONDS"]),
+        stop_timeout_seconds=float(settings["SCHEDULES_STOP_TIMEOUT_SECONDS"]),
+        webhook_url=str(settings["SCHEDULES_WEBHOOK_URL"]),
+        webhook_timeout=float(settings["SCHEDULES_WEBHOOK_TIMEOUT_SECONDS"]),
+        log_dir=home.logs)
