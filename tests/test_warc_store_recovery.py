@@ -53,13 +53,14 @@ def test_killed_writer_is_recovered_at_many_points(tmp_path):
     root = tmp_path / "c"
     Collection.create(root)
     delays = [0.0, 0.003, 0.011, 0.02, 0.037, 0.05, 0.08, 0.13, 0.21, 0.34]
-    cut = 0
+    cut = left_open = 0
     for i, delay in enumerate(delays):
         _kill_writer_after(root, delay, max_size=2_000_000 if i % 2 else 1 << 30)
         collection = Collection.open(root)
-        assert collection.open_files(), "the killed writer left its file open"
+        left_open += bool(collection.open_files())  # not when killed between two files
         done = recover(collection)
-        assert done and all(r.kept_records > 0 for r in done)
+        # a file killed before its first record was whole holds nothing to keep: it is set aside
+        assert all(r.kept_records > 0 or r.quarantined for r in done)
         cut += sum(r.cut_bytes for r in done)
         assert collection.open_files() == []
         report = verify_collection(collection, workers=1)
@@ -68,7 +69,7 @@ def test_killed_writer_is_recovered_at_many_points(tmp_path):
         for entry in collection.manifest.entries():
             indexed = [e for e in collection.index if e.filename == entry.file]
             assert len(indexed) == entry.records
-    assert cut > 0, "no kill landed inside a record; the test proved nothing"
+    assert left_open >= len(delays) // 2 and cut > 0, "no kill landed inside a record: nothing proved"
     events = [e["type"] for e in Collection.open(root).events.entries()]
     assert events.count("recovery") >= len(delays)
 
