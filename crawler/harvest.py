@@ -38,6 +38,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
     process = CrawlerProcess(settings=scrapy_settings(politeness, record))
     runs = RunLog(db, clock)
     started: list[tuple[HarvestJob, HarvestSummary, CaptureBook, Any]] = []
+    closed: dict[str, str] = {}  # harvest id -> why Scrapy closed its spider
     for job in jobs:
         summary = HarvestSummary(job.account, job.harvest_id)
         posts = PostCatalog(db)
@@ -52,6 +53,8 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         process.crawl(crawler, job=job, book=book, catalog=posts, summary=summary, clock=clock,
                       recheck=recheck)
         crawler.signals.connect(book.close, signal=scrapy_signals.spider_closed)
+        crawler.signals.connect(_close_reason(closed, job.harvest_id), signal=scrapy_signals.spider_closed,
+                                weak=False)
         if progress is not None:
             crawler.signals.connect(_progress_handler(progress, job.account),
                                     signal=signals.warc_exchange_written, weak=False)
@@ -75,6 +78,10 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             duration = PAUSE_FOR.get(type(stop))
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)
+        elif closed.get(job.harvest_id) == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
+            summary.outcome = "partial"
+            summary.reason = "the harvest was stopped before it finished; what it captured is kept"
+            summary.advice = f"run `weidang harvest {job.account} --full` to fetch what it did not reach"
         elif summary.errors:
             summary.outcome = "partial"
         summary.files = list(writer.files_closed)
@@ -86,6 +93,13 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                     captured_total=summary.captured_total)
         out.append(summary)
     return out
+
+
+def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:
+    def handler(reason: str = "", **_: Any) -> None:
+        closed[harvest_id] = reason
+
+    return handler
 
 
 def _progress_handler(progress: Callable[[str, int], None], account: str) -> Callable[..., None]:
