@@ -14,6 +14,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers import http11
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
@@ -34,6 +35,11 @@ class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler with the reason-keeping agent."""
 
     async def download_request(self, request: Request) -> Response:
+        spider = getattr(self._crawler, "spider", None)
+        if getattr(spider, "stop", None) is not None:
+            # Requests already queued in the downloader would still go out after a 418 or a
+            # captcha: the platform refused us, so nothing more is asked of it.
+            raise IgnoreRequest("the platform refused the harvest; nothing more is requested")
         agent = _ReasonKeepingAgent(
             contextFactory=self._contextFactory,
             bindAddress=self._bind_address,

@@ -68,11 +68,13 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         summary.revisits = int(stats.get("warc/revisits", 0))
         summary.bytes = int(stats.get("warc/payload_bytes", 0))
         summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
+        summary.errors = [_without_secrets(e, job) for e in summary.errors]
         stop = getattr(spider, "stop", None)
         if stop is not None:
             summary.outcome = "stopped"
-            summary.reason = str(stop)
-            summary.advice = getattr(stop, "advice", "")
+            # the platform's message may quote the request's address, login token and all
+            summary.reason = _without_secrets(str(stop), job)
+            summary.advice = _without_secrets(getattr(stop, "advice", ""), job)
             scope = (f"login:{job.credentials_ref or job.account}" if isinstance(stop, LoginExpired)
                      else f"platform:{job.platform}")
             duration = PAUSE_FOR.get(type(stop))
@@ -107,3 +109,11 @@ def _progress_handler(progress: Callable[[str, int], None], account: str) -> Cal
         progress(account, len(response.body) if response is not None else 0)
 
     return handler
+
+
+def _without_secrets(text: str, job: HarvestJob) -> str:
+    """The text with every login value of the job replaced, as the WARC records have them."""
+    for value in sorted(job.credentials.values(), key=len, reverse=True):
+        if value and len(value) >= 4:
+            text = text.replace(value, "REDACTED")
+    return text

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -157,17 +157,19 @@ class HarvestSpider(scrapy.Spider):
             yield self._request(request)
 
     def _held_from_own_listing(self, post: Post) -> bool:
-        """Captured by an earlier harvest of this account: only then is everything older held too.
+        """Captured by an earlier, finished harvest of this account: only then is everything older held.
 
-        A post captured as the original of another account's repost is known to the catalog, but
-        the posts published before it were never listed; stopping there would lose them.
+        A post captured as the original of another account's repost is known to the catalog, and
+        so are the first pages of a harvest that was stopped (418, captcha) or killed, but the
+        posts published before them were never listed; stopping there would lose them.
         """
         if post.account_id != self.job.account_id:
             return False
         return self.catalog.conn.execute(
             "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
-            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND r.run_id != ? LIMIT 1",
-            (post.platform, post.post_id, self.job.account, self.job.harvest_id)).fetchone() is not None
+            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? "
+            "AND r.outcome IN ('ok', 'partial') LIMIT 1",
+            (post.platform, post.post_id, self.job.account)).fetchone() is not None
 
     def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:
         entry = self.book.pending.get(key) if key else None
@@ -179,6 +181,8 @@ class HarvestSpider(scrapy.Spider):
         return None
 
     def on_error(self, failure: Failure) -> None:
+        if self.stop is not None and failure.check(IgnoreRequest):
+            return  # not sent: the harvest had stopped (the download handler's refusal)
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
         spec = meta.get("spec")
