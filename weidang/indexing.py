@@ -9,11 +9,12 @@ already safe in the WARC files and the catalog, and a warning says how to catch 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-import click
+from tqdm import tqdm
 
 from catalog.search import SearchFilters, SearchIndex, open_from_settings
 from catalog.search.document import IndexedPost
@@ -65,8 +66,10 @@ def index_harvest(home: Home, settings: Settings, summaries: Sequence[HarvestSum
         with open_search_index(home, settings) as index:
             return index.upsert(docs)
     except Exception as exc:  # noqa: BLE001 - any failure here must leave the harvest standing
-        click.echo(f"Warning: the harvest's captures are safe, but the search index was not "
-                   f"updated ({_reason(exc)}); run `weidang index rebuild` to catch up.", err=True)
+        # tqdm.write: a harvest's progress bar may still be on the screen.
+        tqdm.write(f"Warning: the harvest's captures are safe, but the search index was not "
+                   f"updated: {_reason(exc)}. Run `weidang index rebuild` to catch up.",
+                   file=sys.stderr)
         return None
 
 
