@@ -69,8 +69,8 @@ def harvest(archive: Archive) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout))
 
 
-@pytest.fixture(scope="session")
-def harvested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harvested]:
+@pytest.fixture(scope="session", name="harvested")
+def harvested_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harvested]:
     site = start_emulator(tmp_path_factory.mktemp("search-emulator"), accounts=1, posts=12)
     try:
         archive = Archive(tmp_path_factory.mktemp("search-home") / "home", site)

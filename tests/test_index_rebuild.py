@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from search_archive import Harvested, harvested  # noqa: F401 - the fixture
+from search_archive import Harvested, harvested_archive  # noqa: F401 - the fixture
 
 from catalog.search.sqlite_fts import SqliteSearchIndex
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from search_archive import EDITED_TEXT, WECHAT_BIZ, WEIBO_UID, Harvested, harvested  # noqa: F401 - the fixture
+from search_archive import EDITED_TEXT, WECHAT_BIZ, WEIBO_UID, Harvested, harvested_archive  # noqa: F401 - the fixture
 from warcio.archiveiterator import ArchiveIterator
 
 from catalog.search import SearchFilters
