@@ -50,9 +50,16 @@ def daemon_logger(log_dir: Path | None, stderr: bool = True, max_bytes: int = 10
             log_dir / "daemon.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"))
     if stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
+    # APScheduler's own messages that matter (errors) go to the same place; the rest we log ourselves.
+    scheduler_logger = logging.getLogger("apscheduler")
+    scheduler_logger.setLevel(logging.ERROR)
+    scheduler_logger.propagate = False
+    for handler in list(scheduler_logger.handlers):
+        scheduler_logger.removeHandler(handler)
     for handler in handlers:
         handler.setFormatter(form)
         logger.addHandler(handler)
+        scheduler_logger.addHandler(handler)
     return logger
 
 

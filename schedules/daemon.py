@@ -31,10 +31,8 @@ from typing import Any, ClassVar
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
-    EVENT_JOB_SUBMITTED,
     JobEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -114,7 +112,6 @@ class Daemon:
         self._signatures: dict[str, str] = {}
         self._children: dict[str, subprocess.Popen[str]] = {}
         self._guard = threading.Lock()
-        self._active = 0
         self._stop = threading.Event()
         self._stopping = threading.Event()
 
@@ -131,11 +128,15 @@ class Daemon:
                 job_defaults={"coalesce": True, "max_instances": 1,
                               "misfire_grace_time": grace if grace else None},
                 timezone=dt.UTC)
-            self.scheduler.add_listener(self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED
-                                        | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+            self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED
+                                        | EVENT_JOB_MAX_INSTANCES)
             self.scheduler.start(paused=True)
             Daemon.current = self
-            self._signatures = {job.id: job.name for job in self.scheduler.get_jobs()}
+            jobs = self.scheduler.get_jobs()
+            self._signatures = {job.id: job.name for job in jobs}
+            for job in jobs:  # a store written with other settings (APScheduler's 1 s grace ...)
+                if (job.misfire_grace_time, job.coalesce, job.max_instances) != (grace or None, True, 1):
+                    job.modify(misfire_grace_time=grace or None, coalesce=True, max_instances=1)
             self.sync(catch_up=True)
             self.scheduler.resume()
         except BaseException:
@@ -358,23 +359,25 @@ class Daemon:
 
     # -- internals -------------------------------------------------------------------------
     def _on_event(self, event: JobEvent) -> None:
-        with self._guard:
-            if event.code == EVENT_JOB_SUBMITTED:
-                self._active += 1
-            elif event.code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR):
-                self._active -= 1
         if event.code == EVENT_JOB_ERROR:
             self.log.error("the scheduled run of %s failed inside the daemon: %r", event.job_id,
                            getattr(event, "exception", None))
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             self.log.info("%s is still being harvested; this run is skipped", event.job_id)
+        elif event.code == EVENT_JOB_MISSED:
+            self.log.warning("the run of %s due at %s was missed by more than the misfire grace time",
+                             event.job_id, getattr(event, "scheduled_run_time", "?"))
 
     def _idle(self, since: dt.datetime) -> bool:
+        """No run due since ``since`` is waiting, queued or running."""
         assert self.scheduler is not None
-        with self._guard:
-            if self._active:
+        # The executor counts a run from its submission (before the store moves the job on) to
+        # its end; the scheduler's events come later, so they cannot tell this.
+        executor = self.scheduler._lookup_executor("default")  # noqa: SLF001 - no public API
+        with executor._lock:  # noqa: SLF001
+            if any(executor._instances.values()):  # noqa: SLF001
                 return False
-        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001 - no public due-jobs API
+        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001
         return not store.get_due_jobs(since)
 
     def _shutdown_scheduler(self) -> None:

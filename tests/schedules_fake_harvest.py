@@ -1,0 +1,46 @@
+"""A stand-in for `weidang harvest ACCOUNT --json` in daemon tests: fast, and told what to do.
+
+Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says, per account,
+``sleep`` seconds, ``outcome`` (ok, failed, stopped), or ``error`` (a sentence printed as
+`Error: ...`, exit 1, no run recorded). Every start and end is appended to HOME/fake.log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from catalog.db import Database
+from catalog.runs import RunLog
+
+
+def main() -> int:
+    home, account = Path(sys.argv[1]), sys.argv[2]
+    plan_file = home / "fake.json"
+    plan = json.loads(plan_file.read_text()).get(account, {}) if plan_file.exists() else {}
+    with open(home / "fake.log", "a") as log:
+        event = {"account": account, "event": "start", "t": time.time(), "pid": os.getpid()}
+        log.write(json.dumps(event) + "\n")
+    if plan.get("error"):
+        print(f"Error: {plan['error']}", file=sys.stderr)
+        return 1
+    db = Database(home / "catalog.sqlite")
+    runs = RunLog(db)
+    run_id = runs.start(account)
+    time.sleep(float(plan.get("sleep", 0)))
+    outcome = plan.get("outcome", "ok")
+    runs.finish(run_id, outcome, reason=plan.get("reason", ""), posts_new=1)
+    db.close()
+    with open(home / "fake.log", "a") as log:
+        log.write(json.dumps({"account": account, "event": "end", "t": time.time()}) + "\n")
+    print(json.dumps([{"account": account, "harvest_id": run_id, "outcome": outcome,
+                       "reason": plan.get("reason", ""), "advice": "", "posts_new": 1,
+                       "posts_edited": 0, "posts_deleted": 0}]))
+    return 0 if outcome == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

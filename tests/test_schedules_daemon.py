@@ -1,0 +1,183 @@
+"""The daemon's scheduling, with scripted fake harvests (schedules of seconds)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
+from schedules_helpers import Background, add, config, intervals, script, starts, wait_for
+
+from catalog.accounts import AccountRegistry
+from catalog.db import Database
+from catalog.runs import RunLog
+from schedules.daemon import Daemon, run_account
+from schedules.errors import DaemonRunning
+from schedules.plan import JobPlan
+from schedules.store import job_store
+
+
+def test_jobs_follow_the_catalog_without_restart(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1s")
+    with Background(Daemon(config(home))) as daemon:
+        wait_for(lambda: starts(home, "weibo:7000000001"))
+        add(home, "weibo:7000000002", interval="1h")
+        wait_for(lambda: starts(home, "weibo:7000000002"))  # a new account runs at once
+        db = Database(home / "catalog.sqlite")
+        registry = AccountRegistry(db, via="test")
+        registry.remove("weibo:7000000001")
+        registry.update("weibo:7000000002", cron="0 6 * * *")
+        db.close()
+        wait_for(lambda: daemon.scheduler.get_job("weibo:7000000001") is None)
+        wait_for(lambda: daemon.scheduler.get_job("weibo:7000000002").name.startswith("cron 0 6"))
+        removed_at = time.time()
+        time.sleep(1.5)
+    assert not [s for s in starts(home, "weibo:7000000001") if s["t"] > removed_at + 0.5]
+    assert len(starts(home, "weibo:7000000002")) == 1
+
+
+def test_a_second_daemon_on_the_same_home_is_refused(tmp_path):
+    home = tmp_path / "home"
+    first = Daemon(config(home))
+    first.start()
+    try:
+        with pytest.raises(DaemonRunning) as refused:
+            Daemon(config(home)).start()
+        assert f"process {os.getpid()}" in str(refused.value)
+    finally:
+        first.stop()
+    second = Daemon(config(home))  # the lock is free again once the first has stopped
+    second.start()
+    second.stop()
+
+
+def test_missed_runs_after_downtime_happen_once(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="10s")
+    now = dt.datetime.now(dt.UTC)
+    db = Database(home / "catalog.sqlite")
+    runs = RunLog(db, clock=lambda: now - dt.timedelta(seconds=2))  # ran just before the downtime...
+    runs.finish(runs.start("weibo:7000000001"), "ok")
+    db.close()
+    # ... and the store of the daemon that went down says the next run was due a day ago: 8,640
+    # slots were missed, the latest 5 s ago, and APScheduler's default grace of 1 s (kept in this
+    # old store) would drop them all.
+    plan = JobPlan("weibo:7000000001", None, 10, None, 0)
+    store = job_store(config(home).store_url)
+    store.start(BackgroundScheduler(), "default")  # written as a daemon would, without running one
+    store.add_job(Job(store._scheduler, id="weibo:7000000001", func=run_account,
+                      trigger=plan.trigger(now - dt.timedelta(days=1, seconds=5)), executor="default",
+                      args=["weibo:7000000001"], kwargs={}, name=plan.signature, misfire_grace_time=1,
+                      coalesce=True, max_instances=1, next_run_time=now - dt.timedelta(days=1)))
+    store.shutdown()
+    reports = Daemon(config(home)).run(once=True)
+    assert [r.what for r in reports] == ["ok"]
+    assert len(starts(home)) == 1
+    store = job_store(config(home).store_url)
+    store.start(BackgroundScheduler(), "default")
+    assert store.lookup_job("weibo:7000000001").misfire_grace_time is None
+    store.shutdown()
+
+
+def test_one_run_per_account_and_a_global_cap(tmp_path):
+    home = tmp_path / "home"
+    keys = [f"weibo:700000000{i}" for i in range(1, 5)]
+    for key in keys:
+        add(home, key, interval="1s")
+    script(home, **{k.replace(":", "__"): {"sleep": 1.5} for k in keys})
+    Daemon(config(home, max_concurrent=2)).run(until=time.monotonic() + 5)
+    done = intervals(home)
+    assert len(done) >= 4
+    for key in keys:  # never two runs of one account at once
+        mine = sorted((s, e) for k, s, e in done if k == key)
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(mine, mine[1:], strict=False))
+    moments = sorted({t for _, s, e in done for t in (s, e)})
+    busiest = max(sum(1 for _, s, e in done if s <= m + 0.01 and e > m + 0.01) for m in moments)
+    assert busiest <= 2
+
+
+def test_paused_accounts_are_skipped_until_the_pause_ends(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    add(home, "wechat:MzkwMDAwMDAwMQ==", interval="1h", credentials="county_login")
+    db = Database(home / "catalog.sqlite")
+    runs = RunLog(db)
+    runs.pause("platform:weibo", "Weibo answered 418 (rate limited)",
+               until=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
+    runs.pause("login:county_login", "the login expired", "refresh the cookie")
+    db.close()
+    reports = Daemon(config(home)).run(until=time.monotonic() + 5)
+    weibo = [r.what for r in reports if r.account == "weibo:7000000001"]
+    assert weibo[0] == "skipped-paused" and "ok" in weibo  # it ran again right after the pause
+    assert [r.what for r in reports if r.account.startswith("wechat")] == ["skipped-paused"]
+    assert starts(home, "wechat:MzkwMDAwMDAwMQ==") == []
+    assert "paused" in (home / "logs" / "daemon.log").read_text()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict[str, object]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_failing_accounts_are_backed_off_and_alerted(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1s")
+    add(home, "weibo:7000000002", interval="1h")
+    script(home, weibo__7000000001={"outcome": "failed", "reason": "the listing answered 500 "
+                                    "(token=abcdef123456 was sent)"},
+           weibo__7000000002={"error": "the login county_login is missing from credentials.toml"})
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/alert"
+        reports = Daemon(config(home, webhook_url=url, backoff_max_seconds=3600)).run(
+            until=time.monotonic() + 6.5)
+    finally:
+        server.shutdown()
+    failing = [r.what for r in reports if r.account == "weibo:7000000001"]
+    # every second without backoff: 6-7 runs; doubling (1, 3, 7 s): 3
+    assert failing.count("failed") <= 3 and "skipped-backoff" in failing
+    db = Database(home / "catalog.sqlite")
+    crashed = RunLog(db).history("weibo:7000000002")  # refused before it began: the daemon records it
+    db.close()
+    assert [r.outcome for r in crashed] == ["failed"] and "credentials.toml" in crashed[0].reason
+    alerts = _Hook.received
+    assert {a["account"] for a in alerts} == {"weibo:7000000001", "weibo:7000000002"}
+    assert all(a["event"] == "failed" for a in alerts)
+    assert "abcdef123456" not in json.dumps(alerts)
+    assert "token=REDACTED" in next(a for a in alerts if a["account"] == "weibo:7000000001")["message"]
+
+
+def test_a_broken_webhook_is_logged_not_fatal(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    script(home, weibo__7000000001={"outcome": "failed"})
+    reports = Daemon(config(home, webhook_url="http://127.0.0.1:9/none", webhook_timeout=1)).run(once=True)
+    assert [r.what for r in reports] == ["failed"]
+    assert "webhook could not be reached" in (home / "logs" / "daemon.log").read_text()
+
+
+def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    script(home, weibo__7000000001={"error": "weibo:7000000001 is being harvested by another weidang "
+                                    "process right now; wait for that harvest to finish"})
+    reports = Daemon(config(home)).run(once=True)
+    assert [r.what for r in reports] == ["skipped-busy"]
+    db = Database(home / "catalog.sqlite")
+    assert RunLog(db).history("weibo:7000000001") == []
+    db.close()
