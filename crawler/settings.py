@@ -7,6 +7,7 @@ from typing import Any
 
 RECORDER = "crawler.recorder.WarcRecorderMiddleware"
 BACKOFF = "crawler.backoff.BackoffMiddleware"
+READING = "crawler.reading.ReadingMiddleware"
 HANDLER = "crawler.download_handler.ArchivingDownloadHandler"
 
 
@@ -33,7 +34,7 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "COOKIES_ENABLED": True,
         "USER_AGENT": politeness.user_agent,
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
-        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560},
+        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, READING: 10},
         "WARC_RECORDER_ENABLED": record,
         "DOWNLOAD_DELAY": politeness.delay,
         "RANDOMIZE_DOWNLOAD_DELAY": politeness.delay > 0,

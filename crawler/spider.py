@@ -20,19 +20,16 @@ from twisted.python.failure import Failure
 from catalog.posts import PostCatalog
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.reading import STOPPING, response_headers
 from harvesters import (
-    CaptchaRequired,
     HarvestError,
-    LoginExpired,
     ParseResult,
     Post,
-    RateLimited,
     RequestSpec,
     Unavailable,
     make_harvester,
 )
 
-STOPPING = (RateLimited, CaptchaRequired, LoginExpired)
 LISTING = ("timeline", "list", "profile")
 
 
@@ -85,22 +82,31 @@ class HarvestSpider(scrapy.Spider):
             self.book.media_done(key, records, ok=response.status < 400,
                                  error=f"{spec.url} answered HTTP {response.status}")
             return
-        try:
-            result = self.harvester.parse(spec, response.status, _headers(response), response.body,
-                                          self.clock())
-        except HarvestError as exc:
-            self.summary.errors.append(str(exc))
+        failed: HarvestError | None = response.meta.get("parse_error")
+        result: ParseResult | None = response.meta.get("parsed")
+        if failed is None and result is None:  # read here when the reading middleware is off
+            try:
+                result = self.harvester.parse(spec, response.status, response_headers(response),
+                                              response.body, self.clock())
+            except HarvestError as exc:
+                failed = exc
+        if failed is not None or result is None:
+            self.summary.errors.append(str(failed))
             if key:
                 self.book.done_waiting(key)
             return
+        if not _valid_utf8(response):
+            self.summary.errors.append(
+                f"{spec.url} answered text that is not valid UTF-8; it was read leniently and "
+                "is stored exactly as it arrived")
         yield from self._handle(spec, key, records, result)
 
     def _handle(self, spec: RequestSpec, key: str | None, records: Any,
                 result: ParseResult) -> Any:
         problem = result.problem
         if isinstance(problem, STOPPING):
-            self.stop = problem
-            raise CloseSpider(f"stopped: {problem}")
+            self.stop = self.stop or problem
+            raise CloseSpider(f"stopped: {self.stop}")
         if result.reported_total is not None:
             self.summary.reported_total = result.reported_total
         if spec.purpose in ("timeline", "list"):
@@ -215,6 +221,14 @@ def _cookie_pairs(header: str) -> dict[str | bytes, str | bytes | bool | float |
     return pairs
 
 
-def _headers(response: Response) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in
-            ((k, response.headers.get(k) or b"") for k in response.headers.keys())}
+def _valid_utf8(response: Response) -> bool:
+    ctype = (response.headers.get(b"Content-Type") or b"").lower()
+    if not (b"json" in ctype or b"text" in ctype or b"xml" in ctype or b"javascript" in ctype):
+        return True
+    if b"charset" in ctype and b"utf-8" not in ctype and b"utf8" not in ctype:
+        return True  # declared in another charset (GBK pages of older sites)
+    try:
+        response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
