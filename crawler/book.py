@@ -117,7 +117,13 @@ class CaptureBook:
             self.summary.posts_edited += 1
 
     def status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
-        """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal."""
+        """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal.
+
+        Recorded when the status changes: a post seen deleted again (by its listing and its
+        re-check, or at the next harvest) adds no second event.
+        """
+        if self.catalog.status(post.platform, post.post_id) == status:
+            return
         _record_id, changed = write_post_status(
             self.writer, self.catalog, post.platform, post.post_id,
             f"{post.platform}:{post.account_id or self.job.account_id}", status, reason,

@@ -107,7 +107,11 @@ class WeiboHarvester(WeiboRequests):
                     status="unavailable",
                     advice="Check the account id; if the account should have posts, the cookie "
                            "in the credentials file may be bad, so refresh it."))
-            state = "blocked" if any(w in reason for w in ("权限", "违规", "屏蔽")) else "deleted"
+            # "微博不存在或暂无查看权限" (does not exist or may not be viewed) is what Weibo says of
+            # a deleted post; only a word of censure or shielding means blocked.
+            blocked = any(w in reason for w in ("违规", "屏蔽")) or (
+                "权限" in reason and "不存在" not in reason)
+            state = "blocked" if blocked else "deleted"
             return self._unavailable(request, f"Weibo says: {reason}", state, captured_at)
         if ok != "1" and "data" not in data:
             return ParseResult(problem=PlatformError(
