@@ -40,8 +40,9 @@ def test_weibo_edit_makes_a_version_and_deletion_an_event(site, tmp_path):
     edited, deleted = ids[3], ids[5]
     old = _versions(archive, "weibo", edited)
     assert len(old) == 1
+    correction = "本条微博已由发布者更正：会议时间改为下午三点。"
     site.control("POST", "/mutate", json.dumps({"op": "edit", "platform": "weibo", "id": edited,
-                                                "text": "本条微博已由发布者更正：会议时间改为下午三点。"}).encode())
+                                                "text": correction}).encode())
     site.control("POST", "/mutate", json.dumps({"op": "delete", "platform": "weibo",
                                                 "id": deleted}).encode())
     second, _ = archive.harvest(key)

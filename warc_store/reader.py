@@ -21,7 +21,7 @@ class StoredRecord:
     warc_headers: list[tuple[str, str]]
     http_status: int | None
     http_headers: list[tuple[str, str]]
-    payload: bytes  # as stored (still Content-Encoded if it arrived so)
+    payload: bytes  # as stored (still Content-Encoded if it arrived so): WARC-Payload-Digest holds
     filename: str
     offset: int
 
@@ -70,5 +70,5 @@ def _stored(record: object, filename: str, offset: int) -> StoredRecord:
         uri=h.get_header("WARC-Target-URI") or "", date=h.get_header("WARC-Date") or "",
         warc_headers=list(h.headers), http_status=status,
         http_headers=list(http.headers) if http is not None else [],
-        payload=rec.content_stream().read(), filename=filename, offset=offset,  # type: ignore[attr-defined]
+        payload=rec.raw_stream.read(), filename=filename, offset=offset,  # type: ignore[attr-defined]
     )
