@@ -91,7 +91,9 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,
                     posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
                     bytes_written=summary.bytes, requests=summary.requests,
-                    errors=len(summary.errors), reported_total=summary.reported_total,
+                    errors=len(summary.errors),
+                    # the run history compares posts with posts; a WeChat count of pushes is not
+                    reported_total=summary.reported_total if summary.reported_unit == "posts" else None,
                     captured_total=summary.captured_total)
         out.append(summary)
     return out

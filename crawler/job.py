@@ -46,13 +46,15 @@ class HarvestSummary:
     bytes: int = 0
     errors: list[str] = field(default_factory=list)
     reported_total: int | None = None
+    reported_unit: str = "posts"  # or "pushes" (WeChat counts pushes of several articles)
     captured_total: int = 0
     files: list[str] = field(default_factory=list)
 
     @property
     def gap(self) -> int | None:
-        """Posts the platform says exist that the archive does not hold (None when not reported)."""
-        if self.reported_total is None:
+        """Posts the platform says exist that the archive does not hold (None when not reported,
+        or when the platform counts something else than posts)."""
+        if self.reported_total is None or self.reported_unit != "posts":
             return None
         return max(self.reported_total - self.captured_total, 0)
 

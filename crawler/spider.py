@@ -109,6 +109,7 @@ class HarvestSpider(scrapy.Spider):
             raise CloseSpider(f"stopped: {self.stop}")
         if result.reported_total is not None:
             self.summary.reported_total = result.reported_total
+            self.summary.reported_unit = result.reported_unit
         if spec.purpose in ("timeline", "list"):
             self.summary.pages += 1
         if isinstance(problem, Unavailable):

@@ -76,6 +76,9 @@ class ParseResult:
     follow_up_requests: list[RequestSpec] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     reported_total: int | None = None  # how many items the platform says the listing holds
+    # what reported_total counts: "posts", or "pushes" (a WeChat push, 群发 or 发布, may carry
+    # several articles, and the platform counts pushes)
+    reported_unit: str = "posts"
     end_of_listing: bool = False
     problem: HarvestProblem | None = None
 

@@ -225,12 +225,16 @@ class WechatHarvester:
             return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url))
         if "publish_page" in data:
             posts, total, ended = publish_page_posts(data, account_id, captured_at)
-            return self._backend_page(request, posts, total, ended)
+            result = self._backend_page(request, posts, total, ended)
+            result.reported_unit = "pushes"  # total_count counts pushes, not articles
+            return result
         if "app_msg_list" in data:
             posts = [app_msg_post(d, account_id, captured_at) for d in data["app_msg_list"]]
             return self._backend_page(request, posts, _int(data.get("app_msg_cnt")), not posts)
         if "item" in data and "total_count" in data:
-            return self._api_page(request, data, account_id, captured_at)
+            result = self._api_page(request, data, account_id, captured_at)
+            result.reported_unit = "pushes"  # freepublish items are pushes of 1-8 articles
+            return result
         raise HarvestError(f"the WeChat answer{_at(request)} has none of the shapes weidang reads "
                            "(token, freepublish, appmsgpublish, app_msg_list)")
 

@@ -42,8 +42,10 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
 
 def print_summary(s: HarvestSummary) -> None:
     gap = s.gap
-    total = (f"; the platform reports {s.reported_total}, the archive holds {s.captured_total}"
-             + (f" ({gap} missing)" if gap else "")) if s.reported_total is not None else ""
+    unit = "" if s.reported_unit == "posts" else f" {s.reported_unit}"
+    total = (f"; the platform reports {s.reported_total}{unit}, the archive holds {s.captured_total}"
+             + (" posts" if unit else "") + (f" ({gap} missing)" if gap else "")
+             ) if s.reported_total is not None else ""
     click.echo(f"{s.account}: {s.outcome}. Posts new {s.posts_new}, edited {s.posts_edited}, "
                f"unchanged {s.posts_unchanged}, deleted {s.posts_deleted}{total}.")
     click.echo(f"  {s.pages} listing pages, {s.exchanges} exchanges ({s.revisits} revisits), "
