@@ -5,8 +5,8 @@
   removed or rescheduled take effect without a restart.
 - After downtime a missed run happens once: ``coalesce=True`` and no misfire limit by default
   (APScheduler 3's default of 1 s would skip it). At start, an account whose last run is older
-  than its period (or that never ran) is due at once, whatever the job store says, so a kill -9
-  between submitting a run and starting it loses nothing.
+  than its period, that never ran, or whose last run was cut off (kill -9, power loss) is due at
+  once, whatever the job store says, so a killed daemon loses no run.
 - At most one run per account (``max_instances=1``, and the face's per-account lock against a
   manual harvest), at most ``max_concurrent`` at once (the executor's threads).
 - Each run is a child process (``child.py``). Before starting it, the daemon skips accounts
@@ -221,7 +221,9 @@ class Daemon:
                     continue
                 last = runs.last(key)
                 anchor = parse_time(last.started_at) if last else now
-                due = last is None or anchor + dt.timedelta(seconds=plan.period_seconds(now)) <= now
+                # Due: never run, its period is over, or its last run was cut off (kill -9, power).
+                due = (last is None or last.ended_at is None
+                       or anchor + dt.timedelta(seconds=plan.period_seconds(now)) <= now)
                 if old == plan.signature:  # catch-up at start: only bring forward what is due
                     if due:
                         self._bring_forward(key, now + _jitter(plan))

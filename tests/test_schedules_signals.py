@@ -1,0 +1,96 @@
+"""`weidang run` with real harvests through the emulator: SIGTERM, kill -9, status, schedules."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+from crawler_helpers import Archive
+from schedules_helpers import wait_for
+
+ACCOUNT = "weibo:7000000001"
+
+
+def _open_run(archive: Archive) -> bool:
+    try:
+        return bool(archive.rows("SELECT run_id FROM runs WHERE account = ? AND ended_at IS NULL",
+                                 ACCOUNT))
+    except sqlite3.OperationalError:  # no run recorded yet: the table is made with the first
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _archive(tmp_path: Path, emulator) -> Archive:
+    archive = Archive(tmp_path / "home", emulator,
+                      settings=["CRAWLER_DELAY_SECONDS=0.3", "SCHEDULES_SYNC_SECONDS=1"])
+    archive.add(ACCOUNT)
+    done = archive.weidang("accounts", "schedule", ACCOUNT, "--every", "1h", "--jitter", "0", check=True)
+    assert "now harvested every 1h" in done.stdout
+    return archive
+
+
+def test_sigterm_stops_the_harvest_cleanly_and_exits_0(tmp_path, emulator):
+    archive = _archive(tmp_path, emulator)
+    daemon = archive.popen("run")
+    try:
+        wait_for(lambda: _open_run(archive), 30)
+        refused = archive.weidang("run", "--once")  # one daemon per home
+        assert refused.returncode == 1
+        assert f"process {daemon.pid}" in refused.stderr and "already running" in refused.stderr
+        time.sleep(1.5)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(60) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.communicate()
+    [(outcome, reason)] = archive.rows("SELECT outcome, reason FROM runs WHERE account = ?", ACCOUNT)
+    assert outcome in ("partial", "ok") and (outcome == "ok" or "stopped before it finished" in reason)
+    assert not list((archive.collection_dir / "warcs").glob("*.open"))
+    assert archive.weidang("verify").returncode == 0  # closed with its fixity in the manifest
+    log = (archive.root / "logs" / "daemon.log").read_text()
+    assert "stopping the harvest of weibo:7000000001" in log and "daemon stopped" in log
+
+
+def test_kill_9_loses_nothing_and_the_next_start_resumes(tmp_path, emulator):
+    archive = _archive(tmp_path, emulator)
+    daemon = archive.popen("run")
+    try:
+        wait_for(lambda: _open_run(archive), 30)
+        time.sleep(1.5)
+        children = _children(daemon.pid)
+        os.kill(daemon.pid, signal.SIGKILL)
+        for child in children:  # the power goes: the harvest dies with it
+            os.kill(child, signal.SIGKILL)
+        daemon.wait(10)
+    finally:
+        daemon.communicate()
+    assert children
+    assert list((archive.collection_dir / "warcs").glob("*.open"))
+    done = archive.weidang("--set", "CRAWLER_DELAY_SECONDS=0", "run", "--once")
+    assert done.returncode == 0, done.stderr
+    runs = archive.rows("SELECT outcome FROM runs WHERE account = ? ORDER BY started_at", ACCOUNT)
+    assert [r[0] for r in runs] == ["failed", "ok"]  # the killed run, then the catch-up
+    assert not list((archive.collection_dir / "warcs").glob("*.open"))
+    assert archive.weidang("verify").returncode == 0
+    status = json.loads(archive.weidang("status", "--json", check=True).stdout)
+    [row] = status["accounts"]
+    assert row["health"] == "ok" and row["next_run"] and row["posts_new"] > 0
+    assert status["daemon"] == "not running"
+    table = archive.weidang("status", check=True).stdout
+    assert "weibo:7000000001" in table and " ok " in table and "NEXT RUN" in table
