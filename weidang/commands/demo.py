@@ -27,9 +27,11 @@ from weidang.commands.harvest import print_summary
 from weidang.context import AppContext, pass_app
 from weidang.harvesting import harvest_accounts
 from weidang.home import Home, HomeError, default_demo_home
+from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
 
+DEMO_QUERY = "疫情防控"  # a phrase the emulator's generated government posts use
 DEMO_SETTINGS = ["CRAWLER_DELAY_SECONDS=0", "CRAWLER_BACKOFF_SECONDS=0.1", "CRAWLER_TIMEOUT_SECONDS=20"]
 
 
@@ -82,8 +84,12 @@ def command(app: AppContext, demo_root: Path | None, posts: int) -> int:
     click.echo(f"Verification: {'all checks passed' if report.ok else 'PROBLEMS FOUND'} "
                "(SHA-256 and SM3 of every file, every record digest, manifest, event chain).")
     click.echo(f"Seal: {make_seal(collection)}")
-    click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: "
-               f"weidang --home {home.root} accounts list | verify | seal")
+    click.echo("")
+    for line in search_example(home, settings, DEMO_QUERY, limit=2):
+        click.echo(line)
+    click.echo("")
+    click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: weidang --home {home.root} "
+               f"accounts list | status | search 档案 | verify | seal")
     return 0 if report.ok and all(s.outcome == "ok" for s in summaries) else 1
 
 
