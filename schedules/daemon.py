@@ -25,8 +25,6 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from apscheduler.events import (
@@ -45,49 +43,15 @@ from catalog.runs import RunLog
 from catalog.store import iso
 from schedules.alerts import Alerts, daemon_logger
 from schedules.child import ChildResult, read_result, start_child
+from schedules.config import DaemonConfig, RunReport
 from schedules.lock import DaemonLock
+from schedules.outcome import settle
 from schedules.plan import JobPlan, backoff_until, parse_time
-from schedules.store import job_store, store_url
+from schedules.store import job_store
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class DaemonConfig:
-    """Plain values from the face's settings (``SCHEDULES_*``, ``CATALOG_SCHEDULE_*``)."""
-
-    home: Path
-    catalog_path: Path
-    harvest_command: list[str]  # the account and "--json" are appended
-    job_store_url: str = ""  # "" = sqlite:///HOME/schedules.sqlite
-    max_concurrent: int = 2
-    sync_seconds: float = 60.0
-    misfire_grace_seconds: int | None = None  # None: a missed run is never dropped
-    default_interval: int = 86400
-    default_jitter: int = 900
-    backoff_max_seconds: int = 86400
-    stop_timeout_seconds: float = 300.0
-    webhook_url: str = ""
-    webhook_timeout: float = 5.0
-    log_dir: Path | None = None
-    log_to_stderr: bool = True
-
-    @property
-    def store_url(self) -> str:
-        return store_url(self.home, self.job_store_url)
-
-
-@dataclass(frozen=True)
-class RunReport:
-    """One scheduled run, or why it did not happen (for logs, tests and the demo's summary)."""
-
-    account: str
-    at: str
-    what: str  # ok, partial, failed, stopped, skipped-paused, skipped-backoff, skipped-busy, not-started
-    detail: str = ""
-    summary: dict[str, Any] | None = None
 
 
 def run_account(key: str) -> None:
@@ -110,6 +74,7 @@ class Daemon:
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: BackgroundScheduler | None = None
         self._signatures: dict[str, str] = {}
+        self._catalog_version: int | None = -1
         self._children: dict[str, subprocess.Popen[str]] = {}
         self._guard = threading.Lock()
         self._stop = threading.Event()
@@ -211,6 +176,12 @@ class Daemon:
         now = self.clock()
         db = Database(c.catalog_path)
         try:
+            # Every change to an account writes an account event: none new, nothing to do (this
+            # keeps an idle daemon with 10,000 accounts from re-reading them every minute).
+            version = db.conn.execute("SELECT MAX(seq) FROM account_events").fetchone()[0]
+            if version == self._catalog_version and not catch_up:
+                return 0, 0, 0
+            self._catalog_version = version
             plans = {a.key: JobPlan.of(a, c.default_interval, c.default_jitter)
                      for a in AccountRegistry(db, via="daemon").list()}
             runs = RunLog(db, self.clock)
@@ -310,46 +281,16 @@ class Daemon:
         return read_result(proc.returncode, out, err)
 
     def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
-        if result.kind == "busy":
-            return self._report(key, "skipped-busy", result.error)
-        if result.kind == "paused":
-            return self._report(key, "skipped-paused", result.error)
+        if result.kind in ("busy", "paused"):
+            return self._report(key, f"skipped-{result.kind}", result.error)
         db = Database(self.config.catalog_path)
         try:
-            runs = RunLog(db, self.clock)
-            if result.kind == "crashed":
-                self._record_crash(runs, key, started, result.error)
-                if not self._stopping.is_set():
-                    self.alerts.send("failed", key, result.error)
-                return self._report(key, "failed", result.error)
-            s = result.summary or {}
-            detail = (f"new {s.get('posts_new', 0)}, edited {s.get('posts_edited', 0)}, "
-                      f"deleted {s.get('posts_deleted', 0)}")
-            if result.outcome == "failed" and not self._stopping.is_set():
-                self.alerts.send("failed", key, str(s.get("reason") or "the harvest failed"),
-                                 str(s.get("advice") or ""), s.get("harvest_id"))
-            elif result.outcome == "stopped" and not self._stopping.is_set():
-                account = AccountRegistry(db, via="daemon").find(key)
-                credentials = account.credentials if account else None
-                scopes = {p.scope for p in runs.active_pauses()}
-                kind = ("login expired" if f"login:{credentials or key}" in scopes
-                        else "rate limited" if key.partition(":")[0] in
-                        {s.removeprefix("platform:") for s in scopes} else "failed")
-                self.alerts.send(kind, key, str(s.get("reason") or "the harvest stopped"),
-                                 str(s.get("advice") or ""), s.get("harvest_id"))
-            self.log.info("harvest of %s ended %s: %s", key, result.outcome, detail)
-            return self._report(key, result.outcome, detail, s)
+            what, detail, summary = settle(db, RunLog(db, self.clock), key, started, result,
+                                           self.alerts, quiet=self._stopping.is_set())
         finally:
             db.close()
-
-    def _record_crash(self, runs: RunLog, key: str, started: dt.datetime, error: str) -> None:
-        """A child that died or refused before finishing its run: the run history must say so."""
-        last = runs.last(key)
-        if last is not None and last.started_at >= iso(started) and last.ended_at is None:
-            runs.finish(last.run_id, "failed", reason=error)
-        elif last is None or last.started_at < iso(started):
-            run_id = runs.start(key, "harvest")
-            runs.finish(run_id, "failed", reason=error)
+        self.log.info("harvest of %s ended %s: %s", key, what, detail)
+        return self._report(key, what, detail, summary)
 
     def _report(self, key: str, what: str, detail: str = "",
                 summary: dict[str, Any] | None = None) -> RunReport:

@@ -1,0 +1,51 @@
+"""What a finished harvest child means: the run history completed, and alerts for the archivist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from catalog.accounts import AccountRegistry
+from catalog.db import Database
+from catalog.runs import RunLog
+from catalog.store import iso
+from schedules.alerts import Alerts
+from schedules.child import ChildResult
+
+
+def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: ChildResult,
+           alerts: Alerts, quiet: bool) -> tuple[str, str, dict[str, Any] | None]:
+    """Record and alert what the child's result says; returns (what, detail, summary).
+
+    ``quiet``: the daemon itself stopped the child, so its end is no news for the archivist.
+    """
+    if result.kind == "crashed":
+        record_crash(runs, key, started, result.error)
+        if not quiet:
+            alerts.send("failed", key, result.error)
+        return "failed", result.error, None
+    s = result.summary or {}
+    detail = (f"new {s.get('posts_new', 0)}, edited {s.get('posts_edited', 0)}, "
+              f"deleted {s.get('posts_deleted', 0)}")
+    if result.outcome in ("failed", "stopped") and not quiet:
+        kind = "failed"
+        if result.outcome == "stopped":  # the crawler paused what stopped it: say which
+            account = AccountRegistry(db, via="daemon").find(key)
+            scopes = {p.scope for p in runs.active_pauses()}
+            if f"login:{(account.credentials if account else None) or key}" in scopes:
+                kind = "login expired"
+            elif f"platform:{key.partition(':')[0]}" in scopes:
+                kind = "rate limited"
+        alerts.send(kind, key, str(s.get("reason") or f"the harvest {result.outcome}"),
+                    str(s.get("advice") or ""), s.get("harvest_id"))
+    return result.outcome, detail, s
+
+
+def record_crash(runs: RunLog, key: str, started: dt.datetime, error: str) -> None:
+    """A child that died or refused before finishing its run: the run history must say so."""
+    last = runs.last(key)
+    if last is not None and last.started_at >= iso(started) and last.ended_at is None:
+        runs.finish(last.run_id, "failed", reason=error)
+    elif last is None or last.started_at < iso(started):
+        run_id = runs.start(key, "harvest")
+        runs.finish(run_id, "failed", reason=error)
