@@ -177,6 +177,19 @@ class PostCatalog:
         return self.conn.execute("SELECT 1 FROM posts WHERE platform = ? AND post_id = ?",
                                  (platform, post_id)).fetchone() is not None
 
+    def held_by_complete_run(self, platform: str, post_id: str, account: str) -> bool:
+        """Whether a harvest of ``account`` that walked its whole listing recorded this post.
+
+        Only then is everything published before it held too: a run stopped by the platform
+        (418, captcha), cut short by a shutdown or killed never listed the older posts. A run
+        that ended "partial" only because some files failed did walk its listing (no reason).
+        """
+        return self.conn.execute(
+            "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
+            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND (r.outcome = 'ok' "
+            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '')) LIMIT 1",
+            (platform, post_id, account)).fetchone() is not None
+
     def newest_post_id(self, platform: str, account_id: str) -> str | None:
         """The most recently published post held (pinned posts aside): incremental harvests stop there."""
         row = self.conn.execute(

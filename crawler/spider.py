@@ -172,11 +172,7 @@ class HarvestSpider(scrapy.Spider):
         """
         if post.account_id != self.job.account_id:
             return False
-        return self.catalog.conn.execute(
-            "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
-            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? "
-            "AND r.outcome IN ('ok', 'partial') LIMIT 1",
-            (post.platform, post.post_id, self.job.account)).fetchone() is not None
+        return self.catalog.held_by_complete_run(post.platform, post.post_id, self.job.account)
 
     def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:
         entry = self.book.pending.get(key) if key else None

@@ -111,9 +111,10 @@ class Daemon:
         self.log.info("daemon started: %d accounts scheduled, at most %d harvests at once, store %s",
                       len(self._signatures), c.max_concurrent, _safe_url(c.store_url))
 
-    def run(self, until: float | None = None, once: bool = False) -> list[RunReport]:
+    def run(self, until: float | None = None, once: bool = False, drain: bool = False) -> list[RunReport]:
         """Run until SIGTERM/SIGINT, ``until`` (a time.monotonic() value) or, with ``once``, until
-        every run due at start is done; returns the reports of this session's runs."""
+        every run due at start is done; returns the reports of this session's runs. With
+        ``drain``, reaching ``until`` starts no new harvest but lets running ones finish."""
         handlers = self._install_signals()
         self.start()
         try:
@@ -122,6 +123,8 @@ class Daemon:
             while not self._stop.is_set():
                 now = time.monotonic()
                 if until is not None and now >= until:
+                    if drain:
+                        self._drain()
                     break
                 if once and self._idle(started):
                     break
@@ -136,6 +139,18 @@ class Daemon:
             self.stop()
             self._restore_signals(handlers)
         return list(self.reports)
+
+    def _drain(self) -> None:
+        """Take no new work and wait (up to the stop timeout) for running harvests to end."""
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        deadline = time.monotonic() + self.config.stop_timeout_seconds
+        while time.monotonic() < deadline and not self._stop.is_set():
+            with self._guard:
+                running = [p for p in self._children.values() if p.poll() is None]
+            if not running:
+                break
+            time.sleep(0.1)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -341,9 +356,11 @@ class Daemon:
             signal.signal(sig, handler)
 
 
-def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None = None) -> list[RunReport]:
-    """Run the daemon for ``seconds`` (or until SIGTERM/SIGINT), then stop it cleanly."""
-    return Daemon(config, logger=logger).run(until=time.monotonic() + seconds)
+def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None = None,
+            drain: bool = False) -> list[RunReport]:
+    """Run the daemon for ``seconds`` (or until SIGTERM/SIGINT), then stop it cleanly (with
+    ``drain``, after the harvests already running have finished)."""
+    return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
 
 
 def _jitter(plan: JobPlan) -> dt.timedelta:

@@ -1,38 +1,43 @@
 """`weidang demo`: the main job on its embedded default, in a home of its own.
 
 It starts the built-in platform emulator (recorded real responses plus generated accounts, so
-no internet is needed), registers one Weibo and one WeChat account, harvests them through the
-same crawler the real platforms get (only the proxy differs), verifies the collection and
+no internet is needed), registers one Weibo and one WeChat account on schedules of seconds, runs
+the daemon (`weidang run`), whose child harvests go through the
+same crawler the real platforms get (only the proxy differs), edits and deletes a post on the
+platform between runs, stops the daemon, verifies the collection, searches it and
 prints what it did. Nothing it writes can be taken for an archive's captures: the home is
 marked as a demo home and every WARC file says ``weidang-demo: true``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import click
 import tomli_w
-from tqdm import tqdm
 
 from catalog.accounts import AccountRegistry
 from emulator import Emulator, World
+from schedules.config import RunReport
+from schedules.daemon import run_for
 from warc_store import make_seal, verify_collection
-from weidang.commands.harvest import print_summary
 from weidang.context import AppContext, pass_app
-from weidang.harvesting import harvest_accounts
+from weidang.daemon_config import daemon_config
 from weidang.home import Home, HomeError, default_demo_home
 from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
 
 DEMO_QUERY = "疫情防控"  # a phrase the emulator's generated government posts use
-DEMO_SETTINGS = ["CRAWLER_DELAY_SECONDS=0", "CRAWLER_BACKOFF_SECONDS=0.1", "CRAWLER_TIMEOUT_SECONDS=20"]
+DEMO_INTERVAL = 5  # seconds between scheduled harvests of an account (a day, by default)
+DEMO_SETTINGS = ["CRAWLER_DELAY_SECONDS=0", "CRAWLER_BACKOFF_SECONDS=0.1", "CRAWLER_TIMEOUT_SECONDS=20",
+                 "SCHEDULES_SYNC_SECONDS=1"]
 
 
 def prepare_demo_home(root: Path) -> Home:
@@ -52,9 +57,11 @@ def prepare_demo_home(root: Path) -> Home:
               help="Where the demo keeps its files (default: ~/.local/share/weidang-demo; "
                    "never WEIDANG_HOME).")
 @click.option("--posts", default=20, show_default=True, help="Posts per generated account.")
+@click.option("--seconds", default=14.0, show_default=True,
+              help="How long the daemon runs its short schedules.")
 @pass_app
-def command(app: AppContext, demo_root: Path | None, posts: int) -> int:
-    """Run the main job on the built-in platform emulator, in a home of its own.
+def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float) -> int:
+    """Run the main job (the daemon) on the built-in emulator, in a home of its own.
 
     Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
     file it writes says `weidang-demo: true` in its warcinfo record.
@@ -62,21 +69,30 @@ def command(app: AppContext, demo_root: Path | None, posts: int) -> int:
     home = prepare_demo_home(demo_root or default_demo_home())
     click.echo(f"Demo home: {home.root}")
     started = time.monotonic()
-    with Emulator(World(accounts=1, posts=posts, seed=1), state_dir=home.root / "emulator").start() as emu:
+    state = home.root / "emulator"
+    with Emulator(World(accounts=1, posts=posts, seed=1), state_dir=state).start() as emu:
         world = emu.world.summary()
         weibo = next(a for a in world["weibo"] if not a.get("recorded"))
         wechat = next(a for a in world["wechat"] if a.get("token"))
-        settings = home.settings([*DEMO_SETTINGS, f"CRAWLER_PROXY={emu.proxy_url}", *app.overrides])
+        overrides = (*DEMO_SETTINGS, f"CRAWLER_PROXY={emu.proxy_url}", *app.overrides)
+        settings = home.settings(overrides)
         keys = _register(home, settings, weibo, wechat)
-        click.echo(f"Platform emulator at {emu.proxy_url}; harvesting {', '.join(keys)}.")
-        with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr) as bar:
-            def progress(account: str, size: int) -> None:
-                bar.set_postfix_str(account, refresh=False)
-                bar.update(1)
-
-            summaries = harvest_accounts(home, settings, keys, demo=True, progress=progress)
-    for summary in summaries:
-        print_summary(summary)
+        click.echo(f"Platform emulator at {emu.proxy_url}. Registered {', '.join(keys)}, "
+                   f"each to be harvested every {DEMO_INTERVAL} s.")
+        config = daemon_config(home, settings, overrides)
+        half = seconds / 2
+        click.echo(f"The daemon (`weidang run`) runs for {seconds:.0f} s; each harvest is a child process.")
+        reports = run_for(config, half, logger=_quiet(), drain=True)
+        # Between the two halves the platform changes: a post is edited, an article deleted.
+        edited, gone = weibo["post_ids"][2], wechat["links"][1]
+        emu.mutate({"op": "edit", "platform": "weibo", "id": edited,
+                    "text": "【更正】本通知所述会议改期举行，具体时间另行通知。"})
+        emu.mutate({"op": "delete", "platform": "wechat", "biz": wechat["biz"],
+                    **_mid_idx(gone)})
+        click.echo(f"Meanwhile on the platform: Weibo post {edited} is edited, a WeChat article "
+                   "is deleted.")
+        reports += run_for(config, half, logger=_quiet(), drain=True)
+    _print_runs(reports)
     collection = open_collection(home)
     report = verify_collection(collection, settings["WARC_STORE_VERIFY_WORKERS"])
     click.echo(f"Collection {collection.root}: {len(report.files)} WARC file(s), "
@@ -89,8 +105,34 @@ def command(app: AppContext, demo_root: Path | None, posts: int) -> int:
         click.echo(line)
     click.echo("")
     click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: weidang --home {home.root} "
-               f"accounts list | status | search 档案 | verify | seal")
-    return 0 if report.ok and all(s.outcome == "ok" for s in summaries) else 1
+               f"status | accounts list | search 档案 | verify | seal")
+    harvested = [r for r in reports if r.summary]
+    ok = bool(harvested) and all(r.what == "ok" for r in harvested)
+    return 0 if report.ok and ok else 1
+
+
+def _print_runs(reports: list[RunReport]) -> None:
+    click.echo(f"Scheduled runs: {len(reports)}")
+    for r in reports:
+        s = r.summary or {}
+        counts = (f"new {s.get('posts_new', 0)}, edited {s.get('posts_edited', 0)}, "
+                  f"deleted {s.get('posts_deleted', 0)}, {s.get('exchanges', 0)} exchanges"
+                  if s else r.detail)
+        click.echo(f"  {r.at[11:19]} {r.account}: {r.what} ({counts})")
+
+
+def _quiet() -> logging.Logger:
+    """The daemon's log stays in the home's logs/; the demo prints its own summary."""
+    logger = logging.getLogger("weidang.demo.daemon")
+    logger.propagate = False
+    logger.addHandler(logging.NullHandler())
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: still running" notes
+    return logger
+
+
+def _mid_idx(link: str) -> dict[str, int]:
+    query = dict(parse_qsl(urlsplit(link).query))
+    return {"mid": int(query["mid"]), "idx": int(query["idx"])}
 
 
 def _register(home: Home, settings: Settings, weibo: dict[str, Any],
@@ -102,6 +144,8 @@ def _register(home: Home, settings: Settings, weibo: dict[str, Any],
     os.chmod(creds, 0o600)
     registry = AccountRegistry(catalog_db(home, settings), via="demo")
     weibo_key, wechat_key = f"weibo:{weibo['uid']}", f"wechat:{wechat['biz']}"
-    registry.add(weibo_key, name=weibo.get("screen_name", ""))
-    registry.add(wechat_key, name=wechat.get("nickname", ""), credentials="demo-wechat", source="backend")
+    schedule = {"interval": DEMO_INTERVAL, "jitter": 0}
+    registry.add(weibo_key, name=weibo.get("screen_name", ""), **schedule)
+    registry.add(wechat_key, name=wechat.get("nickname", ""), credentials="demo-wechat", source="backend",
+                 **schedule)
     return [weibo_key, wechat_key]
