@@ -40,7 +40,10 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
     out = run("demo", "--home", str(demo_home))
     assert out.returncode == 0, out.stderr + out.stdout
     assert "all checks passed" in out.stdout
-    assert out.stdout.count(": ok. Posts new") == 2  # one Weibo and one WeChat account harvested
+    runs = [line for line in out.stdout.splitlines() if line.startswith("  ") and ": ok (" in line]
+    assert len(runs) >= 4  # the daemon harvested each of the two accounts at least twice
+    assert any("edited 1" in line for line in runs) and any("deleted 1" in line for line in runs)
+    assert "weidang search 疫情防控:" in out.stdout and "DEMO DATA" in out.stdout
     assert (demo_home / "weidang.toml").read_text().count("demo = true") == 1
     warcs = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
     content = b"".join(gzip.decompress(w.read_bytes()) for w in warcs)
