@@ -23,6 +23,23 @@ def run(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run([WEIDANG, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """One demo run shared by the tests that only read or copy its home."""
+    home = tmp_path_factory.mktemp("demo") / "demo"
+    out = run("demo", "--home", str(home), "--seconds", "6")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return home
+
+
+def _copy(demo_home: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_home, copy)
+    return copy
+
+
 def test_help_lists_every_command_with_one_line():
     out = run("--help")
     assert out.returncode == 0
@@ -54,9 +71,10 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
         assert secret.encode() not in content  # the demo's WeChat login never reached the archive
     verified = run("--home", str(demo_home), "verify")
     assert verified.returncode == 0 and "demo data" in verified.stdout
-    again = run("demo", "--home", str(demo_home))  # a second demo replaces the first
+    again = run("demo", "--home", str(demo_home), "--seconds", "4")  # a second replaces the first
     assert again.returncode == 0
-    assert len(list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))) == 1
+    now = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
+    assert now and not {w.name for w in warcs} & {w.name for w in now}
 
 
 def test_demo_never_writes_into_a_real_home(tmp_path, monkeypatch):
@@ -69,18 +87,17 @@ def test_demo_never_writes_into_a_real_home(tmp_path, monkeypatch):
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
     # WEIDANG_HOME points at the archive: the demo still goes to its own home
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    out = run("demo", env_home=real)
+    out = run("demo", "--seconds", "4", env_home=real)
     assert out.returncode == 0 and str(tmp_path / "xdg" / "weidang-demo") in out.stdout
     assert not (real / "collections" / "default").exists()
 
 
-def test_verify_json_and_exit_status_on_tampering(tmp_path):
-    home = tmp_path / "demo"
-    assert run("demo", "--home", str(home)).returncode == 0
+def test_verify_json_and_exit_status_on_tampering(demo_home, tmp_path):
+    home = _copy(demo_home, tmp_path)
     out = run("--home", str(home), "verify", "--json")
     data = json.loads(out.stdout)
     assert out.returncode == 0 and data[0]["ok"] is True and data[0]["demo"] is True
-    [warc] = (home / "collections" / "default" / "warcs").glob("*.warc.gz")
+    warc = sorted((home / "collections" / "default" / "warcs").glob("*.warc.gz"))[0]
     raw = bytearray(warc.read_bytes())
     raw[len(raw) // 2] ^= 0x55
     warc.write_bytes(bytes(raw))
@@ -90,9 +107,8 @@ def test_verify_json_and_exit_status_on_tampering(tmp_path):
     assert single.returncode == 1
 
 
-def test_seal_then_verify_with_seal(tmp_path):
-    home = tmp_path / "demo"
-    assert run("demo", "--home", str(home)).returncode == 0
+def test_seal_then_verify_with_seal(demo_home, tmp_path):
+    home = _copy(demo_home, tmp_path)
     seal = run("--home", str(home), "seal")
     value = seal.stdout.strip()
     assert seal.returncode == 0 and value.startswith("weidang-seal-1:")

@@ -60,7 +60,11 @@ def account_locks(home: Home, keys: Sequence[str]) -> Iterator[None]:
 def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, full: bool = False,
                      demo: bool = False, force: bool = False, clock: Callable[[], datetime] = utc_now,
                      progress: Callable[[str, int], None] | None = None) -> list[HarvestSummary]:
-    """Harvest registered accounts in this process (once per process: Scrapy's reactor)."""
+    """Harvest registered accounts in this process (once per process: Scrapy's reactor).
+
+    In a demo home every WARC file is marked as demo data, whoever starts the harvest (the demo
+    itself or the daemon's child processes)."""
+    demo = demo or home.is_demo()
     db = catalog_db(home, settings)
     registry = AccountRegistry(db, via="harvest")
     runs = RunLog(db, clock)

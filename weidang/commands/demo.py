@@ -107,7 +107,8 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float)
         for line in search_example(home, settings, DEMO_QUERY, limit=2):
             click.echo(line)
     except SearchError as exc:  # the captures are safe; only the example search is missing
-        click.echo(f"Warning: the example search could not run: {errors.sentence(exc)}")
+        click.echo(f"Warning: the captures are safe, but the search index cannot be used: "
+                   f"{errors.sentence(exc)} Run `weidang index rebuild` once it can.", err=True)
     click.echo("")
     click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: weidang --home {home.root} "
                f"status | accounts list | search 档案 | verify | seal")
