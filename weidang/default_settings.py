@@ -20,7 +20,7 @@ WARC_STORE_VERIFY_WORKERS = 0  # processes for `weidang verify`; 0 = one per CPU
 CATALOG_CREDENTIALS_FILE = "credentials.toml"  # logins by NAME; must be private (chmod 600)
 CATALOG_DB_FILE = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
 CATALOG_SCHEDULE_INTERVAL_SECONDS = 86400  # harvest interval of an account that sets none (once a day)
-CATALOG_SCHEDULE_JITTER_SECONDS = 900  # start up to this much earlier or later, unless the account says
+CATALOG_SCHEDULE_JITTER_SECONDS = 900  # start up to this much later (random), unless the account says
 
 # catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
 CATALOG_SEARCH_BACKEND = "sqlite"  # "sqlite" (embedded file under the home's index/) or "elasticsearch"
