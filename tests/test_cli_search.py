@@ -173,3 +173,18 @@ def test_search_example_for_the_demo(demo_home, capsys):
     assert sum(line.startswith(("1. ", "2. ", "3. ")) for line in lines) == 3
     assert any("«应急管理»" in line for line in lines)
     assert any(line.strip().startswith("payload SHA-256 ") for line in lines)
+
+
+def test_a_total_beyond_the_cap_says_at_least(demo_home, capsys, tmp_path, monkeypatch):
+    from catalog.search import sqlite_fts
+
+    every = as_json(capsys, demo_home, "档案")
+    assert every[0]["total"] == len(every) and every[0]["total_is_exact"] is True
+    monkeypatch.setattr(sqlite_fts, "TOTAL_CAP", 5)
+    code, out, _ = search(capsys, demo_home, "档案", "--limit", "2")
+    assert code == 0 and out.startswith("5+ post versions match 档案; the best 2:")
+    assert "\nAt least 3 more: raise --limit, or --export FILE for all." in out
+    capped = as_json(capsys, demo_home, "档案")
+    assert {(h["total"], h["total_is_exact"]) for h in capped} == {(5, False)}
+    assert search(capsys, demo_home, "档案", "--export", str(tmp_path / "r.json"))[0] == 0
+    assert len((tmp_path / "r.json").read_text("utf-8").splitlines()) == len(every)

@@ -102,7 +102,7 @@ def search_example(home: Home, settings: Settings, query: str, limit: int = 3) -
     """Lines showing the best hits of ``query``, as `weidang search` prints them (for the demo)."""
     with open_search_index(home, settings) as index:
         results = index.search(query, SearchFilters(), limit=limit)
-    lines = [f"weidang search {query}: {results.total} post versions match"
+    lines = [f"weidang search {query}: {results.total_text()} post versions match"
              + (f", the best {len(results.hits)}:" if results.total > len(results.hits) else ":")]
     for number, hit in enumerate(results.hits, 1):
         lines += hit_lines(number, hit)

@@ -153,7 +153,16 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """One page of hits, best first, and how many versions match in all."""
+    """One page of hits, best first, and how many versions match in all.
+
+    A backend may stop counting at a cap: then ``total`` is that cap, ``total_is_exact`` is
+    False and at least ``total`` versions match (exports and scans still return every one).
+    """
 
     total: int
     hits: list[SearchHit]
+    total_is_exact: bool = True
+
+    def total_text(self) -> str:
+        """The total as shown to people: ``10,000+`` when it is only a lower bound."""
+        return f"{self.total:,}" if self.total_is_exact else f"{self.total:,}+"

@@ -220,7 +220,8 @@ class ElasticSearchIndex(SearchIndex):
             resp = self._call(self.client.search, index=self.alias, **body)
         hits = resp["hits"]
         return SearchResults(
-            int(hits["total"]["value"]), [hit_from(raw, parsed) for raw in hits["hits"]]
+            int(hits["total"]["value"]), [hit_from(raw, parsed) for raw in hits["hits"]],
+            total_is_exact=hits["total"].get("relation", "eq") == "eq",
         )
 
     def scan(

@@ -22,11 +22,14 @@ from catalog.search.document import IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexUnavailable, SearchError
 from catalog.search.query import SearchFilters, SearchQuery
 from catalog.search.snippet import make_snippet
+from catalog.search.sqlite_rank import Candidate, Scorer, idf, varints
 from catalog.search.text import TOKENIZER_VERSION, index_text
 
 SCHEMA_VERSION = 1
 BATCH = 2000  # posts per transaction when upserting
-RANK_WINDOW = 5_000  # queries matching more posts rank only this many (see _ranked_page)
+RANK_WINDOW = 1_000  # queries matching more posts rank only this many (see _ranked_page)
+# Totals are exact up to this many posts, "at least" beyond (as Elasticsearch's track_total_hits).
+TOTAL_CAP = 10_000
 # bm25 weights of the FTS columns: a match in the title counts most, in a repost least.
 WEIGHTS = (3.0, 1.0, 0.5)
 
@@ -183,47 +186,77 @@ class SqliteSearchIndex(SearchIndex):
                 f"SELECT {_select()}, 0.0 FROM posts p WHERE {where} "
                 "ORDER BY p.published_ts DESC, p.doc_id LIMIT ? OFFSET ?"
             )
-        else:
-            match = fts_expression(parsed)
-            if where == "1":
-                total = self._one("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [match])
-            else:
-                total = self._one(
-                    "SELECT count(*) FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
-                    f"WHERE posts_fts MATCH ? AND {where}",
-                    [match, *args],
-                )
-            return SearchResults(total, self._ranked_page(parsed, where, args, total, limit, offset))
-        rows = self._rows(sql, [*args, limit, offset])
-        return SearchResults(total, [_hit(row, parsed) for row in rows])
+            rows = self._rows(sql, [*args, limit, offset])
+            return SearchResults(total, [_hit(row, parsed) for row in rows])
+        match = fts_expression(parsed)
+        total, oldest = self._capped_count(match, where, args)
+        if total == 0:
+            return SearchResults(0, [])
+        hits = self._ranked_page(parsed, match, where, args, limit, offset,
+                                 {match: (total, oldest)} if where == "1" else {})
+        return SearchResults(min(total, TOTAL_CAP), hits, total_is_exact=total <= TOTAL_CAP)
+
+    def _capped_count(self, match: str, where: str, args: list[Any]) -> tuple[int, int]:
+        """How many posts match, counted newest first up to TOTAL_CAP + 1 (so that a count
+        above TOTAL_CAP means "more than TOTAL_CAP"), and the rowid of the oldest one counted.
+
+        FTS5 walks the matches in rowid order and stops at the LIMIT: a word found in most of
+        a million posts costs as much as one found in 10,000.
+        """
+        join = "" if where == "1" else "JOIN posts p ON p.rowid = posts_fts.rowid"
+        row = self._rows(
+            "SELECT count(*), min(rowid) FROM (SELECT posts_fts.rowid AS rowid FROM posts_fts "
+            f"{join} WHERE posts_fts MATCH ? AND {where} ORDER BY posts_fts.rowid DESC "
+            f"LIMIT {TOTAL_CAP + 1})", [match, *args])[0]
+        return int(row[0]), int(row[1] or 0)
 
     def _ranked_page(
-        self, query: SearchQuery, where: str, args: list[Any], total: int, limit: int, offset: int
+        self, query: SearchQuery, match: str, where: str, args: list[Any], limit: int,
+        offset: int, counted: dict[str, tuple[int, int]],
     ) -> list[SearchHit]:
-        """Rank by bm25, then read the full rows of one page only.
+        """Rank the candidates by bm25, then read the full rows of one page only.
 
-        bm25 costs about two microseconds per matching post. A query matching more than
-        RANK_WINDOW posts is ranked among its RANK_WINDOW most recently indexed matches (FTS5
-        walks rowids newest first and stops there), so a word found in most of a million posts
-        still answers in milliseconds; which posts match, and the total, stay exact.
+        The candidates are the RANK_WINDOW most recently indexed matches (FTS5 walks rowids
+        newest first and stops there); a query matching fewer posts ranks them all. They are
+        scored by ``sqlite_rank`` (FTS5's bm25 formula without its full pass over every match).
         """
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        match = fts_expression(query)
         join = "" if where == "1" else "JOIN posts p ON p.rowid = posts_fts.rowid"
-        ranked_rows = (f"SELECT posts_fts.rowid AS rowid, -bm25(posts_fts, {weights}) AS score "
-                       f"FROM posts_fts {join} WHERE posts_fts MATCH ? AND {where}")
-        if total > RANK_WINDOW:
-            ranked_rows = (f"SELECT rowid, score FROM ({ranked_rows} ORDER BY rowid DESC "
-                           f"LIMIT {RANK_WINDOW})")
-        sql = f"{ranked_rows} ORDER BY score DESC, rowid DESC LIMIT ? OFFSET ?"
-        ranked = self._rows(sql, [match, *args, limit, offset])
+        rows = self._rows(
+            "SELECT c.rowid, p.title, p.text, p.repost_text, d.sz FROM ("
+            f"SELECT posts_fts.rowid AS rowid FROM posts_fts {join} WHERE posts_fts MATCH ? "
+            f"AND {where} ORDER BY posts_fts.rowid DESC LIMIT {RANK_WINDOW}) c "
+            "JOIN posts p ON p.rowid = c.rowid JOIN posts_fts_docsize d ON d.id = c.rowid",
+            [match, *args])
+        scorer = self._scorer(query, counted)
+        scored = sorted(((scorer.score(Candidate(rowid, (title, text, repost), sizes)), rowid)
+                         for rowid, title, text, repost, sizes in rows),
+                        key=lambda pair: (-pair[0], -pair[1]))
+        ranked = scored[offset:offset + limit]
         if not ranked:
             return []
         marks = ", ".join("?" * len(ranked))
-        rows = {row[-1]: row for row in self._rows(
+        full = {row[-1]: row for row in self._rows(
             f"SELECT {_select()}, p.rowid FROM posts p WHERE p.rowid IN ({marks})",
-            [rowid for rowid, _ in ranked])}
-        return [_hit((*rows[rowid][:-1], score), query) for rowid, score in ranked]
+            [rowid for _, rowid in ranked])}
+        return [_hit((*full[rowid][:-1], score), query) for score, rowid in ranked]
+
+    def _scorer(self, query: SearchQuery, counted: dict[str, tuple[int, int]]) -> Scorer:
+        """bm25 for ``query``: each phrase's IDF from its number of posts, counted up to
+        TOTAL_CAP; beyond it, estimated from the span of rowids its newest matches cover."""
+        totals = self._rows("SELECT block FROM posts_fts_data WHERE id = 1", [])
+        numbers = varints(totals[0][0]) if totals else [0]
+        rows, tokens = numbers[0], sum(numbers[1:])
+        # Two subqueries: SQLite reads each end of the rowid b-tree, but scans for both at once.
+        first, last = self._rows(
+            "SELECT (SELECT min(rowid) FROM posts), (SELECT max(rowid) FROM posts)", [])[0]
+        idfs = []
+        for term in query.terms:
+            phrase = fts_expression(SearchQuery((term,)))
+            hits, oldest = counted.get(phrase) or self._capped_count(phrase, "1", [])
+            if hits > TOTAL_CAP and first is not None:
+                hits = min(rows, round(hits * (last - first + 1) / (last - oldest + 1)))
+            idfs.append(idf(rows, hits))
+        return Scorer(query, WEIGHTS, idfs, tokens / rows if rows else 1.0)
 
     def scan(
         self, query: str | SearchQuery, filters: SearchFilters | None = None
@@ -250,6 +283,16 @@ class SqliteSearchIndex(SearchIndex):
     def count(self, filters: SearchFilters | None = None) -> int:
         where, args = _filters_sql(filters or SearchFilters())
         return self._one(f"SELECT count(*) FROM posts p WHERE {where}", args)
+
+    def count_matches(self, query: str | SearchQuery, filters: SearchFilters | None = None) -> int:
+        """The exact number of post versions matching, however many (a full pass over them)."""
+        parsed = parse(query)
+        if parsed.empty:
+            return self.count(filters)
+        where, args = _filters_sql(filters or SearchFilters())
+        join = "" if where == "1" else "JOIN posts p ON p.rowid = posts_fts.rowid"
+        return self._one(f"SELECT count(*) FROM posts_fts {join} WHERE posts_fts MATCH ? "
+                         f"AND {where}", [fts_expression(parsed), *args])
 
     def get(self, doc_id: str) -> IndexedPost | None:
         """The post version as indexed, or None."""

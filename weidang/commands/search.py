@@ -59,8 +59,10 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
         results = index.search(text, filters, limit=limit)
         empty_index = results.total == 0 and index.count() == 0
     if as_json:
+        # Each line also says how many match in all: exact, or at least that many.
+        summary = {"total": results.total, "total_is_exact": results.total_is_exact}
         for hit in results.hits:
-            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+            click.echo(json.dumps({**hit.to_dict(), **summary}, ensure_ascii=False))
         return 0
     if empty_index:
         click.echo("The search index is empty: run `weidang index rebuild` to build it from the "
@@ -75,7 +77,7 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     if results.total == 0:
         click.echo(f"0 post versions {what}.")
         return 0
-    click.echo(f"{results.total:,} post versions {what}"
+    click.echo(f"{results.total_text()} post versions {what}"
                + (f"; the best {shown:,}:" if results.total > shown else ":"))
     if any(hit.demo for hit in results.hits):
         click.echo("Results marked DEMO DATA come from the built-in emulator (`weidang demo`), "
@@ -84,7 +86,9 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
         click.echo("")
         click.echo("\n".join(hit_lines(number, hit)))
     if results.total > shown:
-        click.echo(f"\n{results.total - shown:,} more: raise --limit, or --export FILE for all.")
+        more = f"{results.total - shown:,}" if results.total_is_exact else (
+            f"At least {results.total - shown:,}")
+        click.echo(f"\n{more} more: raise --limit, or --export FILE for all.")
     return 0
 
 
