@@ -123,6 +123,9 @@ class HarvestSpider(scrapy.Spider):
             self.summary.errors.append(str(problem))
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
+        if spec.purpose in LISTING or spec.purpose == "token":
+            # The next page first: its round trip overlaps the work on this page's posts.
+            yield from self._next_pages(result, reached_known)
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -149,8 +152,6 @@ class HarvestSpider(scrapy.Spider):
         for request in result.follow_up_requests:
             if request.purpose != "media":
                 yield self._request(request, key=_owner(request))
-        if spec.purpose in LISTING or spec.purpose == "token":
-            yield from self._next_pages(result, reached_known)
 
     def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
         if not result.next_requests:
