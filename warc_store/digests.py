@@ -72,19 +72,17 @@ class FileHasher:
 
 
 def hash_stream(fh: BinaryIO) -> FileFixity:
-    """One read of the stream; SM3 (the slower hash) runs in a second thread beside SHA-256."""
-    sha, sm3, size = hashlib.sha256(), hashlib.new("sm3"), 0
+    """One read of the stream; hashing runs in a second thread while the next chunk is read."""
+    hasher = FileHasher()
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
         while chunk := fh.read(CHUNK):
-            size += len(chunk)
             if pending is not None:
                 pending.result()
-            pending = pool.submit(sm3.update, chunk)
-            sha.update(chunk)
+            pending = pool.submit(hasher.update, chunk)
         if pending is not None:
             pending.result()
-    return FileFixity(size, sha.hexdigest(), sm3.hexdigest())
+    return hasher.result()
 
 
 def hash_file(path: Path) -> FileFixity:
