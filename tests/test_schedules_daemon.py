@@ -78,7 +78,7 @@ def test_missed_runs_after_downtime_happen_once(tmp_path):
                       coalesce=True, max_instances=1, next_run_time=now - dt.timedelta(days=1)))
     store.shutdown()
     reports = Daemon(config(home)).run(once=True)
-    assert [r.what for r in reports] == ["ok"]
+    assert [r.what for r in reports] == ["ok"], [(r.what, r.detail) for r in reports]
     assert len(starts(home)) == 1
     store = job_store(config(home).store_url)
     store.start(BackgroundScheduler(), "default")
