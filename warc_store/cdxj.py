@@ -3,7 +3,7 @@
 One line per record: ``<SURT url key> <14-digit timestamp> <JSON>``, the format pywb reads. The
 JSON carries url, digest, mime, status, filename, offset and length, plus the WARC record id and
 type, because the catalog refers to records by id. Lines are appended as records are written (so
-the file is in write order; ``sorted_lines`` gives the sorted form replay tools want), and
+the file is in write order; replay tools and WACZ want it sorted, which a later export does), and
 readers follow the file's growth, so a long-running process sees other writers' records too.
 """
 
@@ -140,6 +140,3 @@ class CdxjIndex:
     def by_url(self, url: str) -> list[IndexEntry]:
         self.refresh()
         return list(self._by_url.get(url, []))
-
-    def sorted_lines(self) -> list[str]:
-        return sorted(e.to_line() for e in self)

@@ -20,15 +20,6 @@ FILE_ALGORITHMS = ("sha256", "sm3")
 CHUNK = 4 * 1024 * 1024
 
 
-def require_sm3() -> None:
-    try:
-        hashlib.new("sm3")
-    except ValueError as exc:
-        raise StoreError(
-            "this Python's OpenSSL has no SM3 (GB/T 32905) hash; weidang needs OpenSSL 1.1.1 or newer"
-        ) from exc
-
-
 class HexDigester:
     """Drop-in for warcio's Digester that labels and prints its value as ``sha256:<hex>``."""
 
@@ -60,7 +51,11 @@ class FileHasher:
     def __init__(self) -> None:
         self.size = 0
         self._sha256 = hashlib.sha256()
-        self._sm3 = hashlib.new("sm3")
+        try:
+            self._sm3 = hashlib.new("sm3")
+        except ValueError as exc:
+            raise StoreError("this Python's OpenSSL has no SM3 (GB/T 32905) hash; weidang needs "
+                             "OpenSSL 1.1.1 or newer with SM3 enabled") from exc
 
     def update(self, chunk: bytes) -> None:
         self.size += len(chunk)
