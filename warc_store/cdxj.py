@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import surt as surt_lib
@@ -34,7 +34,8 @@ class IndexEntry:
 
     def to_line(self) -> str:
         key = url_key(self.url) if self.url else "-"
-        fields = {k: v for k, v in asdict(self).items() if v is not None and k != "timestamp"}
+        # vars(), not dataclasses.asdict(): asdict deep-copies, and this runs for every record
+        fields = {k: v for k, v in vars(self).items() if v is not None and k != "timestamp"}
         return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False, separators=(',', ':'))}\n"
 
     @classmethod
