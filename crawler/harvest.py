@@ -75,8 +75,9 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             # the platform's message may quote the request's address, login token and all
             summary.reason = _without_secrets(str(stop), job)
             summary.advice = _without_secrets(getattr(stop, "advice", ""), job)
-            scope = (f"login:{job.credentials_ref or job.account}" if isinstance(stop, LoginExpired)
-                     else f"platform:{job.platform}")
+            # a refused login pauses every account using it; without a login, the account itself
+            scope = ((f"login:{job.credentials_ref}" if job.credentials_ref else job.account)
+                     if isinstance(stop, LoginExpired) else f"platform:{job.platform}")
             duration = PAUSE_FOR.get(type(stop))
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)

@@ -268,8 +268,7 @@ class Daemon:
             plan = JobPlan.of(account, c.default_interval, c.default_jitter)
             runs = RunLog(db, self.clock)
             now = self.clock()
-            scopes = {f"platform:{account.platform}", f"login:{account.credentials or key}", key}
-            pauses = [p for p in runs.active_pauses(now) if p.scope in scopes]
+            pauses = runs.pauses_for(key, account.credentials, now)
             if pauses:
                 ends = [parse_time(p.until) for p in pauses if p.until]
                 if len(ends) == len(pauses):  # all expire by themselves: run again right after

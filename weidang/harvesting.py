@@ -79,8 +79,7 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
             found = store.get(account.credentials)
             credentials = {k: str(v) for k, v in found.fields.items()}
             secrets += list(found.secrets)
-        scopes = [f"platform:{account.platform}", f"login:{account.credentials or key}", key]
-        paused = [p for p in runs.active_pauses(clock()) if p.scope in scopes]
+        paused = runs.pauses_for(key, account.credentials, clock())
         if paused and not force:
             p = paused[0]
             raise CrawlError(f"{key} is paused ({p.reason}); {p.advice or 'wait until the pause ends'}"
