@@ -33,7 +33,8 @@ from catalog.errors import DatabaseError
 AUTHORITATIVE_TABLES = ("accounts", "account_events")
 DERIVED_TABLES: tuple[str, ...] = ()  # posts, versions, media, statuses: added with the crawler
 
-_APPEND_ONLY = """
+# Triggers that make {table} append-only; the capture history in catalog.store uses them too.
+APPEND_ONLY = """
 CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
 BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
 CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
@@ -72,7 +73,7 @@ CREATE TABLE account_events (
     via TEXT NOT NULL DEFAULT ''     -- e.g. "command line", "import accounts.csv"
 );
 CREATE INDEX account_events_by_account ON account_events (account, seq);
-""" + _APPEND_ONLY.format(table="account_events")),
+""" + APPEND_ONLY.format(table="account_events")),
 ]
 
 

@@ -24,6 +24,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from catalog.db import APPEND_ONLY
 from catalog.errors import DatabaseError
 
 DERIVED_VERSION = 1
@@ -103,12 +104,6 @@ CREATE TABLE captures (
 CREATE INDEX captures_by_post ON captures (platform, post_id, captured_at);
 """
 
-_APPEND_ONLY = """
-CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-"""
 
 HISTORY_MIGRATIONS: list[tuple[int, str]] = [
     (1, """
@@ -155,7 +150,7 @@ CREATE TABLE catalog_events (
     details TEXT NOT NULL                -- JSON
 );
 CREATE INDEX catalog_events_by_subject ON catalog_events (subject, seq);
-""" + _APPEND_ONLY.format(table="catalog_events")),
+""" + APPEND_ONLY.format(table="catalog_events")),
 ]
 
 
