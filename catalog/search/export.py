@@ -14,6 +14,7 @@ from typing import Any
 
 from catalog.search.document import SearchHit
 from catalog.search.errors import SearchError
+from catalog.spreadsheet import neutralise, xlsx_row
 
 COLUMNS = (
     "platform", "account_id", "account_name", "post_id", "version", "url", "published_at",
@@ -57,7 +58,8 @@ def _csv(rows: Iterable[dict[str, Any]], path: Path) -> int:
         out = csv.DictWriter(fh, fieldnames=COLUMNS)
         out.writeheader()
         for row in rows:
-            out.writerow({**row, "demo": "yes" if row["demo"] else "no"})
+            cells = {**row, "demo": "yes" if row["demo"] else "no"}
+            out.writerow({c: neutralise(v) for c, v in cells.items()})
             count += 1
     return count
 
@@ -76,11 +78,12 @@ def _xlsx(rows: Iterable[dict[str, Any]], path: Path) -> int:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("results")
-    sheet.append(list(COLUMNS))
+    sheet.append(xlsx_row(sheet, COLUMNS))
     count = 0
     for row in rows:
         # Times stay ISO text with their offset: Excel dates cannot hold a time zone.
-        sheet.append([("yes" if row[c] else "no") if c == "demo" else row[c] for c in COLUMNS])
+        sheet.append(xlsx_row(sheet, [("yes" if row[c] else "no") if c == "demo" else row[c]
+                                      for c in COLUMNS]))
         count += 1
     book.save(path)
     return count
