@@ -32,6 +32,11 @@ _REFERENCE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _CRON_FIELD = re.compile(r"[0-9A-Za-z*/,\-?]+")
 _DURATION = re.compile(r"\s*(\d+)\s*([smhd]?)\s*", re.IGNORECASE)
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# What the daemon runs: a longer interval is a typo (and beyond what its timers can hold); the
+# demo harvests every 5 s, so the shortest is one second. Jitter spreads starts over minutes.
+MIN_INTERVAL_SECONDS = 1
+MAX_INTERVAL_SECONDS = 366 * 86400
+MAX_JITTER_SECONDS = 7 * 86400
 # Runs of token characters long enough to be a cookie value, key or password rather than words.
 _TOKENISH = re.compile(r"[A-Za-z0-9+/_\-%.]{24,}")
 _SECRET_IN_TEXT = re.compile(
@@ -145,10 +150,33 @@ def parse_duration(field: str, value: object) -> int | None:
         match = _DURATION.fullmatch(str(value))
         if not match:
             raise InvalidAccount(f"{field} {value!r} is not a duration; write seconds or e.g. 30m, 6h, 1d")
-        seconds = int(match.group(1)) * _UNIT[match.group(2).lower()]
-    if seconds < 0 or (field == "interval" and seconds == 0):
-        raise InvalidAccount(f"{field} {value!r} must be more than zero seconds")
+        digits = match.group(1).lstrip("0") or "0"
+        # Past 15 digits it is too long anyway; int() of thousands of digits would refuse to work.
+        seconds = int(digits[:16]) * _UNIT[match.group(2).lower()]
+    return check_seconds(field, seconds, value)
+
+
+def check_seconds(field: str, seconds: int, given: object = None) -> int:
+    """An ``interval`` (1 s to 366 days) or ``jitter`` (0 to 7 days) the daemon can run."""
+    low, high = ((MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS) if field == "interval"
+                 else (0, MAX_JITTER_SECONDS))
+    if not low <= seconds <= high:
+        shown = repr(seconds if given is None else given)
+        shown = shown if len(shown) <= 40 else shown[:36] + "...'"
+        raise InvalidAccount(f"{field} {shown} is too {'long' if seconds > high else 'short'}; give "
+                             f"from {format_duration(low) or '0s'} to {format_duration(high)}")
     return seconds
+
+
+def check_schedule(interval_seconds: int | None, cron: str | None, jitter_seconds: int | None) -> None:
+    """Raise InvalidAccount if a schedule read back from the catalog cannot be run (it may have
+    been stored by a weidang that did not check it)."""
+    if cron:
+        check_cron(cron)
+    elif interval_seconds is not None:
+        check_seconds("interval", interval_seconds)
+    if jitter_seconds is not None:
+        check_seconds("jitter", jitter_seconds)
 
 
 def format_duration(seconds: int | None) -> str:

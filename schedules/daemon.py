@@ -46,7 +46,7 @@ from schedules.child import ChildResult, read_result, start_child
 from schedules.config import DaemonConfig, RunReport
 from schedules.lock import DaemonLock
 from schedules.outcome import settle
-from schedules.plan import JobPlan, backoff_until, parse_time
+from schedules.plan import JobPlan, backoff_until, parse_time, runnable_plans
 from schedules.store import job_store
 
 
@@ -74,6 +74,7 @@ class Daemon:
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: BackgroundScheduler | None = None
         self._signatures: dict[str, str] = {}
+        self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
         self._catalog_version: int | None = -1
         self._children: dict[str, subprocess.Popen[str]] = {}
         self._guard = threading.Lock()
@@ -204,8 +205,12 @@ class Daemon:
             if version == self._catalog_version and not catch_up:
                 return 0, 0, 0
             self._catalog_version = version
-            plans = {a.key: JobPlan.of(a, c.default_interval, c.default_jitter)
-                     for a in AccountRegistry(db, via="daemon").list()}
+            plans, bad = runnable_plans(AccountRegistry(db, via="daemon").list(), c.default_interval,
+                                        c.default_jitter)
+            for key, problem in bad.items():  # left out (so never run) and told once, not every sync
+                if self._bad_schedules.get(key) != problem:
+                    self.alerts.send("failed", key, problem)
+            self._bad_schedules = bad
             runs = RunLog(db, self.clock)
             added = changed = 0
             for key, plan in plans.items():

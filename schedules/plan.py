@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from catalog.account_fields import check_schedule
 from catalog.accounts import Account
+from catalog.errors import InvalidAccount
 from catalog.runs import Run
 
 CHINA = ZoneInfo("Asia/Shanghai")  # cron fields are China time, wherever the server runs
@@ -39,6 +42,17 @@ class JobPlan:
         return cls(account.key, account.credentials, s.interval_seconds, s.cron, s.jitter_seconds)
 
     @property
+    def problem(self) -> str | None:
+        """Why this schedule cannot be run, or None: the catalog checks schedules as they are
+        given, but one stored by an older weidang (an interval of a million days) may not be."""
+        try:
+            check_schedule(self.interval_seconds, self.cron, self.jitter_seconds)
+        except InvalidAccount as exc:
+            return (f"the schedule of {self.key} cannot be run ({exc}); set a new one with "
+                    f"`weidang accounts schedule {self.key}`")
+        return None
+
+    @property
     def signature(self) -> str:
         when = f"cron {self.cron}" if self.cron else f"every {self.interval_seconds}s"
         return f"{when} jitter {self.jitter_seconds}s"
@@ -59,6 +73,21 @@ class JobPlan:
         first = trigger.get_next_fire_time(None, now)
         second = trigger.get_next_fire_time(first, first + dt.timedelta(seconds=1)) if first else None
         return (second - first).total_seconds() if first and second else 86400.0
+
+
+def runnable_plans(accounts: Iterable[Account], default_interval: int,
+                   default_jitter: int) -> tuple[dict[str, JobPlan], dict[str, str]]:
+    """The accounts' plans the daemon can run, and for each other account why it cannot."""
+    plans: dict[str, JobPlan] = {}
+    problems: dict[str, str] = {}
+    for account in accounts:
+        plan = JobPlan.of(account, default_interval, default_jitter)
+        problem = plan.problem
+        if problem is None:
+            plans[plan.key] = plan
+        else:
+            problems[plan.key] = problem
+    return plans, problems
 
 
 def cron_trigger(expr: str, jitter: int | None = None) -> CronTrigger:

@@ -51,7 +51,8 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
                   f"login:{account.credentials or key}": "login expired", key: "paused"}
         paused = [p for p in pauses if p.scope in scopes]
         failures = consecutive_failures(history)
-        until = backoff_until(plan, history, now, backoff_max_seconds)
+        problem = plan.problem  # a stored schedule the daemon cannot run: it leaves the account out
+        until = backoff_until(plan, history, now, backoff_max_seconds) if problem is None else None
         note = ""
         if paused:
             health = scopes[paused[0].scope]
@@ -66,6 +67,8 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
         else:
             health = "ok" if last.outcome == "ok" else "partial"
             note = last.reason
+        if problem is not None:
+            health, note = "failing", problem
         next_run = nexts.get(key)
         if until is not None and (next_run is None or next_run < until):
             next_run = until

@@ -94,6 +94,13 @@ def test_bad_names_are_refused_with_one_sentence(registry, name, message):
 @pytest.mark.parametrize("fields, message", [
     ({"source": "sogou"}, "not a wechat listing source; use one of api, backend, feed, urls"),
     ({"interval": "often"}, "not a duration"),
+    ({"interval": "99999999999999d"}, "interval '99999999999999d' is too long; give from 1s to 366d"),
+    ({"interval": "367d"}, "too long; give from 1s to 366d"),
+    ({"interval": "9" * 5000}, "is too long"),
+    ({"interval": 0}, "interval 0 is too short"),
+    ({"interval": -60}, "too short"),
+    ({"jitter": "8d"}, "jitter '8d' is too long; give from 0s to 7d"),
+    ({"jitter": 1e300}, r"jitter 1e\+300 is too long"),
     ({"interval": "1h", "cron": "0 * * * *"}, "not both"),
     ({"cron": "61 * * * *"}, "cannot be used"),
     ({"cron": "daily"}, "five fields"),

@@ -119,7 +119,8 @@ def test_seal_then_verify_with_seal(demo_home, tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["verify", "/no/such/place"], "neither a collection folder nor a WARC file"),
-    (["--set", "WARC_STORE_COMPRESS_LEVEL=fast", "verify"], "should be int"),
+    (["--set", "WARC_STORE_COMPRESS_LEVEL=fast", "verify"],
+     "WARC_STORE_COMPRESS_LEVEL (from --set) is 'fast', but it must be a whole number from 0 to 9"),
     (["--set", "NO_SUCH_SETTING=1", "verify"], "unknown setting NO_SUCH_SETTING"),
 ])
 def test_errors_are_one_plain_sentence(home, capsys, args, message):
@@ -140,9 +141,9 @@ def test_settings_file_environment_and_set_in_that_order(tmp_path):
     from weidang.settings import Settings
 
     conf = tmp_path / "weidang.toml"
-    conf.write_text("[settings]\nwarc_store_compress_level = 3\nwarc_store_max_size = 1000\n")
-    s = Settings(conf, {"WEIDANG_WARC_STORE_MAX_SIZE": "2000"}, ["WARC_STORE_PREFIX=archive"])
-    assert s["WARC_STORE_COMPRESS_LEVEL"] == 3 and s["WARC_STORE_MAX_SIZE"] == 2000
+    conf.write_text("[settings]\nwarc_store_compress_level = 3\nwarc_store_max_size = 100000\n")
+    s = Settings(conf, {"WEIDANG_WARC_STORE_MAX_SIZE": "200000"}, ["WARC_STORE_PREFIX=archive"])
+    assert s["WARC_STORE_COMPRESS_LEVEL"] == 3 and s["WARC_STORE_MAX_SIZE"] == 200000
     assert s["WARC_STORE_PREFIX"] == "archive" and s.origin["WARC_STORE_PREFIX"] == "--set"
 
 

@@ -130,3 +130,20 @@ def test_export_never_writes_a_live_formula_and_import_reads_it_back(home, tmp_p
     assert main(["accounts", "list", "--json"]) == 0
     listed = {a["account"]: a for a in json.loads(capsys.readouterr().out)}
     assert (listed["weibo:1669879400"]["name"], listed["weibo:1234567"]["notes"]) == (FORMULA_NAME, "'-1")
+
+
+def test_a_schedule_out_of_range_is_refused_when_given(home, tmp_path, capsys):
+    for args in (["accounts", "add", "weibo:1669879400", "--interval", "99999999999999d"],
+                 ["accounts", "add", "weibo:1669879400", "--jitter", "30d"]):
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert "is too long; give from" in err and len(err.strip().splitlines()) == 1
+    assert main(["accounts", "add", "weibo:1669879400", "--interval", "366d"]) == 0
+    assert main(["accounts", "schedule", "weibo:1669879400", "--every", "99999999999999d"]) == 1
+    assert "Error: Interval '99999999999999d' is too long; give from 1s to 366d." in capsys.readouterr().err
+    listed = tmp_path / "list.csv"
+    listed.write_text("account,interval\nweibo:1234567,99999999999999d\n", encoding="utf-8")
+    assert main(["accounts", "import", str(listed)]) == 1
+    assert "row 2: interval '99999999999999d' is too long" in capsys.readouterr().err
+    assert main(["accounts", "list", "--json"]) == 0
+    assert [a["interval_seconds"] for a in json.loads(capsys.readouterr().out)] == [366 * 86400]

@@ -181,3 +181,29 @@ def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
     db = Database(home / "catalog.sqlite")
     assert RunLog(db).history("weibo:7000000001") == []
     db.close()
+
+
+def test_an_unrunnable_stored_schedule_skips_that_account_only(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    add(home, "weibo:7000000002", interval="1h")
+    db = Database(home / "catalog.sqlite")  # as an older weidang stored `--interval 99999999999999d`
+    db.conn.execute("UPDATE accounts SET interval_seconds=? WHERE account_id='7000000002'",
+                    (99999999999999 * 86400,))
+    db.conn.commit()
+    db.close()
+    daemon = Daemon(config(home))
+    reports = daemon.run(once=True)
+    assert [(r.account, r.what) for r in reports] == [("weibo:7000000001", "ok")]
+    assert daemon._signatures.keys() == {"weibo:7000000001"}
+    log = (home / "logs" / "daemon.log").read_text()
+    assert log.count("ALERT failed weibo:7000000002: the schedule of weibo:7000000002 cannot be run") == 1
+    assert "interval 8639999999999913600 is too long; give from 1s to 366d" in log
+    from weidang.cli import main
+
+    monkeypatch.setenv("WEIDANG_HOME", str(home))
+    assert main(["status", "--json"]) == 0
+    listed = {s["account"]: s for s in json.loads(capsys.readouterr().out)["accounts"]}
+    assert listed["weibo:7000000002"]["health"] == "failing"
+    assert "weidang accounts schedule weibo:7000000002" in listed["weibo:7000000002"]["note"]
+    assert listed["weibo:7000000001"]["health"] == "ok"

@@ -50,6 +50,12 @@ class StoreConfig:
                                      "video/", "audio/", "application/zip", "application/gzip")
     index_batch: int = 256  # index lines kept back before one locked append (recovery re-indexes)
 
+    def __post_init__(self) -> None:
+        # File names are the prefix joined to warcs/: a '/' or a leading '.' could leave it.
+        if not self.prefix or self.prefix.startswith(".") or any(c in self.prefix for c in "/\\\0"):
+            raise StoreError(f"the WARC file name prefix {self.prefix!r} must be a plain name part "
+                             "(letters, digits, '.', '_' or '-'), with no '/' and not starting with '.'")
+
     def level_for(self, content_type: str | None) -> int:
         ctype = (content_type or "").lower()
         return 0 if ctype and ctype.startswith(self.stored_types) else self.compress_level

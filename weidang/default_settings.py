@@ -5,53 +5,96 @@ flag (if any) comes first, then the rest alphabetically. Overrides apply in this
 home's ``weidang.toml``, then ``WEIDANG_<NAME>`` environment variables, then ``--set NAME=VALUE``
 on the command line. Packages other than ``weidang`` never import this module: the face reads
 the settings and passes plain values in.
+
+Each setting's annotation declares its type and the rule every value must keep (see
+``weidang.setting_rules``); a value from any source that breaks either is refused the moment it
+is read, in a sentence naming the setting, the value and what is allowed. Only settings are upper
+case here: helpers are CapWords type aliases or lower-case modules.
 """
 
+from typing import Annotated
+
+from catalog import account_fields as schedule
+from catalog import search
+from catalog.search import elastic_mapping
+from weidang import setting_rules as rule
+
+Seconds = Annotated[float, rule.Between(0, 3600, "seconds")]  # waits between requests
+Timeout = Annotated[float, rule.Between(0.1, 3600, "seconds")]
+Retries = Annotated[int, rule.Between(0, 20)]
+LongSeconds = Annotated[int, rule.Between(0, 366 * 86400, "seconds")]  # up to a year
+HttpUrl = Annotated[str, rule.Url(("http", "https"))]
+EnvName = Annotated[str, rule.ENV_NAME]
+FilePath = Annotated[str, rule.FilePath()]
+
 # warc_store: the bytes.
-WARC_STORE_COMPRESS_LEVEL = 6  # zlib level per gzip member; warcio always uses 9 (3x slower, ~same size)
-WARC_STORE_MAX_AGE_SECONDS = 24 * 3600  # a WARC file open longer than this is closed and a new one begun
-WARC_STORE_MAX_SIZE = 1024**3  # bytes; a file is closed once it reaches this size
-WARC_STORE_PREFIX = "weidang"  # first part of every WARC file name
-WARC_STORE_REDACT_HEADERS = ["Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie"]
-WARC_STORE_REDACT_PARAMS = ["access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin"]
-WARC_STORE_VERIFY_WORKERS = 0  # processes for `weidang verify`; 0 = one per CPU core
+# zlib level per gzip member; warcio always uses 9 (3x slower, ~same size)
+WARC_STORE_COMPRESS_LEVEL: Annotated[int, rule.Between(0, 9)] = 6
+# a WARC file open longer than this is closed and a new one begun
+WARC_STORE_MAX_AGE_SECONDS: Annotated[int, rule.Between(1, 366 * 86400, "seconds")] = 24 * 3600
+# a file is closed once it reaches this size
+WARC_STORE_MAX_SIZE: Annotated[int, rule.Between(1024, 1024**4, "bytes")] = 1024**3
+WARC_STORE_PREFIX: Annotated[str, rule.FILE_NAME_PART] = "weidang"  # first part of every WARC file name
+WARC_STORE_REDACT_HEADERS: Annotated[list[str], rule.HEADER_NAMES] = [
+    "Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie"]
+WARC_STORE_REDACT_PARAMS: Annotated[list[str], rule.PARAM_NAMES] = [
+    "access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin"]
+# processes for `weidang verify`; 0 = one per CPU core
+WARC_STORE_VERIFY_WORKERS: Annotated[int, rule.Between(0, 256)] = 0
 
 # catalog: accounts, credentials references and (later) posts; file names are relative to the home.
-CATALOG_CREDENTIALS_FILE = "credentials.toml"  # logins by NAME; must be private (chmod 600)
-CATALOG_DB_FILE = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
-CATALOG_SCHEDULE_INTERVAL_SECONDS = 86400  # harvest interval of an account that sets none (once a day)
-CATALOG_SCHEDULE_JITTER_SECONDS = 900  # start up to this much later (random), unless the account says
+CATALOG_CREDENTIALS_FILE: FilePath = "credentials.toml"  # logins by NAME; must be private (chmod 600)
+CATALOG_DB_FILE: FilePath = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
+# harvest interval of an account that sets none (once a day); the bounds of an account's own
+CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
+    schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400
+# start up to this much later (random), unless the account says
+CATALOG_SCHEDULE_JITTER_SECONDS: Annotated[int, rule.Between(0, schedule.MAX_JITTER_SECONDS, "seconds")] = 900
 
 # catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
-CATALOG_SEARCH_BACKEND = "sqlite"  # "sqlite" (embedded file under the home's index/) or "elasticsearch"
-CATALOG_SEARCH_ES_ANALYZER = "cjk"  # "cjk" (built in), "smartcn", "ik_max_word" (need the plugin), "auto"
-CATALOG_SEARCH_ES_API_KEY_ENV = "WEIDANG_ES_API_KEY"  # NAME of the variable holding the API key
-CATALOG_SEARCH_ES_CA_CERTS = ""  # path of the CA bundle for https clusters; empty = system CAs
-CATALOG_SEARCH_ES_INDEX = "weidang-posts"  # alias searched; physical indexes are <alias>-000001 ...
-CATALOG_SEARCH_ES_MAX_RETRIES = 3  # retries after 429/502/503/504 or a dropped connection
-CATALOG_SEARCH_ES_PASSWORD_ENV = "WEIDANG_ES_PASSWORD"  # NAME of the variable holding the password
-CATALOG_SEARCH_ES_TIMEOUT = 30  # seconds per request
-CATALOG_SEARCH_ES_URL = ""  # e.g. "https://es.archive.example:9200"
-CATALOG_SEARCH_ES_USERNAME_ENV = "WEIDANG_ES_USERNAME"  # NAME of the variable holding the user name
-CATALOG_SEARCH_ES_VERIFY_CERTS = True
-CATALOG_SEARCH_SQLITE_FILE = "search.sqlite"  # file name of the embedded index in the home's index/
+# "sqlite" (embedded file under the home's index/) or "elasticsearch"
+CATALOG_SEARCH_BACKEND: Annotated[str, rule.OneOf(search.BACKENDS)] = "sqlite"
+# "cjk" (built in), "smartcn", "ik_max_word" (need the plugin), "auto"
+CATALOG_SEARCH_ES_ANALYZER: Annotated[str, rule.OneOf(elastic_mapping.ANALYZERS)] = "cjk"
+CATALOG_SEARCH_ES_API_KEY_ENV: EnvName = "WEIDANG_ES_API_KEY"  # NAME of the variable holding the API key
+# path of the CA bundle for https clusters; empty = system CAs
+CATALOG_SEARCH_ES_CA_CERTS: Annotated[str, rule.FilePath(empty=True)] = ""
+# alias searched; physical indexes are <alias>-000001 ...
+CATALOG_SEARCH_ES_INDEX: Annotated[str, rule.ES_INDEX_NAME] = "weidang-posts"
+CATALOG_SEARCH_ES_MAX_RETRIES: Retries = 3  # retries after 429/502/503/504 or a dropped connection
+CATALOG_SEARCH_ES_PASSWORD_ENV: EnvName = "WEIDANG_ES_PASSWORD"  # NAME of the variable holding the password
+CATALOG_SEARCH_ES_TIMEOUT: Timeout = 30  # seconds per request
+CATALOG_SEARCH_ES_URL: HttpUrl = ""  # e.g. "https://es.archive.example:9200"
+CATALOG_SEARCH_ES_USERNAME_ENV: EnvName = "WEIDANG_ES_USERNAME"  # NAME of the variable holding the user name
+CATALOG_SEARCH_ES_VERIFY_CERTS: bool = True
+# file name of the embedded index in the home's index/
+CATALOG_SEARCH_SQLITE_FILE: Annotated[str, rule.FILE_NAME] = "search.sqlite"
 
 # crawler: how harvests behave towards the platforms.
-CRAWLER_BACKOFF_SECONDS = 2.0  # first wait before retrying a failed request; doubled each retry
-CRAWLER_CONCURRENCY_PER_HOST = 2  # requests in flight to one host
-CRAWLER_DELAY_SECONDS = 2.0  # between requests to one host (AutoThrottle may lengthen it)
-CRAWLER_FULL_MAX_PAGES = 50  # listing pages a --full harvest may walk
-CRAWLER_PROXY = ""  # send every request through this proxy (the demo points it at the emulator)
-CRAWLER_RECHECK_DAYS = 7.0  # posts captured this recently are re-checked for deletion at each harvest
-CRAWLER_RETRIES = 3  # retries after 5xx answers and timeouts
-CRAWLER_TIMEOUT_SECONDS = 60.0  # per request
+CRAWLER_BACKOFF_SECONDS: Seconds = 2.0  # first wait before retrying a failed request; doubled each retry
+CRAWLER_CONCURRENCY_PER_HOST: Annotated[int, rule.Between(1, 16)] = 2  # requests in flight to one host
+CRAWLER_DELAY_SECONDS: Seconds = 2.0  # between requests to one host (AutoThrottle may lengthen it)
+# listing pages a --full harvest may walk
+CRAWLER_FULL_MAX_PAGES: Annotated[int, rule.Between(1, 1_000_000)] = 50
+# send every request through this proxy (the demo points it at the emulator)
+CRAWLER_PROXY: HttpUrl = ""
+# posts captured this recently are re-checked for deletion at each harvest
+CRAWLER_RECHECK_DAYS: Annotated[float, rule.Between(0, 366, "days")] = 7.0
+CRAWLER_RETRIES: Retries = 3  # retries after 5xx answers and timeouts
+CRAWLER_TIMEOUT_SECONDS: Timeout = 60.0  # per request
 
 # schedules: the daemon (`weidang run`).
-SCHEDULES_BACKOFF_MAX_SECONDS = 86400  # a failing account's period doubles per failure, up to this
-SCHEDULES_JOB_STORE_URL = ""  # SQLAlchemy URL of the job store; "" = sqlite:///HOME/schedules.sqlite
-SCHEDULES_MAX_CONCURRENT = 2  # harvests running at once, across all accounts
-SCHEDULES_MISFIRE_GRACE_SECONDS = 0  # drop a run missed by longer than this; 0 = never drop (run it once)
-SCHEDULES_STOP_TIMEOUT_SECONDS = 300  # on SIGTERM, wait this long for harvests to finish, then kill them
-SCHEDULES_SYNC_SECONDS = 60  # how often the daemon re-reads accounts and schedules from the catalog
-SCHEDULES_WEBHOOK_TIMEOUT_SECONDS = 5.0  # per alert POST
-SCHEDULES_WEBHOOK_URL = ""  # alerts are POSTed here as JSON; "" = log only
+# a failing account's period doubles per failure, up to this
+SCHEDULES_BACKOFF_MAX_SECONDS: LongSeconds = 86400
+# SQLAlchemy URL of the job store; "" = sqlite:///HOME/schedules.sqlite
+SCHEDULES_JOB_STORE_URL: Annotated[str, rule.DatabaseUrl()] = ""
+# harvests running at once, across all accounts
+SCHEDULES_MAX_CONCURRENT: Annotated[int, rule.Between(1, 64)] = 2
+# drop a run missed by longer than this; 0 = never drop (run it once)
+SCHEDULES_MISFIRE_GRACE_SECONDS: LongSeconds = 0
+# on SIGTERM, wait this long for harvests to finish, then kill them
+SCHEDULES_STOP_TIMEOUT_SECONDS: Annotated[float, rule.Between(0, 86400, "seconds")] = 300
+# how often the daemon re-reads accounts and schedules from the catalog
+SCHEDULES_SYNC_SECONDS: Annotated[float, rule.Between(0.1, 86400, "seconds")] = 60
+SCHEDULES_WEBHOOK_TIMEOUT_SECONDS: Annotated[float, rule.Between(0.1, 300, "seconds")] = 5.0  # per alert POST
+SCHEDULES_WEBHOOK_URL: HttpUrl = ""  # alerts are POSTed here as JSON; "" = log only
