@@ -161,7 +161,7 @@ def check_seconds(field: str, seconds: int, given: object = None) -> int:
     low, high = ((MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS) if field == "interval"
                  else (0, MAX_JITTER_SECONDS))
     if not low <= seconds <= high:
-        shown = repr(seconds if given is None else given)
+        shown = repr(given) if given is not None else format_duration(seconds)
         shown = shown if len(shown) <= 40 else shown[:36] + "...'"
         raise InvalidAccount(f"{field} {shown} is too {'long' if seconds > high else 'short'}; give "
                              f"from {format_duration(low) or '0s'} to {format_duration(high)}")
