@@ -25,7 +25,7 @@ Retries = Annotated[int, rule.Between(0, 20)]
 LongSeconds = Annotated[int, rule.Between(0, 366 * 86400, "seconds")]  # up to a year
 HttpUrl = Annotated[str, rule.Url(("http", "https"))]
 EnvName = Annotated[str, rule.ENV_NAME]
-FilePath = Annotated[str, rule.FilePath()]
+HomeFile = Annotated[str, rule.FilePath()]  # relative to the home, or absolute
 
 # warc_store: the bytes.
 # zlib level per gzip member; warcio always uses 9 (3x slower, ~same size)
@@ -43,8 +43,8 @@ WARC_STORE_REDACT_PARAMS: Annotated[list[str], rule.PARAM_NAMES] = [
 WARC_STORE_VERIFY_WORKERS: Annotated[int, rule.Between(0, 256)] = 0
 
 # catalog: accounts, credentials references and (later) posts; file names are relative to the home.
-CATALOG_CREDENTIALS_FILE: FilePath = "credentials.toml"  # logins by NAME; must be private (chmod 600)
-CATALOG_DB_FILE: FilePath = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
+CATALOG_CREDENTIALS_FILE: HomeFile = "credentials.toml"  # logins by NAME; must be private (chmod 600)
+CATALOG_DB_FILE: HomeFile = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
 # harvest interval of an account that sets none (once a day); the bounds of an account's own
 CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
     schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400
