@@ -109,3 +109,26 @@ def test_xlsx_holds_no_formula_and_text_is_typed_as_text(hostile_hits, tmp_path)
     values = dict(zip(COLUMNS, [c.value for c in cells[len(COLUMNS):]], strict=True))
     assert values["title"] == "'" + HOSTILE["title"] and values["account_name"] == "'-2+3 发布"
     assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+
+
+def test_search_export_command_writes_no_live_formula(home, tmp_path, capsys):
+    from pathlib import Path
+
+    from weidang.cli import main
+
+    post = IndexedPost(platform="wechat", account_id="MzAxMzgxNzUxOA==", post_id="a1", version=1,
+                       url="https://mp.weixin.qq.com/s/a1", account_name="+某县人民政府",
+                       published_at=dt.datetime(2024, 3, 9, 9, 0, tzinfo=CST),
+                       captured_at=dt.datetime(2024, 4, 1, tzinfo=dt.UTC), warc_file="w.warc.gz",
+                       warc_record_id="<urn:uuid:a1>", payload_sha256="a" * 64, **{
+                           k: v for k, v in HOSTILE.items() if k != "account_name"})
+    with open_index("sqlite", Path(home) / "index" / "search.sqlite") as index:
+        index.upsert([post])
+    assert main(["search", "档案管理", "--export", str(tmp_path / "r.csv")]) == 0
+    assert main(["search", "档案管理", "--export", str(tmp_path / "r.xlsx")]) == 0
+    assert "Wrote 1 results" in capsys.readouterr().out
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert (row["title"][:2], row["account_name"]) == ("'=", "'+某县人民政府")
+    cells = [c for r in load_workbook(tmp_path / "r.xlsx")["results"].iter_rows() for c in r]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
