@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from catalog.search import SearchError, open_index
 from catalog.search.document import IndexedPost
 from catalog.search.export import COLUMNS, export
+from weidang.cli import main
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -112,10 +114,6 @@ def test_xlsx_holds_no_formula_and_text_is_typed_as_text(hostile_hits, tmp_path)
 
 
 def test_search_export_command_writes_no_live_formula(home, tmp_path, capsys):
-    from pathlib import Path
-
-    from weidang.cli import main
-
     post = IndexedPost(platform="wechat", account_id="MzAxMzgxNzUxOA==", post_id="a1", version=1,
                        url="https://mp.weixin.qq.com/s/a1", account_name="+某县人民政府",
                        published_at=dt.datetime(2024, 3, 9, 9, 0, tzinfo=CST),
