@@ -230,6 +230,14 @@ def create_derived(conn: sqlite3.Connection) -> None:
     for table in DERIVED_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     _run_script(conn, DERIVED_DDL)
+    # Row numbers start again in the new tables: whoever follows them by row (the search index)
+    # sees by the generation that its place in the old ones means nothing now.
+    _set_part(conn, "derived_generation", derived_generation(conn) + 1)
+
+
+def derived_generation(conn: sqlite3.Connection) -> int:
+    """How many times the derived tables were (re)created; 0 before the first time."""
+    return _part_version(conn, "derived_generation") or 0
 
 
 def needs_rebuild(conn: sqlite3.Connection) -> bool:

@@ -343,3 +343,16 @@ def test_settings_name_the_environment_variables_that_hold_credentials(server, t
     open_from_settings(conf, tmp_path, {"ES_USER": "archivist", "ES_PW": "s3cret"})
     auth = server.endpoint.requests[0].headers["authorization"]
     assert auth == "Basic " + base64.b64encode(b"archivist:s3cret").decode()
+
+
+def test_notes_live_in_the_mapping_meta_of_the_index_behind_the_alias(server):
+    index = connect(server)
+    assert index.note("catalog_cursor") is None
+    server.endpoint.metas["weidang-posts-000001"] = {"managed_by": "weidang"}  # the template's
+    index.set_note("catalog_cursor", '{"captures": 7}')
+    put = server.endpoint.sent("PUT", "/weidang-posts-000001/_mapping")[0].json()
+    assert put == {"_meta": {"managed_by": "weidang",
+                             "weidang_note_catalog_cursor": '{"captures": 7}'}}
+    assert connect(server).note("catalog_cursor") == '{"captures": 7}'
+    index.rebuild([POST])  # a new physical index: the note of the old one is gone with it
+    assert index.note("catalog_cursor") is None

@@ -159,6 +159,15 @@ class SqliteSearchIndex(SearchIndex):
         self.optimize()
         return written
 
+    def note(self, key: str) -> str | None:
+        row = self._rows("SELECT value FROM meta WHERE key = ?", [f"note:{key}"])
+        return str(row[0][0]) if row else None
+
+    def set_note(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                             "SET value = excluded.value", (f"note:{key}", value))
+
     def optimize(self) -> None:
         """Merge the FTS5 segments into one: slower once, faster searches after a bulk load."""
         with self._transaction():

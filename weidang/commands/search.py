@@ -16,7 +16,7 @@ from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
 from weidang.citation import CHINA, hit_lines
 from weidang.context import AppContext, pass_app
-from weidang.indexing import open_search_index
+from weidang.indexing import lag_warning, open_search_index
 
 PLATFORMS = ("weibo", "wechat")
 _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -52,6 +52,9 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     if export_to is not None:
         format_of(export_to)  # an unknown suffix is refused before any work
     with open_search_index(app.home, app.settings) as index:
+        lagging = lag_warning(app.home, app.settings, index)
+        if lagging and index.count() > 0:  # an empty index has its own message below
+            click.echo(lagging, err=True)  # stderr: --json lines and exports stay clean
         if export_to is not None:
             written = export(every_hit(index, text, filters), export_to)
             click.echo(f"Wrote {written:,} results to {export_to}.")
