@@ -20,7 +20,7 @@ from typing import Any
 from catalog.search.base import SearchIndex, check_page, parse
 from catalog.search.document import IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexUnavailable, SearchError
-from catalog.search.query import SearchFilters, SearchQuery
+from catalog.search.query import SearchFilters, SearchQuery, account_pairs
 from catalog.search.snippet import make_snippet
 from catalog.search.sqlite_rank import Candidate, Scorer, idf, varints
 from catalog.search.text import TOKENIZER_VERSION, index_text
@@ -366,6 +366,11 @@ def _filters_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.account:
         clauses.append("(p.account_id = ? OR p.account_name = ?)")
         args += [filters.account, filters.account]
+    if filters.accounts is not None:
+        pairs = account_pairs(filters)
+        clauses.append("(" + (" OR ".join(["(p.platform = ? AND p.account_id = ?)"] * len(pairs))
+                              or "0") + ")")
+        args += [part for pair in pairs for part in pair]
     if filters.platform:
         clauses.append("p.platform = ?")
         args.append(filters.platform)

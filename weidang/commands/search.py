@@ -6,10 +6,12 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from catalog.identity import account_keys
 from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
@@ -17,6 +19,7 @@ from catalog.search.export import export, format_of
 from weidang.citation import CHINA, hit_lines
 from weidang.context import AppContext, pass_app
 from weidang.indexing import lag_warning, open_search_index
+from weidang.store import catalog_db, home_path
 
 PLATFORMS = ("weibo", "wechat")
 _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -24,7 +27,9 @@ _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 @click.command("search")
 @click.argument("query", nargs=-1)
-@click.option("--account", help="Only this account: its id or its name (weibo:ID also works).")
+@click.option("--account", help="Only this account: its registered id, the name it was "
+              "registered with or the name the platform shows (weibo:ID also works; a WeChat "
+              "account's gh_ id and __biz find the same posts).")
 @click.option("--platform", help="Only weibo or wechat.")
 @click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD, China time, "
               "or a full ISO time).")
@@ -46,7 +51,7 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     account, address, publication and capture times, WARC file and record, and payload SHA-256.
     """
     text = " ".join(query)
-    filters = build_filters(account, platform, since, until, status)
+    filters = with_account_keys(app, build_filters(account, platform, since, until, status))
     if not 0 < limit <= MAX_LIMIT:
         raise QueryError(f"--limit must be between 1 and {MAX_LIMIT:,}; use --export for more")
     if export_to is not None:
@@ -108,6 +113,17 @@ def build_filters(account: str | None, platform: str | None, since: str | None,
     return SearchFilters(account=account or None, platform=platform,
                          since=parse_date(since, "--since", end=False),
                          until=parse_date(until, "--until", end=True), status=status)
+
+
+def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
+    """The account filter as the catalog knows the account: its registered id, any id linked
+    to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
+    all find the same posts. Without a catalog, the index matches the id or name as given."""
+    if not filters.account or not home_path(app.home, app.settings, "CATALOG_DB_FILE").exists():
+        return filters
+    with catalog_db(app.home, app.settings) as db:
+        keys = account_keys(db.conn, filters.account, filters.platform)
+    return replace(filters, account=None, accounts=keys)
 
 
 def parse_date(value: str | None, option: str, *, end: bool) -> dt.datetime | None:
