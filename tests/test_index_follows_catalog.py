@@ -84,5 +84,46 @@ def test_posts_a_killed_harvest_and_a_repair_recorded_are_all_searchable(tmp_pat
         assert LAG not in warning
         status = archive.weidang("index", "status")
         assert status.returncode == 0 and "as many as the catalog" in status.stdout
+
+        # a rebuilt catalog is new tables: the index is behind until the next harvest rebuilds it
+        archive.weidang("catalog", "rebuild", check=True)
+        _, warning = _search(archive, key)
+        assert "has not taken in the catalog's latest changes" in warning
+        archive.harvest(key)
+        hits, warning = _search(archive, key)
+        assert len(hits) == 40 and not warning.strip()
     finally:
         site.stop()
+
+
+def test_posts_of_a_harvest_still_writing_are_indexed_again_once_citable(tmp_path):
+    """Another harvest's catch-up may index posts whose WARC file is still open and whose index
+    lines its writer keeps back: the cursor stays before them until they can be cited."""
+    from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
+    from store_helpers import StepClock
+
+    from catalog.posts import PostCatalog
+    from catalog.search.feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
+    from catalog.search.sqlite_fts import SqliteSearchIndex
+    from warc_store import CaptureWriter, Collection
+
+    collection = Collection.create(tmp_path / "default", StepClock())
+    conn = connect(tmp_path / "catalog.sqlite")
+    index = SqliteSearchIndex(tmp_path / "search.sqlite")
+    body, posts = timeline(PAGE1, FIRST)
+    with CaptureWriter(collection) as writer:
+        harvest(writer, PostCatalog(conn, collection.name), posts, body, "h1")
+        assert collection.open_files()  # still writing, its index lines kept back
+        catch_up(index, DocumentFeed(conn, {"default": collection}))
+        assert index.count() == len(posts)
+        assert {h.warc_file for h in index.scan("")} == {""}  # not citable yet
+        held = FeedCursor.from_text(index.note(CURSOR_NOTE))
+        assert held is not None and held.captures == 0
+    # the writer closed its file: the next catch-up (the harvest's own) completes them
+    catch_up(index, DocumentFeed(conn, {"default": Collection.open(tmp_path / "default")}))
+    hits = list(index.scan(""))
+    assert len(hits) == len(posts) and all(h.warc_file and h.payload_sha256 for h in hits)
+    done = FeedCursor.from_text(index.note(CURSOR_NOTE))
+    assert done is not None and done.captures == len(posts)
+    index.close()
+    conn.close()

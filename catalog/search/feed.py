@@ -129,6 +129,26 @@ class DocumentFeed:
             "(SELECT COALESCE(MAX(rowid), 0) FROM statuses)").fetchone()
         return FeedCursor(derived_generation(self.conn), int(captures), int(statuses))
 
+    def settled(self, start: FeedCursor | None, end: FeedCursor) -> FeedCursor:
+        """``end``, held back before the first capture after ``start`` that cannot be cited
+        yet: its metadata record is not in its collection's CDXJ index while the collection
+        has open files (a harvest still writing, or killed and not yet recovered, keeps its
+        last index lines back). Such posts are indexed now and again once they can be cited;
+        a record missing from a collection without open files will not come, and is passed."""
+        since = start.captures if start is not None and start.generation == end.generation else 0
+        writing: dict[str, bool] = {}
+        for rowid, name, record_id in self.conn.execute(
+                "SELECT rowid, collection, metadata_record_id FROM captures WHERE rowid > ? "
+                "AND rowid <= ? ORDER BY rowid", (since, end.captures)):
+            collection = self._collection(str(name))
+            if collection is None:
+                continue
+            if name not in writing:
+                writing[name] = bool(collection.open_files())
+            if writing[name] and collection.index.by_record_id(str(record_id)) is None:
+                return FeedCursor(end.generation, int(rowid) - 1, end.statuses)
+        return end
+
     def posts_since(self, cursor: FeedCursor) -> list[PostKey] | None:
         """Posts that gained a version, a sighting or a status event after ``cursor``: all
         their versions must be indexed again. None when the cursor belongs to derived tables
@@ -237,8 +257,10 @@ def catch_up(index: SearchIndex, feed: DocumentFeed) -> int:
     indexed again, whatever recorded it (a harvest, a repair after a crash, a rebuild). An index
     without a cursor, or one that follows recreated tables, is rebuilt whole. Returns how many
     versions were written."""
-    end = feed.cursor()  # taken first: what is recorded meanwhile is caught up next time
     start = FeedCursor.from_text(index.note(CURSOR_NOTE))
+    # Taken before reading any document: what is recorded or indexed in a WARC file meanwhile
+    # is caught up next time.
+    end = feed.settled(start, feed.cursor())
     posts = feed.posts_since(start) if start is not None else None
     if posts is None:
         written = index.rebuild(feed.all())
@@ -252,7 +274,7 @@ def rebuild_following(index: SearchIndex, feed: DocumentFeed,
                       docs: Iterable[IndexedPost] | None = None) -> int:
     """Rebuild ``index`` whole from the catalog (``docs``: the feed's, maybe counted on the
     way) and remember how far it reaches."""
-    end = feed.cursor()
+    end = feed.settled(None, feed.cursor())
     written = index.rebuild(feed.all() if docs is None else docs)
     index.set_note(CURSOR_NOTE, end.to_text())
     return written
