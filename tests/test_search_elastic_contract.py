@@ -169,6 +169,19 @@ def test_search_sends_phrase_queries_and_filters(server):
         "title", "title.chars", "text", "text.chars", "repost_text", "repost_text.chars"}
 
 
+def test_an_account_by_its_keys_filters_on_platform_and_id_pairs(server):
+    index = connect(server)
+    keys = frozenset({"wechat:gh_0123456789ab", "wechat:MzkwMDAwMDAwMQ=="})
+    index.search("", SearchFilters(accounts=keys))
+    body = server.endpoint.sent("POST", "/weidang-posts/_search")[0].json()
+    assert body["query"]["bool"]["filter"] == [{"bool": {"should": [
+        {"bool": {"filter": [{"term": {"platform": "wechat"}},
+                             {"term": {"account_id": "MzkwMDAwMDAwMQ=="}}]}},
+        {"bool": {"filter": [{"term": {"platform": "wechat"}},
+                             {"term": {"account_id": "gh_0123456789ab"}}]}},
+    ], "minimum_should_match": 1}}]
+
+
 def test_a_lone_character_is_matched_on_the_character_fields(server):
     index = connect(server)
     index.search("档")
