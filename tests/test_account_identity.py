@@ -94,3 +94,14 @@ def test_a_catalog_from_before_the_links_learns_them_from_its_versions(tmp_path,
         expected = {"wechat:gh_0123456789ab", "wechat:MzkwMDAwMDAwMQ=="}
         assert expected <= account_keys(db.conn, "清河发布")
         assert expected == account_keys(db.conn, "wechat:MzkwMDAwMDAwMQ==")
+
+
+def test_an_account_filter_on_a_home_that_never_harvested(tmp_path, capsys):
+    from weidang.cli import main
+
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "accounts", "add", "weibo:1669879400", "--name", "国家档案局"]) == 0
+    capsys.readouterr()
+    assert main(["--home", home, "search", "档案", "--account", "国家档案局"]) == 0
+    out = capsys.readouterr()
+    assert "search index is empty" in out.out and "Error" not in out.err

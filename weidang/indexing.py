@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from catalog.errors import CatalogError
 from catalog.search import SearchFilters, SearchIndex, open_from_settings
 from catalog.search.document import IndexedPost
 from catalog.search.feed import (
@@ -92,8 +93,12 @@ def index_lag_of(home: Home, settings: Settings, index: SearchIndex) -> IndexLag
 
 
 def lag_warning(home: Home, settings: Settings, index: SearchIndex) -> str | None:
-    """One sentence when ``index`` lacks versions or changes the catalog holds, else None."""
-    lag = index_lag_of(home, settings, index)
+    """One sentence when ``index`` lacks versions or changes the catalog holds, else None
+    (also when the catalog cannot be read: a search must not fail for want of the check)."""
+    try:
+        lag = index_lag_of(home, settings, index)
+    except CatalogError:
+        return None
     if not lag.behind:
         return None
     if lag.indexed != lag.catalog:

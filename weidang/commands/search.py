@@ -11,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from catalog.errors import CatalogError
 from catalog.identity import account_keys
 from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
+from catalog.store import ensure_schema
 from weidang.citation import CHINA, hit_lines
 from weidang.context import AppContext, pass_app
 from weidang.indexing import lag_warning, open_search_index
@@ -121,8 +123,12 @@ def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
     all find the same posts. Without a catalog, the index matches the id or name as given."""
     if not filters.account or not home_path(app.home, app.settings, "CATALOG_DB_FILE").exists():
         return filters
-    with catalog_db(app.home, app.settings) as db:
-        keys = account_keys(db.conn, filters.account, filters.platform)
+    try:
+        with catalog_db(app.home, app.settings) as db:
+            ensure_schema(db.conn)  # a catalog last written by an older weidang gains its links
+            keys = account_keys(db.conn, filters.account, filters.platform)
+    except CatalogError:  # e.g. a catalog on read-only storage that cannot be opened
+        return filters
     return replace(filters, account=None, accounts=keys)
 
 
