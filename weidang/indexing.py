@@ -62,7 +62,8 @@ def collections_of(home: Home) -> Callable[[str], Collection | None]:
 def index_harvest(home: Home, settings: Settings, summaries: Sequence[HarvestSummary]) -> int | None:
     """Index what these harvests recorded, and whatever else the catalog gained since the index
     last followed it (posts a repair recovered from a killed harvest's WARC files, versions a
-    failed indexing left out); returns how many versions, or None if it failed.
+    failed indexing left out); returns how many versions, or None if it failed. The index
+    follows the catalog, not ``summaries``: their posts are among what the catalog gained.
 
     Never raises: the harvest is done and its captures are safe whatever happens here.
     """
