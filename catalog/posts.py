@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from catalog.db import Database
 from catalog.errors import CatalogError
+from catalog.identity import account_keys, record_identity
 from catalog.metadata import Evidence, MetadataRecord
 from catalog.store import ensure_schema, iso, write
 from harvesters.records import POST_STATUSES, Media, Post
@@ -138,6 +139,7 @@ class PostCatalog:
                 (metadata_record_id, *key, version, outcome, iso(when), harvest_id,
                  self.collection, int(post.pinned)))
             self._refresh(*key)
+            record_identity(conn, post, harvest_id, when)
         return version
 
     def record_status(self, platform: str, post_id: str, status: str, reason: str,
@@ -192,19 +194,21 @@ class PostCatalog:
 
     def newest_post_id(self, platform: str, account_id: str) -> str | None:
         """The most recently published post held (pinned posts aside): incremental harvests stop there."""
+        where, keys = self._of_account(f"{platform}:{account_id}", "account")
         row = self.conn.execute(
-            "SELECT post_id FROM posts WHERE account = ? AND pinned = 0 "
+            f"SELECT post_id FROM posts WHERE {where} AND pinned = 0 "
             "ORDER BY published_at DESC, length(post_id) DESC, post_id DESC LIMIT 1",
-            (f"{platform}:{account_id}",)).fetchone()
+            keys).fetchone()
         return str(row[0]) if row else None
 
     def recent_posts(self, platform: str, account_id: str,
                      since: dt.datetime) -> list[RecentPost]:
         """``(post_id, url, status)`` of the posts first captured at or after ``since``, newest first."""
+        where, keys = self._of_account(f"{platform}:{account_id}", "account")
         rows = self.conn.execute(
-            "SELECT post_id, url, status FROM posts WHERE account = ? AND first_captured >= ? "
+            f"SELECT post_id, url, status FROM posts WHERE {where} AND first_captured >= ? "
             "ORDER BY published_at DESC, length(post_id) DESC, post_id DESC",
-            (f"{platform}:{account_id}", iso(since))).fetchall()
+            (*keys, iso(since))).fetchall()
         return [RecentPost(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def current_version(self, platform: str, post_id: str) -> int | None:
@@ -229,22 +233,32 @@ class PostCatalog:
             post_json=json.loads(r[12])) for r in rows]
 
     def counts(self, account: str) -> dict[str, int]:
-        """Posts of ``account`` (``platform:id``) by status, plus ``posts``, ``versions``, ``media``."""
+        """Posts of ``account`` (``platform:id``, its linked ids too) by status, plus ``posts``,
+        ``versions``, ``media``."""
         out = {status: 0 for status in ("live", "edited", *POST_STATUSES[1:])}
+        where, keys = self._of_account(account, "account")
         for status, n in self.conn.execute(
-                "SELECT status, COUNT(*) FROM posts WHERE account = ? GROUP BY status", (account,)):
+                f"SELECT status, COUNT(*) FROM posts WHERE {where} GROUP BY status", keys):
             out[str(status)] = int(n)
         out["posts"] = sum(out.values())
+        where, keys = self._of_account(account, "p.account")
         for table in ("versions", "media"):
             out[table] = int(self.conn.execute(
                 f"SELECT COUNT(*) FROM {table} t JOIN posts p ON p.platform = t.platform "
-                "AND p.post_id = t.post_id WHERE p.account = ?", (account,)).fetchone()[0])
+                f"AND p.post_id = t.post_id WHERE {where}", keys).fetchone()[0])
         return out
 
     def count(self, platform: str, account_id: str) -> int:
-        """How many posts of the account the archive holds (whatever their status)."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM posts WHERE account = ?",
-                                     (f"{platform}:{account_id}",)).fetchone()[0])
+        """How many posts of the account the archive holds (whatever their status), under any
+        of its ids (a WeChat account registered by its gh_ id has its posts under its __biz)."""
+        where, keys = self._of_account(f"{platform}:{account_id}", "account")
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM posts WHERE {where}",
+                                     keys).fetchone()[0])
+
+    def account_keys(self, account: str) -> frozenset[str]:
+        """Every ``platform:id`` of the account ``account`` (``catalog.identity``)."""
+        platform, _, account_id = account.partition(":")
+        return account_keys(self.conn, account_id, platform)
 
     def known_metadata_ids(self) -> set[str]:
         """Every metadata record id already recorded (what repair need not read again)."""
@@ -252,6 +266,11 @@ class PostCatalog:
             "SELECT metadata_record_id FROM captures UNION SELECT metadata_record_id FROM statuses")}
 
     # -- internals -------------------------------------------------------------------------
+    def _of_account(self, account: str, column: str) -> tuple[str, tuple[str, ...]]:
+        """``column IN (...)`` over the account's keys, and the keys."""
+        keys = tuple(sorted(self.account_keys(account)))
+        return f"{column} IN ({', '.join('?' * len(keys))})", keys
+
     def _insert_media(self, post: Post, version: int, proofs: Sequence[Evidence]) -> None:
         fetched = _media_evidence(proofs)
         for position, (item, in_repost) in enumerate(_all_media(post)):

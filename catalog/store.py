@@ -10,7 +10,8 @@ touching the registry's migrations:
   marked as needing ``weidang catalog rebuild`` (``needs_rebuild``). They use natural keys only (no
   row counters), so a rebuild gives exactly the rows the harvests wrote, whatever order
   independent harvests ran in.
-- part ``history``: runs, pauses and catalog_events. Authoritative (nothing else knows them):
+- part ``history``: runs, pauses, catalog_events and account_identities (the ids and names each
+  account was first seen under: ``catalog.identity``). Authoritative (nothing else knows them):
   migrated forward, never dropped, backed up with the rest of the file, and every change is
   logged in ``catalog_events`` in the same transaction.
 
@@ -29,7 +30,7 @@ from catalog.errors import DatabaseError
 
 DERIVED_VERSION = 1
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
-AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events")
+AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events", "account_identities")
 
 STATUSES = ("live", "edited", "deleted", "blocked", "expired", "unavailable")
 
@@ -151,6 +152,31 @@ CREATE TABLE catalog_events (
 );
 CREATE INDEX catalog_events_by_subject ON catalog_events (subject, seq);
 """ + APPEND_ONLY.format(table="catalog_events")),
+    (2, """
+CREATE TABLE account_identities (
+    platform TEXT NOT NULL,
+    account_id TEXT NOT NULL,            -- the id its posts are stored under (WeChat: the __biz)
+    kind TEXT NOT NULL CHECK (kind IN ('user_name', 'name')),
+    value TEXT NOT NULL,                 -- user_name: WeChat's gh_ id; name: the name shown
+    first_seen TEXT NOT NULL,            -- UTC, ISO 8601: the capture that showed it first
+    harvest_id TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (platform, kind, value, account_id)
+);
+CREATE INDEX account_identities_by_account ON account_identities (platform, account_id);
+""" + APPEND_ONLY.format(table="account_identities") + """
+INSERT OR IGNORE INTO account_identities
+SELECT platform, json_extract(post, '$.account_id'), 'user_name',
+       json_extract(post, '$.extras.user_name'), MIN(captured_at), harvest_id
+FROM versions WHERE platform = 'wechat' AND json_extract(post, '$.extras.user_name') LIKE 'gh!_%'
+     ESCAPE '!' AND COALESCE(json_extract(post, '$.account_id'), '') != ''
+GROUP BY 1, 2, 4;
+INSERT OR IGNORE INTO account_identities
+SELECT platform, json_extract(post, '$.account_id'), 'name', json_extract(post, '$.account_name'),
+       MIN(captured_at), harvest_id
+FROM versions WHERE COALESCE(json_extract(post, '$.account_name'), '') != ''
+     AND COALESCE(json_extract(post, '$.account_id'), '') != ''
+GROUP BY 1, 2, 4;
+"""),
 ]
 
 
@@ -230,6 +256,14 @@ def create_derived(conn: sqlite3.Connection) -> None:
     for table in DERIVED_TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     _run_script(conn, DERIVED_DDL)
+    # Row numbers start again in the new tables: whoever follows them by row (the search index)
+    # sees by the generation that its place in the old ones means nothing now.
+    _set_part(conn, "derived_generation", derived_generation(conn) + 1)
+
+
+def derived_generation(conn: sqlite3.Connection) -> int:
+    """How many times the derived tables were (re)created; 0 before the first time."""
+    return _part_version(conn, "derived_generation") or 0
 
 
 def needs_rebuild(conn: sqlite3.Connection) -> bool:

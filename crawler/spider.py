@@ -171,8 +171,8 @@ class HarvestSpider(scrapy.Spider):
         so are the first pages of a harvest that was stopped (418, captcha) or killed, but the
         posts published before them were never listed; stopping there would lose them.
         """
-        if post.account_id != self.job.account_id:
-            return False
+        if f"{post.platform}:{post.account_id}" not in self.catalog.account_keys(self.job.account):
+            return False  # another account's post (a WeChat account's gh_ id and __biz are one)
         return self.catalog.held_by_complete_run(post.platform, post.post_id, self.job.account)
 
     def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:

@@ -43,6 +43,7 @@ class Endpoint:
     templates: dict[str, Any] = field(default_factory=dict)
     indices: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {id: source}
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> index
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)  # index -> mapping _meta
     highlight: dict[str, list[str]] = field(default_factory=dict)  # highlight for every hit
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,6 +92,12 @@ class Endpoint:
                 elif verb == "remove" and self.aliases.get(spec["alias"]) == spec["index"]:
                     del self.aliases[spec["alias"]]
             return 200, {"acknowledged": True}
+        if parts[-1] == "_mapping":  # only _meta: enough for the notes an index keeps
+            index = self.resolve(parts[0])
+            if m == "PUT":
+                self.metas[index] = req.json().get("_meta", {})
+                return 200, {"acknowledged": True}
+            return 200, {index: {"mappings": {"_meta": self.metas.get(index, {})}}}
         if parts[-1] == "_bulk":
             return 200, self._bulk(req.ndjson())
         if parts[-1] == "_refresh":

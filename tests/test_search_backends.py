@@ -140,6 +140,14 @@ def test_filters(index):
     assert index.count(SearchFilters(status="edited")) == 1
 
 
+def test_accounts_filter_matches_any_of_its_platform_id_keys(index):
+    both = SearchFilters(accounts=frozenset({"wechat:gjdaj", "weibo:2803301701"}))
+    assert ids(index.search("档案", both)) == {"a1", "a2", "a4"}
+    assert ids(index.search("档案", SearchFilters(accounts=frozenset({"weibo:gjdaj"})))) == set()
+    assert index.count(SearchFilters(accounts=frozenset({"wechat:gjdaj"}))) == 1
+    assert ids(index.search("档案", SearchFilters(accounts=frozenset()))) == set()
+
+
 def test_empty_query_lists_newest_first_within_filters(index):
     results = index.search("", SearchFilters(platform="weibo"), limit=3)
     assert results.total == 6

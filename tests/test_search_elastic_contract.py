@@ -169,6 +169,19 @@ def test_search_sends_phrase_queries_and_filters(server):
         "title", "title.chars", "text", "text.chars", "repost_text", "repost_text.chars"}
 
 
+def test_an_account_by_its_keys_filters_on_platform_and_id_pairs(server):
+    index = connect(server)
+    keys = frozenset({"wechat:gh_0123456789ab", "wechat:MzkwMDAwMDAwMQ=="})
+    index.search("", SearchFilters(accounts=keys))
+    body = server.endpoint.sent("POST", "/weidang-posts/_search")[0].json()
+    assert body["query"]["bool"]["filter"] == [{"bool": {"should": [
+        {"bool": {"filter": [{"term": {"platform": "wechat"}},
+                             {"term": {"account_id": "MzkwMDAwMDAwMQ=="}}]}},
+        {"bool": {"filter": [{"term": {"platform": "wechat"}},
+                             {"term": {"account_id": "gh_0123456789ab"}}]}},
+    ], "minimum_should_match": 1}}]
+
+
 def test_a_lone_character_is_matched_on_the_character_fields(server):
     index = connect(server)
     index.search("档")
@@ -343,3 +356,16 @@ def test_settings_name_the_environment_variables_that_hold_credentials(server, t
     open_from_settings(conf, tmp_path, {"ES_USER": "archivist", "ES_PW": "s3cret"})
     auth = server.endpoint.requests[0].headers["authorization"]
     assert auth == "Basic " + base64.b64encode(b"archivist:s3cret").decode()
+
+
+def test_notes_live_in_the_mapping_meta_of_the_index_behind_the_alias(server):
+    index = connect(server)
+    assert index.note("catalog_cursor") is None
+    server.endpoint.metas["weidang-posts-000001"] = {"managed_by": "weidang"}  # the template's
+    index.set_note("catalog_cursor", '{"captures": 7}')
+    put = server.endpoint.sent("PUT", "/weidang-posts-000001/_mapping")[0].json()
+    assert put == {"_meta": {"managed_by": "weidang",
+                             "weidang_note_catalog_cursor": '{"captures": 7}'}}
+    assert connect(server).note("catalog_cursor") == '{"captures": 7}'
+    index.rebuild([POST])  # a new physical index: the note of the old one is gone with it
+    assert index.note("catalog_cursor") is None

@@ -1,7 +1,8 @@
 """The face's way to the search index: open it from settings, feed it after harvests, rebuild it.
 
-The index is derived from the catalog (``catalog.search.feed``): every harvest upserts the
-versions and status changes it recorded, and ``weidang index rebuild`` recreates it whole. A
+The index is derived from the catalog (``catalog.search.feed``) and follows it by a cursor: after
+every harvest (and ``weidang catalog repair``) it takes in every version and status change the
+catalog gained since, whoever recorded them, and ``weidang index rebuild`` recreates it whole. A
 harvest never depends on the index: if indexing fails (a cluster down), the captures are
 already safe in the WARC files and the catalog, and a warning says how to catch up.
 """
@@ -16,15 +17,22 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from catalog.errors import CatalogError
 from catalog.search import SearchFilters, SearchIndex, open_from_settings
 from catalog.search.document import IndexedPost
-from catalog.search.feed import DocumentFeed, documents_for
+from catalog.search.feed import (
+    DocumentFeed,
+    IndexLag,
+    catch_up,
+    index_lag,
+    rebuild_following,
+)
 from crawler.job import HarvestSummary
 from warc_store import Collection
 from weidang.citation import hit_lines
 from weidang.home import Home
 from weidang.settings import Settings
-from weidang.store import catalog_db
+from weidang.store import catalog_db, home_path
 
 INDEX_DIR = "index"  # under the home: the embedded index file lives here
 
@@ -52,25 +60,55 @@ def collections_of(home: Home) -> Callable[[str], Collection | None]:
 
 
 def index_harvest(home: Home, settings: Settings, summaries: Sequence[HarvestSummary]) -> int | None:
-    """Index what these harvests recorded; returns how many versions, or None if it failed.
+    """Index what these harvests recorded, and whatever else the catalog gained since the index
+    last followed it (posts a repair recovered from a killed harvest's WARC files, versions a
+    failed indexing left out); returns how many versions, or None if it failed. The index
+    follows the catalog, not ``summaries``: their posts are among what the catalog gained.
 
     Never raises: the harvest is done and its captures are safe whatever happens here.
     """
+    return catch_up_index(home, settings, "the harvest's captures are safe, but")
+
+
+def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
+    """Bring the index up to the catalog (``catalog.search.feed.catch_up``); a failure only
+    warns, ``safe`` saying what it leaves standing."""
     try:
-        with catalog_db(home, settings) as db:
-            docs = documents_for(db.conn, collections_of(home),
-                                 harvest_ids=[s.harvest_id for s in summaries],
-                                 all_demo=home.is_demo())
-        if not docs:
-            return 0
-        with open_search_index(home, settings) as index:
-            return index.upsert(docs)
-    except Exception as exc:  # noqa: BLE001 - any failure here must leave the harvest standing
+        with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
+            return catch_up(index, DocumentFeed(db.conn, collections_of(home),
+                                                all_demo=home.is_demo()))
+    except Exception as exc:  # noqa: BLE001 - any failure here must leave the captures standing
         # tqdm.write: a harvest's progress bar may still be on the screen.
-        tqdm.write(f"Warning: the harvest's captures are safe, but the search index was not "
-                   f"updated: {_reason(exc)}. Run `weidang index rebuild` to catch up.",
-                   file=sys.stderr)
+        tqdm.write(f"Warning: {safe} the search index was not updated: {_reason(exc)}. "
+                   "Run `weidang index rebuild` to catch up.", file=sys.stderr)
         return None
+
+
+def index_lag_of(home: Home, settings: Settings, index: SearchIndex) -> IndexLag:
+    """How ``index`` compares with the home's catalog (an absent catalog holds nothing)."""
+    if not home_path(home, settings, "CATALOG_DB_FILE").exists():
+        count = index.count()
+        return IndexLag(count, 0, count != 0)
+    with catalog_db(home, settings) as db:
+        return index_lag(index, DocumentFeed(db.conn, collections_of(home)))
+
+
+def lag_warning(home: Home, settings: Settings, index: SearchIndex) -> str | None:
+    """One sentence when ``index`` lacks versions or changes the catalog holds, else None
+    (also when the catalog cannot be read: a search must not fail for want of the check)."""
+    try:
+        lag = index_lag_of(home, settings, index)
+    except CatalogError:
+        return None
+    if not lag.behind:
+        return None
+    if lag.indexed != lag.catalog:
+        return (f"Warning: the search index holds {lag.indexed:,} post versions and the catalog "
+                f"{lag.catalog:,}, so results may be missing or out of date; run "
+                "`weidang index rebuild` to bring it up to date.")
+    return ("Warning: the search index has not taken in the catalog's latest changes, so "
+            "results may be missing or show an old status; run `weidang index rebuild` to "
+            "bring it up to date.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +125,7 @@ def rebuild_index(home: Home, settings: Settings,
     started = time.monotonic()
     with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
         feed = DocumentFeed(db.conn, collections_of(home), all_demo=home.is_demo())
-        indexed = index.rebuild(_counted(feed.all(), progress))
+        indexed = rebuild_following(index, feed, _counted(feed.all(), progress))
         backend = index.backend
     return IndexRebuild(indexed, time.monotonic() - started, backend, where_index(home, settings))
 

@@ -61,6 +61,14 @@ class SearchIndex(ABC):
         """Empty the index."""
         self.rebuild(())
 
+    def note(self, key: str) -> str | None:
+        """A short text kept with the index under ``key`` (e.g. how far it followed the
+        catalog), or None. Backends that cannot keep one always answer None."""
+        return None
+
+    def set_note(self, key: str, value: str) -> None:  # noqa: B027 - see note()
+        """Keep ``value`` under ``key`` with the index (replacing what was there)."""
+
     def refresh(self) -> None:  # noqa: B027 - most backends need nothing here
         """Make everything upserted so far visible to searches."""
 

@@ -201,6 +201,24 @@ class ElasticSearchIndex(SearchIndex):
             self._call(self.client.indices.delete, index=old)
         return written
 
+    def note(self, key: str) -> str | None:
+        value = self._meta().get(f"weidang_note_{key}")
+        return str(value) if value is not None else None
+
+    def set_note(self, key: str, value: str) -> None:
+        # _meta is replaced whole by a mapping update: keep what the template put there.
+        meta = {**self._meta(), f"weidang_note_{key}": value}
+        with self._errors():
+            self._call(self.client.indices.put_mapping, index=self.current_index(), meta=meta)
+
+    def _meta(self) -> dict[str, Any]:
+        """The ``_meta`` of the mapping of the index the alias points to now."""
+        name = self.current_index()
+        with self._errors():
+            body = self._call(self.client.indices.get_mapping, index=name).body
+        meta = ((body.get(name) or {}).get("mappings") or {}).get("_meta") or {}
+        return dict(meta) if isinstance(meta, dict) else {}
+
     # -- reading ---------------------------------------------------------------------------
 
     def search(

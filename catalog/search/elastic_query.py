@@ -11,7 +11,7 @@ from typing import Any
 
 from catalog.search.document import IndexedPost, SearchHit
 from catalog.search.elastic_mapping import TEXT_FIELDS
-from catalog.search.query import SearchFilters, SearchQuery
+from catalog.search.query import SearchFilters, SearchQuery, account_pairs
 from catalog.search.snippet import SNIPPET_CHARS, make_snippet
 
 PRE_TAG = "\ue000"  # private-use characters: they never occur in posts, so tags parse safely
@@ -31,6 +31,10 @@ def filter_clauses(filters: SearchFilters) -> list[dict[str, Any]]:
         out.append({"bool": {"should": [{"term": {"account_id": filters.account}},
                                         {"term": {"account_name": filters.account}}],
                              "minimum_should_match": 1}})
+    if filters.accounts is not None:
+        out.append({"bool": {"should": [
+            {"bool": {"filter": [{"term": {"platform": platform}}, {"term": {"account_id": key}}]}}
+            for platform, key in account_pairs(filters)], "minimum_should_match": 1}})
     if filters.platform:
         out.append({"term": {"platform": filters.platform}})
     if filters.status:

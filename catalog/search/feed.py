@@ -1,8 +1,10 @@
 """From the catalog to the index: one ``IndexedPost`` per post version the catalog holds.
 
 The index is derived from the catalog (itself derived from the WARC files), so these functions
-are all it takes to rebuild it (``all_documents``) or to bring it up to date after a harvest
-(``documents_for``). What each field comes from:
+are all it takes to rebuild it (``all_documents``) or to bring it up to date (``catch_up``: the
+index follows the rows of ``captures`` and ``statuses`` by a cursor kept with it, so whatever
+the catalog gains, from a harvest or from a repair after a crash, reaches the index). What each
+field comes from:
 
 - text, title, account, publication time: the version's parsed post (``versions.post``); the
   account name is the one the platform showed at capture, else the registered one;
@@ -31,8 +33,9 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from catalog.search.base import SearchIndex
 from catalog.search.document import IndexedPost
-from catalog.store import ensure_schema
+from catalog.store import derived_generation, ensure_schema
 from warc_store import Collection
 from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX
@@ -56,6 +59,33 @@ _REGISTERED_NAME = """
 LEFT JOIN accounts a ON a.platform = v.platform
      AND a.account_id = substr(p.account, length(v.platform) + 2)
 """
+
+
+@dataclass(frozen=True)
+class FeedCursor:
+    """How far an index has followed the catalog: the last rows of ``captures`` and ``statuses``
+    it took in, within one generation of the derived tables (``catalog.store``).
+
+    Every version and status event the catalog records, by a harvest, a repair or a rebuild,
+    adds a row after these, so following the rows misses nothing whoever wrote them.
+    """
+
+    generation: int
+    captures: int
+    statuses: int
+
+    def to_text(self) -> str:
+        return json.dumps({"generation": self.generation, "captures": self.captures,
+                           "statuses": self.statuses}, sort_keys=True)
+
+    @classmethod
+    def from_text(cls, text: str | None) -> FeedCursor | None:
+        """The cursor written by ``to_text``, or None (never written, or unreadable)."""
+        try:
+            data = json.loads(text or "")
+            return cls(int(data["generation"]), int(data["captures"]), int(data["statuses"]))
+        except (ValueError, TypeError, KeyError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -91,6 +121,45 @@ class DocumentFeed:
         return int(self.conn.execute(
             "SELECT COUNT(*) FROM versions v JOIN posts p ON p.platform = v.platform "
             "AND p.post_id = v.post_id").fetchone()[0])
+
+    def cursor(self) -> FeedCursor:
+        """Where the catalog ends now: an index holding everything up to here is complete."""
+        captures, statuses = self.conn.execute(
+            "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM captures), "
+            "(SELECT COALESCE(MAX(rowid), 0) FROM statuses)").fetchone()
+        return FeedCursor(derived_generation(self.conn), int(captures), int(statuses))
+
+    def settled(self, start: FeedCursor | None, end: FeedCursor) -> FeedCursor:
+        """``end``, held back before the first capture after ``start`` that cannot be cited
+        yet: its metadata record is not in its collection's CDXJ index while the collection
+        has open files (a harvest still writing, or killed and not yet recovered, keeps its
+        last index lines back). Such posts are indexed now and again once they can be cited;
+        a record missing from a collection without open files will not come, and is passed."""
+        since = start.captures if start is not None and start.generation == end.generation else 0
+        writing: dict[str, bool] = {}
+        for rowid, name, record_id in self.conn.execute(
+                "SELECT rowid, collection, metadata_record_id FROM captures WHERE rowid > ? "
+                "AND rowid <= ? ORDER BY rowid", (since, end.captures)):
+            collection = self._collection(str(name))
+            if collection is None:
+                continue
+            if name not in writing:
+                writing[name] = bool(collection.open_files())
+            if writing[name] and collection.index.by_record_id(str(record_id)) is None:
+                return FeedCursor(end.generation, int(rowid) - 1, end.statuses)
+        return end
+
+    def posts_since(self, cursor: FeedCursor) -> list[PostKey] | None:
+        """Posts that gained a version, a sighting or a status event after ``cursor``: all
+        their versions must be indexed again. None when the cursor belongs to derived tables
+        that were since recreated (``weidang catalog rebuild``): only a whole rebuild will do."""
+        if cursor.generation != derived_generation(self.conn):
+            return None
+        rows = self.conn.execute(
+            "SELECT platform, post_id FROM captures WHERE rowid > ? UNION "
+            "SELECT platform, post_id FROM statuses WHERE rowid > ?",
+            (cursor.captures, cursor.statuses)).fetchall()
+        return sorted((str(r[0]), str(r[1])) for r in rows)
 
     def posts_of_harvests(self, harvest_ids: Iterable[str]) -> list[PostKey]:
         """Posts a harvest gave a version or a status event: all their versions must be
@@ -178,6 +247,57 @@ class DocumentFeed:
             self._demo_files[key] = warcinfo_fields(_warc_path(collection, filename)).get(
                 DEMO_FIELD, "").lower() == "true"
         return self._demo_files[key]
+
+
+CURSOR_NOTE = "catalog_cursor"  # the note (``SearchIndex.note``) holding the index's FeedCursor
+
+
+def catch_up(index: SearchIndex, feed: DocumentFeed) -> int:
+    """Bring ``index`` up to the catalog: every post that changed since the index's cursor is
+    indexed again, whatever recorded it (a harvest, a repair after a crash, a rebuild). An index
+    without a cursor, or one that follows recreated tables, is rebuilt whole. Returns how many
+    versions were written."""
+    start = FeedCursor.from_text(index.note(CURSOR_NOTE))
+    # Taken before reading any document: what is recorded or indexed in a WARC file meanwhile
+    # is caught up next time.
+    end = feed.settled(start, feed.cursor())
+    posts = feed.posts_since(start) if start is not None else None
+    if posts is None:
+        written = index.rebuild(feed.all())
+    else:
+        written = index.upsert(feed.for_posts(posts)) if posts else 0
+    index.set_note(CURSOR_NOTE, end.to_text())
+    return written
+
+
+def rebuild_following(index: SearchIndex, feed: DocumentFeed,
+                      docs: Iterable[IndexedPost] | None = None) -> int:
+    """Rebuild ``index`` whole from the catalog (``docs``: the feed's, maybe counted on the
+    way) and remember how far it reaches."""
+    end = feed.settled(None, feed.cursor())
+    written = index.rebuild(feed.all() if docs is None else docs)
+    index.set_note(CURSOR_NOTE, end.to_text())
+    return written
+
+
+@dataclass(frozen=True)
+class IndexLag:
+    """How the index compares with the catalog it is derived from."""
+
+    indexed: int  # post versions the index holds
+    catalog: int  # post versions the catalog holds
+    behind: bool  # some versions or status changes of the catalog are not in the index
+
+
+def index_lag(index: SearchIndex, feed: DocumentFeed) -> IndexLag:
+    """Whether ``index`` holds everything the catalog does (reads both, writes neither)."""
+    indexed, total = index.count(), feed.count()
+    cursor = FeedCursor.from_text(index.note(CURSOR_NOTE))
+    end = feed.cursor()
+    behind = indexed != total or (cursor is not None and (
+        cursor.generation != end.generation or cursor.captures < end.captures
+        or cursor.statuses < end.statuses))
+    return IndexLag(indexed, total, behind)
 
 
 def documents_for(conn: sqlite3.Connection, collections: CollectionSource, *,

@@ -65,18 +65,23 @@ class SearchQuery:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Narrow a search. ``account`` matches the account id or its name exactly.
+    """Narrow a search. ``account`` matches the account id or its name exactly; ``accounts``
+    matches any of these ``platform:id`` keys (what ``catalog.identity.account_keys`` makes of
+    an id or name, linked ids included).
 
     ``since`` and ``until`` bound the publication time, both inclusive, and must carry a time zone.
     """
 
     account: str | None = None
+    accounts: frozenset[str] | None = None
     platform: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     status: str | None = None
 
     def __post_init__(self) -> None:
+        if self.accounts is not None:
+            object.__setattr__(self, "accounts", frozenset(self.accounts))
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
@@ -85,5 +90,16 @@ class SearchFilters:
             raise QueryError(
                 f"status {self.status!r} is unknown; use one of {', '.join(STATUSES)}"
             )
+        if self.accounts is not None and not all(":" in key for key in self.accounts):
+            raise QueryError("accounts must be given as platform:id")
         if self.since and self.until and self.since > self.until:
             raise QueryError("the since date comes after the until date")
+
+
+def account_pairs(filters: SearchFilters) -> list[tuple[str, str]]:
+    """``(platform, account_id)`` of each key of ``filters.accounts``, in a stable order."""
+    pairs = []
+    for key in sorted(filters.accounts or ()):
+        platform, _, account_id = key.partition(":")
+        pairs.append((platform, account_id))
+    return pairs

@@ -20,7 +20,7 @@ from typing import Any
 from catalog.search.base import SearchIndex, check_page, parse
 from catalog.search.document import IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexUnavailable, SearchError
-from catalog.search.query import SearchFilters, SearchQuery
+from catalog.search.query import SearchFilters, SearchQuery, account_pairs
 from catalog.search.snippet import make_snippet
 from catalog.search.sqlite_rank import Candidate, Scorer, idf, varints
 from catalog.search.text import TOKENIZER_VERSION, index_text
@@ -158,6 +158,15 @@ class SqliteSearchIndex(SearchIndex):
                 written += 1
         self.optimize()
         return written
+
+    def note(self, key: str) -> str | None:
+        row = self._rows("SELECT value FROM meta WHERE key = ?", [f"note:{key}"])
+        return str(row[0][0]) if row else None
+
+    def set_note(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                             "SET value = excluded.value", (f"note:{key}", value))
 
     def optimize(self) -> None:
         """Merge the FTS5 segments into one: slower once, faster searches after a bulk load."""
@@ -357,6 +366,11 @@ def _filters_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
     if filters.account:
         clauses.append("(p.account_id = ? OR p.account_name = ?)")
         args += [filters.account, filters.account]
+    if filters.accounts is not None:
+        pairs = account_pairs(filters)
+        clauses.append("(" + (" OR ".join(["(p.platform = ? AND p.account_id = ?)"] * len(pairs))
+                              or "0") + ")")
+        args += [part for pair in pairs for part in pair]
     if filters.platform:
         clauses.append("p.platform = ?")
         args.append(filters.platform)

@@ -11,6 +11,7 @@ from catalog.db import open_catalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
 from warc_store import Collection, recover
 from weidang.context import AppContext, pass_app
+from weidang.indexing import catch_up_index
 from weidang.store import open_collection
 
 
@@ -70,6 +71,8 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
                        f"index. Recorded {summary.added} metadata records the catalog lacked.")
+    # What the repair recorded is searchable at once (the index follows the catalog).
+    catch_up_index(app.home, app.settings, "the repaired catalog is safe, but")
     return _problems(problems)
 
 

@@ -7,7 +7,13 @@ import sys
 import click
 
 from weidang.context import AppContext, pass_app
-from weidang.indexing import catalog_versions, open_search_index, rebuild_index, where_index
+from weidang.indexing import (
+    catalog_versions,
+    index_lag_of,
+    open_search_index,
+    rebuild_index,
+    where_index,
+)
 
 
 @click.group("index")
@@ -38,12 +44,16 @@ def rebuild_command(app: AppContext) -> int:
 def status_command(app: AppContext) -> int:
     """Say where the search index is and whether it holds every post version of the catalog."""
     with open_search_index(app.home, app.settings) as index:
-        indexed, backend = index.count(), index.backend
-    total = catalog_versions(app.home, app.settings)
+        backend = index.backend
+        lag = index_lag_of(app.home, app.settings, index)
     click.echo(f"Search index: {backend}, {where_index(app.home, app.settings)}.")
-    if indexed == total:
-        click.echo(f"It holds {indexed:,} post versions, as many as the catalog.")
+    if not lag.behind:
+        click.echo(f"It holds {lag.indexed:,} post versions, as many as the catalog.")
         return 0
-    click.echo(f"It holds {indexed:,} post versions, the catalog {total:,}: run "
-               "`weidang index rebuild` to bring it up to date.")
+    if lag.indexed != lag.catalog:
+        click.echo(f"It holds {lag.indexed:,} post versions, the catalog {lag.catalog:,}: run "
+                   "`weidang index rebuild` to bring it up to date.")
+    else:
+        click.echo(f"It holds {lag.indexed:,} post versions, as many as the catalog, but not the "
+                   "catalog's latest changes: run `weidang index rebuild` to bring it up to date.")
     return 1

@@ -6,17 +6,22 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from catalog.errors import CatalogError
+from catalog.identity import account_keys
 from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
+from catalog.store import ensure_schema
 from weidang.citation import CHINA, hit_lines
 from weidang.context import AppContext, pass_app
-from weidang.indexing import open_search_index
+from weidang.indexing import lag_warning, open_search_index
+from weidang.store import catalog_db, home_path
 
 PLATFORMS = ("weibo", "wechat")
 _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -24,7 +29,9 @@ _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 @click.command("search")
 @click.argument("query", nargs=-1)
-@click.option("--account", help="Only this account: its id or its name (weibo:ID also works).")
+@click.option("--account", help="Only this account: its registered id, the name it was "
+              "registered with or the name the platform shows (weibo:ID also works; a WeChat "
+              "account's gh_ id and __biz find the same posts).")
 @click.option("--platform", help="Only weibo or wechat.")
 @click.option("--since", metavar="DATE", help="Published on or after DATE (YYYY-MM-DD, China time, "
               "or a full ISO time).")
@@ -46,12 +53,15 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     account, address, publication and capture times, WARC file and record, and payload SHA-256.
     """
     text = " ".join(query)
-    filters = build_filters(account, platform, since, until, status)
+    filters = with_account_keys(app, build_filters(account, platform, since, until, status))
     if not 0 < limit <= MAX_LIMIT:
         raise QueryError(f"--limit must be between 1 and {MAX_LIMIT:,}; use --export for more")
     if export_to is not None:
         format_of(export_to)  # an unknown suffix is refused before any work
     with open_search_index(app.home, app.settings) as index:
+        lagging = lag_warning(app.home, app.settings, index)
+        if lagging and index.count() > 0:  # an empty index has its own message below
+            click.echo(lagging, err=True)  # stderr: --json lines and exports stay clean
         if export_to is not None:
             written = export(every_hit(index, text, filters), export_to)
             click.echo(f"Wrote {written:,} results to {export_to}.")
@@ -105,6 +115,21 @@ def build_filters(account: str | None, platform: str | None, since: str | None,
     return SearchFilters(account=account or None, platform=platform,
                          since=parse_date(since, "--since", end=False),
                          until=parse_date(until, "--until", end=True), status=status)
+
+
+def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
+    """The account filter as the catalog knows the account: its registered id, any id linked
+    to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
+    all find the same posts. Without a catalog, the index matches the id or name as given."""
+    if not filters.account or not home_path(app.home, app.settings, "CATALOG_DB_FILE").exists():
+        return filters
+    try:
+        with catalog_db(app.home, app.settings) as db:
+            ensure_schema(db.conn)  # a catalog last written by an older weidang gains its links
+            keys = account_keys(db.conn, filters.account, filters.platform)
+    except CatalogError:  # e.g. a catalog on read-only storage that cannot be opened
+        return filters
+    return replace(filters, account=None, accounts=keys)
 
 
 def parse_date(value: str | None, option: str, *, end: bool) -> dt.datetime | None:
