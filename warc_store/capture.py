@@ -160,6 +160,15 @@ class CaptureWriter:
         self._index(f, [(written, content_type, None)])
         return written
 
+    def learn_secrets(self, values: Sequence[str]) -> None:
+        """Secrets obtained during the run (an access token): redacted from every later record."""
+        if any(v not in self.redaction.secret_values for v in values):
+            self.redaction = self.redaction.with_secrets(values)
+
+    def scrub(self, text: str) -> str:
+        """A message without any secret this writer knows (for logs, the catalog, the screen)."""
+        return self.redaction.scrub(text)
+
     def flush(self) -> None:
         """Make everything written so far visible to other processes (index lines, file bytes)."""
         self._flush_index()
