@@ -26,6 +26,7 @@ from typing import Any
 from catalog.account_fields import PLATFORMS, parse_account
 from catalog.db import Database
 from catalog.errors import CatalogError
+from catalog.secret_shapes import scrub_secrets
 from catalog.store import ensure_schema, iso, utc_now, write
 
 Clock = Callable[[], dt.datetime]
@@ -127,6 +128,8 @@ class RunLog:
         if outcome not in OUTCOMES:
             raise RunError(f"a run ends {', '.join(OUTCOMES)}, not {outcome!r}")
         now = (clock or self.clock)()
+        # append-only history: a secret the caller missed must still never be written
+        reason, advice = scrub_secrets(reason), scrub_secrets(advice)
         values = {"outcome": outcome, "reason": reason, "advice": advice, "posts_new": posts_new,
                   "posts_edited": posts_edited, "posts_unchanged": posts_unchanged,
                   "posts_deleted": posts_deleted, "bytes_written": bytes_written,
@@ -168,6 +171,7 @@ class RunLog:
         """
         check_scope(scope)
         now = self.clock()
+        reason, advice = scrub_secrets(reason), scrub_secrets(advice)  # as in finish
         details = {"reason": reason, "advice": advice, "until": iso(until) if until else None,
                    "run_id": run_id}
         with write(self.conn) as conn:
@@ -231,7 +235,8 @@ class RunLog:
         return Pause(*row)
 
     def _event(self, subject: str, action: str, details: dict[str, Any], now: dt.datetime) -> None:
-        encoded = json.dumps(details, ensure_ascii=False, sort_keys=True)
+        encoded = json.dumps({k: scrub_secrets(v) if isinstance(v, str) else v
+                              for k, v in details.items()}, ensure_ascii=False, sort_keys=True)
         self.conn.execute("INSERT INTO catalog_events (at, subject, action, details) VALUES (?, ?, ?, ?)",
                           (iso(now), subject, action, encoded))
 
