@@ -131,3 +131,21 @@ def test_a_secret_learnt_during_the_run_is_redacted_from_later_records_and_messa
         message = w.scrub(f"refused (at https://api.weixin.qq.com/x?access_token=abc123). Said {obtained}")
     assert read_record(collection, ex.response_id).payload == b'{"seen":"REDACTED"}'
     assert message == "refused (at https://api.weixin.qq.com/x?access_token=REDACTED). Said REDACTED"
+
+
+def test_a_session_the_platform_sets_is_a_secret_from_then_on(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    session = "Sz" + "Vxc9Ud" * 8
+    with CaptureWriter(collection) as w:
+        first = w.write_exchange(
+            HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/login"),
+            HttpResponse(200, "OK", [("Set-Cookie", f"slave_sid={session}; Path=/"),
+                                     ("Set-Cookie", "slave_user=gh_6bab8b88e75e; Path=/"),
+                                     ("Content-Type", "text/html")], b"<p>gh_6bab8b88e75e</p>"))
+        later = w.write_exchange(
+            HttpRequest("GET", f"https://mp.weixin.qq.com/cgi-bin/home?sid={session}"),
+            HttpResponse(200, "OK", [("Content-Type", "text/html")], f"<p>{session}</p>".encode()))
+        message = w.scrub(f"refused with {session}")
+    assert read_record(collection, first.response_id).payload == b"<p>gh_6bab8b88e75e</p>"
+    assert read_record(collection, later.response_id).payload == b"<p>REDACTED</p>"
+    assert session not in later.url and message == "refused with REDACTED"

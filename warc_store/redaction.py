@@ -204,6 +204,23 @@ _DECODERS: dict[str, Callable[[bytes], bytes]] = {
 DECODED_ENCODINGS = ("gzip", "deflate", "br", "zstd")
 
 
+# Session cookies are long random strings; shorter values (a user name, a uid, a flag) are
+# public and occur in pages, where replacing them would falsify the evidence (catalog.credentials
+# applies the same rule to the cookies of credentials.toml).
+SESSION_VALUE_LENGTH = 16
+
+
+def session_values(headers: Sequence[tuple[str, str]]) -> list[str]:
+    """The values of the cookies a response sets that are long enough to be a session."""
+    found = []
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookie = value.partition(";")[0].partition("=")[2].strip().strip('"')
+            if len(cookie) >= SESSION_VALUE_LENGTH:
+                found.append(cookie)
+    return found
+
+
 def _redact_cookie_like(name: str, value: str) -> str:
     """Keep the structure an auditor needs (cookie names, attributes), drop the values."""
     lower = name.lower()
