@@ -131,3 +131,15 @@ def runs_files(runs: RunLog) -> list[Path]:
     """The catalog file and its WAL, as they are on disk."""
     (_, _, name), = [r for r in runs.conn.execute("PRAGMA database_list") if r[1] == "main"]
     return [p for p in Path(name).parent.iterdir() if p.name.startswith("catalog")]
+
+
+def test_a_secret_an_older_version_wrote_is_not_shown_again(runs):
+    token = "80_" + "AbC9dEf1" * 12
+    runs.conn.execute("INSERT INTO runs (run_id, account, kind, started_at, ended_at, outcome, reason, "
+                      "advice) VALUES ('old', ?, 'harvest', '2026-01-01T00:00:00Z', "
+                      "'2026-01-01T00:01:00Z', 'stopped', ?, '')",
+                      (ACCOUNT, f"refused (at https://x/?access_token={token})"))
+    runs.conn.execute("INSERT INTO pauses (scope, reason, advice, since) VALUES ('login:gov', ?, '', "
+                      "'2026-01-01T00:00:00Z')", (f"token {token}",))
+    shown = [runs.last(ACCOUNT), *runs.active_pauses(T0)]
+    assert [s.reason for s in shown] == ["refused (at https://x/?access_token=REDACTED)", "token REDACTED"]
