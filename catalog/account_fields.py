@@ -10,6 +10,7 @@ import binascii
 import re
 
 from catalog.errors import InvalidAccount
+from catalog.secret_shapes import find_secret
 
 # Per platform: what an account id looks like, described for the archivist, and the listing
 # sources its harvester knows (harvesters/weibo.py interfaces, harvesters/wechat.py SOURCES).
@@ -127,11 +128,14 @@ def _random_segment(part: str) -> bool:
 
 
 def check_free_text(field: str, text: str | None) -> str:
-    """Names and notes are free text (addresses included), so only unmistakable secrets are refused."""
+    """Names and notes are free text (addresses included), so only unmistakable secrets are refused:
+    labelled values, cookie pairs, and keys and tokens by their shape (catalog.secret_shapes)."""
     value = "" if text is None else str(text).strip()
-    if _SECRET_IN_TEXT.search(value) or _COOKIE_PAIRS.search(value):
+    found = find_secret(value) or (
+        "a cookie" if _SECRET_IN_TEXT.search(value) or _COOKIE_PAIRS.search(value) else None)
+    if found:
         raise InvalidAccount(
-            f"the {field} text looks like it holds a secret (a cookie, token or key); secrets belong in "
+            f"the {field} text looks like it holds a secret ({found}); secrets belong in "
             "HOME/credentials.toml, never in the catalog")
     return value
 

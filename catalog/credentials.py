@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import CredentialsError
+from warc_store.redaction import SESSION_VALUE_LENGTH  # one rule for what a session cookie is
 
 ENV_PREFIX = "WEIDANG_CRED_"
 # Fields that address something rather than prove who you are; every other field is a secret.
@@ -114,7 +115,6 @@ class CredentialStore:
             warnings.warn(message, stacklevel=3)
 
 
-SESSION_VALUE_LENGTH = 16
 
 
 def secret_values(values: Mapping[str, Any]) -> tuple[str, ...]:

@@ -20,15 +20,17 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from catalog.account_fields import PLATFORMS, parse_account
 from catalog.db import Database
 from catalog.errors import CatalogError
+from catalog.secret_shapes import scrub_secrets
 from catalog.store import ensure_schema, iso, utc_now, write
 
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T", "Run", "Pause")
 KINDS = ("harvest", "full", "recheck")
 OUTCOMES = ("ok", "partial", "failed", "stopped")
 INTERRUPTED = ("the harvest ended without finishing (the process was killed or crashed); "
@@ -127,6 +129,8 @@ class RunLog:
         if outcome not in OUTCOMES:
             raise RunError(f"a run ends {', '.join(OUTCOMES)}, not {outcome!r}")
         now = (clock or self.clock)()
+        # append-only history: a secret the caller missed must still never be written
+        reason, advice = scrub_secrets(reason), scrub_secrets(advice)
         values = {"outcome": outcome, "reason": reason, "advice": advice, "posts_new": posts_new,
                   "posts_edited": posts_edited, "posts_unchanged": posts_unchanged,
                   "posts_deleted": posts_deleted, "bytes_written": bytes_written,
@@ -147,7 +151,7 @@ class RunLog:
 
     def get(self, run_id: str) -> Run | None:
         row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return Run(*row) if row else None
+        return _shown(Run(*row)) if row else None
 
     def last(self, account: str) -> Run | None:
         runs = self.history(account, 1)
@@ -157,7 +161,7 @@ class RunLog:
         """The account's runs, newest first."""
         rows = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = ? "
                                  "ORDER BY started_at DESC, rowid DESC LIMIT ?", (account, limit))
-        return [Run(*row) for row in rows]
+        return [_shown(Run(*row)) for row in rows]
 
     # -- pauses ----------------------------------------------------------------------------
     def pause(self, scope: str, reason: str, advice: str = "", until: dt.datetime | None = None,
@@ -168,6 +172,7 @@ class RunLog:
         """
         check_scope(scope)
         now = self.clock()
+        reason, advice = scrub_secrets(reason), scrub_secrets(advice)  # as in finish
         details = {"reason": reason, "advice": advice, "until": iso(until) if until else None,
                    "run_id": run_id}
         with write(self.conn) as conn:
@@ -191,7 +196,7 @@ class RunLog:
         rows = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
                                  "FROM pauses WHERE cleared_at IS NULL AND (until IS NULL OR until > ?) "
                                  "ORDER BY since, id", (moment,))
-        return [Pause(*row) for row in rows]
+        return [_shown(Pause(*row)) for row in rows]
 
     def pauses_for(self, account: str, credentials: str | None = None,
                    now: dt.datetime | None = None) -> list[Pause]:
@@ -228,12 +233,19 @@ class RunLog:
     def _pause(self, pause_id: int) -> Pause:
         row = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
                                 "FROM pauses WHERE id = ?", (pause_id,)).fetchone()
-        return Pause(*row)
+        return _shown(Pause(*row))
 
     def _event(self, subject: str, action: str, details: dict[str, Any], now: dt.datetime) -> None:
-        encoded = json.dumps(details, ensure_ascii=False, sort_keys=True)
+        encoded = json.dumps({k: scrub_secrets(v) if isinstance(v, str) else v
+                              for k, v in details.items()}, ensure_ascii=False, sort_keys=True)
         self.conn.execute("INSERT INTO catalog_events (at, subject, action, details) VALUES (?, ?, ?, ?)",
                           (iso(now), subject, action, encoded))
+
+
+def _shown(item: T) -> T:
+    """A run or pause as told to the archivist: a secret written by an older weidang, before the
+    history was scrubbed on the way in, is not shown again."""
+    return replace(item, reason=scrub_secrets(item.reason), advice=scrub_secrets(item.advice))
 
 
 def check_scope(scope: str) -> str:

@@ -17,6 +17,7 @@ from scrapy.crawler import CrawlerProcess
 from catalog.db import Database
 from catalog.posts import PostCatalog
 from catalog.runs import RunLog
+from catalog.secret_shapes import scrub_secrets
 from crawler import signals
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
@@ -68,13 +69,13 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         summary.revisits = int(stats.get("warc/revisits", 0))
         summary.bytes = int(stats.get("warc/payload_bytes", 0))
         summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
-        summary.errors = [_without_secrets(e, job) for e in summary.errors]
+        summary.errors = [_without_secrets(e, job, writer) for e in summary.errors]
         stop = getattr(spider, "stop", None)
         if stop is not None:
             summary.outcome = "stopped"
             # the platform's message may quote the request's address, login token and all
-            summary.reason = _without_secrets(str(stop), job)
-            summary.advice = _without_secrets(getattr(stop, "advice", ""), job)
+            summary.reason = _without_secrets(str(stop), job, writer)
+            summary.advice = _without_secrets(getattr(stop, "advice", ""), job, writer)
             # a refused login pauses every account using it; without a login, the account itself
             scope = ((f"login:{job.credentials_ref}" if job.credentials_ref else job.account)
                      if isinstance(stop, LoginExpired) else f"platform:{job.platform}")
@@ -88,6 +89,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         elif summary.errors:
             summary.outcome = "partial"
         summary.files = list(writer.files_closed)
+        _scrub_summary(summary, job, writer)  # whatever any branch above wrote
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,
                     posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
@@ -114,9 +116,20 @@ def _progress_handler(progress: Callable[[str, int], None], account: str) -> Cal
     return handler
 
 
-def _without_secrets(text: str, job: HarvestJob) -> str:
-    """The text with every login value of the job replaced, as the WARC records have them."""
+def _without_secrets(text: str, job: HarvestJob, writer: CaptureWriter | None = None) -> str:
+    """The text with every secret the harvest knows replaced, as the WARC records have them:
+    the job's login values, what the writer learnt during the run (an access token), secret URL
+    parameters, and anything shaped like a secret (the catalog's rule, for what nobody told us)."""
     for value in sorted(job.credentials.values(), key=len, reverse=True):
         if value and len(value) >= 4:
             text = text.replace(value, "REDACTED")
-    return text
+    if writer is not None:
+        text = writer.scrub(text)
+    return scrub_secrets(text)
+
+
+def _scrub_summary(summary: HarvestSummary, job: HarvestJob, writer: CaptureWriter) -> None:
+    """Everything the summary says goes to the catalog, logs, alerts and the screen: no secret."""
+    summary.reason = _without_secrets(summary.reason, job, writer)
+    summary.advice = _without_secrets(summary.advice, job, writer)
+    summary.errors = [_without_secrets(e, job, writer) for e in summary.errors]

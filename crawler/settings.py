@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS
+
+from warc_store.redaction import DECODED_ENCODINGS
+
 RECORDER = "crawler.recorder.WarcRecorderMiddleware"
 BACKOFF = "crawler.backoff.BackoffMiddleware"
 READING = "crawler.reading.ReadingMiddleware"
@@ -36,6 +40,10 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "ROBOTSTXT_OBEY": False,  # the archive captures public government posts by mandate
         "COOKIES_ENABLED": True,
         "USER_AGENT": politeness.user_agent,
+        # Ask only for the content codings redaction can see through (a secret inside a body
+        # in any other coding would reach the WARC): Scrapy's own list may grow.
+        "DEFAULT_REQUEST_HEADERS": {**DEFAULT_REQUEST_HEADERS,
+                                    "Accept-Encoding": ", ".join(DECODED_ENCODINGS)},
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, READING: 10},
         "WARC_RECORDER_ENABLED": record,

@@ -103,6 +103,8 @@ class HarvestSpider(scrapy.Spider):
 
     def _handle(self, spec: RequestSpec, key: str | None, records: Any,
                 result: ParseResult) -> Any:
+        if result.secrets:  # learnt before any request carrying them is made, recorded or told
+            self.warc_writer.learn_secrets(result.secrets)
         problem = result.problem
         if isinstance(problem, STOPPING):
             self.stop = self.stop or problem

@@ -60,6 +60,9 @@ class Response:
     delay: float = 0.0
     truncate_to: int | None = None  # send only this many body bytes, then close
     drop: bool = False  # close the connection without answering
+    # answer in this content coding (when the client accepts it) whatever the size and type;
+    # None: gzip for textual answers over 256 bytes, when accepted
+    encoding: str | None = None
     fault: str | None = None
 
     def header(self, name: str, value: str) -> Response:

@@ -20,9 +20,11 @@ from typing import Any
 from emulator.exchange import Request, Response, json_response
 
 FAULTS = ("status", "weibo_captcha", "wechat_ret", "wechat_errcode", "delay", "truncate",
-          "invalid_utf8", "drop", "body")
+          "invalid_utf8", "drop", "body", "encode")
 # Faults that change the normal answer instead of replacing it.
-WRAPPING = ("delay", "truncate", "invalid_utf8")
+WRAPPING = ("delay", "truncate", "invalid_utf8", "encode")
+# Content codings the proxy can answer in (a rule's `encoding`); gzip is the default.
+ENCODINGS = ("gzip", "deflate", "br", "zstd", "identity")
 WECHAT_RET_MESSAGES = {200013: "freq control", 200003: "invalid session", 200002: "invalid args"}
 WECHAT_ERRMSGS = {45009: "reach max api daily quota limit", 45011: "api minute-quota reach limit",
                   40001: "invalid credential, access_token is invalid or not latest",
@@ -32,7 +34,8 @@ _STATUS_PAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service
                  504: "Gateway Time-out"}
 _RULE_KEYS = {"name", "host", "path", "path_regex", "method", "query", "nth", "after", "every",
               "probability", "times", "fault", "status", "body", "content_type", "ret",
-              "err_msg", "errcode", "errmsg", "url", "seconds", "keep", "bytes", "delay"}
+              "err_msg", "errcode", "errmsg", "url", "seconds", "keep", "bytes", "delay",
+              "encoding"}
 _MUTATION_KEYS = {"name", "op", "platform", "id", "uid", "biz", "mid", "idx", "text", "title",
                   "recorded", "after_requests", "host", "path", "at", "on_control"}
 
@@ -158,6 +161,9 @@ class FaultPlan:
         if table.get("fault") not in FAULTS:
             raise FaultPlanError(f"each rule in the fault plan {self.source} needs fault = one "
                                  f"of {', '.join(FAULTS)}")
+        if table.get("encoding", "gzip") not in ENCODINGS:
+            raise FaultPlanError(f"a rule's encoding in the fault plan {self.source} must be one "
+                                 f"of {', '.join(ENCODINGS)}")
         try:
             return Rule(table, Selector.from_table(table), random.Random(seed))
         except re.error as exc:
@@ -253,6 +259,7 @@ def replacement(rule: Rule) -> Response | None:
     if response is not None:
         response.delay = float(table.get("delay", 0))
         response.fault = rule.name
+        response.encoding = table.get("encoding")
     return response
 
 
@@ -261,6 +268,7 @@ def wrap(rule: Rule, response: Response) -> Response:
     table, kind = rule.table, rule.table["fault"]
     response.fault = rule.name
     response.delay = float(table.get("seconds", table.get("delay", 0)))
+    response.encoding = table.get("encoding", response.encoding)
     if kind == "truncate":
         if "bytes" in table:
             response.truncate_to = int(table["bytes"])

@@ -12,16 +12,32 @@ import gzip
 import http.server
 import socket
 import ssl
+import sys
 import time
 import urllib.parse
+import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import brotli
+
 from emulator.exchange import Request, Response
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
 
 CONTROL_HOST = "emulator.control"
+_ENCODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": lambda body: gzip.compress(body, 5, mtime=0),
+    "deflate": zlib.compress,  # zlib-wrapped, as HTTP's "deflate" means
+    "br": brotli.compress,
+    "zstd": zstd.compress,
+}
 _COMPRESSIBLE = ("application/json", "text/", "application/rss+xml", "application/atom+xml",
                  "application/javascript")
 
@@ -139,15 +155,14 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return
         body = response.body
         headers = list(response.headers)
-        accepts = self.headers.get("Accept-Encoding", "")
         truncate_to = response.truncate_to
-        if ("gzip" in accepts and response.status != 206 and len(body) > 256
-                and response.content_type.startswith(_COMPRESSIBLE)):
-            compressed = gzip.compress(body, 5, mtime=0)
+        encoding = self._encoding(response)
+        if encoding:
+            compressed = _ENCODERS[encoding](body)
             if truncate_to is not None and body:
                 truncate_to = int(len(compressed) * truncate_to / len(body))
             body = compressed
-            headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+            headers += [("Content-Encoding", encoding), ("Vary", "Accept-Encoding")]
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -164,6 +179,20 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self._shutdown()
             return
         self.wfile.write(body)
+
+    def _encoding(self, response: Response) -> str:
+        """The content coding to answer in ("" for none): the fault's, else gzip as nginx does."""
+        accepts = {part.split(";")[0].strip().lower()
+                   for part in self.headers.get("Accept-Encoding", "").split(",")}
+        if response.status == 206:
+            return ""
+        if response.encoding is not None:
+            wanted = response.encoding.lower()
+            return wanted if wanted in accepts and wanted in _ENCODERS else ""
+        if ("gzip" in accepts and len(response.body) > 256
+                and response.content_type.startswith(_COMPRESSIBLE)):
+            return "gzip"
+        return ""
 
     def _plain_error(self, status: int, message: str) -> None:
         body = (message + "\n").encode("utf-8")

@@ -81,6 +81,9 @@ class ParseResult:
     reported_unit: str = "posts"
     end_of_listing: bool = False
     problem: HarvestProblem | None = None
+    # Secrets the platform handed out in this answer (an access token): never archived or
+    # shown, so the crawler must learn them before it makes the requests that carry them.
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
     def requests(self) -> list[RequestSpec]:

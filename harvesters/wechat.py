@@ -215,8 +215,9 @@ class WechatHarvester:
             return ParseResult(problem=kind(f"{reason}: {data.get('errmsg', '')}".rstrip(": "),
                                             url=request.url))
         if "access_token" in data:
-            return ParseResult(next_requests=[self.api_list_request(
-                account_id, str(data["access_token"]))])
+            token = str(data["access_token"])
+            return ParseResult(next_requests=[self.api_list_request(account_id, token)],
+                               secrets=[token])
         ret = (data.get("base_resp") or {}).get("ret")
         if ret not in (None, 0, "0"):
             kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))

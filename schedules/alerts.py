@@ -21,6 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from catalog.secret_shapes import scrub_secrets
+
 KINDS = ("failed", "login expired", "rate limited", "backed off")
 LOGGER_NAME = "weidang.daemon"
 _SECRETS = re.compile(
@@ -29,8 +31,17 @@ _SECRETS = re.compile(
 
 
 def scrub(text: str) -> str:
-    """Blank anything written as ``name=value`` for a login-like name."""
-    return _SECRETS.sub(lambda m: m.group(1) + m.group(2) + "REDACTED", text)
+    """Blank anything written as ``name=value`` for a login-like name, and anything shaped like a
+    secret (the catalog's rule: access tokens, session values, keys)."""
+    return scrub_secrets(_SECRETS.sub(lambda m: m.group(1) + m.group(2) + "REDACTED", text))
+
+
+class _Scrubbed(logging.Filter):
+    """Every line of the daemon's log, whoever wrote it (a child's error, APScheduler's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        return True
 
 
 def daemon_logger(log_dir: Path | None, stderr: bool = True, max_bytes: int = 10 * 1024**2,
@@ -58,6 +69,7 @@ def daemon_logger(log_dir: Path | None, stderr: bool = True, max_bytes: int = 10
         scheduler_logger.removeHandler(handler)
     for handler in handlers:
         handler.setFormatter(form)
+        handler.addFilter(_Scrubbed())
         logger.addHandler(handler)
         scheduler_logger.addHandler(handler)
     return logger

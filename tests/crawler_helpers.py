@@ -94,7 +94,7 @@ class Archive:
         if credentials is not None:
             name = "login_" + str(len(self.credentials) + 1)
             self.credentials[name] = credentials
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # as weidang makes it
             path = self.root / "credentials.toml"
             path.write_text("".join(f"[{n}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in c.items())
                                     + "\n" for n, c in self.credentials.items()), encoding="utf-8")

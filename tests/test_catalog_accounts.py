@@ -129,6 +129,32 @@ def test_secrets_are_refused_and_never_reach_the_catalog_file(registry, db, fiel
     assert value.encode() not in raw and b"2A25LkD" not in raw
 
 
+@pytest.mark.parametrize("value", [
+    "AppSecret 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",  # a 32-hex AppSecret, unlabelled
+    "后台 slave_sid=SzVxcUdrNmF3T2hLQmRmN0JQa3ZmWEFzUnBLa1p3",
+    "slave_sid：SzVxcUdrNmF3T2hLQmRmN0JQa3ZmWEFzUnBLa1p3",  # full-width colon
+    "登录用 SUB _2A25LkDmXdeRhGeNH7VMV9izEzzuIHXVqRmRrDV8PUNbmtANLWXfhkW1NSnHA5y3",  # no =
+    "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PSR5ycjhQw",
+    "令牌 80_AEztaGY5FXNV2h9SZM82h3CSBsqytjcChmhSW9JmvjGdj7XB3blNKvBVYRijwym7HBao",  # access token
+])
+def test_notes_holding_a_key_session_or_token_are_refused(registry, db, value):
+    with pytest.raises(InvalidAccount, match="secret"):
+        registry.add("wechat:MzAxMzgxNzUxOA==", notes=value)
+    db.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    raw = b"".join(p.read_bytes() for p in db.path.parent.iterdir() if p.name.startswith("catalog"))
+    assert value.split()[-1][-12:].encode() not in raw
+
+
+@pytest.mark.parametrize("note", [
+    "见 https://mp.weixin.qq.com/s?__biz=MzAxMzgxNzUxOA==&mid=2650&idx=1&sn=3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",
+    "图 https://wx1.sinaimg.cn/large/0069qZtGgy1hlqoz7c7o2j30u01hc1kx.jpg",
+    "政务公开 电话 0311-12345678，地址 https://www.gov.cn/zhengce/content/2024-01/content_6926045.htm",
+    "Subject: 关于开展2024年档案工作的通知; token 由办公室保管",
+])
+def test_notes_may_hold_links_numbers_and_the_words_for_secrets(registry, note):
+    assert registry.add("wechat:MzAxMzgxNzUxOA==", notes=note).notes == note
+
+
 def test_notes_may_hold_an_article_address(registry):
     note = "见 https://mp.weixin.qq.com/s?__biz=MzAxMzgxNzUxOA==&mid=2650&idx=1"
     assert registry.add("wechat:MzAxMzgxNzUxOA==", notes=note).notes == note

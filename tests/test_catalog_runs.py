@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from pathlib import Path
 
 import pytest
 from store_helpers import StepClock
@@ -106,3 +107,39 @@ def test_pauses_stop_what_is_behind_them_until_they_expire_or_are_cleared(runs):
     for scope in ("platform:twitter", "login:", "weibo:abc", "everything"):
         with pytest.raises((RunError, InvalidAccount)):
             runs.pause(scope, "x")
+
+
+def test_a_secret_in_a_reason_never_reaches_the_append_only_history(runs):
+    """The crawler scrubs what it knows; the catalog still refuses to keep anything shaped like a
+    secret (an access token, a labelled session cookie) in runs, pauses or events."""
+    token = "80_" + "AbC9dEf1" * 12
+    reason = f"refused (at https://api.weixin.qq.com/x?access_token={token}); slave_sid=SzVxcUdrNmF3T2"
+    run_id = runs.start(ACCOUNT)
+    runs.pause("login:gov", reason, advice=f"token {token}", run_id=run_id)
+    runs.finish(run_id, "stopped", reason=reason, advice=f"token {token}")
+    runs.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    raw = b"".join(p.read_bytes() for p in runs_files(runs))
+    assert token.encode() not in raw and b"SzVxcUdrNmF3T2" not in raw
+    stored = runs.last(ACCOUNT)
+    assert stored is not None
+    assert stored.reason == ("refused (at https://api.weixin.qq.com/x?access_token=REDACTED); "
+                             "slave_sid=REDACTED")
+    assert stored.advice == "token REDACTED"
+
+
+def runs_files(runs: RunLog) -> list[Path]:
+    """The catalog file and its WAL, as they are on disk."""
+    (_, _, name), = [r for r in runs.conn.execute("PRAGMA database_list") if r[1] == "main"]
+    return [p for p in Path(name).parent.iterdir() if p.name.startswith("catalog")]
+
+
+def test_a_secret_an_older_version_wrote_is_not_shown_again(runs):
+    token = "80_" + "AbC9dEf1" * 12
+    runs.conn.execute("INSERT INTO runs (run_id, account, kind, started_at, ended_at, outcome, reason, "
+                      "advice) VALUES ('old', ?, 'harvest', '2026-01-01T00:00:00Z', "
+                      "'2026-01-01T00:01:00Z', 'stopped', ?, '')",
+                      (ACCOUNT, f"refused (at https://x/?access_token={token})"))
+    runs.conn.execute("INSERT INTO pauses (scope, reason, advice, since) VALUES ('login:gov', ?, '', "
+                      "'2026-01-01T00:00:00Z')", (f"token {token}",))
+    shown = [runs.last(ACCOUNT), *runs.active_pauses(T0)]
+    assert [s.reason for s in shown] == ["refused (at https://x/?access_token=REDACTED)", "token REDACTED"]

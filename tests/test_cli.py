@@ -71,6 +71,8 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
         assert secret.encode() not in content  # the demo's WeChat login never reached the archive
     verified = run("--home", str(demo_home), "verify")
     assert verified.returncode == 0 and "demo data" in verified.stdout
+    open_to_others = [p for p in [demo_home, *demo_home.rglob("*")] if p.stat().st_mode & 0o077]
+    assert not open_to_others  # the home and everything in it: owner only
     again = run("demo", "--home", str(demo_home), "--seconds", "4")  # a second replaces the first
     assert again.returncode == 0
     now = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
@@ -130,6 +132,15 @@ def test_errors_are_one_plain_sentence(home, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith("Error: ") and message.lower() in err.lower() and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_error_sentence_never_quotes_a_secret():
+    from crawler.errors import CrawlError
+    from weidang.errors import sentence
+
+    token = "80_" + "AbC9dEf1" * 12
+    said = sentence(CrawlError(f"the API refused https://api.weixin.qq.com/x?access_token={token}"))
+    assert token not in said and said.endswith("access_token=REDACTED.")
 
 
 def test_verify_in_an_empty_home_says_so(home, capsys):

@@ -72,6 +72,28 @@ def test_expired_tokens_answer_42001(emu):
     assert body["errcode"] == 42001
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_answers_in_the_content_coding_a_rule_asks_for(emu, encoding):
+    import gzip
+    import zlib
+
+    import brotli
+    from backports import zstd
+
+    decode = {"gzip": gzip.decompress, "deflate": zlib.decompress, "br": brotli.decompress,
+              "zstd": zstd.decompress}[encoding]
+    plain = emu.fetch(TIMELINE, headers={"Accept-Encoding": "identity"}).body
+    plan(emu, f'[[rule]]\nhost = "m.weibo.cn"\nfault = "encode"\nencoding = "{encoding}"\n'
+              '[[rule]]\nhost = "weibo.com"\nfault = "body"\nbody = "short"\n'
+              f'encoding = "{encoding}"\n')
+    reply = emu.fetch(TIMELINE, headers={"Accept-Encoding": f"gzip, {encoding}"})
+    assert reply.headers["Content-Encoding"] == encoding and decode(reply.body) == plain
+    short = emu.fetch("https://weibo.com/x", headers={"Accept-Encoding": encoding})
+    assert short.headers["Content-Encoding"] == encoding and decode(short.body) == b"short"
+    # a client that does not accept the coding gets the answer plain
+    assert emu.fetch(TIMELINE, headers={"Accept-Encoding": "identity"}).body == plain
+
+
 def test_slow_response(emu):
     plan(emu, '[[rule]]\nhost = "m.weibo.cn"\nfault = "delay"\nseconds = 0.6\n')
     started = time.monotonic()

@@ -171,6 +171,19 @@ def test_a_broken_webhook_is_logged_not_fatal(tmp_path):
     assert "webhook could not be reached" in (home / "logs" / "daemon.log").read_text()
 
 
+def test_no_line_of_the_daemon_log_holds_a_secret(tmp_path):
+    from schedules.alerts import daemon_logger
+
+    token = "80_" + "AbC9dEf1" * 12
+    log = daemon_logger(tmp_path / "logs", stderr=False)
+    log.info("harvest of %s ended stopped: refused (at https://x/?access_token=%s)", "wechat:x", token)
+    log.error("a child said: token %s", token)
+    for handler in log.handlers:
+        handler.flush()
+    text = (tmp_path / "logs" / "daemon.log").read_text(encoding="utf-8")
+    assert token not in text and text.count("REDACTED") == 2
+
+
 def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
     home = tmp_path / "home"
     add(home, "weibo:7000000001", interval="1h")

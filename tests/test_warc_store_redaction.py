@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import zlib
 
+import brotli
+import pytest
 from store_helpers import StepClock
 
+from crawler.settings import Politeness, scrapy_settings
 from warc_store import CaptureWriter, Collection, HttpRequest, HttpResponse, RedactionPolicy, read_record
-from warc_store.redaction import REDACTION_HEADER
+from warc_store.redaction import _DECODERS, DECODED_ENCODINGS, REDACTION_HEADER, zstd
 
 SECRET_COOKIE = "SUB=_2A25L-secret-cookie-0123456789"
 SECRET_TOKEN = "ACCESS-TOKEN-77f1c0ffee"
@@ -88,3 +91,61 @@ def test_unredacted_record_has_no_redaction_header_and_pictures_are_untouched(tm
     record = read_record(collection, ex.response_id)
     assert record.header(REDACTION_HEADER) is None
     assert record.payload == jpeg
+
+
+def _encoders():
+    return {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress,
+            "zstd": zstd.compress, "gzip, br": lambda b: brotli.compress(gzip.compress(b))}
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd", "gzip, br"])
+def test_a_secret_inside_any_encoded_body_is_redacted(tmp_path, encoding):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    policy = RedactionPolicy.build(secret_values=[SECRET_TOKEN])
+    body = f'{{"echo":"{SECRET_TOKEN}","next":"https://x/?pass_ticket=abcdef"}}'.encode()
+    with CaptureWriter(collection, redaction=policy) as w:
+        ex = w.write_exchange(HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/x"),
+                              HttpResponse(200, "OK", [("Content-Type", "application/json"),
+                                                       ("Content-Encoding", encoding)],
+                                           _encoders()[encoding](body)))
+    record = read_record(collection, ex.response_id)
+    assert record.payload == (b'{"echo":"REDACTED","next":"https://x/?pass_ticket=REDACTED"}')
+    assert f"content-encoding:{encoding}-decoded" in record.header(REDACTION_HEADER)
+    assert "content-encoding" not in {k.lower() for k, _ in record.http_headers}
+
+
+def test_every_coding_the_crawler_asks_for_is_one_redaction_decodes():
+    asked = scrapy_settings(Politeness())["DEFAULT_REQUEST_HEADERS"]["Accept-Encoding"]
+    assert [c.strip() for c in asked.split(",")] == list(DECODED_ENCODINGS)
+    assert set(DECODED_ENCODINGS) <= set(_DECODERS)
+
+
+def test_a_secret_learnt_during_the_run_is_redacted_from_later_records_and_messages(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    obtained = "80_" + "Ab9" * 30
+    with CaptureWriter(collection) as w:
+        w.learn_secrets([obtained])
+        ex = w.write_exchange(HttpRequest("GET", "https://api.weixin.qq.com/cgi-bin/x"),
+                              HttpResponse(200, "OK", [("Content-Type", "application/json")],
+                                           f'{{"seen":"{obtained}"}}'.encode()))
+        message = w.scrub(f"refused (at https://api.weixin.qq.com/x?access_token=abc123). Said {obtained}")
+    assert read_record(collection, ex.response_id).payload == b'{"seen":"REDACTED"}'
+    assert message == "refused (at https://api.weixin.qq.com/x?access_token=REDACTED). Said REDACTED"
+
+
+def test_a_session_the_platform_sets_is_a_secret_from_then_on(tmp_path):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    session = "Sz" + "Vxc9Ud" * 8
+    with CaptureWriter(collection) as w:
+        first = w.write_exchange(
+            HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/login"),
+            HttpResponse(200, "OK", [("Set-Cookie", f"slave_sid={session}; Path=/"),
+                                     ("Set-Cookie", "slave_user=gh_6bab8b88e75e; Path=/"),
+                                     ("Content-Type", "text/html")], b"<p>gh_6bab8b88e75e</p>"))
+        later = w.write_exchange(
+            HttpRequest("GET", f"https://mp.weixin.qq.com/cgi-bin/home?sid={session}"),
+            HttpResponse(200, "OK", [("Content-Type", "text/html")], f"<p>{session}</p>".encode()))
+        message = w.scrub(f"refused with {session}")
+    assert read_record(collection, first.response_id).payload == b"<p>gh_6bab8b88e75e</p>"
+    assert read_record(collection, later.response_id).payload == b"<p>REDACTED</p>"
+    assert session not in later.url and message == "refused with REDACTED"

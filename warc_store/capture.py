@@ -26,7 +26,7 @@ from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection, StoreCon
 from warc_store.digests import hash_file, record_digest
 from warc_store.errors import StoreError
 from warc_store.manifest import ManifestEntry
-from warc_store.redaction import REDACTION_HEADER, Redaction, RedactionPolicy
+from warc_store.redaction import REDACTION_HEADER, Redaction, RedactionPolicy, session_values
 from warc_store.writer import RecordWriter, Written
 
 SOFTWARE = "weidang"
@@ -100,6 +100,8 @@ class CaptureWriter:
                        extra: Mapping[str, str] | None = None) -> ExchangeRecords:
         """Record one request and its response (a revisit when ``dedup`` and the payload is stored)."""
         moment = when or self.collection.clock()
+        # a session the platform sets now is a secret from now on, wherever it shows up again
+        self.learn_secrets(session_values(response.headers))
         req_note, resp_note = Redaction(), Redaction()
         url = self.redaction.url(request.url, resp_note)
         self.redaction.url(request.url, req_note)
@@ -159,6 +161,15 @@ class CaptureWriter:
         f.records += 1
         self._index(f, [(written, content_type, None)])
         return written
+
+    def learn_secrets(self, values: Sequence[str]) -> None:
+        """Secrets obtained during the run (an access token): redacted from every later record."""
+        if any(v not in self.redaction.secret_values for v in values):
+            self.redaction = self.redaction.with_secrets(values)
+
+    def scrub(self, text: str) -> str:
+        """A message without any secret this writer knows (for logs, the catalog, the screen)."""
+        return self.redaction.scrub(text)
 
     def flush(self) -> None:
         """Make everything written so far visible to other processes (index lines, file bytes)."""

@@ -9,10 +9,18 @@ from __future__ import annotations
 import functools
 import gzip
 import re
+import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import brotli
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 REDACTED = "REDACTED"
 REDACTION_HEADER = "WARC-Weidang-Redaction"
@@ -67,6 +75,10 @@ class RedactionPolicy:
     def with_secrets(self, values: Iterable[str]) -> RedactionPolicy:
         return RedactionPolicy.build(self.headers, self.params, [*self.secret_values, *values])
 
+    def scrub(self, text: str) -> str:
+        """A message with every secret value and secret URL parameter replaced, as records have them."""
+        return self._param_text(self._literal(text, Redaction()), Redaction())
+
     # -- URLs -----------------------------------------------------------------------------
     def url(self, url: str, note: Redaction) -> str:
         url = self._literal(url, note)
@@ -94,7 +106,7 @@ class RedactionPolicy:
         pattern = _param_pattern(self.params)
 
         def repl(m: re.Match[str]) -> str:
-            if m.group(3) == REDACTED:
+            if m.group(3).startswith(REDACTED):
                 return m.group(0)
             note.note(f"param:{m.group(2).lower()}")
             return f"{m.group(1)}{m.group(2)}={REDACTED}"
@@ -151,7 +163,8 @@ class RedactionPolicy:
 @functools.lru_cache(maxsize=16)
 def _param_pattern(params: frozenset[str]) -> re.Pattern[str]:
     names = "|".join(re.escape(p) for p in sorted(params))
-    return re.compile(rf"(?i)([?&;]|&amp;|\\u0026)({names})=([^&\s\"'<>\\]+)")
+    # A value ends where a URL would: a closing parenthesis ends a link quoted in a sentence.
+    return re.compile(rf"(?i)([?&;]|&amp;|\\u0026)({names})=([^&\s\"'<>()\\]+)")
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
@@ -162,19 +175,50 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
 
 
 def _decode(body: bytes, encoding: str) -> bytes | None:
-    if not encoding or encoding == "identity":
-        return body
+    """The body without its content codings (applied in the order listed, so undone backwards);
+    None when one is unknown or the body does not decode (then it is stored as it arrived)."""
+    for coding in reversed([c.strip() for c in encoding.split(",") if c.strip()]):
+        decoder = _DECODERS.get(coding)
+        if decoder is None:
+            return None
+        try:
+            body = decoder(body)
+        except (OSError, EOFError, ValueError, zlib.error, brotli.error, zstd.ZstdError):
+            return None
+    return body
+
+
+def _inflate(body: bytes) -> bytes:
     try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
-    except (OSError, EOFError, zlib.error):
-        return None
-    return None  # br, zstd: left as they arrived; secret values in them cannot be matched
+        return zlib.decompress(body)
+    except zlib.error:  # raw deflate, as some servers send it
+        return zlib.decompress(body, -zlib.MAX_WBITS)
+
+
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "identity": lambda body: body, "gzip": gzip.decompress, "x-gzip": gzip.decompress,
+    "deflate": _inflate, "br": brotli.decompress, "zstd": zstd.decompress,
+}
+# Every content coding a harvest may ask for must be one redaction can see through: the crawler
+# asks for exactly these (crawler/settings.py), so no secret hides inside an encoded body.
+DECODED_ENCODINGS = ("gzip", "deflate", "br", "zstd")
+
+
+# Session cookies are long random strings; shorter values (a user name, a uid, a flag) are
+# public and occur in pages, where replacing them would falsify the evidence (catalog.credentials
+# applies the same rule to the cookies of credentials.toml).
+SESSION_VALUE_LENGTH = 16
+
+
+def session_values(headers: Sequence[tuple[str, str]]) -> list[str]:
+    """The values of the cookies a response sets that are long enough to be a session."""
+    found = []
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookie = value.partition(";")[0].partition("=")[2].strip().strip('"')
+            if len(cookie) >= SESSION_VALUE_LENGTH:
+                found.append(cookie)
+    return found
 
 
 def _redact_cookie_like(name: str, value: str) -> str:

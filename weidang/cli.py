@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from catalog.secret_shapes import scrub_secrets
 from weidang import __version__, errors
 from weidang.commands import accounts as accounts_command
 from weidang.commands import catalog as catalog_command
@@ -19,6 +20,7 @@ from weidang.commands import run as run_command
 from weidang.commands import search as search_command
 from weidang.commands import status as status_command
 from weidang.context import AppContext
+from weidang.home import keep_private
 
 COMMANDS: list[click.Command] = [demo.command, harvest.command, verify.command, seal.command]
 COMMANDS.append(parse_command.command)
@@ -52,6 +54,7 @@ for _command in COMMANDS:
 
 def main(args: Sequence[str] | None = None) -> int:
     """Run a command; errors become one sentence and a non-zero exit, never a traceback."""
+    keep_private()  # before anything is created: catalog, logs, index, WARC files
     try:
         result = cli.main(args=list(args) if args is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -71,8 +74,8 @@ def main(args: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly, keep the details for the developers
         report = errors.write_crash_report(exc, _logs_dir())
         where = f" Details were saved to {report}." if report else ""
-        click.echo(f"Error: weidang failed unexpectedly ({exc.__class__.__name__}: {exc}).{where}",
-                   err=True)
+        click.echo(f"Error: weidang failed unexpectedly ({exc.__class__.__name__}: "
+                   f"{scrub_secrets(str(exc))}).{where}", err=True)
         return 70
     return result if isinstance(result, int) else 0
 

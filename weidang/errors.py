@@ -8,6 +8,7 @@ from pathlib import Path
 
 from catalog.errors import CatalogError
 from catalog.search.errors import SearchError
+from catalog.secret_shapes import scrub_secrets
 from crawler.errors import CrawlError
 from emulator.faults import FaultPlanError
 from emulator.world import WorldError
@@ -25,7 +26,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def sentence(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
+    text = scrub_secrets(str(exc).strip()) or exc.__class__.__name__  # it may quote an address
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "。")) else text + "."
 
@@ -36,7 +37,7 @@ def write_crash_report(exc: BaseException, logs: Path) -> Path | None:
         logs.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         path = logs / f"crash-{stamp}.txt"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        path.write_text(scrub_secrets("".join(traceback.format_exception(exc))), encoding="utf-8")
         return path
     except OSError:
         return None

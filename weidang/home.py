@@ -10,6 +10,9 @@ from pathlib import Path
 
 from weidang.settings import Settings
 
+# Files a weidang process creates are its owner's only: the catalog, logs, index and WARC
+# files may hold private data (logins are redacted, but who was harvested when is not public).
+PRIVATE_UMASK = 0o077
 DEFAULT_COLLECTION = "default"
 CONFIG_NAME = "weidang.toml"
 DEMO_MARKER = "This home holds weidang demo data only; `weidang demo` may erase it."
@@ -17,6 +20,12 @@ DEMO_MARKER = "This home holds weidang demo data only; `weidang demo` may erase 
 
 class HomeError(Exception):
     """The home directory cannot be used as asked."""
+
+
+def keep_private() -> None:
+    """Make every file and folder this process creates readable by its owner only."""
+    if os.name == "posix":
+        os.umask(PRIVATE_UMASK)
 
 
 def default_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -76,8 +85,8 @@ class Home:
             raise HomeError(
                 f"{self.root} is a demo home; use another --home for a real archive"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.logs.mkdir(exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.logs.mkdir(mode=0o700, exist_ok=True)
         if not self.config_file.exists():
             lines = ["# weidang home configuration. Settings go under [settings], e.g.",
                      "# [settings]", "# warc_store_compress_level = 6", ""]

@@ -53,7 +53,7 @@ def home_path(home: Home, settings: Settings, setting: str) -> Path:
 
 
 def catalog_db(home: Home, settings: Settings) -> Database:
-    home.root.mkdir(parents=True, exist_ok=True)
+    home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     return open_catalog(home_path(home, settings, "CATALOG_DB_FILE"))
 
 

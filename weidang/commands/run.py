@@ -21,7 +21,7 @@ def command(app: AppContext, once: bool, seconds: float | None) -> int:
     Schedules come from the catalog (`weidang accounts schedule`); changes are picked up while
     running. The log is in HOME/logs/daemon.log; `weidang status` shows each account's state.
     """
-    app.home.root.mkdir(parents=True, exist_ok=True)
+    app.home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = daemon_config(app.home, app.settings, app.overrides)
     from schedules.daemon import Daemon  # noqa: PLC0415 - APScheduler only loads for the daemon
 
