@@ -42,7 +42,7 @@ from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.store import iso
 from schedules.alerts import Alerts, daemon_logger
-from schedules.child import ChildResult, read_result, start_child
+from schedules.child import SKIPS, ChildResult, read_result, start_child
 from schedules.config import DaemonConfig, RunReport
 from schedules.lock import DaemonLock
 from schedules.outcome import settle
@@ -302,7 +302,7 @@ class Daemon:
         return read_result(proc.returncode, out, err)
 
     def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
-        if result.kind in ("busy", "paused"):
+        if result.kind in SKIPS:  # it did not harvest: nothing to record, nothing to alert
             return self._report(key, f"skipped-{result.kind}", result.error)
         db = Database(self.config.catalog_path)
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from catalog.accounts import AccountRegistry
 from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.store import iso
@@ -29,13 +28,11 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
               f"deleted {s.get('posts_deleted', 0)}")
     if result.outcome in ("failed", "stopped") and not quiet:
         kind = "failed"
-        if result.outcome == "stopped":  # the crawler paused what stopped it: say which
-            account = AccountRegistry(db, via="daemon").find(key)
-            scopes = {p.scope for p in runs.active_pauses()}
-            if f"login:{(account.credentials if account else None) or key}" in scopes:
-                kind = "login expired"
-            elif f"platform:{key.partition(':')[0]}" in scopes:
-                kind = "rate limited"
+        if result.outcome == "stopped":  # the crawler paused what stopped it: say what
+            run_id = s.get("harvest_id")
+            paused = next((p for p in runs.active_pauses() if run_id and p.run_id == run_id), None)
+            if paused is not None:
+                kind = paused.target.health
         alerts.send(kind, key, str(s.get("reason") or f"the harvest {result.outcome}"),
                     str(s.get("advice") or ""), s.get("harvest_id"))
     return result.outcome, detail, s

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
-from catalog.runs import RunLog
+from catalog.runs import RunLog, stopping
 from catalog.store import iso
 from schedules.plan import JobPlan, backoff_until, consecutive_failures
 from schedules.store import next_run_times
@@ -47,14 +47,12 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
         plan = JobPlan.of(account, default_interval, default_jitter)
         history = runs.history(key, 20)
         last = history[0] if history else None
-        scopes = {f"platform:{account.platform}": "rate limited",
-                  f"login:{account.credentials or key}": "login expired", key: "paused"}
-        paused = [p for p in pauses if p.scope in scopes]
+        paused = stopping(pauses, key, account.credentials)
         failures = consecutive_failures(history)
         until = backoff_until(plan, history, now, backoff_max_seconds)
         note = ""
         if paused:
-            health = scopes[paused[0].scope]
+            health = paused[0].target.health
             note = paused[0].reason + (f" {paused[0].advice}" if paused[0].advice else "")
         elif last is None:
             health = "never run"

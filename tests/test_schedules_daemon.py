@@ -174,10 +174,28 @@ def test_a_broken_webhook_is_logged_not_fatal(tmp_path):
 def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
     home = tmp_path / "home"
     add(home, "weibo:7000000001", interval="1h")
-    script(home, weibo__7000000001={"error": "weibo:7000000001 is being harvested by another weidang "
-                                    "process right now; wait for that harvest to finish"})
+    # The daemon reads what the child says as data: the wording of the sentence does not matter.
+    script(home, weibo__7000000001={"skipped": "busy", "reason": "weibo:7000000001 is in use"})
     reports = Daemon(config(home)).run(once=True)
-    assert [r.what for r in reports] == ["skipped-busy"]
+    assert [(r.what, r.detail) for r in reports] == [("skipped-busy", "weibo:7000000001 is in use")]
     db = Database(home / "catalog.sqlite")
     assert RunLog(db).history("weibo:7000000001") == []
+    db.close()
+
+
+def test_a_sentence_that_sounds_like_a_skip_is_a_failure(tmp_path):
+    # A crash whose message happens to contain the words of a skip is still a crash: recorded
+    # as a failed run and alerted, not skipped in silence.
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    add(home, "weibo:7000000002", interval="1h")
+    script(home, weibo__7000000001={"error": "weibo:7000000001 is being harvested by another "
+                                    "weidang process right now; wait for that harvest to finish"},
+           weibo__7000000002={"error": "weibo:7000000002 is paused (the disk was full)"})
+    reports = Daemon(config(home)).run(once=True)
+    assert sorted(r.what for r in reports) == ["failed", "failed"]
+    db = Database(home / "catalog.sqlite")
+    runs = RunLog(db)
+    assert [r.outcome for r in runs.history("weibo:7000000001")] == ["failed"]
+    assert [r.outcome for r in runs.history("weibo:7000000002")] == ["failed"]
     db.close()

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from crawler_helpers import Archive
+from crawler_helpers import Archive, start_emulator
 from schedules_helpers import wait_for
 
 ACCOUNT = "weibo:7000000001"
@@ -94,3 +94,26 @@ def test_kill_9_loses_nothing_and_the_next_start_resumes(tmp_path, emulator):
     assert status["daemon"] == "not running"
     table = archive.weidang("status", check=True).stdout
     assert "weibo:7000000001" in table and " ok " in table and "NEXT RUN" in table
+
+
+def test_a_refused_login_without_a_credentials_name_is_told_as_login_expired(tmp_path):
+    site = start_emulator(tmp_path / "emulator", 'description = "Weibo wants a login"\n[[rule]]\n'
+                          'host = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                          'fault = "weibo_captcha"\nurl = "https://passport.weibo.cn/signin/login"\n')
+    try:
+        archive = _archive(tmp_path, site)
+        assert archive.weidang("run", "--once").returncode == 0
+        [(scope, run_id)] = archive.rows("SELECT scope, run_id FROM pauses")
+        assert scope == f"login:{ACCOUNT}"  # the account is its own login
+        log = (archive.root / "logs" / "daemon.log").read_text()
+        assert f"ALERT login expired {ACCOUNT}" in log
+        [row] = json.loads(archive.weidang("status", "--json", check=True).stdout)["accounts"]
+        assert row["health"] == "login expired"
+        # A harvest started by hand (or by the daemon, which reads this) says why, as data.
+        done = archive.weidang("harvest", ACCOUNT, "--json")
+        [skipped] = json.loads(done.stdout)
+        assert done.returncode == 1 and "is paused" in done.stderr
+        assert (skipped["outcome"], skipped["why"], skipped["pause"]["scope"],
+                skipped["pause"]["health"]) == ("skipped", "paused", f"login:{ACCOUNT}", "login expired")
+    finally:
+        site.stop()

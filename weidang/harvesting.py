@@ -14,13 +14,13 @@ from catalog.accounts import Account, AccountRegistry
 from catalog.db import Database
 from catalog.rebuild import repair
 from catalog.runs import RunLog
-from crawler.errors import CrawlError
 from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness
 from weidang.home import Home
 from weidang.indexing import index_harvest
 from weidang.settings import Settings
+from weidang.skipped import HarvestSkipped
 from weidang.store import capture_writer, catalog_db, credential_store, open_collection
 
 
@@ -52,8 +52,8 @@ def account_locks(home: Home, keys: Sequence[str]) -> Iterator[None]:
             try:
                 stack.enter_context(lock.acquire(timeout=0))
             except Timeout:
-                raise CrawlError(f"{key} is being harvested by another weidang process right now; "
-                                 "wait for that harvest to finish") from None
+                raise HarvestSkipped(f"{key} is being harvested by another weidang process right "
+                                     "now; wait for that harvest to finish", key, "busy") from None
         yield
 
 
@@ -73,7 +73,8 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
     for key in keys:
         account = registry.get(key)
         if not account.active:
-            raise CrawlError(f"{key} was removed from the register; add it again to harvest it")
+            raise HarvestSkipped(f"{key} was removed from the register; add it again to harvest it",
+                                 key, "removed")
         credentials: dict[str, str] = {}
         if account.credentials:
             found = store.get(account.credentials)
@@ -82,8 +83,9 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
         paused = runs.pauses_for(key, account.credentials, clock())
         if paused and not force:
             p = paused[0]
-            raise CrawlError(f"{key} is paused ({p.reason}); {p.advice or 'wait until the pause ends'}"
-                             " (or use --force once the cause is fixed)")
+            advice = p.advice or "wait until the pause ends"
+            raise HarvestSkipped(f"{key} is paused ({p.reason}); {advice} (or use --force once the "
+                                 "cause is fixed)", key, "paused", p)
         for p in paused:
             runs.clear(p.scope)
         jobs.append(HarvestJob(
