@@ -117,3 +117,33 @@ def test_a_refused_login_without_a_credentials_name_is_told_as_login_expired(tmp
                 skipped["pause"]["health"]) == ("skipped", "paused", f"login:{ACCOUNT}", "login expired")
     finally:
         site.stop()
+
+
+def _health(archive: Archive) -> dict:
+    [row] = json.loads(archive.weidang("status", "--json", check=True).stdout)["accounts"]
+    return row
+
+
+def test_status_tells_a_killed_harvest_from_a_running_one(tmp_path):
+    # The listing answers slowly, so the harvest is surely still running when it is looked at.
+    site = start_emulator(tmp_path / "emulator", '[[rule]]\nhost = "m.weibo.cn"\n'
+                          'path = "/api/container/getIndex"\nfault = "delay"\nseconds = 60\n')
+    try:
+        archive = _archive(tmp_path, site)
+        harvest = archive.popen("harvest", ACCOUNT)
+        try:
+            wait_for(lambda: _open_run(archive), 30)
+            assert _health(archive)["health"] == "running"
+            harvest.kill()  # kill -9: nothing is cleaned up, the run stays open in the catalog
+            harvest.wait(10)
+        finally:
+            if harvest.poll() is None:
+                harvest.kill()
+            harvest.communicate()
+        assert _open_run(archive)
+        row = _health(archive)
+        assert row["health"] == "interrupted" and "killed" in row["note"]
+        table = archive.weidang("status", check=True).stdout
+        assert " interrupted " in table and f"{ACCOUNT}: the harvest ended without finishing" in table
+    finally:
+        site.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -17,6 +16,7 @@ from catalog.runs import RunLog
 from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness
+from schedules.lock import account_lock_path
 from weidang.home import Home
 from weidang.indexing import index_harvest
 from weidang.settings import Settings
@@ -48,9 +48,10 @@ def account_locks(home: Home, keys: Sequence[str]) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         for key in sorted(keys):
-            lock = FileLock(str(folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".lock")))
+            lock = FileLock(str(account_lock_path(folder, key)))
             try:
-                stack.enter_context(lock.acquire(timeout=0))
+                # a second's patience: `weidang status` may be asking the lock at this instant
+                stack.enter_context(lock.acquire(timeout=1))
             except Timeout:
                 raise HarvestSkipped(f"{key} is being harvested by another weidang process right "
                                      "now; wait for that harvest to finish", key, "busy") from None
