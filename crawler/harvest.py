@@ -23,6 +23,7 @@ from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
+from crawler.stopping import run_until_stopped
 from harvesters import Post
 from warc_store import CaptureWriter
 
@@ -56,9 +57,11 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             crawler.signals.connect(_progress_handler(progress, job.account),
                                     signal=signals.warc_exchange_written, weak=False)
         started.append((job, summary, book, crawler))
-    process.start()
+    run_until_stopped(process)
     out = []
-    for job, summary, _book, crawler in started:
+    for job, summary, book, crawler in started:
+        if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
+            book.close()
         spider = crawler.spider
         stats = crawler.stats.get_stats() if crawler.stats else {}
         summary.exchanges = int(stats.get("warc/exchanges", 0))
@@ -76,7 +79,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             duration = pause_length(stop)
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)
-        elif closed.get(job.harvest_id) == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
+        elif closed.get(job.harvest_id, "shutdown") == "shutdown":  # SIGTERM or Ctrl-C: cut short
             summary.outcome = "partial"
             summary.reason = "the harvest was stopped before it finished; what it captured is kept"
             summary.advice = f"run `weidang harvest {job.account} --full` to fetch what it did not reach"

@@ -199,3 +199,23 @@ def test_a_sentence_that_sounds_like_a_skip_is_a_failure(tmp_path):
     assert [r.outcome for r in runs.history("weibo:7000000001")] == ["failed"]
     assert [r.outcome for r in runs.history("weibo:7000000002")] == ["failed"]
     db.close()
+
+
+def test_stopping_while_runs_are_due_logs_no_traceback(tmp_path):
+    # Five accounts due every second, two harvests at a time: at every stop some runs are due,
+    # queued or being submitted. APScheduler's thread used to hand them to the executor after
+    # it was shut down, logging "cannot schedule new futures after shutdown" with a traceback.
+    for trial in range(6):
+        home = tmp_path / f"home{trial}"
+        keys = [f"weibo:700000000{i}" for i in range(1, 6)]
+        for key in keys:
+            add(home, key, interval="1s")
+        script(home, **{k.replace(":", "__"): {"sleep": 0.3} for k in keys})
+        daemon = Daemon(config(home, max_concurrent=2))
+        stopper = threading.Timer(1.0 + trial * 0.15, daemon.request_stop)
+        stopper.start()
+        daemon.run()
+        stopper.join()
+        log = (home / "logs" / "daemon.log").read_text()
+        assert "daemon stopped" in log
+        assert "Traceback" not in log and "ERROR" not in log, log
