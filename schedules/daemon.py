@@ -313,6 +313,8 @@ class Daemon:
         return self._after(key, started, result)
 
     def _run_child(self, key: str) -> ChildResult:
+        if self._stopping.is_set():  # stopped while this run was being prepared
+            return ChildResult(-signal.SIGTERM, None, "the daemon was stopping")
         self.log.info("harvest of %s started", key)
         proc = start_child(self.config.harvest_command, key)
         with self._guard:
@@ -335,7 +337,8 @@ class Daemon:
                                            self.alerts, quiet=self._stopping.is_set())
         finally:
             db.close()
-        self.log.info("harvest of %s ended %s: %s", key, what, detail)
+        if what != "not-started":  # that one the report logs
+            self.log.info("harvest of %s ended %s: %s", key, what, detail)
         return self._report(key, what, detail, summary)
 
     def _report(self, key: str, what: str, detail: str = "",

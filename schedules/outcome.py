@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from typing import Any
 
 from catalog.db import Database
@@ -19,6 +20,10 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
     ``quiet``: the daemon itself stopped the child, so its end is no news for the archivist.
     """
     if result.kind == "crashed":
+        if quiet and result.returncode == -signal.SIGTERM and not _began(runs, key, started):
+            # The daemon's stop reached it before it opened its run: it did nothing, so nothing
+            # is recorded (a failure here would back the account off); the next start runs it.
+            return "not-started", "the daemon was stopping before the harvest began", None
         record_crash(runs, key, started, result.error)
         if not quiet:
             alerts.send("failed", key, result.error)
@@ -36,6 +41,11 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
         alerts.send(kind, key, str(s.get("reason") or f"the harvest {result.outcome}"),
                     str(s.get("advice") or ""), s.get("harvest_id"))
     return result.outcome, detail, s
+
+
+def _began(runs: RunLog, key: str, started: dt.datetime) -> bool:
+    last = runs.last(key)
+    return last is not None and last.started_at >= iso(started)
 
 
 def record_crash(runs: RunLog, key: str, started: dt.datetime, error: str) -> None:

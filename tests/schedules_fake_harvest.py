@@ -3,8 +3,8 @@
 Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says, per account,
 ``sleep`` seconds, ``outcome`` (ok, failed, stopped), ``error`` (a sentence printed as
 `Error: ...`, exit 1, no run recorded), or ``skipped`` (busy, paused or removed: the face's
-JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1). Every start and
-end is appended to HOME/fake.log.
+JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), and ``prepare``
+seconds spent before the run is opened. Every start and end is appended to HOME/fake.log.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> int:
                            "reason": plan.get("reason", ""), "pause": None}]))
         print(f"Error: {plan.get('reason', '')}", file=sys.stderr)
         return 1
+    time.sleep(float(plan.get("prepare", 0)))
     db = Database(home / "catalog.sqlite")
     runs = RunLog(db)
     run_id = runs.start(account)

@@ -219,3 +219,15 @@ def test_stopping_while_runs_are_due_logs_no_traceback(tmp_path):
         log = (home / "logs" / "daemon.log").read_text()
         assert "daemon stopped" in log
         assert "Traceback" not in log and "ERROR" not in log, log
+
+
+def test_a_harvest_stopped_before_it_began_leaves_no_failed_run(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    script(home, weibo__7000000001={"prepare": 60})  # still starting up when the daemon stops
+    with Background(Daemon(config(home))) as daemon:
+        wait_for(lambda: starts(home, "weibo:7000000001"))
+    assert [r.what for r in daemon.reports] == ["not-started"]
+    db = Database(home / "catalog.sqlite")
+    assert RunLog(db).history("weibo:7000000001") == []  # no failure to back the account off
+    db.close()
