@@ -72,7 +72,8 @@ def test_kill_9_loses_nothing_and_the_next_start_resumes(tmp_path, emulator):
     daemon = archive.popen("run")
     try:
         wait_for(lambda: _open_run(archive), 30)
-        time.sleep(1.5)
+        # killed once it has written (not a fixed time: a busy machine may not have written yet)
+        wait_for(lambda: list((archive.collection_dir / "warcs").glob("*.open")), 30)
         children = _children(daemon.pid)
         os.kill(daemon.pid, signal.SIGKILL)
         for child in children:  # the power goes: the harvest dies with it
