@@ -6,8 +6,11 @@ of everything in its scope until it expires or is cleared:
 
 - ``platform:weibo`` / ``platform:wechat``: the platform rate-limits or asks for a captcha (both
   apply to the whole address, so to every account);
-- ``login:<credentials reference>``: an expired login, for every account using those credentials;
+- ``login:<credentials reference>``: an expired login, for every account using those credentials
+  (``login:weibo:<uid>`` for an account harvested without a named login);
 - ``weibo:<uid>`` / ``wechat:<id>``: one account.
+
+``catalog.pauses.PauseScope`` is the one definition of these scopes.
 
 Each change (a run started, finished or found interrupted; a pause set, extended or cleared) is
 written to ``catalog_events`` in the same transaction.
@@ -23,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from catalog.account_fields import PLATFORMS, parse_account
+from catalog.account_fields import parse_account
 from catalog.db import Database
 from catalog.errors import CatalogError
+from catalog.pauses import PauseScope, ScopeError, scopes_for
 from catalog.secret_shapes import scrub_secrets
 from catalog.store import ensure_schema, iso, utc_now, write
 
@@ -83,6 +87,11 @@ class Pause:
     until: str | None
     cleared_at: str | None
     run_id: str | None
+
+    @property
+    def target(self) -> PauseScope:
+        """What the pause stops, read back from its stored label."""
+        return PauseScope.parse(self.scope)
 
 
 class RunLog:
@@ -164,13 +173,13 @@ class RunLog:
         return [_shown(Run(*row)) for row in rows]
 
     # -- pauses ----------------------------------------------------------------------------
-    def pause(self, scope: str, reason: str, advice: str = "", until: dt.datetime | None = None,
-              run_id: str | None = None) -> Pause:
+    def pause(self, scope: str | PauseScope, reason: str, advice: str = "",
+              until: dt.datetime | None = None, run_id: str | None = None) -> Pause:
         """Pause a platform, a login or an account (``until`` None: until cleared by hand).
 
         Pausing a scope that is paused already updates that pause instead of adding another.
         """
-        check_scope(scope)
+        scope = check_scope(scope)
         now = self.clock()
         reason, advice = scrub_secrets(reason), scrub_secrets(advice)  # as in finish
         details = {"reason": reason, "advice": advice, "until": iso(until) if until else None,
@@ -201,15 +210,11 @@ class RunLog:
     def pauses_for(self, account: str, credentials: str | None = None,
                    now: dt.datetime | None = None) -> list[Pause]:
         """The pauses that stop ``account`` (its platform's, its login's, its own)."""
-        platform, account_id = parse_account(account)
-        scopes = {f"platform:{platform}", f"{platform}:{account_id}"}
-        if credentials:
-            scopes.add(f"login:{credentials}")
-        return [p for p in self.active_pauses(now) if p.scope in scopes]
+        return stopping(self.active_pauses(now), account, credentials)
 
-    def clear(self, scope: str) -> int:
+    def clear(self, scope: str | PauseScope) -> int:
         """End the pauses of ``scope`` now (the archivist refreshed the cookie, ...); returns how many."""
-        check_scope(scope)
+        scope = check_scope(scope)
         now = self.clock()
         with write(self.conn) as conn:
             cursor = conn.execute("UPDATE pauses SET cleared_at = ? WHERE scope = ? AND cleared_at IS NULL",
@@ -248,15 +253,17 @@ def _shown(item: T) -> T:
     return replace(item, reason=scrub_secrets(item.reason), advice=scrub_secrets(item.advice))
 
 
-def check_scope(scope: str) -> str:
-    """A pause scope: ``platform:NAME``, ``login:REFERENCE`` or an account ``platform:id``."""
-    kind, _, rest = scope.partition(":")
-    if kind == "platform" and rest in PLATFORMS:
-        return scope
-    if kind == "login" and rest.strip():
-        return scope
-    if kind in PLATFORMS:
-        parse_account(scope)
-        return scope
-    raise RunError(f"{scope!r} is not something that can be paused; write platform:weibo, "
-                   "login:NAME (a credentials reference) or an account such as weibo:1669879400")
+def check_scope(scope: str | PauseScope) -> str:
+    """A pause scope's stored label: ``platform:NAME``, ``login:REFERENCE`` or an account ``platform:id``."""
+    if isinstance(scope, PauseScope):
+        return scope.label()
+    try:
+        return PauseScope.parse(scope).label()
+    except ScopeError as exc:
+        raise RunError(str(exc)) from None
+
+
+def stopping(pauses: list[Pause], account: str, credentials: str | None) -> list[Pause]:
+    """Those of ``pauses`` that stop ``account`` (``weidang status`` reads all pauses once)."""
+    labels = {scope.label() for scope in scopes_for(account, credentials)}
+    return [p for p in pauses if p.scope in labels]

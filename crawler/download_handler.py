@@ -6,6 +6,9 @@ What still differs from the wire, and is documented in README.md: header names a
 title-cased (Twisted canonicalises them), chunked bodies arrive de-chunked, and header order
 within one name is kept but not across names. The classes used are private to Scrapy, so the
 Scrapy version is pinned to a minor release in pyproject.toml and a test checks the phrase.
+
+When the harvest is told to stop, downloads in flight are cancelled and none is started, so a
+slow answer (up to the download timeout) does not hold the stop back.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers import http11
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+
+from crawler.stopping import HarvestStopped, on_stopping
 
 REASON_FLAG = "reason:"
 
@@ -34,7 +41,20 @@ class _ReasonKeepingAgent(http11._ScrapyAgent):
 class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler with the reason-keeping agent."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._stopping = False
+        self._in_flight: set[Deferred[Response]] = set()
+        on_stopping(crawler, self._stop)
+
+    def _stop(self) -> None:
+        self._stopping = True
+        for download in list(self._in_flight):
+            download.cancel()
+
     async def download_request(self, request: Request) -> Response:
+        if self._stopping:
+            raise HarvestStopped()
         spider = getattr(self._crawler, "spider", None)
         if getattr(spider, "stop", None) is not None:
             # Requests already queued in the downloader would still go out after a 418 or a
@@ -50,8 +70,17 @@ class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
             crawler=self._crawler,
             tls_verbose_logging=self._tls_verbose_logging,
         )
-        with http11.wrap_twisted_exceptions():
-            return await maybe_deferred_to_future(agent.download_request(request))
+        download = agent.download_request(request)
+        self._in_flight.add(download)
+        try:
+            with http11.wrap_twisted_exceptions():
+                return await maybe_deferred_to_future(download)
+        except Exception:
+            if self._stopping:  # cancelled by the stop: not the platform's failure
+                raise HarvestStopped() from None
+            raise
+        finally:
+            self._in_flight.discard(download)
 
 
 def reason_of(response: Response) -> str:

@@ -15,6 +15,7 @@ from scrapy import signals as scrapy_signals
 from scrapy.crawler import CrawlerProcess
 
 from catalog.db import Database
+from catalog.pauses import for_refusal, pause_length
 from catalog.posts import PostCatalog
 from catalog.runs import RunLog
 from catalog.secret_shapes import scrub_secrets
@@ -23,12 +24,9 @@ from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
-from harvesters import CaptchaRequired, LoginExpired, Post, RateLimited
+from crawler.stopping import run_until_stopped
+from harvesters import Post
 from warc_store import CaptureWriter
-
-# How long a platform-wide refusal pauses everything behind it (Weibo's 418 lasts 2-3 hours).
-PAUSE_FOR = {RateLimited: timedelta(hours=3), CaptchaRequired: timedelta(hours=3),
-             LoginExpired: None}  # a login stays paused until the archivist refreshes it
 
 
 def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
@@ -60,9 +58,11 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             crawler.signals.connect(_progress_handler(progress, job.account),
                                     signal=signals.warc_exchange_written, weak=False)
         started.append((job, summary, book, crawler))
-    process.start()
+    run_until_stopped(process)
     out = []
-    for job, summary, _book, crawler in started:
+    for job, summary, book, crawler in started:
+        if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
+            book.close()
         spider = crawler.spider
         stats = crawler.stats.get_stats() if crawler.stats else {}
         summary.exchanges = int(stats.get("warc/exchanges", 0))
@@ -76,13 +76,11 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             # the platform's message may quote the request's address, login token and all
             summary.reason = _without_secrets(str(stop), job, writer)
             summary.advice = _without_secrets(getattr(stop, "advice", ""), job, writer)
-            # a refused login pauses every account using it; without a login, the account itself
-            scope = ((f"login:{job.credentials_ref}" if job.credentials_ref else job.account)
-                     if isinstance(stop, LoginExpired) else f"platform:{job.platform}")
-            duration = PAUSE_FOR.get(type(stop))
+            scope = for_refusal(stop, job.account, job.credentials_ref)
+            duration = pause_length(stop)
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)
-        elif closed.get(job.harvest_id) == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
+        elif closed.get(job.harvest_id, "shutdown") == "shutdown":  # SIGTERM or Ctrl-C: cut short
             summary.outcome = "partial"
             summary.reason = "the harvest was stopped before it finished; what it captured is kept"
             summary.advice = f"run `weidang harvest {job.account} --full` to fetch what it did not reach"

@@ -21,6 +21,7 @@ from catalog.posts import PostCatalog
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.reading import STOPPING, response_headers
+from crawler.stopping import HarvestStopped
 from harvesters import (
     HarvestError,
     ParseResult,
@@ -187,8 +188,8 @@ class HarvestSpider(scrapy.Spider):
         return None
 
     def on_error(self, failure: Failure) -> None:
-        if self.stop is not None and failure.check(IgnoreRequest):
-            return  # not sent: the harvest had stopped (the download handler's refusal)
+        if failure.check(HarvestStopped) or (self.stop is not None and failure.check(IgnoreRequest)):
+            return  # not sent: the harvest had stopped (SIGTERM, or the download handler's refusal)
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
         spec = meta.get("spec")

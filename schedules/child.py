@@ -1,8 +1,10 @@
 """One scheduled harvest as a child process, and what its exit means for the schedule.
 
 Scrapy's Twisted reactor cannot be restarted inside a process, and a child keeps the daemon
-small, so each run is the face's ``harvest ACCOUNT --json`` command. The daemon only reads what
-the child prints: the JSON summaries on stdout, or the one-sentence ``Error: ...`` on stderr.
+small, so each run is the face's ``harvest ACCOUNT --json`` command. The daemon reads only the
+data the child prints on stdout: its summaries, or ``{"outcome": "skipped", "why": "busy" |
+"paused" | "removed", ...}`` when it did not harvest (skips, never failures). Anything else is a
+crash, told by the one-sentence ``Error: ...`` on stderr; no sentence's wording decides anything.
 """
 
 from __future__ import annotations
@@ -12,33 +14,36 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-# The face's sentences for "not now" (weidang/harvesting.py): skips, never failures.
-BUSY = "being harvested by another weidang process"
-PAUSED = " is paused ("
+SKIPS = ("busy", "paused", "removed")
 
 
 @dataclass
 class ChildResult:
-    """What a finished child said: its summary, or why it did not harvest."""
+    """What a finished child said: its summary, why it did not harvest, or that it crashed."""
 
     returncode: int
     summary: dict[str, Any] | None
     error: str
-    kind: str = field(init=False)  # "harvested", "busy", "paused" or "crashed"
+    skipped: dict[str, Any] | None = None
+    kind: str = field(init=False)  # "harvested", "busy", "paused", "removed" or "crashed"
 
     def __post_init__(self) -> None:
         if self.summary is not None:
             self.kind = "harvested"
-        elif BUSY in self.error:
-            self.kind = "busy"
-        elif PAUSED in self.error:
-            self.kind = "paused"
+        elif self.skipped is not None and self.skipped.get("why") in SKIPS:
+            self.kind = str(self.skipped["why"])
         else:
             self.kind = "crashed"
 
     @property
     def outcome(self) -> str:
         return str(self.summary.get("outcome", "failed")) if self.summary else "failed"
+
+    @property
+    def pause(self) -> dict[str, Any] | None:
+        """The pause that stopped a skipped harvest (scope, health, reason, advice, until)."""
+        pause = (self.skipped or {}).get("pause")
+        return pause if isinstance(pause, dict) else None
 
 
 def start_child(command: list[str], account: str) -> subprocess.Popen[str]:
@@ -50,16 +55,19 @@ def start_child(command: list[str], account: str) -> subprocess.Popen[str]:
 
 
 def read_result(returncode: int, stdout: str, stderr: str) -> ChildResult:
-    summary = None
+    first: dict[str, Any] | None = None
     text = stdout.strip()
     if text.startswith("["):
         try:
             parsed = json.loads(text)
             if parsed and isinstance(parsed[0], dict):
-                summary = parsed[0]
+                first = parsed[0]
         except ValueError:
-            summary = None
-    return ChildResult(returncode, summary, _error_sentence(stderr, returncode))
+            first = None
+    error = _error_sentence(stderr, returncode)
+    if first is not None and first.get("outcome") == "skipped":
+        return ChildResult(returncode, None, str(first.get("reason") or error), skipped=first)
+    return ChildResult(returncode, first, error)
 
 
 def _error_sentence(stderr: str, returncode: int) -> str:

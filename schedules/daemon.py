@@ -11,7 +11,8 @@
   manual harvest), at most ``max_concurrent`` at once (the executor's threads).
 - Each run is a child process (``child.py``). Before starting it, the daemon skips accounts
   whose platform, login or self is paused, and accounts backed off after failing in a row.
-- SIGTERM/SIGINT: no new work, one SIGTERM to each child (which closes its WARC files), wait up
+- SIGTERM/SIGINT: no new work, one SIGTERM to each child (which gives up what it waits for,
+  closes its WARC files and records ``partial`` within seconds: crawler/stopping.py), wait up
   to ``stop_timeout_seconds``, then SIGKILL (the WARC store recovers the file at the next start).
 """
 
@@ -36,13 +37,14 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.store import iso
 from schedules.alerts import Alerts, daemon_logger
-from schedules.child import ChildResult, read_result, start_child
+from schedules.child import SKIPS, ChildResult, read_result, start_child
 from schedules.config import DaemonConfig, RunReport
 from schedules.lock import DaemonLock
 from schedules.outcome import settle
@@ -52,6 +54,32 @@ from schedules.store import job_store
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class _Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, made to submit nothing once the daemon stops.
+
+    Its thread can wake from a timed wait just as ``shutdown()`` starts, find jobs due and hand
+    them to an executor already shut down: each is logged with a traceback ("cannot schedule
+    new futures after shutdown"). Job processing and ``hold()`` exclude each other, and nothing
+    is processed unless the scheduler is running, so after ``hold()`` nothing is ever submitted.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._submitting = threading.Lock()
+        super().__init__(**options)
+
+    def _process_jobs(self) -> float | None:
+        with self._submitting:
+            if self.state != STATE_RUNNING:
+                return None  # paused or stopping: wait until woken (resume or shutdown)
+            return super()._process_jobs()
+
+    def hold(self) -> None:
+        """Submit no more jobs; a round of submissions under way finishes first."""
+        with self._submitting:
+            if self.state == STATE_RUNNING:
+                self.pause()
 
 
 def run_account(key: str) -> None:
@@ -72,7 +100,7 @@ class Daemon:
         self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
         self.lock = DaemonLock(config.home / "locks")
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
-        self.scheduler: BackgroundScheduler | None = None
+        self.scheduler: _Scheduler | None = None
         self._signatures: dict[str, str] = {}
         self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
         self._catalog_version: int | None = -1
@@ -88,7 +116,7 @@ class Daemon:
         try:
             c = self.config
             grace = c.misfire_grace_seconds
-            self.scheduler = BackgroundScheduler(
+            self.scheduler = _Scheduler(
                 jobstores={"default": job_store(c.store_url)},
                 executors={"default": ThreadPoolExecutor(max_workers=max(1, c.max_concurrent))},
                 job_defaults={"coalesce": True, "max_instances": 1,
@@ -151,7 +179,7 @@ class Daemon:
     def _drain(self) -> None:
         """Take no new work and wait (up to the stop timeout) for running harvests to end."""
         if self.scheduler is not None:
-            self.scheduler.pause()
+            self.scheduler.hold()
         deadline = time.monotonic() + self.config.stop_timeout_seconds
         while time.monotonic() < deadline and not self._stop.is_set():
             with self._guard:
@@ -169,10 +197,7 @@ class Daemon:
             return
         self._stopping.set()
         self._stop.set()
-        try:
-            self.scheduler.pause()
-        except Exception:  # noqa: BLE001 - already shut down
-            pass
+        self.scheduler.hold()
         with self._guard:
             children = dict(self._children)
         for key, proc in children.items():
@@ -293,6 +318,8 @@ class Daemon:
         return self._after(key, started, result)
 
     def _run_child(self, key: str) -> ChildResult:
+        if self._stopping.is_set():  # stopped while this run was being prepared
+            return ChildResult(-signal.SIGTERM, None, "the daemon was stopping")
         self.log.info("harvest of %s started", key)
         proc = start_child(self.config.harvest_command, key)
         with self._guard:
@@ -307,7 +334,7 @@ class Daemon:
         return read_result(proc.returncode, out, err)
 
     def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
-        if result.kind in ("busy", "paused"):
+        if result.kind in SKIPS:  # it did not harvest: nothing to record, nothing to alert
             return self._report(key, f"skipped-{result.kind}", result.error)
         db = Database(self.config.catalog_path)
         try:
@@ -315,7 +342,8 @@ class Daemon:
                                            self.alerts, quiet=self._stopping.is_set())
         finally:
             db.close()
-        self.log.info("harvest of %s ended %s: %s", key, what, detail)
+        if what != "not-started":  # that one the report logs
+            self.log.info("harvest of %s ended %s: %s", key, what, detail)
         return self._report(key, what, detail, summary)
 
     def _report(self, key: str, what: str, detail: str = "",
@@ -340,18 +368,30 @@ class Daemon:
     def _idle(self, since: dt.datetime) -> bool:
         """No run due since ``since`` is waiting, queued or running."""
         assert self.scheduler is not None
+        if self._executor_busy():
+            return False
+        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001 - no public API
+        return not store.get_due_jobs(since)
+
+    def _executor_busy(self) -> bool:
+        """A run is queued in the executor or running."""
+        assert self.scheduler is not None
         # The executor counts a run from its submission (before the store moves the job on) to
         # its end; the scheduler's events come later, so they cannot tell this.
         executor = self.scheduler._lookup_executor("default")  # noqa: SLF001 - no public API
         with executor._lock:  # noqa: SLF001
-            if any(executor._instances.values()):  # noqa: SLF001
-                return False
-        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001
-        return not store.get_due_jobs(since)
+            return any(executor._instances.values())  # noqa: SLF001
 
     def _shutdown_scheduler(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        if self.scheduler is None or not self.scheduler.running:
+            return
+        self.scheduler.hold()
+        # Runs still queued end at once ("not started"), but they use the job store, which
+        # APScheduler's shutdown locks while it waits for them: let them end first.
+        deadline = time.monotonic() + 10
+        while self._executor_busy() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.scheduler.shutdown(wait=True)
 
     def _install_signals(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():

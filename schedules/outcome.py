@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 from typing import Any
 
-from catalog.accounts import AccountRegistry
 from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.store import iso
@@ -20,6 +20,10 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
     ``quiet``: the daemon itself stopped the child, so its end is no news for the archivist.
     """
     if result.kind == "crashed":
+        if quiet and result.returncode == -signal.SIGTERM and not _began(runs, key, started):
+            # The daemon's stop reached it before it opened its run: it did nothing, so nothing
+            # is recorded (a failure here would back the account off); the next start runs it.
+            return "not-started", "the daemon was stopping before the harvest began", None
         record_crash(runs, key, started, result.error)
         if not quiet:
             alerts.send("failed", key, result.error)
@@ -29,16 +33,19 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
               f"deleted {s.get('posts_deleted', 0)}")
     if result.outcome in ("failed", "stopped") and not quiet:
         kind = "failed"
-        if result.outcome == "stopped":  # the crawler paused what stopped it: say which
-            account = AccountRegistry(db, via="daemon").find(key)
-            scopes = {p.scope for p in runs.active_pauses()}
-            if f"login:{(account.credentials if account else None) or key}" in scopes:
-                kind = "login expired"
-            elif f"platform:{key.partition(':')[0]}" in scopes:
-                kind = "rate limited"
+        if result.outcome == "stopped":  # the crawler paused what stopped it: say what
+            run_id = s.get("harvest_id")
+            paused = next((p for p in runs.active_pauses() if run_id and p.run_id == run_id), None)
+            if paused is not None:
+                kind = paused.target.health
         alerts.send(kind, key, str(s.get("reason") or f"the harvest {result.outcome}"),
                     str(s.get("advice") or ""), s.get("harvest_id"))
     return result.outcome, detail, s
+
+
+def _began(runs: RunLog, key: str, started: dt.datetime) -> bool:
+    last = runs.last(key)
+    return last is not None and last.started_at >= iso(started)
 
 
 def record_crash(runs: RunLog, key: str, started: dt.datetime, error: str) -> None:

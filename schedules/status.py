@@ -11,12 +11,14 @@ from pathlib import Path
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
-from catalog.runs import RunLog
+from catalog.runs import INTERRUPTED, RunLog, stopping
 from catalog.store import iso
+from schedules.lock import harvest_running
 from schedules.plan import JobPlan, backoff_until, consecutive_failures
 from schedules.store import next_run_times
 
-HEALTH = ("ok", "partial", "running", "failing", "login expired", "rate limited", "paused", "never run")
+HEALTH = ("ok", "partial", "running", "interrupted", "failing", "login expired", "rate limited", "paused",
+          "never run")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ class AccountStatus:
 
 
 def account_statuses(db: Database, store_url: str, default_interval: int, default_jitter: int,
-                     backoff_max_seconds: int, now: dt.datetime) -> list[AccountStatus]:
+                     backoff_max_seconds: int, now: dt.datetime,
+                     locks: Path | None = None) -> list[AccountStatus]:
+    """Each account's status; ``locks`` (HOME/locks) tells a running harvest from a killed one."""
     runs = RunLog(db)
     nexts = next_run_times(store_url)
     pauses = runs.active_pauses(now)
@@ -47,20 +51,21 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
         plan = JobPlan.of(account, default_interval, default_jitter)
         history = runs.history(key, 20)
         last = history[0] if history else None
-        scopes = {f"platform:{account.platform}": "rate limited",
-                  f"login:{account.credentials or key}": "login expired", key: "paused"}
-        paused = [p for p in pauses if p.scope in scopes]
+        paused = stopping(pauses, key, account.credentials)
         failures = consecutive_failures(history)
         problem = plan.problem  # a stored schedule the daemon cannot run: it leaves the account out
         until = backoff_until(plan, history, now, backoff_max_seconds) if problem is None else None
         note = ""
         if paused:
-            health = scopes[paused[0].scope]
+            health = paused[0].target.health
             note = paused[0].reason + (f" {paused[0].advice}" if paused[0].advice else "")
         elif last is None:
             health = "never run"
         elif last.ended_at is None:
-            health = "running"
+            # A killed harvest never closes its run; only its lock, released by any death, tells.
+            alive = harvest_running(locks, key) if locks is not None else None
+            health = "interrupted" if alive is False else "running"
+            note = INTERRUPTED if alive is False else ""
         elif failures:
             health = "failing"
             note = last.reason

@@ -1,8 +1,10 @@
 """A stand-in for `weidang harvest ACCOUNT --json` in daemon tests: fast, and told what to do.
 
 Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says, per account,
-``sleep`` seconds, ``outcome`` (ok, failed, stopped), or ``error`` (a sentence printed as
-`Error: ...`, exit 1, no run recorded). Every start and end is appended to HOME/fake.log.
+``sleep`` seconds, ``outcome`` (ok, failed, stopped), ``error`` (a sentence printed as
+`Error: ...`, exit 1, no run recorded), or ``skipped`` (busy, paused or removed: the face's
+JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), and ``prepare``
+seconds spent before the run is opened. Every start and end is appended to HOME/fake.log.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ def main() -> int:
     if plan.get("error"):
         print(f"Error: {plan['error']}", file=sys.stderr)
         return 1
+    if plan.get("skipped"):
+        print(json.dumps([{"account": account, "outcome": "skipped", "why": plan["skipped"],
+                           "reason": plan.get("reason", ""), "pause": None}]))
+        print(f"Error: {plan.get('reason', '')}", file=sys.stderr)
+        return 1
+    time.sleep(float(plan.get("prepare", 0)))
     db = Database(home / "catalog.sqlite")
     runs = RunLog(db)
     run_id = runs.start(account)

@@ -11,7 +11,9 @@ from store_helpers import StepClock
 
 from catalog.db import open_catalog
 from catalog.errors import InvalidAccount
-from catalog.runs import INTERRUPTED, RunError, RunLog
+from catalog.pauses import PauseScope, for_refusal, pause_length, scopes_for
+from catalog.runs import INTERRUPTED, RunError, RunLog, stopping
+from harvesters import CaptchaRequired, LoginExpired, RateLimited
 
 T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 ACCOUNT = "weibo:1669879400"
@@ -143,3 +145,30 @@ def test_a_secret_an_older_version_wrote_is_not_shown_again(runs):
                       "'2026-01-01T00:00:00Z')", (f"token {token}",))
     shown = [runs.last(ACCOUNT), *runs.active_pauses(T0)]
     assert [s.reason for s in shown] == ["refused (at https://x/?access_token=REDACTED)", "token REDACTED"]
+
+
+@pytest.mark.parametrize("refusal,credentials,label,health", [
+    (LoginExpired("the cookie is no longer accepted"), "weibo-main", "login:weibo-main", "login expired"),
+    # no named login: the account is its own login, and its pause still reads "login expired"
+    (LoginExpired("Weibo wants a login"), None, f"login:{ACCOUNT}", "login expired"),
+    (RateLimited("418"), None, "platform:weibo", "rate limited"),
+    (CaptchaRequired("captcha"), "weibo-main", "platform:weibo", "rate limited")])
+def test_a_refusal_pauses_one_scope_that_stops_the_account_and_is_named_by_its_kind(
+        runs, refusal, credentials, label, health):
+    scope = for_refusal(refusal, ACCOUNT, credentials)
+    assert scope.label() == label and PauseScope.parse(label) == scope
+    pause = runs.pause(scope, str(refusal), refusal.advice, run_id="r1")
+    assert pause.scope == label and pause.target.health == health
+    assert runs.pauses_for(ACCOUNT, credentials) == [pause]
+    assert stopping(runs.active_pauses(), ACCOUNT, credentials) == [pause]
+    assert runs.pauses_for("weibo:1669879401", "other-login") == ([pause] if health == "rate limited"
+                                                                  else [])
+    assert (pause_length(refusal) is None) == (health == "login expired")
+
+
+def test_stored_scopes_are_read_back_as_their_kind(runs):
+    assert PauseScope.parse("platform:wechat") == PauseScope.platform("wechat")
+    assert PauseScope.parse(ACCOUNT).health == "paused"  # as rows stored before this type say
+    assert PauseScope.parse("login:wechat:MzAxMzgxNzUxOA==").health == "login expired"
+    assert [s.label() for s in scopes_for(ACCOUNT, None)] == ["platform:weibo", f"login:{ACCOUNT}",
+                                                              ACCOUNT]

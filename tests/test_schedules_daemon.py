@@ -187,10 +187,10 @@ def test_no_line_of_the_daemon_log_holds_a_secret(tmp_path):
 def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
     home = tmp_path / "home"
     add(home, "weibo:7000000001", interval="1h")
-    script(home, weibo__7000000001={"error": "weibo:7000000001 is being harvested by another weidang "
-                                    "process right now; wait for that harvest to finish"})
+    # The daemon reads what the child says as data: the wording of the sentence does not matter.
+    script(home, weibo__7000000001={"skipped": "busy", "reason": "weibo:7000000001 is in use"})
     reports = Daemon(config(home)).run(once=True)
-    assert [r.what for r in reports] == ["skipped-busy"]
+    assert [(r.what, r.detail) for r in reports] == [("skipped-busy", "weibo:7000000001 is in use")]
     db = Database(home / "catalog.sqlite")
     assert RunLog(db).history("weibo:7000000001") == []
     db.close()
@@ -220,3 +220,53 @@ def test_an_unrunnable_stored_schedule_skips_that_account_only(tmp_path, monkeyp
     assert listed["weibo:7000000002"]["health"] == "failing"
     assert "weidang accounts schedule weibo:7000000002" in listed["weibo:7000000002"]["note"]
     assert listed["weibo:7000000001"]["health"] == "ok"
+
+
+def test_a_sentence_that_sounds_like_a_skip_is_a_failure(tmp_path):
+    # A crash whose message happens to contain the words of a skip is still a crash: recorded
+    # as a failed run and alerted, not skipped in silence.
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    add(home, "weibo:7000000002", interval="1h")
+    script(home, weibo__7000000001={"error": "weibo:7000000001 is being harvested by another "
+                                    "weidang process right now; wait for that harvest to finish"},
+           weibo__7000000002={"error": "weibo:7000000002 is paused (the disk was full)"})
+    reports = Daemon(config(home)).run(once=True)
+    assert sorted(r.what for r in reports) == ["failed", "failed"]
+    db = Database(home / "catalog.sqlite")
+    runs = RunLog(db)
+    assert [r.outcome for r in runs.history("weibo:7000000001")] == ["failed"]
+    assert [r.outcome for r in runs.history("weibo:7000000002")] == ["failed"]
+    db.close()
+
+
+def test_stopping_while_runs_are_due_logs_no_traceback(tmp_path):
+    # Five accounts due every second, two harvests at a time: at every stop some runs are due,
+    # queued or being submitted. APScheduler's thread used to hand them to the executor after
+    # it was shut down, logging "cannot schedule new futures after shutdown" with a traceback.
+    for trial in range(6):
+        home = tmp_path / f"home{trial}"
+        keys = [f"weibo:700000000{i}" for i in range(1, 6)]
+        for key in keys:
+            add(home, key, interval="1s")
+        script(home, **{k.replace(":", "__"): {"sleep": 0.3} for k in keys})
+        daemon = Daemon(config(home, max_concurrent=2))
+        stopper = threading.Timer(1.0 + trial * 0.15, daemon.request_stop)
+        stopper.start()
+        daemon.run()
+        stopper.join()
+        log = (home / "logs" / "daemon.log").read_text()
+        assert "daemon stopped" in log
+        assert "Traceback" not in log and "ERROR" not in log, log
+
+
+def test_a_harvest_stopped_before_it_began_leaves_no_failed_run(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    script(home, weibo__7000000001={"prepare": 60})  # still starting up when the daemon stops
+    with Background(Daemon(config(home))) as daemon:
+        wait_for(lambda: starts(home, "weibo:7000000001"))
+    assert [r.what for r in daemon.reports] == ["not-started"]
+    db = Database(home / "catalog.sqlite")
+    assert RunLog(db).history("weibo:7000000001") == []  # no failure to back the account off
+    db.close()

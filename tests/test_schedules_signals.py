@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from crawler_helpers import Archive
+from crawler_helpers import Archive, start_emulator
 from schedules_helpers import wait_for
 
 ACCOUNT = "weibo:7000000001"
@@ -72,7 +72,8 @@ def test_kill_9_loses_nothing_and_the_next_start_resumes(tmp_path, emulator):
     daemon = archive.popen("run")
     try:
         wait_for(lambda: _open_run(archive), 30)
-        time.sleep(1.5)
+        # killed once it has written (not a fixed time: a busy machine may not have written yet)
+        wait_for(lambda: list((archive.collection_dir / "warcs").glob("*.open")), 30)
         children = _children(daemon.pid)
         os.kill(daemon.pid, signal.SIGKILL)
         for child in children:  # the power goes: the harvest dies with it
@@ -94,3 +95,89 @@ def test_kill_9_loses_nothing_and_the_next_start_resumes(tmp_path, emulator):
     assert status["daemon"] == "not running"
     table = archive.weidang("status", check=True).stdout
     assert "weibo:7000000001" in table and " ok " in table and "NEXT RUN" in table
+
+
+def test_a_refused_login_without_a_credentials_name_is_told_as_login_expired(tmp_path):
+    site = start_emulator(tmp_path / "emulator", 'description = "Weibo wants a login"\n[[rule]]\n'
+                          'host = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                          'fault = "weibo_captcha"\nurl = "https://passport.weibo.cn/signin/login"\n')
+    try:
+        archive = _archive(tmp_path, site)
+        assert archive.weidang("run", "--once").returncode == 0
+        [(scope, run_id)] = archive.rows("SELECT scope, run_id FROM pauses")
+        assert scope == f"login:{ACCOUNT}"  # the account is its own login
+        log = (archive.root / "logs" / "daemon.log").read_text()
+        assert f"ALERT login expired {ACCOUNT}" in log
+        [row] = json.loads(archive.weidang("status", "--json", check=True).stdout)["accounts"]
+        assert row["health"] == "login expired"
+        # A harvest started by hand (or by the daemon, which reads this) says why, as data.
+        done = archive.weidang("harvest", ACCOUNT, "--json")
+        [skipped] = json.loads(done.stdout)
+        assert done.returncode == 1 and "is paused" in done.stderr
+        assert (skipped["outcome"], skipped["why"], skipped["pause"]["scope"],
+                skipped["pause"]["health"]) == ("skipped", "paused", f"login:{ACCOUNT}", "login expired")
+    finally:
+        site.stop()
+
+
+def _health(archive: Archive) -> dict:
+    [row] = json.loads(archive.weidang("status", "--json", check=True).stdout)["accounts"]
+    return row
+
+
+def test_status_tells_a_killed_harvest_from_a_running_one(tmp_path):
+    # The listing answers slowly, so the harvest is surely still running when it is looked at.
+    site = start_emulator(tmp_path / "emulator", '[[rule]]\nhost = "m.weibo.cn"\n'
+                          'path = "/api/container/getIndex"\nfault = "delay"\nseconds = 60\n')
+    try:
+        archive = _archive(tmp_path, site)
+        harvest = archive.popen("harvest", ACCOUNT)
+        try:
+            wait_for(lambda: _open_run(archive), 30)
+            assert _health(archive)["health"] == "running"
+            harvest.kill()  # kill -9: nothing is cleaned up, the run stays open in the catalog
+            harvest.wait(10)
+        finally:
+            if harvest.poll() is None:
+                harvest.kill()
+            harvest.communicate()
+        assert _open_run(archive)
+        row = _health(archive)
+        assert row["health"] == "interrupted" and "killed" in row["note"]
+        table = archive.weidang("status", check=True).stdout
+        assert " interrupted " in table and f"{ACCOUNT}: the harvest ended without finishing" in table
+    finally:
+        site.stop()
+
+
+def test_sigterm_stops_a_harvest_waiting_to_retry_within_seconds(tmp_path):
+    # After two answers the platform fails with 503; each retry waits 30 s, then 60 s ...
+    # Scrapy's own graceful stop would wait all that out before the run could end.
+    site = start_emulator(tmp_path / "emulator", '[[rule]]\nhost = "m.weibo.cn"\nafter = 2\n'
+                          'fault = "status"\nstatus = 503\n')
+    try:
+        archive = _archive(tmp_path, site)
+        archive.settings += ["CRAWLER_BACKOFF_SECONDS=30", "CRAWLER_RETRIES=5"]
+        daemon = archive.popen("run")
+        try:
+            # the first 503 has been answered: its retry is now waiting out its backoff
+            wait_for(lambda: any(r["fault"] for r in site.control("GET", "/requests")), 60)
+            signalled = time.monotonic()
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(120)
+            took = time.monotonic() - signalled
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+            _, stderr = daemon.communicate()
+        # A behaviour bound, not a benchmark: far below the 30 s backoff, generous for a busy machine.
+        assert code == 0 and took < 10, (code, took)
+        log = (archive.root / "logs" / "daemon.log").read_text()
+        assert "Traceback" not in stderr + log and "ERROR" not in stderr + log, stderr + log
+        [(outcome, reason)] = archive.rows("SELECT outcome, reason FROM runs WHERE account = ?", ACCOUNT)
+        assert outcome == "partial" and "stopped before it finished" in reason
+        assert "ended partial" in log and "daemon stopped" in log
+        assert not list((archive.collection_dir / "warcs").glob("*.open"))
+        assert archive.weidang("verify").returncode == 0
+    finally:
+        site.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -14,13 +13,14 @@ from catalog.accounts import Account, AccountRegistry
 from catalog.db import Database
 from catalog.rebuild import repair
 from catalog.runs import RunLog
-from crawler.errors import CrawlError
 from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness
+from schedules.lock import account_lock_path
 from weidang.home import Home
 from weidang.indexing import index_harvest
 from weidang.settings import Settings
+from weidang.skipped import HarvestSkipped
 from weidang.store import capture_writer, catalog_db, credential_store, open_collection
 
 
@@ -48,12 +48,13 @@ def account_locks(home: Home, keys: Sequence[str]) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         for key in sorted(keys):
-            lock = FileLock(str(folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".lock")))
+            lock = FileLock(str(account_lock_path(folder, key)))
             try:
-                stack.enter_context(lock.acquire(timeout=0))
+                # a second's patience: `weidang status` may be asking the lock at this instant
+                stack.enter_context(lock.acquire(timeout=1))
             except Timeout:
-                raise CrawlError(f"{key} is being harvested by another weidang process right now; "
-                                 "wait for that harvest to finish") from None
+                raise HarvestSkipped(f"{key} is being harvested by another weidang process right "
+                                     "now; wait for that harvest to finish", key, "busy") from None
         yield
 
 
@@ -73,7 +74,8 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
     for key in keys:
         account = registry.get(key)
         if not account.active:
-            raise CrawlError(f"{key} was removed from the register; add it again to harvest it")
+            raise HarvestSkipped(f"{key} was removed from the register; add it again to harvest it",
+                                 key, "removed")
         credentials: dict[str, str] = {}
         if account.credentials:
             found = store.get(account.credentials)
@@ -82,8 +84,9 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
         paused = runs.pauses_for(key, account.credentials, clock())
         if paused and not force:
             p = paused[0]
-            raise CrawlError(f"{key} is paused ({p.reason}); {p.advice or 'wait until the pause ends'}"
-                             " (or use --force once the cause is fixed)")
+            advice = p.advice or "wait until the pause ends"
+            raise HarvestSkipped(f"{key} is paused ({p.reason}); {advice} (or use --force once the "
+                                 "cause is fixed)", key, "paused", p)
         for p in paused:
             runs.clear(p.scope)
         jobs.append(HarvestJob(

@@ -10,7 +10,9 @@ from tqdm import tqdm
 
 from crawler.job import HarvestSummary
 from weidang.context import AppContext, pass_app
+from weidang.errors import sentence
 from weidang.harvesting import harvest_accounts
+from weidang.skipped import HarvestSkipped
 
 
 @click.command("harvest")
@@ -30,8 +32,16 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
             bar.set_postfix_str(account, refresh=False)
             bar.update(1)
 
-        summaries = harvest_accounts(app.home, app.settings, list(accounts), full=full, force=force,
-                                     progress=progress)
+        try:
+            summaries = harvest_accounts(app.home, app.settings, list(accounts), full=full,
+                                         force=force, progress=progress)
+        except HarvestSkipped as skipped:
+            if not as_json:
+                raise
+            # The same sentence for people (stderr), the facts for the daemon (stdout).
+            click.echo(json.dumps([skipped.to_json()], ensure_ascii=False, indent=2))
+            click.echo(f"Error: {sentence(skipped)}", err=True)
+            return 1
     if as_json:
         click.echo(json.dumps([s.to_json() for s in summaries], ensure_ascii=False, indent=2))
     else:

@@ -35,7 +35,8 @@ def command(app: AppContext, as_json_flag: bool) -> int:
         statuses = account_statuses(db, store_url(app.home.root, str(s["SCHEDULES_JOB_STORE_URL"])),
                                     int(s["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
                                     int(s["CATALOG_SCHEDULE_JITTER_SECONDS"]),
-                                    int(s["SCHEDULES_BACKOFF_MAX_SECONDS"]), dt.datetime.now(dt.UTC))
+                                    int(s["SCHEDULES_BACKOFF_MAX_SECONDS"]), dt.datetime.now(dt.UTC),
+                                    locks=app.home.root / "locks")
     finally:
         db.close()
     daemon = daemon_state(app.home.root)
