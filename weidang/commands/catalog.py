@@ -9,9 +9,9 @@ import click
 
 from catalog.db import open_catalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
-from warc_store import Collection, recover
+from warc_store import Collection
 from weidang.context import AppContext, pass_app
-from weidang.store import open_collection
+from weidang.store import open_collection, recover_and_warn
 
 
 def _catalog_path(app: AppContext) -> Path:
@@ -65,7 +65,7 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
     problems: list[str] = []
     with open_catalog(_catalog_path(app)) as db:
         for collection in _collections(app, names):
-            recover(collection)
+            recover_and_warn(collection)
             summary = repair(db.conn, collection)
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
