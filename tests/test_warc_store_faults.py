@@ -203,6 +203,19 @@ def test_the_harvest_side_warns_about_a_quarantined_file(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["repair", "rebuild"])
+def test_catalog_commands_set_a_foreign_file_aside_and_say_so(tmp_path, capsys, command):
+    from weidang.cli import main
+
+    home = tmp_path / "home"
+    collection = build_collection(home / "collections" / "default", exchanges=2)
+    foreign = _foreign_open_file(tmp_path)
+    shutil.copy(foreign, collection.warcs / foreign.name)
+    assert main(["--home", str(home), "catalog", command]) == 0
+    assert "Warning: " in capsys.readouterr().err
+    assert collection.open_files() == [] and (collection.quarantine / foreign.name).exists()
+
+
 # -- deletions that verify must catch without a seal ------------------------------------------
 
 @pytest.fixture

@@ -42,6 +42,8 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
     """Drop the post tables (posts, versions, media, statuses) and recreate them from the metadata
     records of every WARC file. Accounts, run history and pauses are kept."""
     collections = _collections(app, names)
+    for collection in collections:  # rebuild reads dead writers' files: only the collection's own
+        recover_and_warn(collection)
     total = sum(len(warc_files(c)) for c in collections)
     with open_catalog(_catalog_path(app)) as db:
         with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
