@@ -125,6 +125,18 @@ def test_a_torn_index_line_is_cut_and_the_open_file_still_recovered(tmp_path):
     assert any("the index ended in an unfinished line" in n for n in notes)
 
 
+def test_catalog_repair_after_a_torn_index_line(tmp_path, capsys):
+    from weidang.cli import main
+
+    home = tmp_path / "home"
+    collection = Collection.create(home / "collections" / "default", StepClock())
+    _dead_writer(collection)
+    with open(collection.root / "index.cdxj", "ab") as fh:
+        fh.write(b'cn,weibo,m)/api 20261125080000 {"url":"https://m.weibo.cn/api","tim')
+    assert main(["--home", str(home), "catalog", "repair"]) == 0, capsys.readouterr().err
+    assert collection.open_files() == [] and verify_collection(collection, workers=1).ok
+
+
 def test_index_lines_lost_with_a_torn_tail_are_indexed_again(tmp_path):
     collection = build_collection(tmp_path / "c", exchanges=4)
     index = collection.root / "index.cdxj"
