@@ -318,9 +318,11 @@ def test_verify_works_on_a_read_only_copy_and_writes_nothing(tmp_path):
     done = run_with_private_mounts(
         f"mount --bind {src} {mnt} && mount -o remount,ro,bind {mnt} && "
         f"env {env} {weidang} --home {mnt} verify && "
-        f"env {env} {weidang} verify --json {mnt}/collections/default")
+        f"env {env} {weidang} verify --json {mnt}/collections/default && "
+        f"env {env} {weidang} --home {mnt} seal")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "all checks passed" in done.stdout and "read-only" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("weidang-seal-1:")
     assert "Traceback" not in done.stderr and "failed unexpectedly" not in done.stderr
     assert _tree(src) == before
     assert list(user.iterdir()) == []  # no default home made for it either

@@ -13,6 +13,7 @@ Layout under the collection directory::
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -105,6 +106,12 @@ class Collection:
                 f"the collection {self.root} stayed locked by another weidang process for "
                 f"{self.lock_timeout:.0f} seconds"
             ) from exc
+
+    def writable(self) -> bool:
+        """Whether this process may write the collection (access(2) also says no on a read-only
+        mount, even to root); readers such as verify then write nothing at all, not even the lock."""
+        lock = self.root / ".lock"
+        return os.access(self.root, os.W_OK) and (not lock.exists() or os.access(lock, os.W_OK))
 
     def _stats(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
         out: list[tuple[int, int] | None] = []

@@ -193,7 +193,7 @@ def _compare_with_manifest(report: VerifyReport, listed: dict[str, ManifestEntry
 def _record(collection: Collection, report: VerifyReport, seal: Seal | None) -> None:
     """Log the outcome as a ``fixity check`` event, unless the collection is read-only (an
     auditor's mounted copy) or its log ends in an unfinished line (appending would cut it)."""
-    if not writable(collection):
+    if not collection.writable():
         report.not_recorded = ("the collection is read-only, so this check was not recorded in "
                                "its event log")
         return
@@ -209,13 +209,6 @@ def _record(collection: Collection, report: VerifyReport, seal: Seal | None) -> 
         "index_problems": len(report.index_problems),
         "cross_problems": len(report.cross_problems),
         "sealed": str(seal) if seal else None})
-
-
-def writable(collection: Collection) -> bool:
-    """Whether this process may write the collection (access(2) also says no on a read-only
-    mount, even to root); verify writes nothing at all when it may not."""
-    lock = collection.root / ".lock"
-    return os.access(collection.root, os.W_OK) and (not lock.exists() or os.access(lock, os.W_OK))
 
 
 def check_index(collection: Collection, listed: dict[str, ManifestEntry],
