@@ -203,6 +203,22 @@ def test_a_foreign_file_under_a_name_this_collection_began_is_quarantined(tmp_pa
     assert collection.manifest.entries() == [] and verify_collection(collection, workers=1).ok
 
 
+def test_a_copy_named_like_a_closed_file_is_set_aside_and_nothing_is_replaced(tmp_path):
+    collection = build_collection(tmp_path / "c", exchanges=2)
+    [closed] = collection.closed_files()
+    indexed = list(collection.index)
+    foreign = _foreign_open_file(tmp_path)
+    kept = []
+    for _ in range(2):  # twice: the second copy must not replace the first in quarantine/
+        shutil.copy(foreign, closed.with_name(closed.name + ".open"))
+        [done] = recover(collection)
+        assert done.foreign and done.quarantined not in kept
+        kept.append(done.quarantined)
+    assert all((collection.quarantine / k).read_bytes() == foreign.read_bytes() for k in kept)
+    assert list(Collection.open(collection.root).index) == indexed
+    assert verify_collection(collection, workers=1).ok
+
+
 def test_the_harvest_side_warns_about_a_quarantined_file(tmp_path, capsys):
     from weidang.store import recover_and_warn
 

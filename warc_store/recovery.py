@@ -92,10 +92,10 @@ def _recover_file(collection: Collection, path: Path) -> Recovered:
         if done is not None:
             return done
         return _set_aside(collection, path, "differs from the file this collection entered in its "
-                                            "manifest under that name; set aside whole")
+                                            "manifest under that name; set aside whole", reindex=False)
     foreign = _foreign_reason(collection, path)
     if foreign:
-        return _set_aside(collection, path, foreign)
+        return _set_aside(collection, path, foreign, reindex=True)
     size = path.stat().st_size
     kept, cut_at = _complete_records(path, final)
     if cut_at == 0:
@@ -116,10 +116,13 @@ def _recover_file(collection: Collection, path: Path) -> Recovered:
                                       else "all records complete"))
 
 
-def _set_aside(collection: Collection, path: Path, why: str) -> Recovered:
-    """A file this collection did not begin (or not with these bytes): nothing of it is adopted."""
+def _set_aside(collection: Collection, path: Path, why: str, reindex: bool) -> Recovered:
+    """A file this collection did not begin (or not with these bytes): nothing of it is adopted.
+    With ``reindex``, index lines under its name (its own writer's, if the bytes were replaced)
+    are dropped; a name in the manifest keeps the closed file's lines."""
     result = _quarantine_whole(collection, path, why)
-    _reindex(collection, result.file, [])
+    if reindex:
+        _reindex(collection, result.file, [])
     collection.record_event("quarantine", "success", {
         "file": path.name, "quarantined": result.quarantined, "size": result.cut_bytes, "note": why})
     return replace(result, foreign=True)
@@ -194,6 +197,10 @@ def _save_tail(collection: Collection, path: Path, cut_at: int) -> str:
 def _quarantine_whole(collection: Collection, path: Path, note: str) -> Recovered:
     collection.quarantine.mkdir(exist_ok=True)
     target = collection.quarantine / path.name
+    n = 0
+    while target.exists():  # never replace what an earlier recovery set aside
+        n += 1
+        target = collection.quarantine / f"{path.name}.{n}"
     size = path.stat().st_size
     os.rename(path, target)
     return Recovered(path.name.removesuffix(OPEN_SUFFIX), 0, size, target.name, note)
