@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -76,3 +77,22 @@ def replace_member(path: Path, offset: int, transform) -> None:
             path.write_bytes(data[:start] + changed + data[start + len(raw):])
             return
     raise AssertionError(f"no member at {offset}")
+
+
+def private_mounts_available() -> bool:
+    """Whether this machine lets a process mount in its own namespace (`unshare -rm`)."""
+    import shutil
+
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        return False
+    try:
+        return subprocess.run(["unshare", "-rm", "true"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def run_with_private_mounts(shell: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a shell command in its own mount namespace: its mounts (a small tmpfs, a read-only
+    bind mount) vanish with it, whatever happens to the test."""
+    return subprocess.run(["unshare", "-rm", "sh", "-c", shell], capture_output=True, text=True,
+                          timeout=timeout)

@@ -53,12 +53,13 @@ def test_killed_writer_is_recovered_at_many_points(tmp_path):
     root = tmp_path / "c"
     Collection.create(root)
     delays = [0.0, 0.003, 0.011, 0.02, 0.037, 0.05, 0.08, 0.13, 0.21, 0.34]
-    cut = left_open = 0
+    cut = left_open = recovered = 0
     for i, delay in enumerate(delays):
         _kill_writer_after(root, delay, max_size=2_000_000 if i % 2 else 1 << 30)
         collection = Collection.open(root)
         left_open += bool(collection.open_files())  # not when killed between two files
         done = recover(collection)
+        recovered += len(done)
         # a file killed before its first record was whole holds nothing to keep: it is set aside
         assert all(r.kept_records > 0 or r.quarantined for r in done)
         cut += sum(r.cut_bytes for r in done)
@@ -69,9 +70,14 @@ def test_killed_writer_is_recovered_at_many_points(tmp_path):
         for entry in collection.manifest.entries():
             indexed = [e for e in collection.index if e.filename == entry.file]
             assert len(indexed) == entry.records
+    # Where a kill lands depends on how busy the machine is; these hold wherever it lands: files
+    # of a 1 GiB limit are always open, and a record is being written most of the time.
     assert left_open >= len(delays) // 2 and cut > 0, "no kill landed inside a record: nothing proved"
-    events = [e["type"] for e in Collection.open(root).events.entries()]
-    assert events.count("recovery") >= len(delays)
+    assert recovered >= left_open
+    events = Collection.open(root).events.entries()
+    files_recovered = [e for e in events if e["type"] == "recovery"
+                       and e["detail"]["file"].endswith(".warc.gz")]
+    assert len(files_recovered) == recovered  # one event per file recovered, none for a kill between files
 
 
 def test_cut_tail_is_quarantined_not_lost(tmp_path):

@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from warc_store.writer import RecordWriter, Written
 SOFTWARE = "weidang"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 Headers = Sequence[tuple[str, str]]
+FILE_ID_FIELD = "weidang-file-id"  # in warcinfo and in the file's ``creation`` event
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,10 @@ class CaptureWriter:
         name = (f"{self.config.prefix}-{now.strftime('%Y%m%d%H%M%S%f')}-{self._serial:05d}"
                 f"-{host}-{os.getpid()}{WARC_SUFFIX}")
         path = self.collection.warcs / (name + OPEN_SUFFIX)
+        # Logged before the file exists: recovery adopts only files this collection began.
+        file_id = uuid.uuid4().hex
+        self.collection.record_event("creation", "success", {
+            "file": name, "file_id": file_id, "harvest": self.info.get("weidang-harvest-id", "")})
         try:
             self.collection.warcs.mkdir(parents=True, exist_ok=True)
             fh = open(path, "xb")
@@ -219,13 +225,13 @@ class CaptureWriter:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         writer = RecordWriter(fh, self.config.compress_level)
         f = _OpenFile(path, fh, writer, now)
-        written = writer.write(writer.warcinfo(name, self._warcinfo_fields(), now))
+        written = writer.write(writer.warcinfo(name, self._warcinfo_fields(file_id), now))
         f.records = 1
         self._current = f
         self._index(f, [(written, "application/warc-fields", None)])
         return f
 
-    def _warcinfo_fields(self) -> list[tuple[str, str]]:
+    def _warcinfo_fields(self, file_id: str) -> list[tuple[str, str]]:
         fields = [
             ("software", f"{SOFTWARE}/{_version('weidang')} (warcio/{_version('warcio')}; "
                          f"Python {platform.python_version()})"),
@@ -236,6 +242,7 @@ class CaptureWriter:
             ("weidang-record-digest", "sha256 (WARC-Block-Digest, WARC-Payload-Digest; lowercase hex)"),
             ("weidang-file-fixity", "sha256, sm3 (GB/T 32905-2016); recorded in manifest.jsonl on close"),
             ("weidang-redaction", f"header {REDACTION_HEADER} names what was removed from a record"),
+            (FILE_ID_FIELD, file_id),
         ]
         return fields + [(k, str(v)) for k, v in self.info.items()]
 
@@ -281,9 +288,7 @@ def seal_file(collection: Collection, open_path: Path, records: int, how: str) -
                           records=records)
     with collection.locked():
         collection.manifest.add(entry)
-        collection.events.append("message digest calculation", "success", {
-            "file": final.name, "size": fixity.size, "sha256": fixity.sha256, "sm3": fixity.sm3,
-            "records": records, "note": how}, collection.agent)
+        log_fixity(collection, entry, how)
     os.rename(open_path, final)
     dir_fd = os.open(final.parent, os.O_RDONLY)
     try:
@@ -291,6 +296,13 @@ def seal_file(collection: Collection, open_path: Path, records: int, how: str) -
     finally:
         os.close(dir_fd)
     return entry
+
+
+def log_fixity(collection: Collection, entry: ManifestEntry, how: str) -> None:
+    """The ``message digest calculation`` event that matches a manifest entry; under the lock."""
+    collection.events.append("message digest calculation", "success", {
+        "file": entry.file, "size": entry.size, "sha256": entry.sha256, "sm3": entry.sm3,
+        "records": entry.records, "note": how}, collection.agent)
 
 
 def _final_name(path: Path) -> str:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import surt as surt_lib
 
+from warc_store.errors import StoreError
+from warc_store.lines import append_whole, cut_torn_tail, disk_full_message
+
 
 @dataclass(frozen=True)
 class IndexEntry:
@@ -70,22 +73,28 @@ class CdxjIndex:
         self._by_url: dict[str, list[IndexEntry]] = {}
 
     def append(self, entries: Iterable[IndexEntry]) -> None:
+        """Append whole lines or nothing; call under the collection lock."""
         data = "".join(e.to_line() for e in entries).encode("utf-8")
-        if not data:
-            return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        if data:
+            self.cut_torn_tail()
+            append_whole(self.path, data)
+
+    def cut_torn_tail(self) -> bytes:
+        """Drop a line a crash or a full disk left unfinished (its records are re-indexed by
+        recovery, which reads them from their file); call under the collection lock."""
+        return cut_torn_tail(self.path)
 
     def rewrite(self, entries: Iterable[IndexEntry]) -> None:
         """Replace the whole index atomically (used after recovery cuts a file)."""
         tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.writelines(e.to_line() for e in entries)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.writelines(e.to_line() for e in entries)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(disk_full_message(self.path, exc)) from exc
         os.replace(tmp, self.path)
         self._forget()
 
@@ -99,9 +108,16 @@ class CdxjIndex:
         if not self.path.exists():
             return
         with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield IndexEntry.from_line(line)
+            for number, line in enumerate(fh, 1):
+                if line.endswith("\n") and line.strip():  # an unfinished last line is not yet there
+                    yield self._parse(line, number)
+
+    def _parse(self, line: str, number: int | None) -> IndexEntry:
+        try:
+            return IndexEntry.from_line(line)
+        except (ValueError, TypeError) as exc:
+            where = f"line {number}" if number else "a line"
+            raise StoreError(f"{where} of the index {self.path} is damaged; run `weidang verify`") from exc
 
     def refresh(self) -> None:
         """Read what other writers appended since the last call."""
@@ -117,9 +133,9 @@ class CdxjIndex:
             data = fh.read()
         end = data.rfind(b"\n") + 1  # a line still being appended is read next time
         self._read_to += end
-        for raw in data[:end].decode("utf-8").splitlines():
+        for raw in data[:end].decode("utf-8", "replace").splitlines():
             if raw.strip():
-                self._remember(IndexEntry.from_line(raw))
+                self._remember(self._parse(raw, None))
 
     def _remember(self, entry: IndexEntry) -> None:
         self._by_id[entry.record_id] = entry

@@ -6,12 +6,14 @@ Layout under the collection directory::
     manifest.jsonl    fixity of every closed file (SHA-256, SM3, size, closing time)
     events.jsonl      the hash-chained PREMIS event log
     index.cdxj        where every record lies
+    tally.json        how far the event log and manifest reached, so a cut at their end shows
     quarantine/       bytes cut from interrupted files, kept for forensic reading, never served
     .lock             serialises appends to the three files above across processes
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +28,8 @@ from warc_store.cdxj import CdxjIndex
 from warc_store.errors import CollectionLocked, StoreError
 from warc_store.events import EventLog
 from warc_store.manifest import Manifest
+from warc_store.tally import NAME as TALLY_NAME
+from warc_store.tally import Tally, read_tally, tally_problems, write_tally
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
@@ -74,6 +78,7 @@ class Collection:
         self.manifest = Manifest(root / "manifest.jsonl")
         self.events = EventLog(root / "events.jsonl", clock)
         self.index = CdxjIndex(root / "index.cdxj")
+        self.tally_path = root / TALLY_NAME
         self._lock = FileLock(str(root / ".lock"))
 
     @classmethod
@@ -92,15 +97,48 @@ class Collection:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Serialise appends to the manifest, event log and index between processes."""
+        """Serialise appends to the manifest, event log and index between processes; whatever
+        was added to the event log or manifest meanwhile is counted in the tally on release."""
         try:
             with self._lock.acquire(timeout=self.lock_timeout):
-                yield
+                before = self._stats()
+                try:
+                    yield
+                finally:
+                    if self._stats() != before:
+                        self._count(had_events=bool(before[0] and before[0][1]))
         except Timeout as exc:
             raise CollectionLocked(
                 f"the collection {self.root} stayed locked by another weidang process for "
                 f"{self.lock_timeout:.0f} seconds"
             ) from exc
+
+    def writable(self) -> bool:
+        """Whether this process may write the collection (access(2) also says no on a read-only
+        mount, even to root); readers such as verify then write nothing at all, not even the lock."""
+        lock = self.root / ".lock"
+        return os.access(self.root, os.W_OK) and (not lock.exists() or os.access(lock, os.W_OK))
+
+    def _stats(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        out: list[tuple[int, int] | None] = []
+        for path in (self.events.path, self.manifest.path):
+            try:
+                st = path.stat()
+                out.append((st.st_ino, st.st_size))
+            except FileNotFoundError:
+                out.append(None)
+        return out[0], out[1]
+
+    def _count(self, had_events: bool) -> None:
+        old = read_tally(self.tally_path)
+        if old is None and had_events:
+            return  # the tally was deleted: leave it missing, so that verify says so
+        if old is not None and tally_problems(old, self.events, self.manifest):
+            return  # something was cut: keep the count that shows it
+        try:
+            write_tally(self.tally_path, Tally.of(self.events, self.manifest))
+        except OSError:
+            pass  # a tally behind the files only weakens the check; the appends themselves are whole
 
     def record_event(self, event_type: str, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:
         with self.locked():

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from warc_store.errors import StoreError
+from warc_store.lines import append_whole, cut_torn_tail, disk_full_message, last_line, torn_tail
 
 GENESIS = "0" * 64
 _PREMIS = "http://id.loc.gov/vocabulary/preservation/eventType/"
@@ -29,6 +31,8 @@ EVENT_TYPES = {
     "ingestion": "ing",
     "deletion": "del",
     "metadata modification": "mem",
+    "creation": "cre",
+    "quarantine": "qua",
 }
 
 
@@ -51,27 +55,37 @@ def _entry_hash(entry: Mapping[str, Any]) -> str:
 
 
 class EventLog:
-    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None,
+                 quarantine: Path | None = None) -> None:
         self.path = path
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.quarantine = quarantine or path.parent / "quarantine"
 
     def _lines(self) -> list[bytes]:
         return self.path.read_bytes().splitlines() if self.path.exists() else []
 
     def head(self) -> ChainHead:
-        lines = [ln for ln in self._lines() if ln.strip()]
-        if not lines:
-            return ChainHead(0, GENESIS)
+        last = last_line(self.path)
+        if not last.strip():
+            lines = [ln for ln in self._lines() if ln.strip()]
+            if not lines:
+                return ChainHead(0, GENESIS)
+            last = lines[-1]
         try:
-            last = json.loads(lines[-1])
-            return ChainHead(int(last["seq"]), str(last["hash"]))
-        except (ValueError, KeyError):
-            return ChainHead(len(lines), hashlib.sha256(lines[-1]).hexdigest())
+            entry = json.loads(last)
+            return ChainHead(int(entry["seq"]), str(entry["hash"]))
+        except (ValueError, KeyError, TypeError):
+            lines = [ln for ln in self._lines() if ln.strip()]
+            return ChainHead(len(lines), hashlib.sha256(last).hexdigest())
 
     def append(self, event_type: str, outcome: str, detail: Mapping[str, Any], agent: str) -> dict[str, Any]:
-        """Add one event; call under the collection lock."""
+        """Add one event, whole or not at all; call under the collection lock."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown PREMIS event type {event_type!r}")
+        self.repair_tail(agent)
+        return self._append(event_type, outcome, detail, agent)
+
+    def _append(self, event_type: str, outcome: str, detail: Mapping[str, Any], agent: str) -> dict[str, Any]:
         head = self.head()
         entry: dict[str, Any] = {
             "seq": head.seq + 1,
@@ -85,13 +99,28 @@ class EventLog:
         }
         entry["hash"] = _entry_hash(entry)
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_whole(self.path, line)
         return entry
+
+    def repair_tail(self, agent: str) -> str | None:
+        """Cut an event a crash or a full disk left unfinished; it is kept in the quarantine folder
+        and the cut is logged. Call under the collection lock. Returns the kept file's name."""
+        tail = torn_tail(self.path)
+        if not tail:
+            return None
+        stamp = self.clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        kept = self.quarantine / f"{self.path.name}.unfinished-{stamp}"
+        try:
+            self.quarantine.mkdir(exist_ok=True)
+            kept.write_bytes(tail)
+        except OSError as exc:
+            raise StoreError(disk_full_message(kept, exc)) from exc
+        cut_torn_tail(self.path)
+        self._append("recovery", "success", {
+            "file": self.path.name, "cut_bytes": len(tail), "quarantined": kept.name,
+            "note": "the event log ended in an unfinished event (cut by a crash or a full disk); "
+                    "it was cut off and kept aside"}, agent)
+        return kept.name
 
     def entries(self) -> list[dict[str, Any]]:
         out = []
@@ -108,7 +137,14 @@ class EventLog:
         problems: list[ChainProblem] = []
         prev, expected_seq = GENESIS, 1
         seen_sealed = sealed is None or sealed.seq == 0
-        for number, raw in enumerate(self._lines(), 1):
+        lines = self._lines()
+        tail = torn_tail(self.path)
+        if tail:
+            lines.pop()
+            problems.append(ChainProblem(len(lines) + 1, (
+                "the last event is unfinished (cut by a crash or a full disk, or edited); the next "
+                "harvest or `weidang catalog repair` sets it aside")))
+        for number, raw in enumerate(lines, 1):
             if not raw.strip():
                 problems.append(ChainProblem(number, "blank line in the event log"))
                 continue

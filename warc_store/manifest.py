@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from warc_store.errors import StoreError
+from warc_store.lines import disk_full_message
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,14 @@ class Manifest:
         """Append one entry in one atomic write; call under the collection lock."""
         data = self.read_bytes() + entry.to_line()
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)  # a buffered file writes all of it or raises (a full disk)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(disk_full_message(self.path, exc)) from exc
         os.replace(tmp, self.path)
         _fsync_dir(self.path.parent)
 

@@ -5,6 +5,11 @@ and digests check out, the cut bytes are kept in ``quarantine/`` (never served, 
 file is closed properly with its fixity in the manifest, the index is made to match, and the
 recovery is logged as a PREMIS ``recovery`` event. Files whose writer is still alive (it holds
 the file's lock) are left alone.
+
+Only files this collection began are adopted: each is announced by a ``creation`` event naming
+it and a random file id, which its warcinfo record repeats. Any other ``.open`` file (copied in
+from elsewhere) is moved to ``quarantine/`` whole, with a ``quarantine`` event; the caller warns.
+An unfinished last line of the event log or the index is cut first (see lines.py).
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from warc_store.capture import seal_file
+from warc_store.capture import FILE_ID_FIELD, log_fixity, seal_file
 from warc_store.cdxj import IndexEntry, warc_timestamp
 from warc_store.collection import OPEN_SUFFIX, Collection
 from warc_store.digests import hash_file
+from warc_store.manifest import ManifestEntry
 from warc_store.scan import scan
 
 
@@ -29,10 +36,12 @@ class Recovered:
     cut_bytes: int
     quarantined: str | None
     note: str
+    foreign: bool = False  # not begun by this collection: set aside whole, nothing adopted
 
 
 def recover(collection: Collection) -> list[Recovered]:
     """Recover every abandoned ``.open`` file of the collection; returns what was done."""
+    repair_tails(collection)
     done = []
     for path in collection.open_files():
         try:
@@ -46,38 +55,49 @@ def recover(collection: Collection) -> list[Recovered]:
                 continue  # a live writer holds it
             if not path.exists():
                 continue
-            done.append(_recover_file(collection, path, fh))
+            done.append(_recover_file(collection, path))
     return done
 
 
-def _recover_file(collection: Collection, path: Path, fh: object) -> Recovered:
+def repair_tails(collection: Collection) -> None:
+    """Cut the unfinished last line a crash or a full disk left in the event log or the index;
+    index lines lost with it are rebuilt from the files they describe."""
+    with collection.locked():
+        collection.events.repair_tail(collection.agent)
+        cut = collection.index.cut_torn_tail()
+        if cut:
+            collection.events.append("recovery", "success", {
+                "file": collection.index.path.name, "cut_bytes": len(cut),
+                "note": "the index ended in an unfinished line (a crash or a full disk); it was cut "
+                        "and the records of closed files it lacked were indexed again"},
+                collection.agent)
+    if cut:
+        _reindex_incomplete(collection)
+
+
+def _reindex_incomplete(collection: Collection) -> None:
+    counts = Counter(e.filename for e in collection.index)
+    for entry in collection.manifest.entries():
+        path = collection.warcs / entry.file
+        if counts[entry.file] != entry.records and path.exists():
+            kept, _ = _complete_records(path, entry.file)
+            _reindex(collection, entry.file, kept)
+
+
+def _recover_file(collection: Collection, path: Path) -> Recovered:
     final = path.name.removesuffix(OPEN_SUFFIX)
     listed = {e.file: e for e in collection.manifest.entries()}
     if final in listed:
-        # The writer died between entering the file in the manifest and renaming it.
-        fixity = hash_file(path)
-        if fixity.sha256 == listed[final].sha256 and fixity.sm3 == listed[final].sm3:
-            os.rename(path, path.with_name(final))
-            return _log(collection, Recovered(final, listed[final].records, 0, None,
-                                              "already in the manifest; only the rename was missing"))
-        return _log(collection, _quarantine_whole(collection, path,
-                                                  "differs from its manifest entry; kept aside"))
-
+        done = _finish_rename(collection, path, listed[final])
+        if done is not None:
+            return done
+        return _set_aside(collection, path, "differs from the file this collection entered in its "
+                                            "manifest under that name; set aside whole", reindex=False)
+    foreign = _foreign_reason(collection, path)
+    if foreign:
+        return _set_aside(collection, path, foreign, reindex=True)
     size = path.stat().st_size
-    kept: list[IndexEntry] = []
-    cut_at = 0
-    with open(path, "rb") as reader:
-        for rec in scan(reader):
-            if not rec.ok:
-                break
-            cut_at = rec.offset + rec.length
-            kept.append(IndexEntry(
-                url=rec.uri, timestamp=warc_timestamp(rec.date), record_id=rec.record_id,
-                record_type=rec.record_type, filename=final, offset=rec.offset, length=rec.length,
-                digest=rec.payload_digest or rec.block_digest,
-                mime=rec.http_mime if rec.record_type in ("response", "revisit") else None,
-                status=rec.http_status if rec.record_type in ("response", "revisit") else None,
-                date=rec.date))
+    kept, cut_at = _complete_records(path, final)
     if cut_at == 0:
         result = _quarantine_whole(collection, path, "no complete record; kept aside")
         _reindex(collection, final, [])
@@ -96,6 +116,72 @@ def _recover_file(collection: Collection, path: Path, fh: object) -> Recovered:
                                       else "all records complete"))
 
 
+def _set_aside(collection: Collection, path: Path, why: str, reindex: bool) -> Recovered:
+    """A file this collection did not begin (or not with these bytes): nothing of it is adopted.
+    With ``reindex``, index lines under its name (its own writer's, if the bytes were replaced)
+    are dropped; a name in the manifest keeps the closed file's lines."""
+    result = _quarantine_whole(collection, path, why)
+    if reindex:
+        _reindex(collection, result.file, [])
+    collection.record_event("quarantine", "success", {
+        "file": path.name, "quarantined": result.quarantined, "size": result.cut_bytes, "note": why})
+    return replace(result, foreign=True)
+
+
+def _finish_rename(collection: Collection, path: Path, listed: ManifestEntry) -> Recovered | None:
+    """The writer died between entering the file in the manifest and renaming it (None: the
+    bytes are not the ones entered)."""
+    final = listed.file
+    fixity = hash_file(path)
+    if fixity.sha256 != listed.sha256 or fixity.sm3 != listed.sm3:
+        return None
+    with collection.locked():  # it may also have died before logging the digests
+        if not any(e.get("type") == "message digest calculation"
+                   and e.get("detail", {}).get("file") == final for e in collection.events.entries()):
+            log_fixity(collection, listed, "logged at recovery: its writer died just after "
+                                           "entering it in the manifest")
+    os.rename(path, path.with_name(final))
+    return _log(collection, Recovered(final, listed.records, 0, None,
+                                      "already in the manifest; only the rename was missing"))
+
+
+def _foreign_reason(collection: Collection, path: Path) -> str | None:
+    """Why the file is not one this collection began, or None when it is (or cannot tell yet)."""
+    final = path.name.removesuffix(OPEN_SUFFIX)
+    began = [e for e in collection.events.entries()
+             if e.get("type") == "creation" and e.get("detail", {}).get("file") == final]
+    if not began:
+        return ("not begun by this collection (its event log has no record of opening it); "
+                "set aside whole, nothing of it was adopted")
+    with open(path, "rb") as reader:
+        first = next(scan(reader), None)
+    if first is None or not first.ok:
+        return None  # killed before its first record was whole: there is nothing to adopt anyway
+    if first.warcinfo.get(FILE_ID_FIELD) != began[-1]["detail"].get("file_id"):
+        return ("its warcinfo record does not carry the id this collection gave the file it "
+                "began under that name; set aside whole, nothing of it was adopted")
+    return None
+
+
+def _complete_records(path: Path, final: str) -> tuple[list[IndexEntry], int]:
+    """Index entries of the file's records up to the first incomplete one, and where it starts."""
+    kept: list[IndexEntry] = []
+    cut_at = 0
+    with open(path, "rb") as reader:
+        for rec in scan(reader):
+            if not rec.ok:
+                break
+            cut_at = rec.offset + rec.length
+            kept.append(IndexEntry(
+                url=rec.uri, timestamp=warc_timestamp(rec.date), record_id=rec.record_id,
+                record_type=rec.record_type, filename=final, offset=rec.offset, length=rec.length,
+                digest=rec.payload_digest or rec.block_digest,
+                mime=rec.http_mime if rec.record_type in ("response", "revisit") else None,
+                status=rec.http_status if rec.record_type in ("response", "revisit") else None,
+                date=rec.date))
+    return kept, cut_at
+
+
 def _save_tail(collection: Collection, path: Path, cut_at: int) -> str:
     collection.quarantine.mkdir(exist_ok=True)
     stamp = collection.clock().strftime("%Y%m%dT%H%M%SZ")
@@ -111,6 +197,10 @@ def _save_tail(collection: Collection, path: Path, cut_at: int) -> str:
 def _quarantine_whole(collection: Collection, path: Path, note: str) -> Recovered:
     collection.quarantine.mkdir(exist_ok=True)
     target = collection.quarantine / path.name
+    n = 0
+    while target.exists():  # never replace what an earlier recovery set aside
+        n += 1
+        target = collection.quarantine / f"{path.name}.{n}"
     size = path.stat().st_size
     os.rename(path, target)
     return Recovered(path.name.removesuffix(OPEN_SUFFIX), 0, size, target.name, note)
@@ -119,8 +209,10 @@ def _quarantine_whole(collection: Collection, path: Path, note: str) -> Recovere
 def _reindex(collection: Collection, final: str, kept: list[IndexEntry]) -> None:
     """Make the index list exactly the kept records of this file."""
     with collection.locked():
-        others = [e for e in collection.index if e.filename != final]
-        collection.index.rewrite([*others, *kept])
+        entries = list(collection.index)
+        others = [e for e in entries if e.filename != final]
+        if kept or len(others) != len(entries):
+            collection.index.rewrite([*others, *kept])
 
 
 def _log(collection: Collection, result: Recovered) -> Recovered:

@@ -45,10 +45,16 @@ class Seal:
 
 
 def make_seal(collection: Collection) -> Seal:
+    if not collection.writable():  # a read-only copy: nobody can append meanwhile, and no lock file
+        return _current(collection)
     with collection.locked():
-        head = collection.events.head()
-        lines = collection.manifest.line_count()
-        return Seal(head.seq, head.hash, lines, collection.manifest.prefix_digest(lines))
+        return _current(collection)
+
+
+def _current(collection: Collection) -> Seal:
+    head = collection.events.head()
+    lines = collection.manifest.line_count()
+    return Seal(head.seq, head.hash, lines, collection.manifest.prefix_digest(lines))
 
 
 def check_seal(collection: Collection, seal: Seal) -> list[str]:

@@ -8,17 +8,22 @@ checked in parallel processes. A ``fixity check`` event records the outcome in t
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection
 from warc_store.digests import FileHasher
 from warc_store.errors import StoreError
+from warc_store.lines import torn_tail
+from warc_store.manifest import ManifestEntry
 from warc_store.scan import scan
 from warc_store.seal import Seal, check_seal
+from warc_store.tally import read_tally, tally_problems
 
 DEMO_FIELD = "weidang-demo"
 
@@ -90,7 +95,10 @@ class VerifyReport:
     manifest_problems: list[str] = field(default_factory=list)
     chain_problems: list[str] = field(default_factory=list)
     seal_problems: list[str] = field(default_factory=list)
+    index_problems: list[str] = field(default_factory=list)
+    cross_problems: list[str] = field(default_factory=list)  # manifest, event log and tally disagree
     bytes_checked: int = 0
+    not_recorded: str | None = None  # why no fixity check event was logged
 
     @property
     def demo(self) -> bool:
@@ -100,7 +108,8 @@ class VerifyReport:
     def ok(self) -> bool:
         return (all(f.ok for f in self.files) and not self.missing and not self.unexpected
                 and not self.mismatched and not self.manifest_problems
-                and not self.chain_problems and not self.seal_problems)
+                and not self.chain_problems and not self.seal_problems
+                and not self.index_problems and not self.cross_problems)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -133,7 +142,8 @@ def check_files(paths: Sequence[Path], workers: int = 0,
 def verify_collection(collection: Collection, workers: int = 0, seal: Seal | None = None,
                       progress: Callable[[FileCheck], None] | None = None,
                       only: Sequence[Path] | None = None) -> VerifyReport:
-    """Everything an auditor asks of a collection; records a ``fixity check`` event."""
+    """Everything an auditor asks of a collection; records a ``fixity check`` event when the
+    collection can be written (a read-only copy is checked without writing anything)."""
     report = VerifyReport(collection=str(collection.root))
     try:
         listed = {e.file: e for e in collection.manifest.entries()}
@@ -154,6 +164,21 @@ def verify_collection(collection: Collection, workers: int = 0, seal: Seal | Non
         report.missing = sorted(p.name for p in only if not p.exists())
         targets = [p for p in targets if p.exists()]
     report.files = check_files(targets, workers, progress)
+    _compare_with_manifest(report, listed)
+    report.chain_problems = [
+        f"event log line {p.line}: {p.message}" if p.line else p.message
+        for p in collection.events.check()]
+    if only is None:
+        open_names = {n.removesuffix(OPEN_SUFFIX) for n in report.open_files}
+        report.index_problems = check_index(collection, listed, open_names)
+        report.cross_problems = check_manifest_against_log(collection, listed)
+    if seal is not None:
+        report.seal_problems = check_seal(collection, seal)
+    _record(collection, report, seal)
+    return report
+
+
+def _compare_with_manifest(report: VerifyReport, listed: dict[str, ManifestEntry]) -> None:
     for f in report.files:
         report.bytes_checked += f.size
         entry = listed.get(f.name)
@@ -163,15 +188,85 @@ def verify_collection(collection: Collection, workers: int = 0, seal: Seal | Non
                                    ("SM3", f.sm3, entry.sm3)):
             if ours != theirs:
                 report.mismatched.append(f"{f.name}: {what} is {ours}, the manifest says {theirs}")
-    report.chain_problems = [
-        f"event log line {p.line}: {p.message}" if p.line else p.message
-        for p in collection.events.check()]
-    if seal is not None:
-        report.seal_problems = check_seal(collection, seal)
+
+
+def _record(collection: Collection, report: VerifyReport, seal: Seal | None) -> None:
+    """Log the outcome as a ``fixity check`` event, unless the collection is read-only (an
+    auditor's mounted copy) or its log ends in an unfinished line (appending would cut it)."""
+    if not collection.writable():
+        report.not_recorded = ("the collection is read-only, so this check was not recorded in "
+                               "its event log")
+        return
+    if torn_tail(collection.events.path):
+        report.not_recorded = ("the event log ends in an unfinished line, so this check was not "
+                               "recorded in it")
+        return
     collection.record_event("fixity check", "success" if report.ok else "failure", {
         "files": len(report.files), "bytes": report.bytes_checked,
         "bad_records": sum(len(f.bad_records) for f in report.files),
         "missing": report.missing, "unexpected": report.unexpected,
         "mismatched": len(report.mismatched), "chain_problems": len(report.chain_problems),
+        "index_problems": len(report.index_problems),
+        "cross_problems": len(report.cross_problems),
         "sealed": str(seal) if seal else None})
-    return report
+
+
+def check_index(collection: Collection, listed: dict[str, ManifestEntry],
+                open_names: set[str]) -> list[str]:
+    """The index is whole, and lists exactly the records of every closed file."""
+    problems = []
+    if torn_tail(collection.index.path):
+        problems.append("the index's last line is unfinished (a crash or a full disk); the next "
+                        "harvest or `weidang catalog repair` cuts it and indexes those records again")
+    counts: Counter[str] = Counter()
+    damaged = []
+    if collection.index.path.exists():
+        with open(collection.index.path, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.endswith("\n") or not line.strip():
+                    continue
+                try:
+                    counts[IndexEntry.from_line(line).filename] += 1
+                except (ValueError, TypeError):
+                    damaged.append(number)
+    if damaged:
+        shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
+        problems.append(f"{len(damaged)} index lines are damaged (lines {shown})")
+    for name, n in sorted(counts.items()):
+        if name in listed and n != listed[name].records:
+            problems.append(f"the index lists {n} records in {name}, whose manifest entry counts "
+                            f"{listed[name].records}")
+        elif name not in listed and name not in open_names:
+            problems.append(f"the index lists {n} records in {name}, a file neither in the manifest "
+                            "nor being written (deleted together with its manifest entry?)")
+    return problems
+
+
+def check_manifest_against_log(collection: Collection, listed: dict[str, ManifestEntry]) -> list[str]:
+    """Every manifest entry has its ``message digest calculation`` event and every such event its
+    manifest entry; and neither file was cut at its end since the tally counted them."""
+    logged: dict[str, list[dict[str, Any]]] = {}
+    for event in collection.events.entries():
+        if event.get("type") == "message digest calculation":
+            detail = event.get("detail") or {}
+            logged.setdefault(str(detail.get("file")), []).append(event)
+    problems = []
+    for name, entry in listed.items():
+        events = logged.get(name)
+        if not events:
+            problems.append(f"the manifest lists {name}, but the event log has no digest event for "
+                            "it (events were deleted?)")
+        elif not any(_same_fixity(e["detail"], entry) for e in events):
+            problems.append(f"the manifest and the event log record different digests for {name}")
+    for name, events in sorted(logged.items()):
+        if name not in listed:
+            gone = "" if (collection.warcs / name).exists() else "; the file is gone too"
+            problems.append(f"event {events[0].get('seq')} recorded the digests of {name}, but the "
+                            f"manifest has no entry for it (its entry was deleted{gone})")
+    return problems + tally_problems(read_tally(collection.tally_path), collection.events,
+                                     collection.manifest)
+
+
+def _same_fixity(detail: dict[str, Any], entry: ManifestEntry) -> bool:
+    return (detail.get("sha256"), detail.get("sm3"), detail.get("size")) == (
+        entry.sha256, entry.sm3, entry.size)

@@ -80,9 +80,15 @@ def main(args: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _logs_dir() -> Path:
+def _logs_dir() -> Path | None:
+    """The logs of the home given (--home, WEIDANG_HOME); of the default home only if it exists
+    already, never created for a crash (e.g. `verify DIR` run outside any home)."""
     app = AppContext.current
-    return app.home.logs if app is not None else Path.cwd()
+    if app is None:
+        return None
+    if app.home_option is None and not app.home.config_file.exists():
+        return None
+    return app.home.logs
 
 
 if __name__ == "__main__":

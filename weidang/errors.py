@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -31,13 +33,24 @@ def sentence(exc: BaseException) -> str:
     return text if text.endswith((".", "!", "?", "。")) else text + "."
 
 
-def write_crash_report(exc: BaseException, logs: Path) -> Path | None:
-    """Keep the traceback for the developers, out of the archivist's way."""
+def write_crash_report(exc: BaseException, logs: Path | None) -> Path | None:
+    """Keep the traceback for the developers, out of the archivist's way: in ``logs`` (the logs
+    folder of the home in use) if it can be written, else in the system's temporary folder. A
+    home is never created for it, and a read-only home is left untouched."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = scrub_secrets("".join(traceback.format_exception(exc)))
+    if logs is not None and logs.parent.is_dir():
+        try:
+            logs.mkdir(exist_ok=True)
+            path = logs / f"crash-{stamp}.txt"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            pass
     try:
-        logs.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = logs / f"crash-{stamp}.txt"
-        path.write_text(scrub_secrets("".join(traceback.format_exception(exc))), encoding="utf-8")
-        return path
+        fd, name = tempfile.mkstemp(prefix=f"weidang-crash-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return Path(name)
     except OSError:
         return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import click
+
 from catalog.credentials import CredentialStore
 from catalog.db import Database, open_catalog
-from warc_store import CaptureWriter, Collection, RedactionPolicy, StoreConfig, recover
+from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
 
@@ -34,9 +36,21 @@ def open_collection(home: Home, name: str = DEFAULT_COLLECTION, create: bool = F
 def capture_writer(collection: Collection, settings: Settings, info: Mapping[str, str],
                    secret_values: list[str] | None = None) -> CaptureWriter:
     """A writer for this process, after recovering files that dead writers left open."""
-    recover(collection)
+    recover_and_warn(collection)
     return CaptureWriter(collection, store_config(settings),
                          redaction_policy(settings, secret_values), dict(info))
+
+
+def recover_and_warn(collection: Collection) -> list[Recovered]:
+    """Recover what dead writers left open; a file the collection did not begin is set aside,
+    and the archivist is told at once (the collection's event log records it too)."""
+    done = recover(collection)
+    for r in done:
+        if r.foreign:
+            click.echo(f"Warning: {collection.warcs / (r.file + '.open')} was not begun by this "
+                       f"collection, so it was moved to {collection.quarantine / str(r.quarantined)} "
+                       "and nothing of it entered the archive; find out who put it there.", err=True)
+    return done
 
 
 def collection_of(path: Path) -> Collection | None:

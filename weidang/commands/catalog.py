@@ -9,10 +9,10 @@ import click
 
 from catalog.db import open_catalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
-from warc_store import Collection, recover
+from warc_store import Collection
 from weidang.context import AppContext, pass_app
 from weidang.indexing import catch_up_index
-from weidang.store import open_collection
+from weidang.store import open_collection, recover_and_warn
 
 
 def _catalog_path(app: AppContext) -> Path:
@@ -43,6 +43,8 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
     """Drop the post tables (posts, versions, media, statuses) and recreate them from the metadata
     records of every WARC file. Accounts, run history and pauses are kept."""
     collections = _collections(app, names)
+    for collection in collections:  # rebuild reads dead writers' files: only the collection's own
+        recover_and_warn(collection)
     total = sum(len(warc_files(c)) for c in collections)
     with open_catalog(_catalog_path(app)) as db:
         with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
@@ -66,7 +68,7 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
     problems: list[str] = []
     with open_catalog(_catalog_path(app)) as db:
         for collection in _collections(app, names):
-            recover(collection)
+            recover_and_warn(collection)
             summary = repair(db.conn, collection)
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "

@@ -96,10 +96,14 @@ def _print(report: VerifyReport) -> None:
                          ("Differs from the manifest", report.mismatched),
                          ("Manifest", report.manifest_problems),
                          ("Event log", report.chain_problems),
+                         ("Index", report.index_problems),
+                         ("Manifest and event log disagree", report.cross_problems),
                          ("Seal", report.seal_problems),
                          ("Still open (being written, or left by a writer that died)", report.open_files)):
         for item in items:
             click.echo(f"  {title}: {item}")
+    if report.not_recorded:
+        click.echo(f"  Note: {report.not_recorded}.")
     mb = report.bytes_checked / 1e6
     verdict = "all checks passed" if report.ok else "PROBLEMS FOUND"
     click.echo(f"  {len(report.files)} files, {mb:,.1f} MB checked: {verdict}.")

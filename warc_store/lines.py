@@ -1,0 +1,110 @@
+"""Line files written whole or not at all: the index and the event log, appended under the lock.
+
+A full disk can make ``write`` store only part of what it was given, and a crash can stop a
+process between two writes: either would leave a torn last line, and the next append would glue
+its own line onto it. Appends here loop over short writes, fsync, and on any failure cut the file
+back to where it was; a torn tail left by a crash (or by an older weidang) is cut before the next
+append, and the caller decides what to keep of it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from warc_store.errors import StoreError
+
+NEWLINE = b"\n"
+
+
+def disk_full_message(path: Path, exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full: nothing was added to {path} (free some space, then try again)"
+    return f"cannot write {path}: {exc.strerror or exc}"
+
+
+def append_whole(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Append ``data`` (complete lines) entirely, fsynced, or leave the file as it was."""
+    if not data:
+        return
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:  # pragma: no cover - write(2) reports errors, not 0, on files
+                    raise OSError(errno.EIO, "nothing written")
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as exc:
+            _cut(fd, start)
+            raise StoreError(disk_full_message(path, exc)) from exc
+    finally:
+        os.close(fd)
+
+
+def torn_tail(path: Path) -> bytes:
+    """The bytes after the last newline (an unfinished line), or b"" when the file ends whole."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return b""
+            fh.seek(size - 1)
+            if fh.read(1) == NEWLINE:
+                return b""
+            start = _last_line_start(fh, size)
+            fh.seek(start)
+            return fh.read()
+    except FileNotFoundError:
+        return b""
+
+
+def cut_torn_tail(path: Path) -> bytes:
+    """Remove an unfinished last line (call under the lock); returns the bytes removed."""
+    tail = torn_tail(path)
+    if tail:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            _cut(fd, os.fstat(fd).st_size - len(tail))
+        finally:
+            os.close(fd)
+    return tail
+
+
+def last_line(path: Path) -> bytes:
+    """The last complete line, without its newline (b"" if there is none)."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            end = size - len(torn_tail(path))
+            if end <= 0:
+                return b""
+            start = _last_line_start(fh, end - 1)
+            fh.seek(start)
+            return fh.read(end - 1 - start)
+    except FileNotFoundError:
+        return b""
+
+
+def _last_line_start(fh: BinaryIO, end: int) -> int:
+    """Offset just after the last newline before ``end`` (0 if none), reading backwards."""
+    pos = end
+    while pos > 0:
+        step = min(65536, pos)
+        fh.seek(pos - step)
+        chunk = fh.read(step)
+        found = chunk.rfind(NEWLINE)
+        if found >= 0:
+            return pos - step + found + 1
+        pos -= step
+    return 0
+
+
+def _cut(fd: int, size: int) -> None:
+    os.ftruncate(fd, size)
+    os.fsync(fd)
