@@ -20,9 +20,10 @@ from catalog.runs import RunLog
 from crawler import signals
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.outcome import Ending, judge
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
-from harvesters import CaptchaRequired, LoginExpired, Post, RateLimited
+from harvesters import CaptchaRequired, HarvestProblem, LoginExpired, Post, RateLimited
 from warc_store import CaptureWriter
 
 # How long a platform-wide refusal pauses everything behind it (Weibo's 418 lasts 2-3 hours).
@@ -73,7 +74,8 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         if stop is not None:
             summary.outcome = "stopped"
             # the platform's message may quote the request's address, login token and all
-            summary.reason = _without_secrets(str(stop), job)
+            summary.reason = _without_secrets(
+                stop.what() if isinstance(stop, HarvestProblem) else str(stop), job)  # advice apart
             summary.advice = _without_secrets(getattr(stop, "advice", ""), job)
             # a refused login pauses every account using it; without a login, the account itself
             scope = ((f"login:{job.credentials_ref}" if job.credentials_ref else job.account)
@@ -81,12 +83,10 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             duration = PAUSE_FOR.get(type(stop))
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)
-        elif closed.get(job.harvest_id) == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
-            summary.outcome = "partial"
-            summary.reason = "the harvest was stopped before it finished; what it captured is kept"
-            summary.advice = f"run `weidang harvest {job.account} --full` to fetch what it did not reach"
-        elif summary.errors:
-            summary.outcome = "partial"
+        else:
+            summary.outcome, reason, advice = judge(summary, job, _ending(
+                spider, closed.get(job.harvest_id, ""), politeness.give_up))
+            summary.reason, summary.advice = _without_secrets(reason, job), _without_secrets(advice, job)
         summary.files = list(writer.files_closed)
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,
@@ -98,6 +98,12 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                     captured_total=summary.captured_total)
         out.append(summary)
     return out
+
+
+def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
+    return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
+                  no_answer=getattr(spider, "no_answer", ""),
+                  gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds)
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:
@@ -116,7 +122,9 @@ def _progress_handler(progress: Callable[[str, int], None], account: str) -> Cal
 
 def _without_secrets(text: str, job: HarvestJob) -> str:
     """The text with every login value of the job replaced, as the WARC records have them."""
-    for value in sorted(job.credentials.values(), key=len, reverse=True):
+    values = [v for field in job.credentials.values() for v in (field if isinstance(field, list)
+                                                               else [field])]
+    for value in sorted(values, key=len, reverse=True):
         if value and len(value) >= 4:
             text = text.replace(value, "REDACTED")
     return text

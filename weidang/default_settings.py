@@ -45,6 +45,7 @@ CRAWLER_PROXY = ""  # send every request through this proxy (the demo points it 
 CRAWLER_RECHECK_DAYS = 7.0  # posts captured this recently are re-checked for deletion at each harvest
 CRAWLER_RETRIES = 3  # retries after 5xx answers and timeouts
 CRAWLER_TIMEOUT_SECONDS = 60.0  # per request
+CRAWLER_UNREACHABLE_GIVE_UP_SECONDS = 60.0  # stop a harvest the platform has not answered for this long
 
 # schedules: the daemon (`weidang run`).
 SCHEDULES_BACKOFF_MAX_SECONDS = 86400  # a failing account's period doubles per failure, up to this
