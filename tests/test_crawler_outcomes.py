@@ -73,6 +73,8 @@ def test_an_unreachable_platform_fails_at_once_saying_why(archive, proxy, cause)
     assert summary["reason"].startswith("Weibo could not be reached: ") and cause in summary["reason"]
     assert "CRAWLER_PROXY" in summary["advice"] and "--full" not in summary["advice"]
     assert not [w for w in RAW if w in summary["reason"] + " ".join(summary["errors"])]
+    printed = archive.weidang("harvest", f"weibo:{UID}").stdout
+    assert printed.count(summary["reason"].partition(": ")[2]) == 1, printed  # said once
 
 
 def test_a_proxy_that_never_answers_is_a_timeout(archive):
