@@ -103,7 +103,8 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
 def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
     return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
                   no_answer=getattr(spider, "no_answer", ""),
-                  gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds)
+                  gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds,
+                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1)
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:

@@ -21,6 +21,7 @@ class Ending:
     not_started: str = ""  # why the harvester could ask for nothing (no login, no URL)
     no_answer: str = ""  # why the last request that got no answer got none, in words
     gave_up: bool = False  # it stopped asking after CRAWLER_UNREACHABLE_GIVE_UP_SECONDS
+    posts_seen: int = -1  # posts any answer showed (-1: not known)
     give_up_seconds: float = 60.0
 
 
@@ -45,4 +46,9 @@ def judge(summary: HarvestSummary, job: HarvestJob, ending: Ending) -> tuple[str
             return "failed", f"no listing page could be read: {summary.errors[0]}", FIX_ACCOUNT
         return ("failed", "the platform answered no listing page, so nothing was captured",
                 "Check the account id and its listing source, then harvest again.")
+    if listed and ending.posts_seen == 0 and summary.reported_total and not summary.errors:
+        return ("failed", f"the listing showed no post, though the platform reports "
+                          f"{summary.reported_total} {summary.reported_unit}",
+                "Check the account's login and listing source (a login the platform no longer "
+                "accepts can show an empty listing), then harvest again.")
     return ("partial" if summary.errors else "ok"), summary.reason, summary.advice

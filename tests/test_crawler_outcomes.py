@@ -54,6 +54,17 @@ def test_a_harvest_that_can_ask_nothing_fails_and_says_why(site, archive):
     assert "failing" in status and summary["reason"] in status
 
 
+def test_an_empty_listing_of_an_account_with_posts_fails(site, archive):
+    archive.add(f"weibo:{UID}")
+    empty = '{"ok": 1, "data": {"cardlistInfo": {"total": 20}, "cards": []}}'
+    site.load_plan('[[rule]]\nhost = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                   'query = { containerid = "107603*" }\nfault = "body"\n'
+                   f"content_type = \"application/json\"\nbody = '{empty}'\n")
+    summary, done = archive.harvest(f"weibo:{UID}")
+    assert summary["outcome"] == "failed" and done.returncode == 1, summary
+    assert summary["pages"] == 1 and "reports 20 posts" in summary["reason"]
+
+
 def _closed_port() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
