@@ -50,7 +50,7 @@ class CaptureBook:
         self.seen: set[str] = set()
         self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
         self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
-        self.incomplete: set[str] = set()
+        self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
 
     @staticmethod
     def key(post: Post) -> str:

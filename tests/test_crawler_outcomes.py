@@ -113,7 +113,7 @@ def test_a_dropped_connection_is_said_in_words(site, archive):
     assert not [w for w in RAW if w in summary["reason"] + " ".join(summary["errors"])], summary
 
 
-def test_a_full_disk_is_said_in_words():
+def test_a_full_disk_while_harvesting_is_said_in_words():
     why = in_words(OSError(errno.ENOSPC, "No space left on device"), "https://m.weibo.cn/x")
     assert "disk is full" in why
 
