@@ -48,6 +48,9 @@ class CaptureBook:
         self.clock = clock
         self.pending: dict[str, Pending] = {}
         self.seen: set[str] = set()
+        self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
+        self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
+        self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
 
     @staticmethod
     def key(post: Post) -> str:
@@ -58,6 +61,8 @@ class CaptureBook:
         """A post seen in an answer; merges with what is known of it in this harvest."""
         key = self.key(post)
         self.seen.add(key)
+        if post.repost is not None:
+            self.originals.add(self.key(post.repost))
         entry = self.pending.get(key)
         if entry is None:
             entry = self.pending[key] = Pending(post)
@@ -99,22 +104,42 @@ class CaptureBook:
         if not entry.decided:
             self.decide(entry)
         if entry.outcome == "unchanged":
-            self.summary.posts_unchanged += 1
+            self._count(entry, "unchanged")
             return
         if not entry.post.long_text_complete:
+            self._count(entry, "incomplete")
             if self.catalog.known(entry.post.platform, entry.post.post_id):
                 # its follow-up failed: a cut text must not pass for an edit of the whole one
-                self.summary.posts_incomplete += 1
                 return
-            self.summary.posts_incomplete += 1
         write_post_version(self.writer, self.catalog, entry.post,
                            Decision(entry.outcome, entry.version), entry.evidence,
                            self.job.harvest_id, self.clock(),
                            account=f"{entry.post.platform}:{entry.post.account_id}")
-        if entry.outcome == "new":
-            self.summary.posts_new += 1
-        else:
-            self.summary.posts_edited += 1
+        self._count(entry, entry.outcome)
+
+    def _count(self, entry: Pending, outcome: str) -> None:
+        """Count a post once per run, in its own account's summary.
+
+        A post is finished again when a later answer of the same run shows it (a re-check, an
+        overlapping page): counted once, as what changed most (new or edited over unchanged).
+        The original of a repost is recorded in its own account and not counted here.
+        """
+        key = self.key(entry.post)
+        if key in self.originals and entry.post.account_id != self.job.account_id:
+            return
+        if outcome == "incomplete":
+            if key not in self.incomplete:
+                self.incomplete.add(key)
+                self.summary.posts_incomplete += 1
+            return
+        before = self.counted.get(key)
+        if before is not None and (before != "unchanged" or outcome == "unchanged"):
+            return
+        if before == "unchanged":  # seen unchanged, then written (new or edited) in this run
+            self.summary.posts_unchanged -= 1
+        self.counted[key] = outcome
+        field = f"posts_{outcome}"
+        setattr(self.summary, field, getattr(self.summary, field) + 1)
 
     def status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
         """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal.

@@ -60,6 +60,8 @@ class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
             # Requests already queued in the downloader would still go out after a 418 or a
             # captcha: the platform refused us, so nothing more is asked of it.
             raise IgnoreRequest("the platform refused the harvest; nothing more is requested")
+        if getattr(spider, "gave_up", False):  # the platform has not answered for too long
+            raise IgnoreRequest("the platform could not be reached; nothing more is requested")
         agent = _ReasonKeepingAgent(
             contextFactory=self._contextFactory,
             bindAddress=self._bind_address,

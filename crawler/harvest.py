@@ -22,10 +22,11 @@ from catalog.secret_shapes import scrub_secrets
 from crawler import signals
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.outcome import Ending, judge
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
 from crawler.stopping import run_until_stopped
-from harvesters import Post
+from harvesters import HarvestProblem, Post
 from warc_store import CaptureWriter
 
 
@@ -74,18 +75,16 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         if stop is not None:
             summary.outcome = "stopped"
             # the platform's message may quote the request's address, login token and all
-            summary.reason = _without_secrets(str(stop), job, writer)
+            summary.reason = _without_secrets(
+                stop.what() if isinstance(stop, HarvestProblem) else str(stop), job, writer)  # advice apart
             summary.advice = _without_secrets(getattr(stop, "advice", ""), job, writer)
             scope = for_refusal(stop, job.account, job.credentials_ref)
             duration = pause_length(stop)
             runs.pause(scope, summary.reason, summary.advice,
                        until=clock() + duration if duration else None, run_id=job.harvest_id)
-        elif closed.get(job.harvest_id, "shutdown") == "shutdown":  # SIGTERM or Ctrl-C: cut short
-            summary.outcome = "partial"
-            summary.reason = "the harvest was stopped before it finished; what it captured is kept"
-            summary.advice = f"run `weidang harvest {job.account} --full` to fetch what it did not reach"
-        elif summary.errors:
-            summary.outcome = "partial"
+        else:  # a spider Scrapy never closed was abandoned at a stop: cut short, like a shutdown
+            summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
+                spider, closed.get(job.harvest_id, "shutdown"), politeness.give_up))
         summary.files = list(writer.files_closed)
         _scrub_summary(summary, job, writer)  # whatever any branch above wrote
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
@@ -98,6 +97,13 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                     captured_total=summary.captured_total)
         out.append(summary)
     return out
+
+
+def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
+    return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
+                  no_answer=getattr(spider, "no_answer", ""),
+                  gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds,
+                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1)
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:
@@ -118,7 +124,9 @@ def _without_secrets(text: str, job: HarvestJob, writer: CaptureWriter | None = 
     """The text with every secret the harvest knows replaced, as the WARC records have them:
     the job's login values, what the writer learnt during the run (an access token), secret URL
     parameters, and anything shaped like a secret (the catalog's rule, for what nobody told us)."""
-    for value in sorted(job.credentials.values(), key=len, reverse=True):
+    values = [v for field in job.credentials.values() for v in (field if isinstance(field, list)
+                                                               else [field])]
+    for value in sorted(values, key=len, reverse=True):
         if value and len(value) >= 4:
             text = text.replace(value, "REDACTED")
     if writer is not None:

@@ -16,7 +16,8 @@ class HarvestJob:
     mode: str = "incremental"  # "incremental": stop at the newest post already held; "full": backfill
     max_pages: int = 50  # listing pages a full harvest may walk
     recheck_days: float = 7.0  # re-check posts captured this recently for deletion or edits
-    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    # Field values as the credentials file has them: text, or a list of texts (a ``urls`` source).
+    credentials: dict[str, str | list[str]] = field(default_factory=dict, repr=False)
     credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
     media: bool = True  # fetch pictures and videos of new or edited posts
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)

@@ -12,6 +12,7 @@ from warc_store.redaction import DECODED_ENCODINGS
 RECORDER = "crawler.recorder.WarcRecorderMiddleware"
 BACKOFF = "crawler.backoff.BackoffMiddleware"
 READING = "crawler.reading.ReadingMiddleware"
+REACHABILITY = "crawler.reachability.ReachabilityMiddleware"
 HANDLER = "crawler.download_handler.ArchivingDownloadHandler"
 
 
@@ -23,6 +24,7 @@ class Politeness:
     retries: int = 3
     backoff_base: float = 2.0  # seconds; doubled at every retry
     timeout: float = 60.0
+    give_up: float = 60.0  # seconds without any answer after which a harvest stops retrying
     user_agent: str = ("Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) "
                        "Chrome/124.0 Mobile Safari/537.36")
 
@@ -45,7 +47,8 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "DEFAULT_REQUEST_HEADERS": {**DEFAULT_REQUEST_HEADERS,
                                     "Accept-Encoding": ", ".join(DECODED_ENCODINGS)},
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
-        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, READING: 10},
+        # REACHABILITY above the retry middleware (550): it sees a failed request before a retry.
+        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, REACHABILITY: 555, READING: 10},
         "WARC_RECORDER_ENABLED": record,
         "DOWNLOAD_DELAY": politeness.delay,
         "RANDOMIZE_DOWNLOAD_DELAY": politeness.delay > 0,
@@ -60,6 +63,7 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         "BACKOFF_BASE": politeness.backoff_base,
         "DOWNLOAD_TIMEOUT": politeness.timeout,
+        "UNREACHABLE_GIVE_UP_SECONDS": politeness.give_up,
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "REDIRECT_ENABLED": True,
         "HTTPERROR_ALLOW_ALL": True,

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from catalog.posts import PostCatalog
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.reachability import in_words, is_no_connection
 from crawler.reading import STOPPING, response_headers
 from crawler.stopping import HarvestStopped
 from harvesters import (
@@ -51,9 +52,17 @@ class HarvestSpider(scrapy.Spider):
         # Media are asked for here, once a post is known to be new or edited.
         self.harvester = make_harvester(job.platform, job.source, follow_media=False)
         self.stop: Exception | None = None
+        self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
+        self.no_answer = ""  # why the last request that got no answer got none (crawler.reachability)
+        self.gave_up = False  # the platform did not answer for UNREACHABLE_GIVE_UP_SECONDS
 
     async def start(self) -> AsyncIterator[Any]:
-        for spec in self.harvester.start_requests(self.job.account_id, self.job.credentials or None):
+        try:
+            first = self.harvester.start_requests(self.job.account_id, self.job.credentials or None)
+        except HarvestError as exc:  # nothing can be asked: the harvest fails, saying why
+            self.not_started = str(exc)
+            return
+        for spec in first:
             yield self._request(spec)
         for post in self.recheck:
             spec = self.harvester.recheck_request(post)
@@ -119,6 +128,8 @@ class HarvestSpider(scrapy.Spider):
             gone = result.posts[0] if result.posts else self._post_for(spec, key)
             if gone is not None:
                 self.book.status(gone, problem.status, problem.reason, records)
+            else:  # the account itself: the harvest's outcome must say what the platform showed
+                self.summary.errors.append(str(problem))
             if key:
                 self.book.pending.pop(key, None)
             return
@@ -188,13 +199,17 @@ class HarvestSpider(scrapy.Spider):
         return None
 
     def on_error(self, failure: Failure) -> None:
-        if failure.check(HarvestStopped) or (self.stop is not None and failure.check(IgnoreRequest)):
-            return  # not sent: the harvest had stopped (SIGTERM, or the download handler's refusal)
+        if failure.check(HarvestStopped) or (
+                (self.stop is not None or self.gave_up) and failure.check(IgnoreRequest)):
+            return  # not sent: the harvest had stopped (SIGTERM, a refusal, or the platform unreachable)
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
         spec = meta.get("spec")
         url = spec.url if spec is not None else "a request"
-        self.summary.errors.append(f"{url} failed: {failure.getErrorMessage()}")
+        error = failure.value or Exception(failure.getErrorMessage())
+        why = in_words(error, url, str(meta.get("proxy") or ""), float(meta.get("download_timeout") or 0))
+        got = "got no answer" if is_no_connection(error) else "failed"
+        self.summary.errors.append(f"{url} {got}: {why}")
         key = meta.get("post_key")
         if key:
             if spec is not None and spec.purpose == "media":

@@ -30,9 +30,12 @@ class HarvestProblem(HarvestError):
             self.advice = advice
         super().__init__(self.sentence())
 
+    def what(self) -> str:
+        """What the platform said and where, without the advice."""
+        return f"{self.reason} (at {self.url})" if self.url else self.reason
+
     def sentence(self) -> str:
-        where = f" (at {self.url})" if self.url else ""
-        return f"{self.reason}{where}. {self.advice}"
+        return f"{self.what()}. {self.advice}"
 
     def to_json(self) -> dict[str, str]:
         return {"kind": self.kind, "reason": self.reason, "url": self.url, "advice": self.advice}
@@ -58,8 +61,7 @@ class LoginExpired(HarvestProblem):
     """The cookie, session token or access token is no longer accepted."""
 
     kind = "login_expired"
-    advice = ("Log in again in a browser and copy the new cookie (and token) into the credentials "
-              "file; for the WeChat API, check the AppID, AppSecret and IP whitelist.")
+    advice = "Log in again and copy the new login into the credentials file."
 
 
 class Unavailable(HarvestProblem):

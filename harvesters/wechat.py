@@ -26,6 +26,8 @@ from parsel import Selector
 from harvesters.common import ParseResult, RequestSpec, query_param
 from harvesters.errors import (
     HarvestError,
+    HarvestProblem,
+    LoginExpired,
     PlatformError,
     RateLimited,
     Unavailable,
@@ -33,7 +35,12 @@ from harvesters.errors import (
 from harvesters.records import Post
 from harvesters.refusals import refuse_unsupported
 from harvesters.wechat_article import ARTICLE_HOST, canonical_link, is_article_page, parse_article
-from harvesters.wechat_codes import API_ERRORS, BACKEND_ERRORS
+from harvesters.wechat_codes import (
+    API_ERRORS,
+    API_LOGIN_ADVICE,
+    BACKEND_ERRORS,
+    BACKEND_LOGIN_ADVICE,
+)
 from harvesters.wechat_listings import (
     app_msg_post,
     feed_posts,
@@ -91,6 +98,8 @@ class WechatHarvester:
                                 headers={"User-Agent": BROWSER_AGENT}, meta=meta)]
         if source == "urls":
             urls = creds.get("urls") or []
+            if isinstance(urls, str):  # one address, or several separated by white space
+                urls = urls.split()
             if not urls:
                 raise HarvestError("the urls source needs a list of article URLs")
             return [self.article_request(str(u), account_id) for u in urls]
@@ -213,7 +222,7 @@ class WechatHarvester:
             kind, reason = API_ERRORS.get(int(errcode), (PlatformError, ""))
             reason = reason or f"the WeChat API answered error {errcode}"
             return ParseResult(problem=kind(f"{reason}: {data.get('errmsg', '')}".rstrip(": "),
-                                            url=request.url))
+                                            url=request.url, advice=_login_advice(kind, API_LOGIN_ADVICE)))
         if "access_token" in data:
             token = str(data["access_token"])
             return ParseResult(next_requests=[self.api_list_request(account_id, token)],
@@ -223,7 +232,8 @@ class WechatHarvester:
             kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))
             reason = reason or f"mp.weixin.qq.com answered ret {ret}"
             message = (data.get("base_resp") or {}).get("err_msg") or ""
-            return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url))
+            return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url,
+                                            advice=_login_advice(kind, BACKEND_LOGIN_ADVICE)))
         if "publish_page" in data:
             posts, total, ended = publish_page_posts(data, account_id, captured_at)
             result = self._backend_page(request, posts, total, ended)
@@ -306,3 +316,8 @@ def _int(value: Any) -> int | None:
 
 def _at(request: RequestSpec) -> str:
     return f" from {request.url}" if request.url else ""
+
+
+def _login_advice(kind: type[HarvestProblem], advice: str) -> str | None:
+    """WeChat's own words for a refused login; other problems keep their kind's advice."""
+    return advice if issubclass(kind, LoginExpired) else None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from harvesters.errors import HarvestProblem, LoginExpired, PlatformError, RateLimited
 
+API_LOGIN_ADVICE = ("Check the AppID and AppSecret in the credentials file, and that this machine's "
+                    "IP address is on the account's API whitelist.")
+BACKEND_LOGIN_ADVICE = ("Log in to mp.weixin.qq.com again in a browser and copy the new cookie and "
+                        "token into the credentials file.")
 # Official API error codes: which problem each is, in plain words.
 API_ERRORS: dict[int, tuple[type[HarvestProblem], str]] = {
     40001: (LoginExpired, "the WeChat API rejected the AppSecret or access token (40001)"),

@@ -36,6 +36,8 @@ from harvesters.weibo_status import (
 
 _RENDER_DATA = re.compile(r"var\s+\$render_data\s*=\s*(\[.*?\])\s*\[0\]\s*\|\|\s*\{\}\s*;", re.S)
 _THROTTLED = {418, 429, 432}
+LOGIN_ADVICE = ("Log in to weibo.com in a browser with the harvest account and copy its new cookie "
+                "into the credentials file.")
 
 
 class WeiboHarvester(WeiboRequests):
@@ -89,12 +91,13 @@ class WeiboHarvester(WeiboRequests):
             if request.meta.get("with_cookies"):
                 return ParseResult(problem=LoginExpired(
                     "Weibo no longer accepts the cookie (it answered ok:-100 and sent a login "
-                    "or captcha page)", url=request.url))
+                    "or captcha page)", url=request.url, advice=LOGIN_ADVICE))
             if "captcha" in wall or "geetest" in wall:
                 return ParseResult(problem=CaptchaRequired(
                     f"Weibo wants a captcha solved before answering ({wall})", url=request.url))
             return ParseResult(problem=LoginExpired(
-                "Weibo wants a login before answering (ok:-100)", url=request.url))
+                "Weibo wants a login before answering (ok:-100)", url=request.url,
+                advice=LOGIN_ADVICE))
         if ok == "0":
             cards = (data.get("data") or {}).get("cards") if isinstance(data.get("data"),
                                                                         dict) else None
@@ -149,7 +152,8 @@ class WeiboHarvester(WeiboRequests):
                                          captured_at)
         if "passport.weibo" in text or "login" in text.lower()[:4000]:
             return ParseResult(problem=LoginExpired(
-                "Weibo answered with a login page instead of data", url=request.url))
+                "Weibo answered with a login page instead of data", url=request.url,
+                advice=LOGIN_ADVICE))
         raise HarvestError(f"the answer{_at(request)} is neither Weibo JSON nor a Weibo detail "
                            "page with $render_data")
 

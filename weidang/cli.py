@@ -72,6 +72,9 @@ def main(args: Sequence[str] | None = None) -> int:
         click.echo("Stopped.", err=True)
         return 130
     except Exception as exc:  # a bug: say so plainly, keep the details for the developers
+        if errors.disk_full(exc):  # not a bug: the archivist can free space and run it again
+            click.echo(f"Error: {errors.sentence(Exception(errors.DISK_FULL))}", err=True)
+            return 1
         report = errors.write_crash_report(exc, _logs_dir())
         where = f" Details were saved to {report}." if report else ""
         click.echo(f"Error: weidang failed unexpectedly ({exc.__class__.__name__}: "

@@ -82,6 +82,8 @@ CRAWLER_PROXY: HttpUrl = ""
 CRAWLER_RECHECK_DAYS: Annotated[float, rule.Between(0, 366, "days")] = 7.0
 CRAWLER_RETRIES: Retries = 3  # retries after 5xx answers and timeouts
 CRAWLER_TIMEOUT_SECONDS: Timeout = 60.0  # per request
+# stop a harvest the platform has not answered for this long
+CRAWLER_UNREACHABLE_GIVE_UP_SECONDS: Annotated[float, rule.Between(1, 86400, "seconds")] = 60.0
 
 # schedules: the daemon (`weidang run`).
 # a failing account's period doubles per failure, up to this

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
+import sqlite3
 import tempfile
 import traceback
 from pathlib import Path
@@ -25,6 +27,22 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     StoreError, HarvestError, CatalogError, SearchError, CrawlError, FaultPlanError, WorldError,
     HomeError, SettingsError, ScheduleError,
 )
+
+
+DISK_FULL = ("the disk is full (no space left on the device); free some space, or move the home to "
+             "a larger disk, then run the command again")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, is a full disk or an exhausted quota."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def sentence(exc: BaseException) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -34,11 +35,18 @@ def politeness(settings: Settings) -> Politeness:
                       retries=settings["CRAWLER_RETRIES"],
                       backoff_base=settings["CRAWLER_BACKOFF_SECONDS"],
                       timeout=settings["CRAWLER_TIMEOUT_SECONDS"],
+                      give_up=settings["CRAWLER_UNREACHABLE_GIVE_UP_SECONDS"],
                       autothrottle=settings["CRAWLER_DELAY_SECONDS"] > 0)
 
 
 def harvest_id(account: Account, now: datetime) -> str:
     return f"{account.platform}-{account.account_id}-{now.strftime('%Y%m%dT%H%M%S%fZ')}"
+
+
+def job_credentials(fields: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """Credential fields as a job takes them: texts stay texts, a list (``urls``) stays a list."""
+    return {k: [str(item) for item in v] if isinstance(v, list | tuple) else str(v)
+            for k, v in fields.items()}
 
 
 @contextmanager
@@ -76,10 +84,10 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
         if not account.active:
             raise HarvestSkipped(f"{key} was removed from the register; add it again to harvest it",
                                  key, "removed")
-        credentials: dict[str, str] = {}
+        credentials: dict[str, str | list[str]] = {}
         if account.credentials:
             found = store.get(account.credentials)
-            credentials = {k: str(v) for k, v in found.fields.items()}
+            credentials = job_credentials(found.fields)
             secrets += list(found.secrets)
         paused = runs.pauses_for(key, account.credentials, clock())
         if paused and not force:

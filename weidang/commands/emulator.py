@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 from pathlib import Path
 
@@ -31,7 +32,14 @@ def command(plan: Path | None, port: int, accounts: int, posts: int, seed: int) 
     """
     fault_plan = FaultPlan.from_file(plan) if plan else FaultPlan()
     world = World(accounts=accounts, posts=posts, seed=seed)
-    emulator = Emulator(world, fault_plan, port=port, state_dir=default_state_dir()).start()
+    try:
+        emulator = Emulator(world, fault_plan, port=port, state_dir=default_state_dir()).start()
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        taken = "is already in use" if exc.errno == errno.EADDRINUSE else "may not be used by you"
+        raise click.ClickException(f"port {port} on 127.0.0.1 {taken}; choose another with "
+                                   "--port, or leave it out to pick a free one") from None
     click.echo(f"PROXY {emulator.proxy_url}")
     click.echo(f"CA {emulator.ca_cert_path}")
     click.echo(

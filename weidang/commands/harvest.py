@@ -64,7 +64,15 @@ def print_summary(s: HarvestSummary) -> None:
         click.echo(f"  Why it stopped: {s.reason}")
     if s.advice:
         click.echo(f"  What to do: {s.advice}")
-    for error in s.errors[:5]:
+    errors = _not_said(s.errors, s.reason)
+    for error in errors[:5]:
         click.echo(f"  Error: {error}")
-    if len(s.errors) > 5:
-        click.echo(f"  ... and {len(s.errors) - 5} more errors.")
+    if len(errors) > 5:
+        click.echo(f"  ... and {len(errors) - 5} more errors.")
+
+
+def _not_said(errors: list[str], reason: str) -> list[str]:
+    """The errors the reason does not already say (``<url> got no answer: <cause>`` and the like)."""
+    if not reason:
+        return errors
+    return [e for e in errors if e not in reason and (e.partition(": ")[2] or e) not in reason]

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from schedules.status import account_statuses, as_json, daemon_state
+from schedules.status import AccountStatus, account_statuses, as_json, daemon_state
 from schedules.store import store_url
 from weidang.commands.accounts import _table
 from weidang.context import AppContext, pass_app
@@ -56,7 +56,15 @@ def command(app: AppContext, as_json_flag: bool) -> int:
                      _local(st.next_run)])
     for line in _table(rows):
         click.echo(line)
+    for accounts, note in _notes(statuses):
+        click.echo(f"{', '.join(accounts)}: {note}")
+    return 0
+
+
+def _notes(statuses: list[AccountStatus]) -> list[tuple[list[str], str]]:
+    """Each note once, with the accounts it concerns (one 418 pauses every account of a platform)."""
+    notes: dict[str, list[str]] = {}
     for st in statuses:
         if st.health not in ("ok", "never run", "running") and st.note:
-            click.echo(f"{st.account}: {st.note}")
-    return 0
+            notes.setdefault(st.note, []).append(st.account)
+    return [(accounts, note) for note, accounts in notes.items()]

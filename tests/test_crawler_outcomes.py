@@ -1,0 +1,154 @@
+"""What a harvest says it did: never `ok` when it captured nothing, each cause said once, in words.
+
+One emulator for the module; each test uses its own home. Unreachable platforms are a proxy
+address that refuses, does not resolve (`.invalid` fails locally) or never answers: no test
+reaches a network.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import pytest
+from crawler_helpers import Archive, start_emulator, wechat_account, wechat_ids, weibo_ids
+
+from crawler.reachability import in_words
+
+UID = "7000000001"  # reposts other accounts' posts: their originals are captured too
+BIZ = "MzkwMDAwMDAwMQ=="
+RAW = ("twisted", "Failure", "Errno", "<")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    client = start_emulator(tmp_path_factory.mktemp("emulator"), posts=20)
+    try:
+        yield client
+    finally:
+        client.stop()
+
+
+@pytest.fixture
+def archive(site, tmp_path):
+    site.clear_plan()
+    return Archive(tmp_path / "home", site)
+
+
+def test_urls_source_captures_the_listed_articles(site, archive):
+    account = wechat_account(site, BIZ)
+    archive.add(f"wechat:{BIZ}", source="urls", credentials={"urls": account["links"][:3]})
+    summary, done = archive.harvest(f"wechat:{BIZ}")
+    assert summary["outcome"] == "ok" and done.returncode == 0, summary
+    assert summary["posts_new"] == 3
+    assert sorted(archive.post_ids(f"wechat:{BIZ}")) == sorted(wechat_ids(account)[:3])
+
+
+def test_a_harvest_that_can_ask_nothing_fails_and_says_why(site, archive):
+    archive.add("weibo:7000000002", source="desktop")  # weibo.com needs a cookie; none given
+    summary, done = archive.harvest("weibo:7000000002")
+    assert summary["outcome"] == "failed" and done.returncode == 1, summary
+    assert "cookie" in summary["reason"] and summary["advice"]
+    assert archive.rows("SELECT outcome, reason FROM runs") == [("failed", summary["reason"])]
+    status = archive.weidang("status", check=True).stdout
+    assert "failing" in status and summary["reason"] in status
+
+
+def test_an_empty_listing_of_an_account_with_posts_fails(site, archive):
+    archive.add(f"weibo:{UID}")
+    empty = '{"ok": 1, "data": {"cardlistInfo": {"total": 20}, "cards": []}}'
+    site.load_plan('[[rule]]\nhost = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                   'query = { containerid = "107603*" }\nfault = "body"\n'
+                   f"content_type = \"application/json\"\nbody = '{empty}'\n")
+    summary, done = archive.harvest(f"weibo:{UID}")
+    assert summary["outcome"] == "failed" and done.returncode == 1, summary
+    assert summary["pages"] == 1 and "reports 20 posts" in summary["reason"]
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("proxy,cause", [(_closed_port(), "the proxy 127.0.0.1:"),
+                                         ("http://proxy.invalid:3128", "(DNS)")])
+def test_an_unreachable_platform_fails_at_once_saying_why(archive, proxy, cause):
+    # Retries that would go on for hours: only giving up after a set time ends the harvest.
+    archive.settings += [f"CRAWLER_PROXY={proxy}", "CRAWLER_RETRIES=1000",
+                         "CRAWLER_UNREACHABLE_GIVE_UP_SECONDS=1"]
+    archive.add(f"weibo:{UID}")
+    summary, done = archive.harvest(f"weibo:{UID}")
+    assert summary["outcome"] == "failed" and done.returncode == 1, summary
+    assert summary["reason"].startswith("Weibo could not be reached: ") and cause in summary["reason"]
+    assert "CRAWLER_PROXY" in summary["advice"] and "--full" not in summary["advice"]
+    assert not [w for w in RAW if w in summary["reason"] + " ".join(summary["errors"])]
+    printed = archive.weidang("harvest", f"weibo:{UID}").stdout
+    assert printed.count(summary["reason"].partition(": ")[2]) == 1, printed  # said once
+
+
+def test_a_proxy_that_never_answers_is_a_timeout(archive):
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), answers nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        archive.settings += [f"CRAWLER_PROXY=http://127.0.0.1:{silent.getsockname()[1]}",
+                             "CRAWLER_TIMEOUT_SECONDS=1", "CRAWLER_RETRIES=1000",
+                             "CRAWLER_UNREACHABLE_GIVE_UP_SECONDS=2"]
+        archive.add(f"weibo:{UID}")
+        summary, _ = archive.harvest(f"weibo:{UID}")
+    assert summary["outcome"] == "failed", summary
+    assert "could not be reached" in summary["reason"] and "(timeout)" in summary["reason"]
+
+
+def test_a_dropped_connection_is_said_in_words(site, archive):
+    archive.settings.append("CRAWLER_RETRIES=0")
+    archive.add(f"weibo:{UID}")
+    site.load_plan('[[rule]]\nhost = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                   'query = { containerid = "107603*" }\nnth = [1, 2]\nfault = "drop"\n')
+    summary, _ = archive.harvest(f"weibo:{UID}")
+    # the first listing page is lost (a fresh connection after Twisted's own retry is dropped too)
+    assert summary["outcome"] == "failed", summary
+    assert "was dropped before the answer was complete" in summary["reason"]
+    assert not [w for w in RAW if w in summary["reason"] + " ".join(summary["errors"])], summary
+
+
+def test_a_full_disk_while_harvesting_is_said_in_words():
+    why = in_words(OSError(errno.ENOSPC, "No space left on device"), "https://m.weibo.cn/x")
+    assert "disk is full" in why
+
+
+def test_each_post_is_counted_once_in_its_own_account(site, archive):
+    archive.add(f"weibo:{UID}")
+    first, _ = archive.harvest(f"weibo:{UID}", "--full")
+    held = archive.post_ids(f"weibo:{UID}")
+    others = archive.rows("SELECT COUNT(*) FROM posts WHERE account != ?", f"weibo:{UID}")[0][0]
+    assert others > 0  # the reposted originals, kept in their own accounts
+    assert first["posts_new"] == len(held) == len(weibo_ids(site, UID)), first
+    # the second run sees each post in the listing and again in its re-check
+    again, _ = archive.harvest(f"weibo:{UID}", "--full")
+    assert again["posts_unchanged"] == len(held) and again["posts_new"] == 0, again
+
+
+def test_a_refused_weibo_login_gets_weibo_advice_said_once(site, archive):
+    archive.add(f"weibo:{UID}")
+    site.load_plan('[[rule]]\nhost = "m.weibo.cn"\npath = "/api/container/getIndex"\nnth = [2]\n'
+                   'fault = "weibo_captcha"\nurl = "https://passport.weibo.cn/signin/login"\n')
+    printed = archive.weidang("harvest", f"weibo:{UID}").stdout
+    [(outcome, reason, advice)] = archive.rows("SELECT outcome, reason, advice FROM runs")
+    assert outcome == "stopped", printed
+    assert "weibo.com" in advice and advice not in reason
+    assert "AppSecret" not in advice and "WeChat" not in advice
+    assert printed.count(advice) == 1, printed
+
+
+def test_a_platform_pause_is_said_once_in_status(site, archive):
+    for uid in (UID, "7000000002"):
+        archive.add(f"weibo:{uid}")
+    site.load_plan('[[rule]]\nhost = "m.weibo.cn"\nnth = [1]\nfault = "status"\nstatus = 418\n')
+    stopped, _ = archive.harvest(f"weibo:{UID}")  # pauses the whole platform: both accounts
+    assert stopped["outcome"] == "stopped", stopped
+    status = archive.weidang("status", check=True).stdout
+    assert status.count(stopped["advice"]) == 1, status
+    assert status.count(stopped["reason"]) == 1, status
+    assert f"weibo:{UID}, weibo:7000000002: " in status
