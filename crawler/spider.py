@@ -121,6 +121,7 @@ class HarvestSpider(scrapy.Spider):
             return
         if problem is not None:
             self.summary.errors.append(str(problem))
+        self.summary.errors += [_item_error(spec, records, e) for e in result.item_errors]
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
         if spec.purpose in LISTING or spec.purpose == "token":
@@ -208,6 +209,14 @@ def _owner(request: RequestSpec) -> str | None:
     if request.meta.get("post_id") and request.meta.get("platform"):
         return f"{request.meta['platform']}:{request.meta['post_id']}"
     return None
+
+
+def _item_error(spec: RequestSpec, records: Any, error: str) -> str:
+    """A listing item that could not be read: where its answer lies, as stored (logins redacted)."""
+    if records is None:
+        return f"{spec.url}: {error}"
+    return (f"{records.url}: {error}; the whole answer is kept in the WARC as record "
+            f"{records.response_id}")
 
 
 def _cookie_pairs(header: str) -> dict[str | bytes, str | bytes | bool | float | int]:

@@ -35,7 +35,7 @@ from harvesters.refusals import refuse_unsupported
 from harvesters.wechat_article import ARTICLE_HOST, canonical_link, is_article_page, parse_article
 from harvesters.wechat_codes import API_ERRORS, BACKEND_ERRORS
 from harvesters.wechat_listings import (
-    app_msg_post,
+    app_msg_posts,
     feed_posts,
     freepublish_posts,
     publish_page_posts,
@@ -204,8 +204,11 @@ class WechatHarvester:
             items = [d for d in data if isinstance(d, dict)]
             if not items or not all("aid" in d or "appmsgid" in d for d in items):
                 raise HarvestError(f"the JSON lines{_at(request)} are not app_msg_list items")
-            posts = [app_msg_post(d, account_id, captured_at) for d in items]
-            return self._listed(request, posts, None, True)
+            errors: list[str] = []
+            posts = app_msg_posts(items, account_id, captured_at, errors)
+            result = self._listed(request, posts, None, True)
+            result.item_errors = errors
+            return result
         if not isinstance(data, dict):
             raise HarvestError(f"the WeChat answer{_at(request)} is JSON but not an object")
         errcode = data.get("errcode")
@@ -223,20 +226,28 @@ class WechatHarvester:
             reason = reason or f"mp.weixin.qq.com answered ret {ret}"
             message = (data.get("base_resp") or {}).get("err_msg") or ""
             return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url))
+        return self._listing_page(request, data, account_id, captured_at)
+
+    def _listing_page(self, request: RequestSpec, data: dict[str, Any], account_id: str,
+                      captured_at: dt.datetime) -> ParseResult:
+        """A page of a listing; each article read on its own (a bad one is an item error)."""
+        errors: list[str] = []
         if "publish_page" in data:
-            posts, total, ended = publish_page_posts(data, account_id, captured_at)
+            posts, total, ended = publish_page_posts(data, account_id, captured_at, errors)
             result = self._backend_page(request, posts, total, ended)
             result.reported_unit = "pushes"  # total_count counts pushes, not articles
-            return result
-        if "app_msg_list" in data:
-            posts = [app_msg_post(d, account_id, captured_at) for d in data["app_msg_list"]]
-            return self._backend_page(request, posts, _int(data.get("app_msg_cnt")), not posts)
-        if "item" in data and "total_count" in data:
-            result = self._api_page(request, data, account_id, captured_at)
+        elif "app_msg_list" in data:
+            items = data["app_msg_list"] or []
+            posts = app_msg_posts(items, account_id, captured_at, errors)
+            result = self._backend_page(request, posts, _int(data.get("app_msg_cnt")), not items)
+        elif "item" in data and "total_count" in data:
+            result = self._api_page(request, data, account_id, captured_at, errors)
             result.reported_unit = "pushes"  # freepublish items are pushes of 1-8 articles
-            return result
-        raise HarvestError(f"the WeChat answer{_at(request)} has none of the shapes weidang reads "
-                           "(token, freepublish, appmsgpublish, app_msg_list)")
+        else:
+            raise HarvestError(f"the WeChat answer{_at(request)} has none of the shapes weidang "
+                               "reads (token, freepublish, appmsgpublish, app_msg_list)")
+        result.item_errors = errors
+        return result
 
     def _listed(self, request: RequestSpec, posts: list[Post], total: int | None,
                 ended: bool) -> ParseResult:
@@ -262,8 +273,8 @@ class WechatHarvester:
         return result
 
     def _api_page(self, request: RequestSpec, data: dict[str, Any], account_id: str,
-                  captured_at: dt.datetime) -> ParseResult:
-        posts = freepublish_posts(data, account_id, captured_at)
+                  captured_at: dt.datetime, errors: list[str]) -> ParseResult:
+        posts = freepublish_posts(data, account_id, captured_at, errors)
         offset = int(request.meta.get("offset") or 0)
         count = int(data.get("item_count") or len(data.get("item") or []))
         total = _int(data.get("total_count"))
