@@ -251,6 +251,31 @@ class PostCatalog:
         return {str(r[0]) for r in self.conn.execute(
             "SELECT metadata_record_id FROM captures UNION SELECT metadata_record_id FROM statuses")}
 
+    def recorded(self) -> dict[str, tuple[str, str]]:
+        """Every metadata record id of this collection the catalog holds, with its post."""
+        rows = self.conn.execute(
+            "SELECT metadata_record_id, platform, post_id FROM captures WHERE collection = ? "
+            "UNION ALL SELECT metadata_record_id, platform, post_id FROM statuses "
+            "WHERE collection = ?", (self.collection, self.collection))
+        return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def forget(self, posts: set[tuple[str, str]]) -> int:
+        """Drop this collection's rows of ``posts`` (to be read again from the WARC files);
+        returns how many captures and status events went. Derived rows only: nothing is lost."""
+        dropped = 0
+        with write(self.conn) as conn:
+            for key in sorted(posts):
+                where = "platform = ? AND post_id = ? AND collection = ?"
+                args = (*key, self.collection)
+                conn.execute("DELETE FROM media WHERE platform = ? AND post_id = ? AND version IN "
+                             f"(SELECT version FROM versions WHERE {where})", (*key, *args))
+                conn.execute(f"DELETE FROM versions WHERE {where}", args)
+                for table in ("captures", "statuses"):
+                    dropped += conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
+                conn.execute("DELETE FROM posts WHERE platform = ? AND post_id = ?", key)
+                self._refresh(*key)  # rows of other collections, if any, make it again
+        return dropped
+
     # -- internals -------------------------------------------------------------------------
     def _insert_media(self, post: Post, version: int, proofs: Sequence[Evidence]) -> None:
         fetched = _media_evidence(proofs)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.posts import Decision, PostCatalog
-from catalog.recording import write_post_status, write_post_version
+from catalog.recording import Recorder, write_post_status
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import Post
 from warc_store import CaptureWriter, ExchangeRecords
@@ -48,6 +48,8 @@ class CaptureBook:
         self.clock = clock
         self.pending: dict[str, Pending] = {}
         self.seen: set[str] = set()
+        # versions reach the catalog in batches, each after the WARC file was synced
+        self.recorder = Recorder(writer, posts)
 
     @staticmethod
     def key(post: Post) -> str:
@@ -69,6 +71,7 @@ class CaptureBook:
 
     def decide(self, entry: Pending) -> str:
         """new, edited or unchanged, against the catalog's latest version."""
+        self.recorder.settle(entry.post.platform, entry.post.post_id)
         decision = self.catalog.decide(entry.post)
         entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
         return entry.outcome
@@ -107,10 +110,9 @@ class CaptureBook:
                 self.summary.posts_incomplete += 1
                 return
             self.summary.posts_incomplete += 1
-        write_post_version(self.writer, self.catalog, entry.post,
-                           Decision(entry.outcome, entry.version), entry.evidence,
-                           self.job.harvest_id, self.clock(),
-                           account=f"{entry.post.platform}:{entry.post.account_id}")
+        self.recorder.post_version(entry.post, Decision(entry.outcome, entry.version),
+                                   entry.evidence, self.job.harvest_id, self.clock(),
+                                   account=f"{entry.post.platform}:{entry.post.account_id}")
         if entry.outcome == "new":
             self.summary.posts_new += 1
         else:
@@ -122,6 +124,7 @@ class CaptureBook:
         Recorded when the status changes: a post seen deleted again (by its listing and its
         re-check, or at the next harvest) adds no second event.
         """
+        self.recorder.settle(post.platform, post.post_id)
         if self.catalog.status(post.platform, post.post_id) == status:
             return
         _record_id, changed = write_post_status(
@@ -135,3 +138,8 @@ class CaptureBook:
         """Finish what is still waiting (its follow-ups failed or the harvest was stopped)."""
         for key in list(self.pending):
             self.finish(key)
+        self.recorder.commit()
+
+    def page_done(self) -> None:
+        """A listing page was handled: commit the versions finished meanwhile (one sync)."""
+        self.recorder.commit()

@@ -153,6 +153,8 @@ class HarvestSpider(scrapy.Spider):
         for request in result.follow_up_requests:
             if request.purpose != "media":
                 yield self._request(request, key=_owner(request))
+        if spec.purpose in ("timeline", "list"):
+            self.book.page_done()
 
     def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
         if not result.next_requests:

@@ -70,6 +70,11 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
                        f"index. Recorded {summary.added} metadata records the catalog lacked.")
+            if summary.dropped:
+                click.echo(f"  Dropped {summary.dropped} catalog entries of "
+                           f"{len(summary.dropped_posts)} posts whose metadata record is in no WARC "
+                           "file (lost when the machine stopped); the next harvest captures them "
+                           "again.")
     return _problems(problems)
 
 
