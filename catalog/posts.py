@@ -183,11 +183,15 @@ class PostCatalog:
         Only then is everything published before it held too: a run stopped by the platform
         (418, captcha), cut short by a shutdown or killed never listed the older posts. A run
         that ended "partial" only because some files failed did walk its listing (no reason).
+        The run that began the account's backfill from the top counts however it ended: the
+        backfill goes on from where that run stopped (``catalog.backfills``), so what lies
+        between is held or being walked.
         """
         return self.conn.execute(
             "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
             "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND (r.outcome = 'ok' "
-            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '')) LIMIT 1",
+            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') OR r.run_id IN "
+            "(SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1",
             (platform, post_id, account)).fetchone() is not None
 
     def newest_post_id(self, platform: str, account_id: str) -> str | None:

@@ -10,7 +10,7 @@ touching the registry's migrations:
   marked as needing ``weidang catalog rebuild`` (``needs_rebuild``). They use natural keys only (no
   row counters), so a rebuild gives exactly the rows the harvests wrote, whatever order
   independent harvests ran in.
-- part ``history``: runs, pauses and catalog_events. Authoritative (nothing else knows them):
+- part ``history``: runs, pauses, backfills and catalog_events. Authoritative (nothing else knows them):
   migrated forward, never dropped, backed up with the rest of the file, and every change is
   logged in ``catalog_events`` in the same transaction.
 
@@ -29,7 +29,7 @@ from catalog.errors import DatabaseError
 
 DERIVED_VERSION = 1
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
-AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events")
+AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events", "backfills")
 
 STATUSES = ("live", "edited", "deleted", "blocked", "expired", "unavailable")
 
@@ -151,6 +151,21 @@ CREATE TABLE catalog_events (
 );
 CREATE INDEX catalog_events_by_subject ON catalog_events (subject, seq);
 """ + APPEND_ONLY.format(table="catalog_events")),
+    (2, """
+CREATE TABLE backfills (
+    account TEXT PRIMARY KEY,            -- platform:id
+    origin_run_id TEXT NOT NULL,         -- the run that began it from the top of the listing
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT,                    -- NULL: it goes on at the account's next harvest
+    cursor TEXT,                         -- JSON: where the listing continues (no login in it)
+    pages INTEGER NOT NULL DEFAULT 0,    -- listing pages it has walked, over all its runs
+    runs INTEGER NOT NULL DEFAULT 0,
+    last_run_id TEXT
+);
+CREATE TRIGGER backfills_never_deleted BEFORE DELETE ON backfills
+BEGIN SELECT RAISE(ABORT, 'backfill progress is never deleted; restart it with --full'); END;
+"""),
 ]
 
 

@@ -18,6 +18,7 @@ from catalog.db import Database
 from catalog.posts import PostCatalog
 from catalog.runs import RunLog
 from crawler import signals
+from crawler.backfill import record_backfill
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.settings import Politeness, scrapy_settings
@@ -88,6 +89,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         elif summary.errors:
             summary.outcome = "partial"
         summary.files = list(writer.files_closed)
+        record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,
                     posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,

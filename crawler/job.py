@@ -14,13 +14,17 @@ class HarvestJob:
     account_id: str
     harvest_id: str
     mode: str = "incremental"  # "incremental": stop at the newest post already held; "full": backfill
-    max_pages: int = 50  # listing pages a full harvest may walk
+    max_pages: int = 50  # listing pages a backfill may walk in one run
     recheck_days: float = 7.0  # re-check posts captured this recently for deletion or edits
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
     credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
     media: bool = True  # fetch pictures and videos of new or edited posts
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
+    # "start": this run begins a backfill from the top; "resume": it goes on from ``cursor``
+    # (and walks the top for new posts); "": no backfill (see crawler.backfill)
+    backfill: str = ""
+    cursor: dict[str, Any] = field(default_factory=dict)
 
     @property
     def account(self) -> str:
@@ -49,6 +53,7 @@ class HarvestSummary:
     reported_unit: str = "posts"  # or "pushes" (WeChat counts pushes of several articles)
     captured_total: int = 0
     files: list[str] = field(default_factory=list)
+    backfill: dict[str, Any] | None = None  # state (continuing, finished), pages, runs
 
     @property
     def gap(self) -> int | None:

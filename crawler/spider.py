@@ -18,6 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from catalog.posts import PostCatalog
+from crawler.backfill import BackfillWalk
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.reading import STOPPING, response_headers
@@ -50,9 +51,14 @@ class HarvestSpider(scrapy.Spider):
         # Media are asked for here, once a post is known to be new or edited.
         self.harvester = make_harvester(job.platform, job.source, follow_media=False)
         self.stop: Exception | None = None
+        self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
+                                     frontier=job.cursor or None) if job.backfill else None
 
     async def start(self) -> AsyncIterator[Any]:
-        for spec in self.harvester.start_requests(self.job.account_id, self.job.credentials or None):
+        resume = self.job.cursor if self.job.backfill == "resume" else None
+        for spec in self.harvester.start_requests(self.job.account_id, self.job.credentials or None,
+                                                  resume=resume):
+            spec.meta.setdefault("chain", "backfill" if self.job.backfill == "start" else "top")
             yield self._request(spec)
         for post in self.recheck:
             spec = self.harvester.recheck_request(post)
@@ -126,7 +132,10 @@ class HarvestSpider(scrapy.Spider):
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
         if spec.purpose in LISTING or spec.purpose == "token":
             # The next page first: its round trip overlaps the work on this page's posts.
-            yield from self._next_pages(result, reached_known)
+            if self.backfill is not None and spec.meta.get("chain") == "backfill":
+                yield from map(self._request, self.backfill.next_pages(spec, result))
+            else:
+                yield from self._next_pages(result, reached_known)
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)

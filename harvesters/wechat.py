@@ -64,10 +64,39 @@ class WechatHarvester:
     # -- requests -------------------------------------------------------------------------
 
     def start_requests(self, account_id: str, credentials: Mapping[str, Any] | None = None,
-                       source: str | None = None) -> list[RequestSpec]:
-        """The first requests for ``account_id`` (its ``__biz``) through its listing source."""
+                       source: str | None = None, resume: Mapping[str, Any] | None = None
+                       ) -> list[RequestSpec]:
+        """The first requests for ``account_id`` (its ``__biz``) through its listing source.
+
+        With ``resume`` (a ``listing_cursor``), also the listing page a backfill goes on from
+        (``meta["chain"] = "backfill"``): one page earlier than where it stopped, because an
+        offset shifts when the account deletes articles meanwhile (``meta["overlap"]``: that
+        page does not count against the run's page budget). Feeds and URL lists have no pages
+        to go on from."""
         creds = dict(credentials or {})
         source = source or self.source or creds.get("source") or _infer_source(creds)
+        starts = self._starts(account_id, creds, source)
+        offset = int((resume or {}).get("begin") or (resume or {}).get("offset") or 0)
+        if source == "backend" and offset:
+            page = self.backend_list_request(account_id, str(creds["cookie"]), str(creds["token"]),
+                                             begin=max(offset - BACKEND_PAGE, 0),
+                                             fakeid=creds.get("fakeid"))
+            page.meta.update(chain="backfill", overlap=True)
+            starts.append(page)
+        elif source == "api" and offset:
+            starts[0].meta["resume_offset"] = max(offset - API_PAGE, 0)
+        return starts
+
+    def listing_cursor(self, request: RequestSpec) -> dict[str, Any] | None:
+        """Where a listing page lies (its offset), to go on from it in a later run."""
+        if request.purpose != "list":
+            return None
+        for key in ("begin", "offset"):
+            if key in request.meta:
+                return {key: int(request.meta[key] or 0)}
+        return None
+
+    def _starts(self, account_id: str, creds: dict[str, Any], source: str) -> list[RequestSpec]:
         meta = {"platform": "wechat", "account_id": account_id, "source": source}
         if source == "api":
             if not (creds.get("appid") and creds.get("secret")):
@@ -218,8 +247,12 @@ class WechatHarvester:
             return ParseResult(problem=kind(f"{reason}: {data.get('errmsg', '')}".rstrip(": "),
                                             url=request.url))
         if "access_token" in data:
-            return ParseResult(next_requests=[self.api_list_request(
-                account_id, str(data["access_token"]))])
+            pages = [self.api_list_request(account_id, str(data["access_token"]))]
+            if request.meta.get("resume_offset"):  # a backfill goes on from there too
+                pages.append(self.api_list_request(account_id, str(data["access_token"]),
+                                                   int(request.meta["resume_offset"])))
+                pages[-1].meta.update(chain="backfill", overlap=True)
+            return ParseResult(next_requests=pages)
         ret = (data.get("base_resp") or {}).get("ret")
         if ret not in (None, 0, "0"):
             kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))

@@ -58,4 +58,7 @@ def command(app: AppContext, as_json_flag: bool) -> int:
     for st in statuses:
         if st.health not in ("ok", "never run", "running") and st.note:
             click.echo(f"{st.account}: {st.note}")
+    for st in statuses:
+        if st.backfill:
+            click.echo(f"{st.account}: {st.backfill}")
     return 0
