@@ -69,7 +69,8 @@ class Recorder:
     committed in batches, each batch after one sync of the WARC file (``commit``).
 
     A batch is committed when it reaches ``batch`` versions, when the caller says a page is done,
-    before anything reads the catalog about a post still waiting, and at the end (``commit``).
+    before a status event of a post still waiting, and at the end (``commit``); ``decide``
+    counts the waiting versions, so a post seen twice needs no early commit.
     """
 
     def __init__(self, writer: CaptureWriter, catalog: PostCatalog, batch: int = 20) -> None:
@@ -77,7 +78,7 @@ class Recorder:
         self.catalog = catalog
         self.batch = batch
         self._waiting: list[Callable[[], object]] = []
-        self._posts: set[tuple[str, str]] = set()
+        self._posts: dict[tuple[str, str], tuple[str, int]] = {}  # waiting: fingerprint, version
 
     def post_version(self, post: Post, decision: Decision,
                      evidence: Sequence[Evidence | Mapping[str, Any]], harvest_id: str,
@@ -91,7 +92,7 @@ class Recorder:
         self._waiting.append(lambda: self.catalog.record_version(
             post, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
             captured_at))
-        self._posts.add((post.platform, post.post_id))
+        self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
         if len(self._waiting) >= self.batch:
             self.commit()
         return written.record_id
@@ -99,6 +100,16 @@ class Recorder:
     def waiting(self, platform: str, post_id: str) -> bool:
         """Whether a version of this post is written but not yet in the catalog."""
         return (platform, post_id) in self._posts
+
+    def decide(self, post: Post) -> Decision:
+        """``PostCatalog.decide``, counting the versions still waiting (without a sync for it)."""
+        waiting = self._posts.get((post.platform, post.post_id))
+        if waiting is None:
+            return self.catalog.decide(post)
+        fingerprint, version = waiting
+        if fingerprint == post.content_fingerprint():
+            return Decision("unchanged", version)
+        return Decision("edited", version + 1)
 
     def settle(self, platform: str, post_id: str) -> None:
         """Commit now if this post waits: the catalog is about to be asked about it."""
@@ -110,7 +121,7 @@ class Recorder:
         if not self._waiting:
             return
         durable(self.writer)
-        waiting, self._waiting, self._posts = self._waiting, [], set()
+        waiting, self._waiting, self._posts = self._waiting, [], {}
         with self.catalog.batch():
             for record in waiting:
                 record()

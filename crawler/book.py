@@ -71,8 +71,7 @@ class CaptureBook:
 
     def decide(self, entry: Pending) -> str:
         """new, edited or unchanged, against the catalog's latest version."""
-        self.recorder.settle(entry.post.platform, entry.post.post_id)
-        decision = self.catalog.decide(entry.post)
+        decision = self.recorder.decide(entry.post)
         entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
         return entry.outcome
 
@@ -105,7 +104,9 @@ class CaptureBook:
             self.summary.posts_unchanged += 1
             return
         if not entry.post.long_text_complete:
-            if self.catalog.known(entry.post.platform, entry.post.post_id):
+            post = entry.post
+            if self.catalog.known(post.platform, post.post_id) or self.recorder.waiting(
+                    post.platform, post.post_id):
                 # its follow-up failed: a cut text must not pass for an edit of the whole one
                 self.summary.posts_incomplete += 1
                 return
