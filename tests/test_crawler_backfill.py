@@ -123,3 +123,33 @@ def test_a_wechat_backend_account_is_backfilled_by_offset(site, tmp_path):
             break
     assert len(summaries) > 1 and summaries[-1]["backfill"]["state"] == "finished"
     assert sorted(archive.post_ids(key)) == sorted(wechat_ids(account))
+
+
+def test_the_harvesters_go_on_from_a_cursor_without_any_login_in_it():
+    import datetime as dt
+
+    from harvesters import make_harvester
+
+    weibo = make_harvester("weibo")
+    page = weibo.timeline_request(UID, since_id="4900000000000001", page=7,
+                                  containerid=f"107603{UID}", cookie="SUB=secret")
+    cursor = weibo.listing_cursor(page)
+    assert cursor == {"since_id": "4900000000000001", "page": 7, "containerid": f"107603{UID}"}
+    starts = weibo.start_requests(UID, {"cookie": "SUB=secret"}, resume=cursor)
+    assert [s.meta.get("chain") for s in starts] == [None, "backfill"]
+    assert "since_id=4900000000000001" in starts[1].url and starts[1].headers["Cookie"] == "SUB=secret"
+
+    backend = make_harvester("wechat", "backend")
+    creds = {"cookie": "slave_sid=secret", "token": "123"}
+    listing = backend.backend_list_request(BIZ, creds["cookie"], creds["token"], begin=40)
+    assert backend.listing_cursor(listing) == {"begin": 40}
+    starts = backend.start_requests(BIZ, creds, resume={"begin": 40})
+    assert starts[-1].meta["chain"] == "backfill" and starts[-1].meta["begin"] == 35  # a page back
+
+    api = make_harvester("wechat", "api")
+    [token] = api.start_requests(BIZ, {"appid": "wx1", "secret": "s"}, resume={"offset": 100})
+    answer = json.dumps({"access_token": "TOKEN", "expires_in": 7200}).encode()
+    result = api.parse(token, 200, {}, answer, dt.datetime.now(dt.UTC))
+    assert [r.meta["offset"] for r in result.next_requests] == [0, 80]
+    assert result.next_requests[1].meta["chain"] == "backfill"
+    assert "TOKEN" not in json.dumps(api.listing_cursor(result.next_requests[1]))
