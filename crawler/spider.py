@@ -132,10 +132,7 @@ class HarvestSpider(scrapy.Spider):
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
         if spec.purpose in LISTING or spec.purpose == "token":
             # The next page first: its round trip overlaps the work on this page's posts.
-            if self.backfill is not None and spec.meta.get("chain") == "backfill":
-                yield from map(self._request, self.backfill.next_pages(spec, result))
-            else:
-                yield from self._next_pages(result, reached_known)
+            yield from self._following(spec, result, reached_known)
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -164,6 +161,12 @@ class HarvestSpider(scrapy.Spider):
                 yield self._request(request, key=_owner(request))
         if spec.purpose in ("timeline", "list"):
             self.book.page_done()
+
+    def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
+        """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
+        if self.backfill is not None and spec.meta.get("chain") == "backfill":
+            return map(self._request, self.backfill.next_pages(spec, result))
+        return self._next_pages(result, reached_known)
 
     def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
         if not result.next_requests:
