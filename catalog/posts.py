@@ -185,11 +185,15 @@ class PostCatalog:
         Only then is everything published before it held too: a run stopped by the platform
         (418, captcha), cut short by a shutdown or killed never listed the older posts. A run
         that ended "partial" only because some files failed did walk its listing (no reason).
+        The run that began the account's backfill from the top counts however it ended: the
+        backfill goes on from where that run stopped (``catalog.backfills``), so what lies
+        between is held or being walked.
         """
         return self.conn.execute(
             "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
             "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND (r.outcome = 'ok' "
-            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '')) LIMIT 1",
+            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') OR r.run_id IN "
+            "(SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1",
             (platform, post_id, account)).fetchone() is not None
 
     def newest_post_id(self, platform: str, account_id: str) -> str | None:
@@ -264,6 +268,31 @@ class PostCatalog:
         """Every metadata record id already recorded (what repair need not read again)."""
         return {str(r[0]) for r in self.conn.execute(
             "SELECT metadata_record_id FROM captures UNION SELECT metadata_record_id FROM statuses")}
+
+    def recorded(self) -> dict[str, tuple[str, str]]:
+        """Every metadata record id of this collection the catalog holds, with its post."""
+        rows = self.conn.execute(
+            "SELECT metadata_record_id, platform, post_id FROM captures WHERE collection = ? "
+            "UNION ALL SELECT metadata_record_id, platform, post_id FROM statuses "
+            "WHERE collection = ?", (self.collection, self.collection))
+        return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def forget(self, posts: set[tuple[str, str]]) -> int:
+        """Drop this collection's rows of ``posts`` (to be read again from the WARC files);
+        returns how many captures and status events went. Derived rows only: nothing is lost."""
+        dropped = 0
+        with write(self.conn) as conn:
+            for key in sorted(posts):
+                where = "platform = ? AND post_id = ? AND collection = ?"
+                args = (*key, self.collection)
+                conn.execute("DELETE FROM media WHERE platform = ? AND post_id = ? AND version IN "
+                             f"(SELECT version FROM versions WHERE {where})", (*key, *args))
+                conn.execute(f"DELETE FROM versions WHERE {where}", args)
+                for table in ("captures", "statuses"):
+                    dropped += conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
+                conn.execute("DELETE FROM posts WHERE platform = ? AND post_id = ?", key)
+                self._refresh(*key)  # rows of other collections, if any, make it again
+        return dropped
 
     # -- internals -------------------------------------------------------------------------
     def _of_account(self, account: str, column: str) -> tuple[str, tuple[str, ...]]:

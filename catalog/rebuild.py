@@ -9,7 +9,11 @@ Authoritative tables (accounts, runs, pauses, events) are not touched.
 
 ``repair`` is the cheap path a harvest takes at start-up: it finds the post metadata records in
 the CDXJ index (their URIs start with ``urn:weidang:post:``), and reads back only those the
-catalog lacks (written to a WARC file just before a crash, never recorded).
+catalog lacks (written to a WARC file just before a crash, never recorded). It also looks the
+other way: a catalog row whose metadata record is in no WARC file (the end of an open file lost
+to a power cut; a catalog restored from a later backup than the files) is not evidence. Every
+row of such a post is dropped and the post read again from the records that remain, so the
+catalog says what the files hold, and the next harvest captures what was lost as new.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +58,8 @@ class RebuildSummary:
 class RepairSummary:
     metadata_records: int = 0  # post metadata records in the index
     added: int = 0  # of which the catalog lacked, now recorded
+    dropped: int = 0  # catalog captures and status events whose metadata record is in no file
+    dropped_posts: list[str] = field(default_factory=list)  # platform:post_id of those
     problems: list[str] = field(default_factory=list)
 
 
@@ -101,8 +108,17 @@ def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
     """
     catalog = PostCatalog(conn, collection.name)
     summary = RepairSummary()
+    # The catalog first, then the index: a harvest running meanwhile adds its index lines
+    # before the catalog rows that need them, so a row read here has its line in the index.
+    recorded = catalog.recorded()
     entries = list(_indexed_metadata(collection))
     summary.metadata_records = len(entries)
+    indexed = {e.record_id for e in entries}
+    gone = _truly_gone(collection, {r for r in recorded if r not in indexed})
+    lost = {recorded[record_id] for record_id in gone}
+    if lost:  # their remaining records are read again below, in the order they were written
+        summary.dropped = catalog.forget(lost)
+        summary.dropped_posts = sorted(f"{p}:{i}" for p, i in lost)
     known = catalog.known_metadata_ids()
     missing = sorted((e for e in entries if e.record_id not in known),
                      key=lambda e: (e.filename, e.offset))
@@ -119,6 +135,24 @@ def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
             except (StoreError, MetadataError) as exc:
                 summary.problems.append(f"{entry.filename}: record {entry.record_id}: {exc}")
     return summary
+
+
+def _truly_gone(collection: Collection, unindexed: set[str]) -> set[str]:
+    """Of record ids the index lacks, those in no file of the collection.
+
+    The index is appended without an fsync of its own: after a power cut it may miss lines of a
+    file that was closed (and synced) before. Such a file has fewer index lines than its
+    manifest entry counts records; it is read before a row is taken for lost.
+    """
+    if not unindexed:
+        return set()
+    lines = Counter(e.filename for e in collection.index)
+    gone = set(unindexed)
+    for entry in collection.manifest.entries():
+        if lines.get(entry.file, 0) < entry.records and (collection.warcs / entry.file).exists():
+            found = _metadata_bodies(collection.warcs / entry.file, [])
+            gone -= {record_id for record_id, _ in found}
+    return gone
 
 
 def _indexed_metadata(collection: Collection) -> Iterator[IndexEntry]:

@@ -1,21 +1,36 @@
 """Write a post's metadata record and record it in the catalog, with the very same values.
 
 A rebuild reads back what the metadata record says, so the catalog must be told exactly that:
-the same capture time, harvest id and evidence. Going through these two functions (rather than
+the same capture time, harvest id and evidence. Going through these functions (rather than
 ``post_metadata`` + ``write_metadata`` + ``record_version`` by hand) makes that hold by
 construction: a second reading of the clock for the catalog is the classic way to break it.
+
+The catalog is never ahead of the WARC file on disk: a version is committed only after the file
+holding its metadata record was synced (``CaptureWriter.sync``), so a power cut can take back a
+record that was not yet committed (``repair`` finds it in the file, or the next harvest captures
+it again) but never one the catalog claims. ``Recorder`` batches this for a harvest: one sync and
+one transaction for many posts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from catalog.metadata import Evidence, post_metadata, status_metadata
 from catalog.posts import Decision, PostCatalog
 from harvesters.records import Post
 from warc_store import CaptureWriter
+
+
+def durable(writer: CaptureWriter) -> None:
+    """Index lines appended and the WARC file synced: what the catalog may now refer to.
+
+    The index goes first too: ``repair`` (perhaps in another process) takes a catalog row whose
+    record the index lacks for one a power cut took."""
+    writer.flush()
+    writer.sync()
 
 
 def write_post_version(writer: CaptureWriter, catalog: PostCatalog, post: Post, decision: Decision,
@@ -26,6 +41,7 @@ def write_post_version(writer: CaptureWriter, catalog: PostCatalog, post: Post, 
     uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id, proofs,
                                      captured_at, account)
     written = writer.write_metadata(uri, body, ctype, refers_to=[p.record_id for p in proofs])
+    durable(writer)
     version = catalog.record_version(post, decision.version, decision.outcome, written.record_id,
                                      proofs, harvest_id, captured_at)
     return written.record_id, version
@@ -40,8 +56,72 @@ def write_post_status(writer: CaptureWriter, catalog: PostCatalog, platform: str
     uri, body, ctype = status_metadata(platform, post_id, account, status, reason, harvest_id, proofs,
                                        captured_at, catalog.current_version(platform, post_id) or 0)
     written = writer.write_metadata(uri, body, ctype, refers_to=[p.record_id for p in proofs])
+    durable(writer)
     proof = next((p.record_id for p in proofs if p.role == "recheck"),
                  proofs[0].record_id if proofs else None)
     recorded = catalog.record_status(platform, post_id, status, reason, proof, written.record_id,
                                      harvest_id, captured_at)
     return written.record_id, recorded
+
+
+class Recorder:
+    """Post versions for one harvest: each metadata record written at once, the catalog rows
+    committed in batches, each batch after one sync of the WARC file (``commit``).
+
+    A batch is committed when it reaches ``batch`` versions, when the caller says a page is done,
+    before a status event of a post still waiting, and at the end (``commit``); ``decide``
+    counts the waiting versions, so a post seen twice needs no early commit.
+    """
+
+    def __init__(self, writer: CaptureWriter, catalog: PostCatalog, batch: int = 20) -> None:
+        self.writer = writer
+        self.catalog = catalog
+        self.batch = batch
+        self._waiting: list[Callable[[], object]] = []
+        self._posts: dict[tuple[str, str], tuple[str, int]] = {}  # waiting: fingerprint, version
+
+    def post_version(self, post: Post, decision: Decision,
+                     evidence: Sequence[Evidence | Mapping[str, Any]], harvest_id: str,
+                     captured_at: dt.datetime, account: str | None = None) -> str:
+        """Write the metadata record of ``post`` now; its catalog version waits for ``commit``."""
+        proofs = [Evidence.of(e) for e in evidence]
+        uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id,
+                                         proofs, captured_at, account)
+        written = self.writer.write_metadata(uri, body, ctype,
+                                             refers_to=[p.record_id for p in proofs])
+        self._waiting.append(lambda: self.catalog.record_version(
+            post, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
+            captured_at))
+        self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
+        if len(self._waiting) >= self.batch:
+            self.commit()
+        return written.record_id
+
+    def waiting(self, platform: str, post_id: str) -> bool:
+        """Whether a version of this post is written but not yet in the catalog."""
+        return (platform, post_id) in self._posts
+
+    def decide(self, post: Post) -> Decision:
+        """``PostCatalog.decide``, counting the versions still waiting (without a sync for it)."""
+        waiting = self._posts.get((post.platform, post.post_id))
+        if waiting is None:
+            return self.catalog.decide(post)
+        fingerprint, version = waiting
+        if fingerprint == post.content_fingerprint():
+            return Decision("unchanged", version)
+        return Decision("edited", version + 1)
+
+    def settle(self, platform: str, post_id: str) -> None:
+        """Commit now if this post waits: the catalog is about to be asked about it."""
+        if self.waiting(platform, post_id):
+            self.commit()
+
+    def commit(self) -> None:
+        """Sync the WARC file once, then record every waiting version in one transaction."""
+        if not self._waiting:
+            return
+        durable(self.writer)
+        waiting, self._waiting, self._posts = self._waiting, [], {}
+        with self.catalog.batch():
+            for record in waiting:
+                record()

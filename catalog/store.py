@@ -10,8 +10,9 @@ touching the registry's migrations:
   marked as needing ``weidang catalog rebuild`` (``needs_rebuild``). They use natural keys only (no
   row counters), so a rebuild gives exactly the rows the harvests wrote, whatever order
   independent harvests ran in.
-- part ``history``: runs, pauses, catalog_events and account_identities (the ids and names each
-  account was first seen under: ``catalog.identity``). Authoritative (nothing else knows them):
+- part ``history``: runs, pauses, catalog_events, account_identities (the ids and names each
+  account was first seen under: ``catalog.identity``) and backfills (where an account's backfill
+  goes on: ``catalog.backfills``). Authoritative (nothing else knows them):
   migrated forward, never dropped, backed up with the rest of the file, and every change is
   logged in ``catalog_events`` in the same transaction.
 
@@ -30,7 +31,7 @@ from catalog.errors import DatabaseError
 
 DERIVED_VERSION = 1
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
-AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events", "account_identities")
+AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events", "account_identities", "backfills")
 
 STATUSES = ("live", "edited", "deleted", "blocked", "expired", "unavailable")
 
@@ -176,6 +177,21 @@ SELECT platform, json_extract(post, '$.account_id'), 'name', json_extract(post, 
 FROM versions WHERE COALESCE(json_extract(post, '$.account_name'), '') != ''
      AND COALESCE(json_extract(post, '$.account_id'), '') != ''
 GROUP BY 1, 2, 4;
+"""),
+    (3, """
+CREATE TABLE backfills (
+    account TEXT PRIMARY KEY,            -- platform:id
+    origin_run_id TEXT NOT NULL,         -- the run that began it from the top of the listing
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT,                    -- NULL: it goes on at the account's next harvest
+    cursor TEXT,                         -- JSON: where the listing continues (no login in it)
+    pages INTEGER NOT NULL DEFAULT 0,    -- listing pages it has walked, over all its runs
+    runs INTEGER NOT NULL DEFAULT 0,
+    last_run_id TEXT
+);
+CREATE TRIGGER backfills_never_deleted BEFORE DELETE ON backfills
+BEGIN SELECT RAISE(ABORT, 'backfill progress is never deleted; restart it with --full'); END;
 """),
 ]
 

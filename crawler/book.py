@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.posts import Decision, PostCatalog
-from catalog.recording import write_post_status, write_post_version
+from catalog.recording import Recorder, write_post_status
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import Post
 from warc_store import CaptureWriter, ExchangeRecords
@@ -51,6 +51,8 @@ class CaptureBook:
         self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
         self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
         self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
+        # versions reach the catalog in batches, each after the WARC file was synced
+        self.recorder = Recorder(writer, posts)
 
     @staticmethod
     def key(post: Post) -> str:
@@ -74,7 +76,7 @@ class CaptureBook:
 
     def decide(self, entry: Pending) -> str:
         """new, edited or unchanged, against the catalog's latest version."""
-        decision = self.catalog.decide(entry.post)
+        decision = self.recorder.decide(entry.post)
         entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
         return entry.outcome
 
@@ -108,13 +110,14 @@ class CaptureBook:
             return
         if not entry.post.long_text_complete:
             self._count(entry, "incomplete")
-            if self.catalog.known(entry.post.platform, entry.post.post_id):
+            post = entry.post
+            if self.catalog.known(post.platform, post.post_id) or self.recorder.waiting(
+                    post.platform, post.post_id):
                 # its follow-up failed: a cut text must not pass for an edit of the whole one
                 return
-        write_post_version(self.writer, self.catalog, entry.post,
-                           Decision(entry.outcome, entry.version), entry.evidence,
-                           self.job.harvest_id, self.clock(),
-                           account=f"{entry.post.platform}:{entry.post.account_id}")
+        self.recorder.post_version(entry.post, Decision(entry.outcome, entry.version),
+                                   entry.evidence, self.job.harvest_id, self.clock(),
+                                   account=f"{entry.post.platform}:{entry.post.account_id}")
         self._count(entry, entry.outcome)
 
     def _count(self, entry: Pending, outcome: str) -> None:
@@ -147,6 +150,7 @@ class CaptureBook:
         Recorded when the status changes: a post seen deleted again (by its listing and its
         re-check, or at the next harvest) adds no second event.
         """
+        self.recorder.settle(post.platform, post.post_id)
         if self.catalog.status(post.platform, post.post_id) == status:
             return
         _record_id, changed = write_post_status(
@@ -160,3 +164,8 @@ class CaptureBook:
         """Finish what is still waiting (its follow-ups failed or the harvest was stopped)."""
         for key in list(self.pending):
             self.finish(key)
+        self.recorder.commit()
+
+    def page_done(self) -> None:
+        """A listing page was handled: commit the versions finished meanwhile (one sync)."""
+        self.recorder.commit()

@@ -20,6 +20,7 @@ from catalog.posts import PostCatalog
 from catalog.runs import RunLog
 from catalog.secret_shapes import scrub_secrets
 from crawler import signals
+from crawler.backfill import record_backfill
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.outcome import Ending, judge
@@ -86,6 +87,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
                 spider, closed.get(job.harvest_id, "shutdown"), politeness.give_up))
         summary.files = list(writer.files_closed)
+        record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
         _scrub_summary(summary, job, writer)  # whatever any branch above wrote
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,

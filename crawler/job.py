@@ -14,7 +14,7 @@ class HarvestJob:
     account_id: str
     harvest_id: str
     mode: str = "incremental"  # "incremental": stop at the newest post already held; "full": backfill
-    max_pages: int = 50  # listing pages a full harvest may walk
+    max_pages: int = 50  # listing pages a backfill may walk in one run
     recheck_days: float = 7.0  # re-check posts captured this recently for deletion or edits
     # Field values as the credentials file has them: text, or a list of texts (a ``urls`` source).
     credentials: dict[str, str | list[str]] = field(default_factory=dict, repr=False)
@@ -22,6 +22,10 @@ class HarvestJob:
     media: bool = True  # fetch pictures and videos of new or edited posts
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
+    # "start": this run begins a backfill from the top; "resume": it goes on from ``cursor``
+    # (and walks the top for new posts); "": no backfill (see crawler.backfill)
+    backfill: str = ""
+    cursor: dict[str, Any] = field(default_factory=dict)
 
     @property
     def account(self) -> str:
@@ -50,6 +54,7 @@ class HarvestSummary:
     reported_unit: str = "posts"  # or "pushes" (WeChat counts pushes of several articles)
     captured_total: int = 0
     files: list[str] = field(default_factory=list)
+    backfill: dict[str, Any] | None = None  # state (continuing, finished), pages, runs
 
     @property
     def gap(self) -> int | None:

@@ -18,6 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from catalog.posts import PostCatalog
+from crawler.backfill import BackfillWalk
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.reachability import in_words, is_no_connection
@@ -55,14 +56,19 @@ class HarvestSpider(scrapy.Spider):
         self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
         self.no_answer = ""  # why the last request that got no answer got none (crawler.reachability)
         self.gave_up = False  # the platform did not answer for UNREACHABLE_GIVE_UP_SECONDS
+        self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
+                                     frontier=job.cursor or None) if job.backfill else None
 
     async def start(self) -> AsyncIterator[Any]:
+        resume = self.job.cursor if self.job.backfill == "resume" else None
         try:
-            first = self.harvester.start_requests(self.job.account_id, self.job.credentials or None)
+            first = self.harvester.start_requests(self.job.account_id, self.job.credentials or None,
+                                                  resume=resume)
         except HarvestError as exc:  # nothing can be asked: the harvest fails, saying why
             self.not_started = str(exc)
             return
         for spec in first:
+            spec.meta.setdefault("chain", "backfill" if self.job.backfill == "start" else "top")
             yield self._request(spec)
         for post in self.recheck:
             spec = self.harvester.recheck_request(post)
@@ -135,11 +141,12 @@ class HarvestSpider(scrapy.Spider):
             return
         if problem is not None:
             self.summary.errors.append(str(problem))
+        self.summary.errors += [_item_error(spec, records, e) for e in result.item_errors]
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
         if spec.purpose in LISTING or spec.purpose == "token":
             # The next page first: its round trip overlaps the work on this page's posts.
-            yield from self._next_pages(result, reached_known)
+            yield from self._following(spec, result, reached_known)
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -166,6 +173,14 @@ class HarvestSpider(scrapy.Spider):
         for request in result.follow_up_requests:
             if request.purpose != "media":
                 yield self._request(request, key=_owner(request))
+        if spec.purpose in ("timeline", "list"):
+            self.book.page_done()
+
+    def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
+        """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
+        if self.backfill is not None and spec.meta.get("chain") == "backfill":
+            return map(self._request, self.backfill.next_pages(spec, result))
+        return self._next_pages(result, reached_known)
 
     def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
         if not result.next_requests:
@@ -226,6 +241,14 @@ def _owner(request: RequestSpec) -> str | None:
     if request.meta.get("post_id") and request.meta.get("platform"):
         return f"{request.meta['platform']}:{request.meta['post_id']}"
     return None
+
+
+def _item_error(spec: RequestSpec, records: Any, error: str) -> str:
+    """A listing item that could not be read: where its answer lies, as stored (logins redacted)."""
+    if records is None:
+        return f"{spec.url}: {error}"
+    return (f"{records.url}: {error}; the whole answer is kept in the WARC as record "
+            f"{records.response_id}")
 
 
 def _cookie_pairs(header: str) -> dict[str | bytes, str | bytes | bool | float | int]:

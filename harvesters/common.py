@@ -9,8 +9,9 @@ parse needs travels in ``RequestSpec.meta`` (JSON-safe), so harvesters keep no s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from harvesters.base62 import bid_to_mid, mid_to_bid
@@ -35,8 +36,13 @@ __all__ = [
     "PURPOSES", "RequestSpec", "ParseResult", "HarvestError", "HarvestProblem", "RateLimited",
     "CaptchaRequired", "LoginExpired", "Unavailable", "PlatformError", "UnsupportedResponse",
     "SHANGHAI", "from_unix", "in_shanghai", "parse_weibo_date", "bid_to_mid", "mid_to_bid",
-    "html_to_text", "normalize_text", "parse_count", "query_param",
+    "html_to_text", "normalize_text", "parse_count", "query_param", "read_items",
 ]
+
+Item = TypeVar("Item")
+# What a platform's odd item raises while it is read: a date in no known layout, a year 1,
+# an id that is not a number, a field of the wrong type.
+ITEM_ERRORS = (HarvestError, ValueError, TypeError, KeyError, AttributeError, OverflowError)
 
 
 @dataclass
@@ -84,6 +90,9 @@ class ParseResult:
     # Secrets the platform handed out in this answer (an access token): never archived or
     # shown, so the crawler must learn them before it makes the requests that carry them.
     secrets: list[str] = field(default_factory=list, repr=False)
+    # Items of a listing that could not be read, one sentence each: the other items and the
+    # next page are still taken (the answer itself is kept whole in the WARC).
+    item_errors: list[str] = field(default_factory=list)
 
     @property
     def requests(self) -> list[RequestSpec]:
@@ -94,3 +103,32 @@ def query_param(url: str, name: str) -> str:
     """The first value of one query parameter of ``url`` ("" when absent)."""
     values = parse_qs(urlsplit(url).query, keep_blank_values=True).get(name)
     return values[0] if values else ""
+
+
+def read_items(items: Iterable[Any], read: Callable[[Any], list[Item]],
+               errors: list[str]) -> list[Item]:
+    """``read`` each item of a listing on its own: an item that fails is an error, not the page."""
+    out: list[Item] = []
+    for position, item in enumerate(items, start=1):
+        try:
+            out += read(item)
+        except ITEM_ERRORS as exc:
+            errors.append(f"item {position}{_item_id(item)} of the listing could not be read "
+                          f"and was skipped ({_reason(exc)})")
+    return out
+
+
+def _item_id(item: Any) -> str:
+    if not isinstance(item, dict):
+        return ""
+    inner: dict[str, Any] = item["mblog"] if isinstance(item.get("mblog"), dict) else item
+    for key in ("idstr", "mid", "id", "aid", "appmsgid", "article_id"):
+        if inner.get(key) not in (None, ""):
+            return f" (id {str(inner[key])[:40]!r})"
+    return " (it has no id)"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, HarvestError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -16,6 +16,8 @@ _YESTERDAY = re.compile(r"^昨天\s*(?:(\d{1,2}):(\d{2}))?$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _FULL_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+# Weibo opened in 2009: a post dated long before (a year 0001) is a broken answer, not a date.
+EARLIEST_YEAR = 2000
 
 
 class DateError(ValueError):
@@ -39,8 +41,16 @@ def parse_weibo_date(text: str, captured_at: dt.datetime) -> dt.datetime:
     Relative dates count back from ``captured_at``, the moment the response was received; dates
     without a year take the capture's year, or the year before when that would lie in the future.
     """
-    now = in_shanghai(captured_at)
-    value = " ".join(text.split())
+    try:
+        moment = _resolve(" ".join(text.split()), in_shanghai(captured_at), text)
+    except OverflowError:  # a year 0001 with an offset, 99999999天前: beyond what a datetime holds
+        raise DateError(f"the date {text!r} lies outside any time Weibo can have meant") from None
+    if moment.year < EARLIEST_YEAR:
+        raise DateError(f"the date {text!r} lies before Weibo existed")
+    return moment
+
+
+def _resolve(value: str, now: dt.datetime, text: str) -> dt.datetime:
     try:
         return dt.datetime.strptime(value, _FULL_FORMAT).astimezone(SHANGHAI)
     except ValueError:

@@ -42,7 +42,7 @@ from harvesters.wechat_codes import (
     BACKEND_LOGIN_ADVICE,
 )
 from harvesters.wechat_listings import (
-    app_msg_post,
+    app_msg_posts,
     feed_posts,
     freepublish_posts,
     publish_page_posts,
@@ -71,10 +71,39 @@ class WechatHarvester:
     # -- requests -------------------------------------------------------------------------
 
     def start_requests(self, account_id: str, credentials: Mapping[str, Any] | None = None,
-                       source: str | None = None) -> list[RequestSpec]:
-        """The first requests for ``account_id`` (its ``__biz``) through its listing source."""
+                       source: str | None = None, resume: Mapping[str, Any] | None = None
+                       ) -> list[RequestSpec]:
+        """The first requests for ``account_id`` (its ``__biz``) through its listing source.
+
+        With ``resume`` (a ``listing_cursor``), also the listing page a backfill goes on from
+        (``meta["chain"] = "backfill"``): one page earlier than where it stopped, because an
+        offset shifts when the account deletes articles meanwhile (``meta["overlap"]``: that
+        page does not count against the run's page budget). Feeds and URL lists have no pages
+        to go on from."""
         creds = dict(credentials or {})
         source = source or self.source or creds.get("source") or _infer_source(creds)
+        starts = self._starts(account_id, creds, source)
+        offset = int((resume or {}).get("begin") or (resume or {}).get("offset") or 0)
+        if source == "backend" and offset:
+            page = self.backend_list_request(account_id, str(creds["cookie"]), str(creds["token"]),
+                                             begin=max(offset - BACKEND_PAGE, 0),
+                                             fakeid=creds.get("fakeid"))
+            page.meta.update(chain="backfill", overlap=True)
+            starts.append(page)
+        elif source == "api" and offset:
+            starts[0].meta["resume_offset"] = max(offset - API_PAGE, 0)
+        return starts
+
+    def listing_cursor(self, request: RequestSpec) -> dict[str, Any] | None:
+        """Where a listing page lies (its offset), to go on from it in a later run."""
+        if request.purpose != "list":
+            return None
+        for key in ("begin", "offset"):
+            if key in request.meta:
+                return {key: int(request.meta[key] or 0)}
+        return None
+
+    def _starts(self, account_id: str, creds: dict[str, Any], source: str) -> list[RequestSpec]:
         meta = {"platform": "wechat", "account_id": account_id, "source": source}
         if source == "api":
             if not (creds.get("appid") and creds.get("secret")):
@@ -213,8 +242,11 @@ class WechatHarvester:
             items = [d for d in data if isinstance(d, dict)]
             if not items or not all("aid" in d or "appmsgid" in d for d in items):
                 raise HarvestError(f"the JSON lines{_at(request)} are not app_msg_list items")
-            posts = [app_msg_post(d, account_id, captured_at) for d in items]
-            return self._listed(request, posts, None, True)
+            errors: list[str] = []
+            posts = app_msg_posts(items, account_id, captured_at, errors)
+            result = self._listed(request, posts, None, True)
+            result.item_errors = errors
+            return result
         if not isinstance(data, dict):
             raise HarvestError(f"the WeChat answer{_at(request)} is JSON but not an object")
         errcode = data.get("errcode")
@@ -225,8 +257,11 @@ class WechatHarvester:
                                             url=request.url, advice=_login_advice(kind, API_LOGIN_ADVICE)))
         if "access_token" in data:
             token = str(data["access_token"])
-            return ParseResult(next_requests=[self.api_list_request(account_id, token)],
-                               secrets=[token])
+            pages = [self.api_list_request(account_id, token)]
+            if request.meta.get("resume_offset"):  # a backfill goes on from there too
+                pages.append(self.api_list_request(account_id, token, int(request.meta["resume_offset"])))
+                pages[-1].meta.update(chain="backfill", overlap=True)
+            return ParseResult(next_requests=pages, secrets=[token])
         ret = (data.get("base_resp") or {}).get("ret")
         if ret not in (None, 0, "0"):
             kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))
@@ -234,20 +269,28 @@ class WechatHarvester:
             message = (data.get("base_resp") or {}).get("err_msg") or ""
             return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url,
                                             advice=_login_advice(kind, BACKEND_LOGIN_ADVICE)))
+        return self._listing_page(request, data, account_id, captured_at)
+
+    def _listing_page(self, request: RequestSpec, data: dict[str, Any], account_id: str,
+                      captured_at: dt.datetime) -> ParseResult:
+        """A page of a listing; each article read on its own (a bad one is an item error)."""
+        errors: list[str] = []
         if "publish_page" in data:
-            posts, total, ended = publish_page_posts(data, account_id, captured_at)
+            posts, total, ended = publish_page_posts(data, account_id, captured_at, errors)
             result = self._backend_page(request, posts, total, ended)
             result.reported_unit = "pushes"  # total_count counts pushes, not articles
-            return result
-        if "app_msg_list" in data:
-            posts = [app_msg_post(d, account_id, captured_at) for d in data["app_msg_list"]]
-            return self._backend_page(request, posts, _int(data.get("app_msg_cnt")), not posts)
-        if "item" in data and "total_count" in data:
-            result = self._api_page(request, data, account_id, captured_at)
+        elif "app_msg_list" in data:
+            items = data["app_msg_list"] or []
+            posts = app_msg_posts(items, account_id, captured_at, errors)
+            result = self._backend_page(request, posts, _int(data.get("app_msg_cnt")), not items)
+        elif "item" in data and "total_count" in data:
+            result = self._api_page(request, data, account_id, captured_at, errors)
             result.reported_unit = "pushes"  # freepublish items are pushes of 1-8 articles
-            return result
-        raise HarvestError(f"the WeChat answer{_at(request)} has none of the shapes weidang reads "
-                           "(token, freepublish, appmsgpublish, app_msg_list)")
+        else:
+            raise HarvestError(f"the WeChat answer{_at(request)} has none of the shapes weidang "
+                               "reads (token, freepublish, appmsgpublish, app_msg_list)")
+        result.item_errors = errors
+        return result
 
     def _listed(self, request: RequestSpec, posts: list[Post], total: int | None,
                 ended: bool) -> ParseResult:
@@ -273,8 +316,8 @@ class WechatHarvester:
         return result
 
     def _api_page(self, request: RequestSpec, data: dict[str, Any], account_id: str,
-                  captured_at: dt.datetime) -> ParseResult:
-        posts = freepublish_posts(data, account_id, captured_at)
+                  captured_at: dt.datetime, errors: list[str]) -> ParseResult:
+        posts = freepublish_posts(data, account_id, captured_at, errors)
         offset = int(request.meta.get("offset") or 0)
         count = int(data.get("item_count") or len(data.get("item") or []))
         total = _int(data.get("total_count"))

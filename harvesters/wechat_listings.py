@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from harvesters.common import read_items
 from harvesters.dates import from_unix, in_shanghai
 from harvesters.errors import HarvestError
 from harvesters.records import Media, Post
@@ -27,6 +28,8 @@ def app_msg_post(item: dict[str, Any], account_id: str, captured_at: dt.datetime
     ids = ids_from_link(link)
     mid = ids.get("mid") or str(item.get("appmsgid") or "")
     idx = ids.get("idx") or str(item.get("itemidx") or "1")
+    if not (item.get("aid") or mid):
+        raise HarvestError("a WeChat listing item has no article id (no aid, appmsgid or link)")
     post_id = str(item.get("aid") or f"{mid}_{idx}")
     created = item.get("create_time") or item.get("update_time")
     extras = {k: item[k] for k in ("digest", "author_name", "copyright_stat", "copyright_type",
@@ -44,49 +47,67 @@ def app_msg_post(item: dict[str, Any], account_id: str, captured_at: dt.datetime
     )
 
 
-def publish_page_posts(data: dict[str, Any], account_id: str, captured_at: dt.datetime
-                       ) -> tuple[list[Post], int | None, bool]:
-    """``appmsgpublish``: ``publish_page`` and each ``publish_info`` are JSON inside strings."""
+def publish_page_posts(data: dict[str, Any], account_id: str, captured_at: dt.datetime,
+                       errors: list[str] | None = None) -> tuple[list[Post], int | None, bool]:
+    """``appmsgpublish``: ``publish_page`` and each ``publish_info`` are JSON inside strings.
+
+    An entry or article that cannot be read is added to ``errors``; the others are kept."""
     page = _json_string(data.get("publish_page"), "publish_page")
-    posts = []
     entries = page.get("publish_list") or []
-    for entry in entries:
+
+    def read(entry: dict[str, Any]) -> list[Post]:
         info = _json_string(entry.get("publish_info"), "publish_info")
-        for item in info.get("appmsgex") or []:
-            posts.append(app_msg_post(item, account_id, captured_at))
+        return app_msg_posts(info.get("appmsgex") or [], account_id, captured_at, errors)
+
+    posts = read_items(entries, read, errors if errors is not None else [])
     total = page.get("total_count")
     return posts, int(total) if total is not None else None, not entries
 
 
-def freepublish_posts(data: dict[str, Any], account_id: str, captured_at: dt.datetime
+def app_msg_posts(items: list[Any], account_id: str, captured_at: dt.datetime,
+                  errors: list[str] | None = None) -> list[Post]:
+    """Every readable item of an ``app_msg_list``; the others go to ``errors``."""
+    return read_items(items, lambda item: [app_msg_post(item, account_id, captured_at)],
+                      errors if errors is not None else [])
+
+
+def freepublish_posts(data: dict[str, Any], account_id: str, captured_at: dt.datetime,
+                      errors: list[str] | None = None) -> list[Post]:
+    """``freepublish/batchget`` items: one post per ``news_item``, content included if asked.
+
+    An item that cannot be read is added to ``errors``; the others are kept."""
+    return read_items(data.get("item") or [],
+                      lambda item: _freepublish_item(item, account_id, captured_at),
+                      errors if errors is not None else [])
+
+
+def _freepublish_item(item: dict[str, Any], account_id: str, captured_at: dt.datetime
                       ) -> list[Post]:
-    """``freepublish/batchget`` items: one post per ``news_item``, content included if asked."""
     posts = []
-    for item in data.get("item") or []:
-        updated = item.get("update_time")
-        news = (item.get("content") or {}).get("news_item") or []
-        for number, article in enumerate(news, start=1):
-            link = str(article.get("url") or "")
-            ids = ids_from_link(link)
-            content = str(article.get("content") or "")
-            thumb = str(article.get("thumb_url") or "")
-            extras = {k: article[k] for k in ("author", "digest", "content_source_url",
-                                              "thumb_media_id", "need_open_comment")
-                      if article.get(k) not in (None, "")}
-            extras["article_id"] = str(item.get("article_id") or "")
-            mid, idx = ids.get("mid", ""), ids.get("idx") or str(number)
-            posts.append(Post(
-                platform="wechat", account_id=ids.get("__biz") or account_id,
-                post_id=f"{mid}_{idx}" if mid else f"{item.get('article_id')}_{number}",
-                platform_ids={**ids, "article_id": extras["article_id"]},
-                url=canonical_link(link) if link else "",
-                published_at=from_unix(updated) if str(updated or "").isdigit() else None,
-                title=str(article.get("title") or ""), text_html=content,
-                text=html_to_text(content), long_text_complete=bool(content),
-                media=[Media(kind="cover", url=thumb, id=image_id(thumb))] if thumb else [],
-                status="deleted" if article.get("is_deleted") else "live",
-                captured_at=captured_at, extras=extras,
-            ))
+    updated = item.get("update_time")
+    news = (item.get("content") or {}).get("news_item") or []
+    for number, article in enumerate(news, start=1):
+        link = str(article.get("url") or "")
+        ids = ids_from_link(link)
+        content = str(article.get("content") or "")
+        thumb = str(article.get("thumb_url") or "")
+        extras = {k: article[k] for k in ("author", "digest", "content_source_url",
+                                          "thumb_media_id", "need_open_comment")
+                  if article.get(k) not in (None, "")}
+        extras["article_id"] = str(item.get("article_id") or "")
+        mid, idx = ids.get("mid", ""), ids.get("idx") or str(number)
+        posts.append(Post(
+            platform="wechat", account_id=ids.get("__biz") or account_id,
+            post_id=f"{mid}_{idx}" if mid else f"{item.get('article_id')}_{number}",
+            platform_ids={**ids, "article_id": extras["article_id"]},
+            url=canonical_link(link) if link else "",
+            published_at=from_unix(str(updated)) if str(updated or "").isdigit() else None,
+            title=str(article.get("title") or ""), text_html=content,
+            text=html_to_text(content), long_text_complete=bool(content),
+            media=[Media(kind="cover", url=thumb, id=image_id(thumb))] if thumb else [],
+            status="deleted" if article.get("is_deleted") else "live",
+            captured_at=captured_at, extras=extras,
+        ))
     return posts
 
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harvesters.base62 import mid_to_bid
-from harvesters.common import ParseResult, RequestSpec, query_param
+from harvesters.common import ParseResult, RequestSpec, query_param, read_items
 from harvesters.errors import (
     CaptchaRequired,
     HarvestError,
@@ -207,19 +207,22 @@ class WeiboHarvester(WeiboRequests):
         info = inner.get("cardlistInfo") or {}
         containerid = str(info.get("containerid") or query_param(request.url, "containerid"))
         account_id = str(request.meta.get("account_id") or "") or containerid.removeprefix("107603")
-        posts, ended = [], False
-        for card in _cards(inner.get("cards") or []):
-            if card.get("card_type") == 58:
-                ended = True
-            mblog = card.get("mblog")
-            if card.get("card_type") == 9 and isinstance(mblog, dict):
-                pinned = str(card.get("profile_type_id") or "").startswith("proweibotop")
-                posts.append(status_to_post(mblog, captured_at, pinned=pinned,
-                                            account_id=account_id))
+        cards = _cards(inner.get("cards") or [])
+        ended = any(card.get("card_type") == 58 for card in cards)
+        listed = [card for card in cards if card.get("card_type") == 9]
+
+        def read(card: dict[str, Any]) -> list[Post]:
+            pinned = str(card.get("profile_type_id") or "").startswith("proweibotop")
+            return [status_to_post(card.get("mblog") or {}, captured_at, pinned=pinned,
+                                   account_id=account_id)]
+
+        errors: list[str] = []
+        posts = read_items(listed, read, errors)
         result = self._posts_result(request, posts, captured_at)
+        result.item_errors = errors
         result.reported_total = parse_count(info.get("total"))
         since_id = str(info.get("since_id") or "")
-        if ended or not posts or not since_id or since_id == str(request.meta.get("since_id")):
+        if ended or not listed or not since_id or since_id == str(request.meta.get("since_id")):
             result.end_of_listing = True
         else:
             result.next_requests.append(self.timeline_request(
@@ -230,12 +233,14 @@ class WeiboHarvester(WeiboRequests):
     def _mymblog(self, request: RequestSpec, inner: dict[str, Any],
                  captured_at: dt.datetime) -> ParseResult:
         account_id = str(request.meta.get("account_id") or query_param(request.url, "uid"))
-        posts = [status_to_post(item, captured_at, account_id=account_id)
-                 for item in inner["list"] if isinstance(item, dict)]
+        errors: list[str] = []
+        posts = read_items(inner["list"], lambda item: [status_to_post(
+            item, captured_at, account_id=account_id)], errors)
         result = self._posts_result(request, posts, captured_at)
+        result.item_errors = errors
         result.reported_total = parse_count(inner.get("total"))
         since_id = str(inner.get("since_id") or "")
-        if not posts or not since_id:
+        if not inner["list"] or not since_id:
             result.end_of_listing = True
         else:
             page = int(request.meta.get("page") or query_param(request.url, "page") or 1)

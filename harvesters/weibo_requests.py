@@ -36,9 +36,12 @@ class WeiboRequests:
 
     # -- requests -------------------------------------------------------------------------
 
-    def start_requests(self, account_id: str, credentials: Mapping[str, Any] | None = None
-                       ) -> list[RequestSpec]:
-        """The profile request; its parse yields the first timeline page, and so on."""
+    def start_requests(self, account_id: str, credentials: Mapping[str, Any] | None = None,
+                       resume: Mapping[str, Any] | None = None) -> list[RequestSpec]:
+        """The profile request; its parse yields the first timeline page, and so on.
+
+        With ``resume`` (a ``listing_cursor``), also the timeline page a backfill goes on from,
+        marked ``meta["chain"] = "backfill"``; since_id names a post, so the page is exact."""
         uid = str(account_id).strip()
         if not uid.isdigit():
             raise HarvestError(f"{account_id!r} is not a Weibo account id (the number in "
@@ -51,7 +54,26 @@ class WeiboRequests:
             url = f"{DESKTOP}/ajax/profile/info?" + urlencode({"uid": uid})
         else:
             url = f"{MOBILE}/api/container/getIndex?" + urlencode({"containerid": f"100505{uid}"})
-        return [self._request(url, "profile", uid, cookie)]
+        starts = [self._request(url, "profile", uid, cookie)]
+        if resume and resume.get("since_id"):
+            page = self.timeline_request(uid, since_id=str(resume["since_id"]),
+                                         page=int(resume.get("page") or 1),
+                                         containerid=str(resume.get("containerid") or ""),
+                                         cookie=cookie)
+            page.meta["chain"] = "backfill"
+            starts.append(page)
+        return starts
+
+    def listing_cursor(self, request: RequestSpec) -> dict[str, Any] | None:
+        """Where a timeline page lies in the listing, to go on from it in a later run."""
+        if request.purpose != "timeline":
+            return None
+        cursor: dict[str, Any] = {"since_id": str(request.meta.get("since_id") or ""),
+                                  "page": int(request.meta.get("page") or 1)}
+        containerid = query_param(request.url, "containerid")
+        if containerid:
+            cursor["containerid"] = containerid
+        return cursor
 
     def timeline_request(self, account_id: str, *, since_id: str = "", page: int = 1,
                          containerid: str = "", cookie: str = "") -> RequestSpec:

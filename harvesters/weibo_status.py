@@ -29,6 +29,8 @@ def status_to_post(mblog: dict[str, Any], captured_at: dt.datetime, *,
     if not isinstance(mblog, dict) or not (mblog.get("id") or mblog.get("mid")):
         raise HarvestError("this Weibo answer holds no post (no status object with an id)")
     post_id = str(mblog.get("idstr") or mblog.get("mid") or mblog.get("id"))
+    if not post_id.isdigit():
+        raise HarvestError(f"a Weibo post has the id {post_id[:40]!r}, which is not a number")
     bid = str(mblog.get("bid") or mblog.get("mblogid") or mid_to_bid(post_id))
     user = mblog.get("user") or {}
     uid = str(user.get("idstr") or user.get("id") or account_id or "")

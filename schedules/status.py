@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from catalog.accounts import AccountRegistry
+from catalog.backfills import Backfills, progress_note
 from catalog.db import Database
-from catalog.runs import INTERRUPTED, RunLog, stopping
+from catalog.runs import INTERRUPTED, Run, RunLog, stopping
 from catalog.store import iso
 from schedules.lock import harvest_running
 from schedules.plan import JobPlan, backoff_until, consecutive_failures
@@ -36,6 +37,7 @@ class AccountStatus:
     failures_in_a_row: int
     backed_off_until: str | None
     note: str  # the last run's reason, or the pause's, in the crawler's words
+    backfill: str = ""  # where the account's backfill stands, if it has one
 
 
 def account_statuses(db: Database, store_url: str, default_interval: int, default_jitter: int,
@@ -83,8 +85,17 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
             posts_new=last.posts_new if last else 0, posts_edited=last.posts_edited if last else 0,
             posts_deleted=last.posts_deleted if last else 0,
             next_run=iso(next_run) if next_run else None, failures_in_a_row=failures,
-            backed_off_until=iso(until) if until else None, note=note))
+            backed_off_until=iso(until) if until else None, note=note,
+            backfill=_backfill(db, key, last)))
     return out
+
+
+def _backfill(db: Database, key: str, last: Run | None) -> str:
+    state = Backfills(db).get(key)
+    if state is None or (state.finished and (last is None or last.run_id != state.last_run_id)):
+        return ""  # none, or finished before the last run: nothing to say any more
+    return progress_note(state, last.captured_total if last else None,
+                         last.reported_total if last else None)
 
 
 def daemon_state(home: Path) -> str:

@@ -74,7 +74,7 @@ CATALOG_SEARCH_SQLITE_FILE: Annotated[str, rule.FILE_NAME] = "search.sqlite"
 CRAWLER_BACKOFF_SECONDS: Seconds = 2.0  # first wait before retrying a failed request; doubled each retry
 CRAWLER_CONCURRENCY_PER_HOST: Annotated[int, rule.Between(1, 16)] = 2  # requests in flight to one host
 CRAWLER_DELAY_SECONDS: Seconds = 2.0  # between requests to one host (AutoThrottle may lengthen it)
-# listing pages a --full harvest may walk
+# listing pages one run of a backfill may walk (it goes on next run)
 CRAWLER_FULL_MAX_PAGES: Annotated[int, rule.Between(1, 1_000_000)] = 50
 # send every request through this proxy (the demo points it at the emulator)
 CRAWLER_PROXY: HttpUrl = ""

@@ -11,6 +11,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from catalog.accounts import Account, AccountRegistry
+from catalog.backfills import Backfills
 from catalog.db import Database
 from catalog.rebuild import repair
 from catalog.runs import RunLog
@@ -97,15 +98,35 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
                                  "cause is fixed)", key, "paused", p)
         for p in paused:
             runs.clear(p.scope)
+        backfill, cursor = backfill_plan(db, runs, key, full)
         jobs.append(HarvestJob(
             platform=account.platform, account_id=account.account_id,
             harvest_id=harvest_id(account, clock()), mode="full" if full else "incremental",
             max_pages=settings["CRAWLER_FULL_MAX_PAGES"], recheck_days=settings["CRAWLER_RECHECK_DAYS"],
             credentials=credentials, credentials_ref=account.credentials or "",
             source=account.source,
-            proxy=settings["CRAWLER_PROXY"]))
+            proxy=settings["CRAWLER_PROXY"], backfill=backfill, cursor=cursor))
     with account_locks(home, keys):
         return _run(home, settings, db, jobs, keys, secrets, demo=demo, clock=clock, progress=progress)
+
+
+def backfill_plan(db: Database, runs: RunLog, key: str, full: bool) -> tuple[str, dict[str, Any]]:
+    """Whether this harvest begins a backfill, goes on with one (from where), or is incremental.
+
+    ``--full`` and an account's first harvest begin one; it goes on at each harvest until its
+    walk reaches the end of the listing. An account harvested whole before backfills were
+    recorded (a run that walked its listing to the end) needs none.
+    """
+    state = Backfills(db).get(key)
+    if full:
+        return "start", {}
+    if state is None:
+        walked = any(r.outcome == "ok" or (r.outcome == "partial" and not r.reason)
+                     for r in runs.history(key, 1000))
+        return ("", {}) if walked else ("start", {})
+    if state.finished:
+        return "", {}
+    return ("resume", state.cursor) if state.cursor else ("start", {})
 
 
 def _run(home: Home, settings: Settings, db: Database, jobs: list[HarvestJob], keys: Sequence[str],

@@ -73,6 +73,11 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
                        f"index. Recorded {summary.added} metadata records the catalog lacked.")
+            if summary.dropped:
+                click.echo(f"  Dropped {summary.dropped} catalog entries of "
+                           f"{len(summary.dropped_posts)} posts whose metadata record is in no WARC "
+                           "file (lost when the machine stopped); the next harvest captures them "
+                           "again.")
     # What the repair recorded is searchable at once (the index follows the catalog).
     catch_up_index(app.home, app.settings, "the repaired catalog is safe, but")
     return _problems(problems)

@@ -17,7 +17,8 @@ from weidang.skipped import HarvestSkipped
 
 @click.command("harvest")
 @click.argument("accounts", nargs=-1, required=True, metavar="PLATFORM:ID...")
-@click.option("--full", is_flag=True, help="Backfill: walk the whole listing (up to CRAWLER_FULL_MAX_PAGES).")
+@click.option("--full", is_flag=True, help="Begin a backfill: walk the whole listing again from the top, "
+              "CRAWLER_FULL_MAX_PAGES pages per run, going on at each later harvest until the end.")
 @click.option("--force", is_flag=True, help="Harvest even though the platform or login is paused.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
 @pass_app
@@ -60,6 +61,8 @@ def print_summary(s: HarvestSummary) -> None:
                f"unchanged {s.posts_unchanged}, deleted {s.posts_deleted}{total}.")
     click.echo(f"  {s.pages} listing pages, {s.exchanges} exchanges ({s.revisits} revisits), "
                f"{s.bytes / 1e6:,.1f} MB, {len(s.errors)} errors.")
+    if s.backfill:
+        click.echo(f"  {s.backfill['note'][0].upper()}{s.backfill['note'][1:]}.")
     if s.reason:
         click.echo(f"  Why it stopped: {s.reason}")
     if s.advice:

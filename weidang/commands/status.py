@@ -58,6 +58,9 @@ def command(app: AppContext, as_json_flag: bool) -> int:
         click.echo(line)
     for accounts, note in _notes(statuses):
         click.echo(f"{', '.join(accounts)}: {note}")
+    for st in statuses:
+        if st.backfill:
+            click.echo(f"{st.account}: {st.backfill}")
     return 0
 
 
