@@ -40,7 +40,8 @@ def judge(summary: HarvestSummary, job: HarvestJob, ending: Ending) -> tuple[str
                 unreachable_advice(ending.no_answer, job.proxy, ending.give_up_seconds))
     if ending.closed == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
         return ("partial", "the harvest was stopped before it finished; what it captured is kept",
-                f"run `weidang harvest {job.account} --full` to fetch what it did not reach")
+                f"the next harvest of {job.account} carries on where this one stopped "
+                f"(`weidang harvest {job.account}`, or the daemon's next run)")
     if not listed and summary.reported_total != 0:
         if summary.errors:
             return "failed", f"no listing page could be read: {summary.errors[0]}", FIX_ACCOUNT
