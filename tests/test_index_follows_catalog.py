@@ -96,9 +96,40 @@ def test_posts_a_killed_harvest_and_a_repair_recorded_are_all_searchable(tmp_pat
         site.stop()
 
 
-def test_posts_of_a_harvest_still_writing_are_indexed_again_once_citable(tmp_path):
-    """Another harvest's catch-up may index posts whose WARC file is still open and whose index
-    lines its writer keeps back: the cursor stays before them until they can be cited."""
+def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
+    """The catalog records a version only after its index lines are written (and the WARC
+    synced), so another harvest's catch-up cites the posts of a file still being written."""
+    from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
+    from store_helpers import StepClock
+
+    from catalog.posts import PostCatalog
+    from catalog.search.feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
+    from catalog.search.sqlite_fts import SqliteSearchIndex
+    from warc_store import CaptureWriter, Collection
+
+    collection = Collection.create(tmp_path / "default", StepClock())
+    conn = connect(tmp_path / "catalog.sqlite")
+    index = SqliteSearchIndex(tmp_path / "search.sqlite")
+    body, posts = timeline(PAGE1, FIRST)
+    with CaptureWriter(collection) as writer:
+        harvest(writer, PostCatalog(conn, collection.name), posts, body, "h1")
+        assert collection.open_files()
+        catch_up(index, DocumentFeed(conn, {"default": collection}))
+        hits = list(index.scan(""))
+        assert len(hits) == len(posts) and all(h.warc_file and h.payload_sha256 for h in hits)
+        done = FeedCursor.from_text(index.note(CURSOR_NOTE))
+        assert done is not None and done.captures == len(posts)
+    index.close()
+    conn.close()
+
+
+def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tmp_path, monkeypatch):
+    """A catalog ahead of the index lines (recorded without waiting for them, as weidang did
+    before the catalog waited for durable WARC bytes): the cursor stays before those posts until
+    they can be cited."""
+    import catalog.recording
+
+    monkeypatch.setattr(catalog.recording, "durable", lambda writer: None)
     from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
     from store_helpers import StepClock
 
