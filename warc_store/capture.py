@@ -34,6 +34,7 @@ SOFTWARE = "weidang"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 Headers = Sequence[tuple[str, str]]
 FILE_ID_FIELD = "weidang-file-id"  # in warcinfo and in the file's ``creation`` event
+HARVEST_ID_FIELD = "weidang-harvest-id"  # in warcinfo (given by the harvest) and that event
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class CaptureWriter:
         # Logged before the file exists: recovery adopts only files this collection began.
         file_id = uuid.uuid4().hex
         self.collection.record_event("creation", "success", {
-            "file": name, "file_id": file_id, "harvest": self.info.get("weidang-harvest-id", "")})
+            "file": name, "file_id": file_id, "harvest": self.info.get(HARVEST_ID_FIELD, "")})
         try:
             self.collection.warcs.mkdir(parents=True, exist_ok=True)
             fh = open(path, "xb")
