@@ -26,6 +26,7 @@ from warc_store.cdxj import IndexEntry, warc_timestamp
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection, StoreConfig
 from warc_store.digests import hash_file, record_digest
 from warc_store.errors import StoreError
+from warc_store.lines import fsync_dir
 from warc_store.manifest import ManifestEntry
 from warc_store.redaction import REDACTION_HEADER, Redaction, RedactionPolicy, session_values
 from warc_store.writer import RecordWriter, Written
@@ -197,11 +198,7 @@ class CaptureWriter:
             return
         os.fsync(f.fh.fileno())
         if f.synced_to == 0:  # a new file: its name in warcs/ must survive too
-            dir_fd = os.open(f.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_dir(f.path.parent)
         f.synced_to = end
 
     def rotate_if_due(self) -> None:
@@ -315,11 +312,7 @@ def seal_file(collection: Collection, open_path: Path, records: int, how: str) -
         collection.manifest.add(entry)
         log_fixity(collection, entry, how)
     os.rename(open_path, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(final.parent)
     return entry
 
 

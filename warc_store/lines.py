@@ -62,13 +62,14 @@ def replace_whole(path: Path, chunks: Iterable[bytes]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)  # the rename itself must survive a power cut
+        fsync_dir(path.parent)  # the rename itself must survive a power cut
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(disk_full_message(path, exc)) from exc
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make the names in a folder (a file created or renamed there) survive a power cut."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
