@@ -122,17 +122,8 @@ class PostCatalog:
                 if held is not None:
                     version = int(conn.execute("SELECT MAX(version) FROM versions WHERE platform = ? "
                                                "AND post_id = ?", key).fetchone()[0]) + 1
-                earlier = conn.execute("SELECT 1 FROM versions WHERE platform = ? AND post_id = ? "
-                                       "LIMIT 1", key).fetchone()
-                conn.execute(
-                    "INSERT INTO versions (platform, post_id, version, outcome, fingerprint, "
-                    "captured_at, harvest_id, collection, metadata_record_id, evidence, title, text, "
-                    "post) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*key, version, "edited" if earlier else "new", fingerprint, iso(when),
-                     harvest_id, self.collection, metadata_record_id,
-                     json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
-                     post.title, post.text, _post_json(post)))
-                self._insert_media(post, version, proofs)
+                self._insert_version(conn, post, version, fingerprint, when, harvest_id,
+                                     metadata_record_id, proofs)
             conn.execute(
                 "INSERT INTO captures (metadata_record_id, platform, post_id, version, outcome, "
                 "captured_at, harvest_id, collection, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -141,6 +132,23 @@ class PostCatalog:
             self._refresh(*key)
             record_identity(conn, post, harvest_id, when)
         return version
+
+    def _insert_version(self, conn: sqlite3.Connection, post: Post, version: int, fingerprint: str,
+                        when: dt.datetime, harvest_id: str, metadata_record_id: str,
+                        proofs: Sequence[Evidence]) -> None:
+        """Add a version with content the catalog did not hold under that number."""
+        key = (post.platform, post.post_id)
+        earlier = conn.execute("SELECT 1 FROM versions WHERE platform = ? AND post_id = ? "
+                               "LIMIT 1", key).fetchone()
+        conn.execute(
+            "INSERT INTO versions (platform, post_id, version, outcome, fingerprint, "
+            "captured_at, harvest_id, collection, metadata_record_id, evidence, title, text, "
+            "post) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, version, "edited" if earlier else "new", fingerprint, iso(when),
+             harvest_id, self.collection, metadata_record_id,
+             json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
+             post.title, post.text, _post_json(post)))
+        self._insert_media(post, version, proofs)
 
     def record_status(self, platform: str, post_id: str, status: str, reason: str,
                       evidence_record_id: str | None, metadata_record_id: str, harvest_id: str,

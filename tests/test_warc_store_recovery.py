@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from store_helpers import StepClock, json_exchange
@@ -14,22 +13,46 @@ from store_helpers import StepClock, json_exchange
 from warc_store import CaptureWriter, Collection, recover, verify_collection
 
 WRITER = """
-import sys, os
+import sys, time
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from store_helpers import json_exchange, picture_exchange
+import warc_store.capture
 from warc_store import Collection, CaptureWriter, StoreConfig, HttpRequest, HttpResponse
 import random
 rnd = random.Random(5)
-# ~1.2 MB of varied text: deflating it takes tens of milliseconds, in many writes
-big = "".join(chr(0x4E00 + rnd.randrange(3000)) for _ in range(400_000)).encode()
+# ~1.2 MB of varied text: deflating it takes many writes, so kills land at many places inside it
+big = "".join(chr(0x4E00 + rnd.randrange(3000)) for _ in range({big_chars})).encode()
+
+
+class DiesInItsNthWrite:
+    # The WARC file, except that its Nth write stores only half of what it was given (a gzip
+    # member is then always torn), says so on stdout, and waits for the kill.
+    writes = 0
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def write(self, data):
+        if len(data) > 1:
+            DiesInItsNthWrite.writes += 1
+            if DiesInItsNthWrite.writes == {stop_at}:
+                self.fh.write(data[:len(data) // 2])
+                self.fh.flush()
+                print("inside", self.fh.name, flush=True)
+                time.sleep(3600)
+        return self.fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+warc_store.capture.open = lambda *a, **k: DiesInItsNthWrite(open(*a, **k))
 c = Collection.open(Path({root!r}))
 w = CaptureWriter(c, StoreConfig(max_size={max_size}))
 n = 0
 while True:
     if n % 3 == 0:
-        if n >= 3:
-            print("big", flush=True)
         w.write_exchange(HttpRequest("GET", f"https://m.weibo.cn/detail/{{n}}"),
                          HttpResponse(200, "OK", [("Content-Type", "text/html")], big))
     else:
@@ -38,31 +61,43 @@ while True:
 """
 
 
-def _kill_writer_after(root: Path, delay: float, max_size: int = 1 << 30) -> None:
+def _kill_writer_in_write(root: Path, stop_at: int, max_size: int, big_chars: int) -> str:
+    """Run a writer until its ``stop_at``-th write to a WARC file is half done, then kill -9 it;
+    returns the name of the file it was writing."""
     proc = subprocess.Popen([sys.executable, "-c", WRITER.format(
-        tests=str(Path(__file__).parent), root=str(root), max_size=max_size)],
-        stdout=subprocess.PIPE, text=True)
-    # "big" comes just before a ~1.2 MB record: a short delay lands inside it, a longer one anywhere
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "big"
-    time.sleep(delay)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        tests=str(Path(__file__).parent), root=str(root), max_size=max_size, stop_at=stop_at,
+        big_chars=big_chars)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        said, _, path = proc.stdout.readline().strip().partition(" ")
+        assert said == "inside", "the writer ended before its kill point"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return Path(path).name
+
+
+# Write numbers from the warcinfo record of a first file to records deep into later files.
+STOPS = [1, 2, 3, 5, 9, 17, 30, 52, 90, 160]
 
 
 def test_killed_writer_is_recovered_at_many_points(tmp_path):
     root = tmp_path / "c"
     Collection.create(root)
-    delays = [0.0, 0.003, 0.011, 0.02, 0.037, 0.05, 0.08, 0.13, 0.21, 0.34]
-    cut = left_open = recovered = 0
-    for i, delay in enumerate(delays):
-        _kill_writer_after(root, delay, max_size=2_000_000 if i % 2 else 1 << 30)
+    for i, stop_at in enumerate(STOPS):
+        name = _kill_writer_in_write(root, stop_at, max_size=2_000_000 if i % 2 else 1 << 30,
+                                     big_chars=400_000 if i % 3 else 40_000)
         collection = Collection.open(root)
-        left_open += bool(collection.open_files())  # not when killed between two files
-        done = recover(collection)
-        recovered += len(done)
-        # a file killed before its first record was whole holds nothing to keep: it is set aside
-        assert all(r.kept_records > 0 or r.quarantined for r in done)
-        cut += sum(r.cut_bytes for r in done)
+        [left] = collection.open_files()  # every kill lands inside a record of the file being written
+        assert left.name == name
+        raw = left.read_bytes()
+        [done] = recover(collection)
+        assert not done.foreign and done.cut_bytes > 0 and done.quarantined
+        kept_aside = (collection.quarantine / done.quarantined).read_bytes()
+        if done.kept_records:  # the complete records are kept, the torn one set aside: no byte lost
+            assert (collection.warcs / done.file).read_bytes() + kept_aside == raw
+        else:  # killed inside its first record: nothing to keep, the whole file set aside
+            assert kept_aside == raw and not (collection.warcs / done.file).exists()
         assert collection.open_files() == []
         report = verify_collection(collection, workers=1)
         assert report.ok, report.to_json()
@@ -70,14 +105,10 @@ def test_killed_writer_is_recovered_at_many_points(tmp_path):
         for entry in collection.manifest.entries():
             indexed = [e for e in collection.index if e.filename == entry.file]
             assert len(indexed) == entry.records
-    # Where a kill lands depends on how busy the machine is; these hold wherever it lands: files
-    # of a 1 GiB limit are always open, and a record is being written most of the time.
-    assert left_open >= len(delays) // 2 and cut > 0, "no kill landed inside a record: nothing proved"
-    assert recovered >= left_open
     events = Collection.open(root).events.entries()
     files_recovered = [e for e in events if e["type"] == "recovery"
                        and e["detail"]["file"].endswith(".warc.gz")]
-    assert len(files_recovered) == recovered  # one event per file recovered, none for a kill between files
+    assert len(files_recovered) == len(STOPS)  # one recovery event per kill
 
 
 def test_cut_tail_is_quarantined_not_lost(tmp_path):

@@ -183,3 +183,20 @@ def test_many_files_in_parallel(tmp_path):
     assert len(c.closed_files()) > 4
     report = verify_collection(Collection.open(c.root), workers=2)
     assert report.ok and sum(f.records for f in report.files) == sum(e.records for e in c.manifest.entries())
+
+
+def test_a_closed_file_with_no_index_line_is_reported(tmp_path):
+    from warc_store import StoreConfig
+
+    c = build_collection(tmp_path / "c", exchanges=8, config=StoreConfig(max_size=40_000))
+    first, *others = c.manifest.entries()
+    assert others
+    index = c.root / "index.cdxj"
+    kept = [line for line in index.read_text().splitlines(keepends=True) if first.file not in line]
+    index.write_text("".join(kept))  # every line of the first file gone, nothing else changed
+    report = verify_collection(Collection.open(c.root), workers=1)
+    assert report.index_problems == [
+        f"the index lists 0 records in {first.file}, whose manifest entry counts {first.records}"]
+    index.unlink()  # no index at all
+    report = verify_collection(Collection.open(c.root), workers=1)
+    assert len(report.index_problems) == 1 + len(others) and not report.ok

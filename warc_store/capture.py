@@ -26,6 +26,7 @@ from warc_store.cdxj import IndexEntry, warc_timestamp
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection, StoreConfig
 from warc_store.digests import hash_file, record_digest
 from warc_store.errors import StoreError
+from warc_store.lines import fsync_dir
 from warc_store.manifest import ManifestEntry
 from warc_store.redaction import REDACTION_HEADER, Redaction, RedactionPolicy, session_values
 from warc_store.writer import RecordWriter, Written
@@ -34,6 +35,7 @@ SOFTWARE = "weidang"
 CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 Headers = Sequence[tuple[str, str]]
 FILE_ID_FIELD = "weidang-file-id"  # in warcinfo and in the file's ``creation`` event
+HARVEST_ID_FIELD = "weidang-harvest-id"  # in warcinfo (given by the harvest) and that event
 
 
 @dataclass(frozen=True)
@@ -196,11 +198,7 @@ class CaptureWriter:
             return
         os.fsync(f.fh.fileno())
         if f.synced_to == 0:  # a new file: its name in warcs/ must survive too
-            dir_fd = os.open(f.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_dir(f.path.parent)
         f.synced_to = end
 
     def rotate_if_due(self) -> None:
@@ -239,7 +237,7 @@ class CaptureWriter:
         # Logged before the file exists: recovery adopts only files this collection began.
         file_id = uuid.uuid4().hex
         self.collection.record_event("creation", "success", {
-            "file": name, "file_id": file_id, "harvest": self.info.get("weidang-harvest-id", "")})
+            "file": name, "file_id": file_id, "harvest": self.info.get(HARVEST_ID_FIELD, "")})
         try:
             self.collection.warcs.mkdir(parents=True, exist_ok=True)
             fh = open(path, "xb")
@@ -314,11 +312,7 @@ def seal_file(collection: Collection, open_path: Path, records: int, how: str) -
         collection.manifest.add(entry)
         log_fixity(collection, entry, how)
     os.rename(open_path, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(final.parent)
     return entry
 
 

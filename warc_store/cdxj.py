@@ -10,7 +10,6 @@ readers follow the file's growth, so a long-running process sees other writers' 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import surt as surt_lib
 
 from warc_store.errors import StoreError
-from warc_store.lines import append_whole, cut_torn_tail, disk_full_message
+from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
 
 @dataclass(frozen=True)
@@ -86,16 +85,7 @@ class CdxjIndex:
 
     def rewrite(self, entries: Iterable[IndexEntry]) -> None:
         """Replace the whole index atomically (used after recovery cuts a file)."""
-        tmp = self.path.with_suffix(".tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.writelines(e.to_line() for e in entries)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(disk_full_message(self.path, exc)) from exc
-        os.replace(tmp, self.path)
+        replace_whole(self.path, (e.to_line().encode("utf-8") for e in entries))
         self._forget()
 
     def _forget(self) -> None:

@@ -29,7 +29,7 @@ from warc_store.errors import CollectionLocked, StoreError
 from warc_store.events import EventLog
 from warc_store.manifest import Manifest
 from warc_store.tally import NAME as TALLY_NAME
-from warc_store.tally import Tally, read_tally, tally_problems, write_tally
+from warc_store.tally import Tally, read_tally, start_tally, tally_problems, tally_started, write_tally
 
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
@@ -79,7 +79,8 @@ class Collection:
         self.events = EventLog(root / "events.jsonl", clock)
         self.index = CdxjIndex(root / "index.cdxj")
         self.tally_path = root / TALLY_NAME
-        self._lock = FileLock(str(root / ".lock"))
+        self.lock_path = root / ".lock"
+        self._lock = FileLock(str(self.lock_path))
 
     @classmethod
     def create(cls, root: Path, clock: Clock = utc_now, agent: str = "weidang") -> Collection:
@@ -106,7 +107,7 @@ class Collection:
                     yield
                 finally:
                     if self._stats() != before:
-                        self._count(had_events=bool(before[0] and before[0][1]))
+                        self._count()
         except Timeout as exc:
             raise CollectionLocked(
                 f"the collection {self.root} stayed locked by another weidang process for "
@@ -116,7 +117,7 @@ class Collection:
     def writable(self) -> bool:
         """Whether this process may write the collection (access(2) also says no on a read-only
         mount, even to root); readers such as verify then write nothing at all, not even the lock."""
-        lock = self.root / ".lock"
+        lock = self.lock_path
         return os.access(self.root, os.W_OK) and (not lock.exists() or os.access(lock, os.W_OK))
 
     def _stats(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
@@ -129,15 +130,16 @@ class Collection:
                 out.append(None)
         return out[0], out[1]
 
-    def _count(self, had_events: bool) -> None:
+    def _count(self) -> None:
         old = read_tally(self.tally_path)
-        if old is None and had_events:
-            return  # the tally was deleted: leave it missing, so that verify says so
-        if old is not None and tally_problems(old, self.events, self.manifest):
-            return  # something was cut: keep the count that shows it
         try:
-            write_tally(self.tally_path, Tally.of(self.events, self.manifest))
-        except OSError:
+            if old is None:
+                if not tally_started(self.events):  # a new collection, or one from before tallies
+                    start_tally(self.tally_path, self.events, self.manifest, self.agent)
+                return  # else the tally was deleted: leave it missing, so that verify says so
+            if not tally_problems(old, self.events, self.manifest):  # else keep the count of a cut
+                write_tally(self.tally_path, Tally.of(self.events, self.manifest))
+        except StoreError:
             pass  # a tally behind the files only weakens the check; the appends themselves are whole
 
     def record_event(self, event_type: str, outcome: str, detail: dict[str, Any]) -> dict[str, Any]:

@@ -1,16 +1,20 @@
-"""Line files written whole or not at all: the index and the event log, appended under the lock.
+"""Files written whole or not at all: the index and the event log, appended under the lock, and
+the files replaced in one rename (the manifest, a rewritten index, the tally).
 
 A full disk can make ``write`` store only part of what it was given, and a crash can stop a
 process between two writes: either would leave a torn last line, and the next append would glue
 its own line onto it. Appends here loop over short writes, fsync, and on any failure cut the file
 back to where it was; a torn tail left by a crash (or by an older weidang) is cut before the next
-append, and the caller decides what to keep of it.
+append, and the caller decides what to keep of it. A file replaced by ``replace_whole`` is
+written to a temporary copy, synced, renamed over the old one, and the folder synced, so that
+after a crash or a power cut there is either the old file or the new one, never a mix or none.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,6 +47,32 @@ def append_whole(path: Path, data: bytes, mode: int = 0o644) -> None:
         except OSError as exc:
             _cut(fd, start)
             raise StoreError(disk_full_message(path, exc)) from exc
+    finally:
+        os.close(fd)
+
+
+def replace_whole(path: Path, chunks: Iterable[bytes]) -> None:
+    """Replace the file with the concatenated ``chunks``, atomically and durably; on a failure
+    (a full disk) the old file is left as it was and StoreError says why."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)  # a buffered file writes all of it or raises
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)  # the rename itself must survive a power cut
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(disk_full_message(path, exc)) from exc
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in a folder (a file created or renamed there) survive a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
     finally:
         os.close(fd)
 

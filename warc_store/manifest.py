@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from warc_store.errors import StoreError
-from warc_store.lines import disk_full_message
+from warc_store.lines import replace_whole
 
 
 @dataclass(frozen=True)
@@ -52,18 +51,7 @@ class Manifest:
 
     def add(self, entry: ManifestEntry) -> None:
         """Append one entry in one atomic write; call under the collection lock."""
-        data = self.read_bytes() + entry.to_line()
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)  # a buffered file writes all of it or raises (a full disk)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(disk_full_message(self.path, exc)) from exc
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        replace_whole(self.path, [self.read_bytes(), entry.to_line()])
 
     def prefix_digest(self, lines: int) -> str:
         """SHA-256 of the first ``lines`` lines, as they are stored."""
@@ -72,11 +60,3 @@ class Manifest:
 
     def line_count(self) -> int:
         return len(self.read_bytes().splitlines())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

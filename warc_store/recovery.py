@@ -9,6 +9,8 @@ the file's lock) are left alone.
 Only files this collection began are adopted: each is announced by a ``creation`` event naming
 it and a random file id, which its warcinfo record repeats. Any other ``.open`` file (copied in
 from elsewhere) is moved to ``quarantine/`` whole, with a ``quarantine`` event; the caller warns.
+An event log with no such event at all was written by an older weidang, which did not log them:
+there a file is adopted when its warcinfo names this collection (isPartOf) and a harvest id.
 An unfinished last line of the event log or the index is cut first (see lines.py).
 """
 
@@ -21,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from warc_store.capture import FILE_ID_FIELD, log_fixity, seal_file
+from warc_store.capture import FILE_ID_FIELD, HARVEST_ID_FIELD, log_fixity, seal_file
 from warc_store.cdxj import IndexEntry, warc_timestamp
 from warc_store.collection import OPEN_SUFFIX, Collection
 from warc_store.digests import hash_file
@@ -140,6 +142,8 @@ def _finish_rename(collection: Collection, path: Path, listed: ManifestEntry) ->
                    and e.get("detail", {}).get("file") == final for e in collection.events.entries()):
             log_fixity(collection, listed, "logged at recovery: its writer died just after "
                                            "entering it in the manifest")
+    if sum(e.filename == final for e in collection.index) != listed.records:
+        _reindex(collection, final, _complete_records(path, final)[0])  # lines never flushed, or cut
     os.rename(path, path.with_name(final))
     return _log(collection, Recovered(final, listed.records, 0, None,
                                       "already in the manifest; only the rename was missing"))
@@ -148,19 +152,34 @@ def _finish_rename(collection: Collection, path: Path, listed: ManifestEntry) ->
 def _foreign_reason(collection: Collection, path: Path) -> str | None:
     """Why the file is not one this collection began, or None when it is (or cannot tell yet)."""
     final = path.name.removesuffix(OPEN_SUFFIX)
-    began = [e for e in collection.events.entries()
-             if e.get("type") == "creation" and e.get("detail", {}).get("file") == final]
-    if not began:
+    creations = [e for e in collection.events.entries()
+                 if e.get("type") == "creation" and "file_id" in (e.get("detail") or {})]
+    began = [e for e in creations if e["detail"].get("file") == final]
+    if creations and not began:
         return ("not begun by this collection (its event log has no record of opening it); "
                 "set aside whole, nothing of it was adopted")
     with open(path, "rb") as reader:
         first = next(scan(reader), None)
     if first is None or not first.ok:
         return None  # killed before its first record was whole: there is nothing to adopt anyway
+    if not creations:
+        return _legacy_reason(collection, first.warcinfo)
     if first.warcinfo.get(FILE_ID_FIELD) != began[-1]["detail"].get("file_id"):
         return ("its warcinfo record does not carry the id this collection gave the file it "
                 "began under that name; set aside whole, nothing of it was adopted")
     return None
+
+
+def _legacy_reason(collection: Collection, warcinfo: dict[str, str]) -> str | None:
+    """An event log from before creation events (an older weidang, whose catalog may already
+    hold posts from the file): the file is adopted when its warcinfo names this collection and a
+    harvest and carries no file id (this version would have logged the creation of such a file)."""
+    if (warcinfo.get("isPartOf") == collection.name and warcinfo.get(HARVEST_ID_FIELD)
+            and not warcinfo.get(FILE_ID_FIELD)):
+        return None
+    return ("its warcinfo record does not name this collection and a harvest of it (and its event "
+            "log, from an older weidang, has no record of opening it); set aside whole, nothing "
+            "of it was adopted")
 
 
 def _complete_records(path: Path, final: str) -> tuple[list[IndexEntry], int]:

@@ -8,19 +8,25 @@ lock, but only while the files still extend what it counted: once something was 
 keeps the old count, so `verify` reports the cut until someone looks into it, even after later
 harvests added events. Someone who can write the collection can also rewrite the tally; only a
 seal kept elsewhere catches that (see seal.py).
+
+The first tally is announced in the chain by a ``creation`` event naming tally.json, so a missing
+tally is a deletion only where that event is: a collection written before tallies existed has
+none, and gets its tally (and the event) at its next append instead of failing verify forever.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from warc_store.events import EventLog
+from warc_store.lines import replace_whole
 from warc_store.manifest import Manifest
 
 NAME = "tally.json"
+START_NOTE = ("from here on tally.json counts the event log and the manifest; a missing tally.json "
+              "is a deletion")
 
 
 @dataclass(frozen=True)
@@ -50,19 +56,28 @@ def read_tally(path: Path) -> Tally | None:
 
 
 def write_tally(path: Path, tally: Tally) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(asdict(tally), fh, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    replace_whole(path, [(json.dumps(asdict(tally), sort_keys=True) + "\n").encode("utf-8")])
+
+
+def tally_started(events: EventLog) -> bool:
+    """Whether the chain announces a tally (a collection written before tallies does not)."""
+    return any(e.get("type") == "creation" and (e.get("detail") or {}).get("file") == NAME
+               for e in events.entries())
+
+
+def start_tally(path: Path, events: EventLog, manifest: Manifest, agent: str) -> None:
+    """Write the first tally and announce it in the chain; call under the collection lock. The
+    tally is written before the event, so a failure between them never leaves the chain
+    claiming a tally that does not exist."""
+    write_tally(path, Tally.of(events, manifest))
+    events.append("creation", "success", {"file": NAME, "note": START_NOTE}, agent)
+    write_tally(path, Tally.of(events, manifest))
 
 
 def tally_problems(tally: Tally | None, events: EventLog, manifest: Manifest) -> list[str]:
     """Why the event log and manifest no longer extend what was counted (empty if they do)."""
     if tally is None:
-        if events.head().seq or manifest.line_count():
+        if tally_started(events):
             return [f"{NAME}, the collection's count of its events and manifest entries, is "
                     "missing (deleted?): cuts at the end of either file cannot be ruled out"]
         return []

@@ -232,6 +232,8 @@ def check_index(collection: Collection, listed: dict[str, ManifestEntry],
     if damaged:
         shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
         problems.append(f"{len(damaged)} index lines are damaged (lines {shown})")
+    for name in listed:
+        counts.setdefault(name, 0)  # a closed file with no index line at all is a problem too
     for name, n in sorted(counts.items()):
         if name in listed and n != listed[name].records:
             problems.append(f"the index lists {n} records in {name}, whose manifest entry counts "
