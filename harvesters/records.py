@@ -16,12 +16,14 @@ from harvesters.text import normalize_text
 
 MEDIA_KINDS = ("picture", "video", "live_photo", "cover", "audio", "embed")
 # A post's status, defined here once for every layer. What the platform showed when the post was
-# last looked at:
-POST_STATUSES = ("live", "deleted", "blocked", "expired", "unavailable")
-# Of those, the ones that say the post was withdrawn (the others only that it could not be shown).
+# last looked at: live, withdrawn, or not shown (which does not say it was withdrawn).
+LIVE = "live"
 WITHDRAWN = ("deleted", "blocked")
-# A post's status in the catalog: a live post captured in more than one version is "edited".
-CATALOG_STATUSES = ("live", "edited", *POST_STATUSES[1:])
+NOT_SHOWN = ("expired", "unavailable")
+POST_STATUSES = (LIVE, *WITHDRAWN, *NOT_SHOWN)
+# A post's status in the catalog: a live post captured in more than one version is edited.
+EDITED = "edited"
+CATALOG_STATUSES = (LIVE, EDITED, *WITHDRAWN, *NOT_SHOWN)
 
 
 @dataclass

@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from harvesters.records import WITHDRAWN
+from harvesters.records import EDITED, LIVE, WITHDRAWN
 
-# The statuses the index knows: "expired" and "unavailable" are indexed as live or edited.
-STATUSES = ("live", "edited", *WITHDRAWN)
+# The statuses the index knows: a post not shown (expired, unavailable) is indexed as live or edited.
+STATUSES = (LIVE, EDITED, *WITHDRAWN)
 
 # Marks around highlighted words in ``SearchHit.marked()`` (not 【】, which Weibo posts use
 # themselves). The hit keeps plain text and character spans, so a web page or a spreadsheet
