@@ -91,6 +91,8 @@ def _records(fh: BinaryIO, filename: str, kinds: Kinds[str] | None) -> Iterator[
                 yield replace(stored, offset=offset)
     except _READ_ERRORS as exc:
         raise DamagedRecord(filename, _reason(exc)) from exc
+    except OSError as exc:  # the disk, not the file's contents
+        raise StoreError(f"the WARC file {filename} cannot be read ({exc.strerror})") from exc
 
 
 def _reason(exc: Exception) -> str:
