@@ -11,6 +11,7 @@ import re
 
 from catalog.errors import InvalidAccount
 from catalog.secret_shapes import find_secret
+from harvesters.dates import SHANGHAI
 
 # Per platform: what an account id looks like, described for the archivist, and the listing
 # sources its harvester knows (harvesters/weibo.py interfaces, harvesters/wechat.py SOURCES).
@@ -203,7 +204,7 @@ def check_cron(value: str | None) -> str | None:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(" ".join(fields), timezone="Asia/Shanghai")
+        CronTrigger.from_crontab(" ".join(fields), timezone=SHANGHAI)
     except ValueError as exc:
         raise InvalidAccount(f"cron {value!r} cannot be used: {exc}") from exc
     return " ".join(fields)

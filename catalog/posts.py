@@ -24,7 +24,7 @@ from catalog.errors import CatalogError
 from catalog.identity import account_keys, record_identity
 from catalog.metadata import Evidence, MetadataRecord
 from catalog.store import ensure_schema, iso, write
-from harvesters.records import POST_STATUSES, Media, Post
+from harvesters.records import CATALOG_STATUSES, POST_STATUSES, Media, Post
 
 EVIDENCE_LIKE = Evidence | Mapping[str, Any]
 
@@ -247,7 +247,7 @@ class PostCatalog:
     def counts(self, account: str) -> dict[str, int]:
         """Posts of ``account`` (``platform:id``, its linked ids too) by status, plus ``posts``,
         ``versions``, ``media``."""
-        out = {status: 0 for status in ("live", "edited", *POST_STATUSES[1:])}
+        out = {status: 0 for status in CATALOG_STATUSES}
         where, keys = self._of_account(account, "account")
         for status, n in self.conn.execute(
                 f"SELECT status, COUNT(*) FROM posts WHERE {where} GROUP BY status", keys):

@@ -20,24 +20,24 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from catalog.errors import CatalogError
 from catalog.metadata import URI_PREFIX, MetadataError, is_post_metadata, read_metadata
 from catalog.posts import PostCatalog
 from catalog.store import create_derived, ensure_schema, mark_rebuilt, write
-from warc_store import Collection, StoreError, read_record
-from warc_store.cdxj import IndexEntry
-from warc_store.collection import OPEN_SUFFIX
-
-_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError)
+from warc_store import (
+    OPEN_SUFFIX,
+    Collection,
+    DamagedRecord,
+    StoreError,
+    iter_records,
+    metadata_entries,
+    read_record_at,
+)
 
 
 class RebuildError(CatalogError):
@@ -111,7 +111,7 @@ def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
     # The catalog first, then the index: a harvest running meanwhile adds its index lines
     # before the catalog rows that need them, so a row read here has its line in the index.
     recorded = catalog.recorded()
-    entries = list(_indexed_metadata(collection))
+    entries = list(metadata_entries(collection, URI_PREFIX))
     summary.metadata_records = len(entries)
     indexed = {e.record_id for e in entries}
     gone = _truly_gone(collection, {r for r in recorded if r not in indexed})
@@ -127,7 +127,7 @@ def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
     with catalog.batch():
         for entry in missing:
             try:
-                stored = read_record(collection, entry.record_id)
+                stored = read_record_at(collection, entry.filename, entry.offset)
                 if not is_post_metadata(stored.header("Content-Type")):
                     continue
                 catalog.apply(read_metadata(stored.payload), entry.record_id)
@@ -155,39 +155,20 @@ def _truly_gone(collection: Collection, unindexed: set[str]) -> set[str]:
     return gone
 
 
-def _indexed_metadata(collection: Collection) -> Iterator[IndexEntry]:
-    path = collection.index.path
-    if not path.exists():
-        return
-    marker = f'"url":"{URI_PREFIX}'
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if marker in line:  # most lines are exchanges: skip them without parsing the JSON
-                entry = IndexEntry.from_line(line)
-                if entry.record_type == "metadata":
-                    yield entry
-
-
 def _metadata_bodies(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
     """``(record id, body)`` of each post metadata record of one file, in offset order."""
-    unfinished = path.name.endswith(OPEN_SUFFIX)
     try:
-        with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type != "metadata":
-                    continue
-                headers = record.rec_headers
-                if is_post_metadata(headers.get_header("Content-Type")):
-                    body = record.content_stream().read()
-                    if str(len(body)) != headers.get_header("Content-Length"):
-                        raise EOFError("a record is shorter than its Content-Length")
-                    yield headers.get_header("WARC-Record-ID"), body
-    except _READ_ERRORS as exc:
-        if unfinished:
+        for record in iter_records(path, record_types=("metadata",)):
+            if is_post_metadata(record.header("Content-Type")):
+                yield record.record_id, record.payload
+    except DamagedRecord as exc:
+        if path.name.endswith(OPEN_SUFFIX):
             problems.append(f"{path.name} ends in an unfinished record (a writer stopped there); "
                             "the records before it were read")
         else:
-            problems.append(f"{path.name} is damaged ({exc}); run `weidang verify` on it")
+            problems.append(f"{path.name} is damaged ({exc.reason}); run `weidang verify` on it")
+    except StoreError as exc:
+        problems.append(str(exc))
 
 
 def _refuse_live_writers(collection: Collection) -> None:

@@ -28,12 +28,11 @@ from contextlib import contextmanager
 
 from catalog.db import APPEND_ONLY
 from catalog.errors import DatabaseError
+from harvesters.records import CATALOG_STATUSES
 
 DERIVED_VERSION = 1
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
 AUTHORITATIVE_TABLES = ("runs", "pauses", "catalog_events", "account_identities", "backfills")
-
-STATUSES = ("live", "edited", "deleted", "blocked", "expired", "unavailable")
 
 DERIVED_DDL = """
 CREATE TABLE posts (
@@ -43,8 +42,7 @@ CREATE TABLE posts (
     current_version INTEGER NOT NULL,
     first_captured TEXT NOT NULL,        -- UTC, ISO 8601
     last_captured TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('live', 'edited', 'deleted', 'blocked', 'expired',
-                                           'unavailable')),
+    status TEXT NOT NULL CHECK (status IN (%STATUSES%)),
     pinned INTEGER NOT NULL DEFAULT 0,
     published_at TEXT,                   -- UTC, ISO 8601
     url TEXT NOT NULL DEFAULT '',
@@ -104,7 +102,7 @@ CREATE TABLE captures (
     pinned INTEGER NOT NULL
 );
 CREATE INDEX captures_by_post ON captures (platform, post_id, captured_at);
-"""
+""".replace("%STATUSES%", ", ".join(f"'{s}'" for s in CATALOG_STATUSES))
 
 
 HISTORY_MIGRATIONS: list[tuple[int, str]] = [

@@ -17,6 +17,7 @@ from catalog.posts import Decision, PostCatalog
 from catalog.recording import Recorder, write_post_status
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import Post
+from harvesters.records import WITHDRAWN
 from warc_store import CaptureWriter, ExchangeRecords
 
 
@@ -157,7 +158,7 @@ class CaptureBook:
             self.writer, self.catalog, post.platform, post.post_id,
             f"{post.platform}:{post.account_id or self.job.account_id}", status, reason,
             evidence(records, "recheck"), self.job.harvest_id, self.clock())
-        if changed and status in ("deleted", "blocked"):
+        if changed and status in WITHDRAWN:
             self.summary.posts_deleted += 1
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
 from crawler.stopping import run_until_stopped
 from harvesters import HarvestProblem, Post
+from harvesters.records import WITHDRAWN
 from warc_store import CaptureWriter
 
 
@@ -48,7 +49,7 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,
                         url=row.url, captured_at=clock())
                    for row in posts.recent_posts(job.platform, job.account_id, since)
-                   if row.status not in ("deleted", "blocked")] if job.recheck_days > 0 else []
+                   if row.status not in WITHDRAWN] if job.recheck_days > 0 else []
         crawler = process.create_crawler(HarvestSpider)
         runs.start(job.account, "full" if job.mode == "full" else "harvest", run_id=job.harvest_id)
         process.crawl(crawler, job=job, book=book, catalog=posts, summary=summary, clock=clock,

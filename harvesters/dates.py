@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact and
-# does not depend on the machine's tz database.
+# China's time zone, the one definition every layer uses. China has kept UTC+8 without daylight
+# saving since 1991, so a fixed offset is exact and does not depend on the machine's tz database.
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 _FULL_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # Tue Jun 08 09:35:04 +0800 2021

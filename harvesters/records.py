@@ -15,7 +15,15 @@ from typing import Any
 from harvesters.text import normalize_text
 
 MEDIA_KINDS = ("picture", "video", "live_photo", "cover", "audio", "embed")
-POST_STATUSES = ("live", "deleted", "blocked", "expired", "unavailable")
+# A post's status, defined here once for every layer. What the platform showed when the post was
+# last looked at: live, withdrawn, or not shown (which does not say it was withdrawn).
+LIVE = "live"
+WITHDRAWN = ("deleted", "blocked")
+NOT_SHOWN = ("expired", "unavailable")
+POST_STATUSES = (LIVE, *WITHDRAWN, *NOT_SHOWN)
+# A post's status in the catalog: a live post captured in more than one version is edited.
+EDITED = "edited"
+CATALOG_STATUSES = (LIVE, EDITED, *WITHDRAWN, *NOT_SHOWN)
 
 
 @dataclass

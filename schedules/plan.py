@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -21,8 +20,8 @@ from catalog.account_fields import check_schedule
 from catalog.accounts import Account
 from catalog.errors import InvalidAccount
 from catalog.runs import Run
+from harvesters.dates import SHANGHAI
 
-CHINA = ZoneInfo("Asia/Shanghai")  # cron fields are China time, wherever the server runs
 FAILED = ("failed", "stopped")
 
 
@@ -100,7 +99,7 @@ def cron_trigger(expr: str, jitter: int | None = None) -> CronTrigger:
     names = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
     day_of_week = re.sub(r"(?<![/\d])(\d)(?!\d)", lambda m: names[int(m.group(1)) % 8], day_of_week)
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
-                       timezone=CHINA, jitter=jitter)
+                       timezone=SHANGHAI, jitter=jitter)  # China time, wherever the server runs
 
 
 def consecutive_failures(history: list[Run]) -> int:

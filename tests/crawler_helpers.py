@@ -20,8 +20,7 @@ from emulator_client import ROOT, EmulatorClient, start_subprocess
 from warcio.archiveiterator import ArchiveIterator
 
 from catalog.db import Database, open_catalog
-from warc_store import Collection
-from warc_store.reader import StoredRecord, iter_records
+from warc_store import Collection, StoredRecord, iter_records
 
 WEIDANG = [sys.executable, "-m", "weidang"] if not (ROOT / ".venv/bin/weidang").exists() \
     else [str(ROOT / ".venv/bin/weidang")]

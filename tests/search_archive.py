@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from crawler_helpers import Archive, start_emulator, wechat_account, weibo_ids
 
+from catalog.index_feed import all_documents
 from catalog.search import SearchFilters
 from catalog.search.document import IndexedPost
-from catalog.search.feed import all_documents
 from catalog.search.sqlite_fts import SqliteSearchIndex
 from warc_store import Collection
 

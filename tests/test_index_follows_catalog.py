@@ -133,8 +133,8 @@ def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tm
     from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
     from store_helpers import StepClock
 
+    from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from catalog.posts import PostCatalog
-    from catalog.search.feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from catalog.search.sqlite_fts import SqliteSearchIndex
     from warc_store import CaptureWriter, Collection
 

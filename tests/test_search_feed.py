@@ -8,9 +8,9 @@ import hashlib
 
 from search_archive import EDITED_TEXT, WECHAT_BIZ, WEIBO_UID, Harvested, harvested_archive  # noqa: F401 - the fixture
 
+from catalog.index_feed import documents_for, index_status
 from catalog.search import SearchFilters
-from catalog.search.feed import documents_for, index_status, warcinfo_fields
-from warc_store import read_record
+from warc_store import read_record, read_warcinfo
 
 
 def _words(doc: dict) -> str:
@@ -99,6 +99,6 @@ def test_status_mapping_and_demo_detection(harvested: Harvested, tmp_path):
     assert index_status("deleted", 1) == "deleted" and index_status("expired", 3) == "edited"
     assert index_status("unavailable", 1) == "live"
     warc = sorted(harvested.collection().warcs.glob("*.warc.gz"))[0]
-    fields = warcinfo_fields(warc)
+    fields = read_warcinfo(warc)
     assert fields["isPartOf"] == "default" and "weidang-demo" not in fields
-    assert warcinfo_fields(tmp_path / "missing.warc.gz") == {}
+    assert read_warcinfo(tmp_path / "missing.warc.gz") == {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from catalog.search import SearchHit
+from harvesters.dates import SHANGHAI
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 DEMO_NOTE = "DEMO DATA, not a capture of the real platform"
 
 
@@ -28,7 +28,7 @@ def hit_lines(number: int, hit: SearchHit) -> list[str]:
 
 def published(moment: dt.datetime) -> str:
     """China time, as the platforms show it, with its offset so that it stays unambiguous."""
-    return moment.astimezone(CHINA).isoformat(timespec="seconds")
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
 def captured(moment: dt.datetime) -> str:

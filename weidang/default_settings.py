@@ -28,7 +28,7 @@ EnvName = Annotated[str, rule.ENV_NAME]
 HomeFile = Annotated[str, rule.FilePath()]  # relative to the home, or absolute
 
 # warc_store: the bytes.
-# zlib level per gzip member; warcio always uses 9 (3x slower, ~same size)
+# zlib level per gzip member; common WARC writers use 9 (3x slower, ~same size)
 WARC_STORE_COMPRESS_LEVEL: Annotated[int, rule.Between(0, 9)] = 6
 # a WARC file open longer than this is closed and a new one begun
 WARC_STORE_MAX_AGE_SECONDS: Annotated[int, rule.Between(1, 366 * 86400, "seconds")] = 24 * 3600

@@ -1,6 +1,6 @@
 """The face's way to the search index: open it from settings, feed it after harvests, rebuild it.
 
-The index is derived from the catalog (``catalog.search.feed``) and follows it by a cursor: after
+The index is derived from the catalog (``catalog.index_feed``) and follows it by a cursor: after
 every harvest (and ``weidang catalog repair``) it takes in every version and status change the
 catalog gained since, whoever recorded them, and ``weidang index rebuild`` recreates it whole. A
 harvest never depends on the index: if indexing fails (a cluster down), the captures are
@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from catalog.errors import CatalogError
-from catalog.search import SearchFilters, SearchIndex, open_from_settings
-from catalog.search.document import IndexedPost
-from catalog.search.feed import (
+from catalog.index_feed import (
     DocumentFeed,
     IndexLag,
     catch_up,
     index_lag,
     rebuild_following,
 )
+from catalog.search import SearchFilters, SearchIndex, open_from_settings
+from catalog.search.document import IndexedPost
 from crawler.job import HarvestSummary
 from warc_store import Collection
 from weidang.citation import hit_lines
@@ -71,7 +71,7 @@ def index_harvest(home: Home, settings: Settings, summaries: Sequence[HarvestSum
 
 
 def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
-    """Bring the index up to the catalog (``catalog.search.feed.catch_up``); a failure only
+    """Bring the index up to the catalog (``catalog.index_feed.catch_up``); a failure only
     warns, ``safe`` saying what it leaves standing."""
     try:
         with catalog_db(home, settings) as db, open_search_index(home, settings) as index:

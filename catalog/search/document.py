@@ -11,7 +11,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-STATUSES = ("live", "edited", "deleted", "blocked")
+from harvesters.records import EDITED, LIVE, WITHDRAWN
+
+# The statuses the index knows: a post not shown (expired, unavailable) is indexed as live or edited.
+STATUSES = (LIVE, EDITED, *WITHDRAWN)
 
 # Marks around highlighted words in ``SearchHit.marked()`` (not 【】, which Weibo posts use
 # themselves). The hit keeps plain text and character spans, so a web page or a spreadsheet

@@ -18,7 +18,8 @@ from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
 from catalog.store import ensure_schema
-from weidang.citation import CHINA, hit_lines
+from harvesters.dates import SHANGHAI
+from weidang.citation import hit_lines
 from weidang.context import AppContext, pass_app
 from weidang.indexing import lag_warning, open_search_index
 from weidang.store import catalog_db, home_path
@@ -145,7 +146,7 @@ def parse_date(value: str | None, option: str, *, end: bool) -> dt.datetime | No
     except ValueError:
         raise QueryError(f"{option} {value} is not a date; write it as YYYY-MM-DD, "
                          "e.g. 2024-03-01") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
 
 
 def every_hit(index: SearchIndex, text: str, filters: SearchFilters) -> Iterator[SearchHit]:

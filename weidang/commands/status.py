@@ -7,13 +7,12 @@ import json
 
 import click
 
+from harvesters.dates import SHANGHAI
 from schedules.status import AccountStatus, account_statuses, as_json, daemon_state
 from schedules.store import store_url
 from weidang.commands.accounts import _table
 from weidang.context import AppContext, pass_app
 from weidang.store import catalog_db
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def _local(text: str | None) -> str:
@@ -21,7 +20,7 @@ def _local(text: str | None) -> str:
     if not text:
         return "-"
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 @click.command("status")

@@ -28,22 +28,16 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
 from catalog.search.base import SearchIndex
-from catalog.search.document import IndexedPost
+from catalog.search.document import STATUSES, IndexedPost
 from catalog.store import derived_generation, ensure_schema
-from warc_store import Collection
-from warc_store.cdxj import IndexEntry
-from warc_store.collection import OPEN_SUFFIX
-from warc_store.verify import DEMO_FIELD
+from harvesters.dates import SHANGHAI
+from warc_store import DEMO_FIELD, Collection, IndexEntry, StoreError, read_warcinfo, warc_path
 
 # The record a post's words were read from, most specific first.
 CITED_ROLES = ("article", "long_text", "detail", "listing", "recheck")
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")  # a publication time without a zone is China's
 
 PostKey = tuple[str, str]  # (platform, post_id)
 CollectionSource = Mapping[str, Collection] | Callable[[str], Collection | None]
@@ -244,8 +238,11 @@ class DocumentFeed:
     def _is_demo_file(self, collection: Collection, filename: str) -> bool:
         key = (str(collection.root), filename)
         if key not in self._demo_files:
-            self._demo_files[key] = warcinfo_fields(_warc_path(collection, filename)).get(
-                DEMO_FIELD, "").lower() == "true"
+            try:
+                fields = read_warcinfo(warc_path(collection, filename))
+            except StoreError:  # the file is gone: nothing says it is a demo file
+                fields = {}
+            self._demo_files[key] = fields.get(DEMO_FIELD, "").lower() == "true"
         return self._demo_files[key]
 
 
@@ -318,29 +315,9 @@ def all_documents(conn: sqlite3.Connection, collections: CollectionSource, *,
 
 def index_status(status: str, current_version: int) -> str:
     """The catalog's post status as the index knows it (see the module's note)."""
-    if status in ("live", "edited", "deleted", "blocked"):
+    if status in STATUSES:
         return status
     return "edited" if current_version > 1 else "live"
-
-
-def warcinfo_fields(path: Path) -> dict[str, str]:
-    """The ``name: value`` fields of the file's warcinfo record (its first), if it has one."""
-    try:
-        with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type != "warcinfo":
-                    return {}
-                body = record.raw_stream.read().decode("utf-8", "replace")
-                return {k.strip(): v.strip() for k, sep, v in
-                        (line.partition(":") for line in body.splitlines()) if sep}
-    except OSError:
-        pass
-    return {}
-
-
-def _warc_path(collection: Collection, filename: str) -> Path:
-    path = collection.warcs / filename
-    return path if path.exists() else collection.warcs / (filename + OPEN_SUFFIX)
 
 
 def _main_evidence(evidence: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -358,4 +335,5 @@ def _hex(digest: str) -> str:
 
 def _time(value: Any) -> dt.datetime:
     moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CHINA)
+    # A time without a zone is China's.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)

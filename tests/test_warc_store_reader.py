@@ -1,0 +1,116 @@
+"""The public reading API of warc_store: iterate a file, find a record by id or offset, read a
+file's warcinfo, list metadata records through the index; payloads are the bytes written."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from store_helpers import StepClock, json_exchange, picture_exchange
+
+from warc_store import (
+    CaptureWriter,
+    Collection,
+    DamagedRecord,
+    RecordNotFound,
+    StoreConfig,
+    iter_records,
+    metadata_entries,
+    read_record,
+    read_record_at,
+    read_warcinfo,
+)
+
+POST = b'{"platform":"weibo","post_id":"1","text":"\xe9\x80\x9a\xe7\x9f\xa5"}'
+
+
+def _archive(root):
+    """A closed file of two exchanges and two metadata records; what was written, by record id."""
+    collection = Collection.create(root, StepClock())
+    written: dict[str, bytes] = {}
+    with CaptureWriter(collection, StoreConfig(), info={"weidang-demo": "true"}) as writer:
+        for request, response in (json_exchange(0), picture_exchange(1)):
+            ex = writer.write_exchange(request, response)
+            written[ex.response_id] = response.body
+            written[ex.request_id] = b""
+        for n, uri in enumerate(("urn:weidang:post:weibo:1:v1", "urn:other:note")):
+            record = writer.write_metadata(uri, POST + bytes([48 + n]), "application/json")
+            written[record.record_id] = POST + bytes([48 + n])
+    return collection, written
+
+
+def test_iterating_a_file_yields_every_record_with_the_payload_written(tmp_path):
+    collection, written = _archive(tmp_path / "c")
+    [path] = collection.closed_files()
+    records = list(iter_records(path))
+    assert [r.record_type for r in records] == [
+        "warcinfo", "response", "request", "response", "request", "metadata", "metadata"]
+    for record in records[1:]:
+        assert record.payload == written[record.record_id]  # not empty, not decoded
+        assert record.filename == path.name
+    indexed = {e.record_id: e.offset for e in collection.index}
+    assert {r.record_id: r.offset for r in records} == indexed
+    assert records[1].http_status == 200 and records[1].uri.startswith("https://m.weibo.cn/")
+
+
+def test_iterating_only_some_record_types(tmp_path):
+    collection, written = _archive(tmp_path / "c")
+    [path] = collection.closed_files()
+    metadata = list(iter_records(path, record_types=("metadata",)))
+    assert [r.uri for r in metadata] == ["urn:weidang:post:weibo:1:v1", "urn:other:note"]
+    assert all(r.payload == written[r.record_id] for r in metadata)
+
+
+def test_a_record_by_id_and_by_offset(tmp_path):
+    collection, written = _archive(tmp_path / "c")
+    for entry in collection.index:
+        by_id = read_record(collection, entry.record_id)
+        by_offset = read_record_at(collection, entry.filename, entry.offset)
+        assert by_id == by_offset
+        assert by_id.record_type == entry.record_type and by_id.offset == entry.offset
+        if entry.record_type != "warcinfo":
+            assert by_id.payload == written[entry.record_id]
+    with pytest.raises(RecordNotFound):
+        read_record(collection, "<urn:uuid:00000000-0000-0000-0000-000000000000>")
+
+
+def test_an_offset_where_no_record_starts_is_reported_as_damage(tmp_path):
+    collection, _ = _archive(tmp_path / "c")
+    entry = next(e for e in collection.index if e.record_type == "response")
+    with pytest.raises(DamagedRecord) as caught:
+        read_record_at(collection, entry.filename, entry.offset + 7)
+    assert entry.filename in str(caught.value) and "weidang verify" in str(caught.value)
+
+
+def test_the_warcinfo_of_a_file(tmp_path):
+    collection, _ = _archive(tmp_path / "c")
+    [path] = collection.closed_files()
+    fields = read_warcinfo(path)
+    assert fields["weidang-demo"] == "true" and fields["isPartOf"] == "c"
+    assert fields["format"] == "WARC File Format 1.1"
+    assert read_warcinfo(tmp_path / "missing.warc.gz") == {}
+
+
+def test_metadata_records_through_the_index(tmp_path):
+    collection, written = _archive(tmp_path / "c")
+    posts = list(metadata_entries(collection, "urn:weidang:post:"))
+    assert [e.url for e in posts] == ["urn:weidang:post:weibo:1:v1"]
+    assert read_record(collection, posts[0].record_id).payload == written[posts[0].record_id]
+    assert [e.url for e in metadata_entries(collection)] == [
+        "urn:weidang:post:weibo:1:v1", "urn:other:note"]
+    assert list(metadata_entries(Collection.create(tmp_path / "empty"), "urn:")) == []
+
+
+def test_a_file_cut_inside_a_record_yields_the_records_before_then_says_where(tmp_path):
+    collection, _ = _archive(tmp_path / "c")
+    [path] = collection.closed_files()
+    last = max(e.offset for e in collection.index)
+    data = path.read_bytes()
+    member = gzip.decompress(data[last:])
+    cut = path.with_name("cut.warc.gz")
+    cut.write_bytes(data[:last] + gzip.compress(member[: len(member) - 40]))
+    seen = []
+    with pytest.raises(DamagedRecord) as caught:
+        for record in iter_records(cut):
+            seen.append(record.record_type)
+    assert len(seen) == 6 and caught.value.filename == "cut.warc.gz"
