@@ -102,8 +102,8 @@ def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
     from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
     from store_helpers import StepClock
 
+    from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from catalog.posts import PostCatalog
-    from catalog.search.feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from catalog.search.sqlite_fts import SqliteSearchIndex
     from warc_store import CaptureWriter, Collection
 
