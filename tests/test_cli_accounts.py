@@ -42,7 +42,7 @@ def test_errors_are_one_sentence_and_exit_1(home, capsys):
     for args, expected in [
         (["accounts", "add", "weibo:abc"], "Error: 'abc' is not a valid weibo account id"),
         (["accounts", "add", "weibo:1669879400", "--credentials", COOKIE], "looks like a secret"),
-        (["accounts", "remove", "weibo:1669879400"], "Error: Weibo:1669879400 is not registered"),
+        (["accounts", "remove", "weibo:1669879400"], "Error: weibo:1669879400 is not registered"),
         (["accounts", "import", str(home / "missing.csv")], "does not exist"),
     ]:
         assert main(args) == 1, args

@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import click
@@ -24,17 +24,16 @@ import tomli_w
 
 from catalog.accounts import AccountRegistry
 from catalog.search.errors import SearchError
-from emulator import Emulator, World
-from schedules.config import RunReport
-from schedules.daemon import run_for
 from warc_store import make_seal, verify_collection
 from weidang import errors
 from weidang.context import AppContext, pass_app
-from weidang.daemon_config import daemon_config
 from weidang.home import Home, HomeError, default_demo_home
 from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
+
+if TYPE_CHECKING:
+    from schedules.config import RunReport
 
 DEMO_QUERY = "疫情防控"  # a phrase the emulator's generated government posts use
 DEMO_INTERVAL = 5  # seconds between scheduled harvests of an account (a day, by default)
@@ -68,6 +67,10 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float)
     Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
     file it writes says `weidang-demo: true` in its warcinfo record.
     """
+    from emulator import Emulator, World  # noqa: PLC0415 - the demo's libraries load when it runs
+    from schedules.daemon import run_for  # noqa: PLC0415
+    from weidang.daemon_config import daemon_config  # noqa: PLC0415
+
     home = prepare_demo_home(demo_root or default_demo_home())
     click.echo(f"Demo home: {home.root}")
     started = time.monotonic()
