@@ -58,10 +58,12 @@ def prepare_demo_home(root: Path) -> Home:
               help="Where the demo keeps its files (default: ~/.local/share/weidang-demo; "
                    "never WEIDANG_HOME).")
 @click.option("--posts", default=20, show_default=True, help="Posts per generated account.")
-@click.option("--seconds", default=14.0, show_default=True,
-              help="How long the daemon runs its short schedules.")
+@click.option("--for", "seconds", default=14.0, show_default=True, metavar="SECONDS",
+              help="How long the daemon runs its short schedules (as `weidang run --for`).")
+@click.option("--seconds", "old_seconds", type=float, default=None, hidden=True)  # the old name
 @pass_app
-def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float) -> int:
+def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
+            old_seconds: float | None) -> int:
     """Run the main job (the daemon) on the built-in emulator, in a home of its own.
 
     Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
@@ -71,6 +73,7 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float)
     from schedules.daemon import run_for  # noqa: PLC0415
     from weidang.daemon_config import daemon_config  # noqa: PLC0415
 
+    seconds = old_seconds if old_seconds is not None else seconds
     home = prepare_demo_home(demo_root or default_demo_home())
     click.echo(f"Demo home: {home.root}")
     started = time.monotonic()
