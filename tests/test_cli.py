@@ -27,7 +27,7 @@ def run(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess
 def demo_home(tmp_path_factory):
     """One demo run shared by the tests that only read or copy its home."""
     home = tmp_path_factory.mktemp("demo") / "demo"
-    out = run("demo", "--home", str(home), "--seconds", "6")
+    out = run("demo", "--home", str(home), "--for", "6")
     assert out.returncode == 0, out.stdout + out.stderr
     return home
 
@@ -73,7 +73,8 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
     assert verified.returncode == 0 and "demo data" in verified.stdout
     open_to_others = [p for p in [demo_home, *demo_home.rglob("*")] if p.stat().st_mode & 0o077]
     assert not open_to_others  # the home and everything in it: owner only
-    again = run("demo", "--home", str(demo_home), "--seconds", "4")  # a second replaces the first
+    # A second demo replaces the first; --seconds, the old name of --for, still works.
+    again = run("demo", "--home", str(demo_home), "--seconds", "4")
     assert again.returncode == 0
     now = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
     assert now and not {w.name for w in warcs} & {w.name for w in now}

@@ -42,7 +42,7 @@ def test_errors_are_one_sentence_and_exit_1(home, capsys):
     for args, expected in [
         (["accounts", "add", "weibo:abc"], "Error: 'abc' is not a valid weibo account id"),
         (["accounts", "add", "weibo:1669879400", "--credentials", COOKIE], "looks like a secret"),
-        (["accounts", "remove", "weibo:1669879400"], "Error: Weibo:1669879400 is not registered"),
+        (["accounts", "remove", "weibo:1669879400"], "Error: weibo:1669879400 is not registered"),
         (["accounts", "import", str(home / "missing.csv")], "does not exist"),
     ]:
         assert main(args) == 1, args
@@ -139,7 +139,7 @@ def test_a_schedule_out_of_range_is_refused_when_given(home, tmp_path, capsys):
         err = capsys.readouterr().err
         assert "is too long; give from" in err and len(err.strip().splitlines()) == 1
     assert main(["accounts", "add", "weibo:1669879400", "--interval", "366d"]) == 0
-    assert main(["accounts", "schedule", "weibo:1669879400", "--every", "99999999999999d"]) == 1
+    assert main(["accounts", "schedule", "weibo:1669879400", "--interval", "99999999999999d"]) == 1
     assert "Error: Interval '99999999999999d' is too long; give from 1s to 366d." in capsys.readouterr().err
     listed = tmp_path / "list.csv"
     listed.write_text("account,interval\nweibo:1234567,99999999999999d\n", encoding="utf-8")

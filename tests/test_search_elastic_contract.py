@@ -347,7 +347,7 @@ def test_an_unsupported_major_version_is_refused():
 
 
 def test_search_errors_are_shown_as_sentences_by_the_face():
-    assert issubclass(IndexBusy, face_errors.USER_ERRORS)
+    assert issubclass(IndexBusy, face_errors.user_errors())
 
 
 def test_settings_name_the_environment_variables_that_hold_credentials(server, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,29 +11,30 @@ import click
 
 from catalog.secret_shapes import scrub_secrets
 from weidang import __version__, errors
-from weidang.commands import accounts as accounts_command
-from weidang.commands import catalog as catalog_command
-from weidang.commands import demo, harvest, seal, verify
-from weidang.commands import emulator as emulator_command
-from weidang.commands import index as index_command
-from weidang.commands import parse as parse_command
-from weidang.commands import run as run_command
-from weidang.commands import search as search_command
-from weidang.commands import status as status_command
 from weidang.context import AppContext
 from weidang.home import keep_private
 
-COMMANDS: list[click.Command] = [demo.command, harvest.command, verify.command, seal.command]
-COMMANDS.append(parse_command.command)
-COMMANDS.append(emulator_command.command)
-COMMANDS.append(accounts_command.command)
-COMMANDS.append(catalog_command.command)
-COMMANDS += [run_command.command, status_command.command]
-COMMANDS += [index_command.command, search_command.command]
+# Each command lives in weidang/commands/NAME.py as `command`, imported only when it is run or its
+# help is shown, so that a command loads only the libraries it needs (Scrapy, APScheduler, ...).
+COMMANDS = ("accounts", "catalog", "demo", "emulator", "harvest", "index", "parse", "run", "seal",
+            "search", "status", "verify")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
-                                "terminal_width": 100})
+class LazyGroup(click.Group):
+    """Click's lazily loaded subcommands: a command's module is imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None  # click then says "No such command"
+        command: click.Command = importlib.import_module(f"weidang.commands.{cmd_name}").command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                             "max_content_width": 100, "terminal_width": 100})
 @click.version_option(__version__, prog_name="weidang")
 @click.option(
     "--home",
@@ -48,10 +50,6 @@ def cli(ctx: click.Context, home: Path | None, overrides: tuple[str, ...]) -> No
     ctx.obj = AppContext(home, overrides)
 
 
-for _command in COMMANDS:
-    cli.add_command(_command)
-
-
 def main(args: Sequence[str] | None = None) -> int:
     """Run a command; errors become one sentence and a non-zero exit, never a traceback."""
     keep_private()  # before anything is created: catalog, logs, index, WARC files
@@ -65,13 +63,13 @@ def main(args: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except errors.USER_ERRORS as exc:
-        click.echo(f"Error: {errors.sentence(exc)}", err=True)
-        return 1
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
         return 130
-    except Exception as exc:  # a bug: say so plainly, keep the details for the developers
+    except Exception as exc:  # a bug, unless written for people: say so plainly, keep the details
+        if isinstance(exc, errors.user_errors()):
+            click.echo(f"Error: {errors.sentence(exc)}", err=True)
+            return 1
         if errors.disk_full(exc):  # not a bug: the archivist can free space and run it again
             click.echo(f"Error: {errors.sentence(Exception(errors.DISK_FULL))}", err=True)
             return 1

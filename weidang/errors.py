@@ -5,28 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import sqlite3
+import sys
 import tempfile
 import traceback
 from pathlib import Path
 
-from catalog.errors import CatalogError
-from catalog.search.errors import SearchError
 from catalog.secret_shapes import scrub_secrets
-from crawler.errors import CrawlError
-from emulator.faults import FaultPlanError
-from emulator.world import WorldError
-from harvesters.errors import HarvestError
-from schedules.errors import ScheduleError
-from warc_store.errors import StoreError
-from weidang.home import HomeError
-from weidang.settings import SettingsError
 
-# Each layer raises its own exceptions; these are the ones whose message is written for people.
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    StoreError, HarvestError, CatalogError, SearchError, CrawlError, FaultPlanError, WorldError,
-    HomeError, SettingsError, ScheduleError,
-)
+# Each layer raises its own exceptions; these are the ones whose message is written for people, by
+# module and class name. They are looked up among the modules loaded so far: a layer never imported
+# raised nothing, and importing every layer (Scrapy, warcio, the emulator...) to name its errors
+# would cost every command's start-up, `weidang --help` included.
+USER_ERROR_NAMES = {
+    "warc_store.errors": "StoreError", "harvesters.errors": "HarvestError",
+    "catalog.errors": "CatalogError", "catalog.search.errors": "SearchError",
+    "crawler.errors": "CrawlError", "schedules.errors": "ScheduleError",
+    "emulator.faults": "FaultPlanError", "emulator.world": "WorldError",
+    "weidang.home": "HomeError", "weidang.settings": "SettingsError",
+}
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions whose message is written for people, of every layer loaded so far."""
+    return tuple(getattr(sys.modules[module], name) for module, name in USER_ERROR_NAMES.items()
+                 if module in sys.modules)
 
 
 DISK_FULL = ("the disk is full (no space left on the device); free some space, or move the home to "
@@ -45,9 +49,15 @@ def disk_full(exc: BaseException) -> bool:
     return False
 
 
+# A first word that is a plain lowercase word ("the", "cannot"), not an identifier quoted as it is
+# written (wechat:MzAx..., gh_6bab..., accounts_try1_gbk.csv, sm3): only such a word is capitalised.
+_PLAIN_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;]|$)")
+
+
 def sentence(exc: BaseException) -> str:
     text = scrub_secrets(str(exc).strip()) or exc.__class__.__name__  # it may quote an address
-    text = text[0].upper() + text[1:]
+    if _PLAIN_FIRST_WORD.match(text):
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "。")) else text + "."
 
 

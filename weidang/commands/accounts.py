@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -30,6 +32,33 @@ def _schedule_text(app: AppContext, account: Account) -> str:
     return text + " (default)" if schedule.is_default else text
 
 
+F = TypeVar("F", bound=Callable[..., int])
+
+
+def schedule_options(function: F) -> F:
+    """The schedule's options, the same in `accounts add` and `accounts schedule`: --interval (as the
+    `interval` column of account lists), --cron, --jitter. --every, the old name of --interval in
+    `accounts schedule`, is still taken but not shown, so that existing scripts keep working."""
+    for option in reversed([
+        click.option("--interval", default=None, help="How often to harvest: seconds, or 30m, 6h, 1d."),
+        click.option("--every", "old_every", default=None, hidden=True),
+        click.option("--cron", default=None,
+                     help="Or at these times: five crontab fields, China time, e.g. '30 6 * * *'."),
+        click.option("--jitter", default=None, help="Start up to this much later, e.g. 10m."),
+    ]):
+        function = option(function)
+    return function
+
+
+def _schedule_fields(interval: str | None, old_every: str | None, cron: str | None,
+                     jitter: str | None) -> dict[str, str]:
+    """The schedule fields given, by the names the registry takes."""
+    if interval is not None and old_every is not None:
+        raise click.UsageError("give --interval only once (--every is its old name)")
+    given = {"interval": interval if interval is not None else old_every, "cron": cron, "jitter": jitter}
+    return {k: v for k, v in given.items() if v is not None}
+
+
 @click.group("accounts")
 def command() -> None:
     """Register the accounts to harvest: add, list, remove, import, export."""
@@ -41,15 +70,15 @@ def command() -> None:
 @click.option("--credentials", default=None, metavar="NAME",
               help="Name of the login in HOME/credentials.toml (never the cookie or key itself).")
 @click.option("--source", default=None, help="WeChat listing source: api, backend, feed or urls.")
-@click.option("--interval", default=None, help="How often to harvest: seconds, or 30m, 6h, 1d.")
-@click.option("--cron", default=None, help="Or when: five crontab fields, e.g. '30 6 * * *'.")
-@click.option("--jitter", default=None, help="Start up to this much earlier or later, e.g. 10m.")
+@schedule_options
 @click.option("--notes", default="", help="Anything to remember about the account.")
 @pass_app
-def add(app: AppContext, account: str, **fields: str | None) -> int:
+def add(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
+        jitter: str | None, **fields: str | None) -> int:
     """Register ACCOUNT (platform:id, e.g. weibo:1669879400)."""
     registry = _registry(app)
-    added = registry.add(account, **{k: v for k, v in fields.items() if v is not None})
+    given = {k: v for k, v in fields.items() if v is not None}
+    added = registry.add(account, **given, **_schedule_fields(interval, old_every, cron, jitter))
     label = f"{added.key} ({added.name})" if added.name else added.key
     click.echo(f"Registered {label}; harvested {_schedule_text(app, added)}.")
     if added.credentials:
@@ -139,15 +168,14 @@ def export(app: AppContext, file: Path, include_removed: bool) -> int:
 
 @command.command("schedule")
 @click.argument("account")
-@click.option("--every", default=None, help="Harvest this often: seconds, or 30m, 6h, 1d.")
-@click.option("--cron", default=None, help="Or at these times: five crontab fields, China time.")
-@click.option("--jitter", default=None, help="Start up to this much later, e.g. 10m.")
+@schedule_options
 @pass_app
-def schedule(app: AppContext, account: str, every: str | None, cron: str | None, jitter: str | None) -> int:
+def schedule(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
+             jitter: str | None) -> int:
     """Set when ACCOUNT is harvested; a running daemon picks it up without a restart."""
-    if every is None and cron is None and jitter is None:
-        raise click.UsageError("give --every, --cron or --jitter")
-    fields = {k: v for k, v in {"interval": every, "cron": cron, "jitter": jitter}.items() if v is not None}
+    fields = _schedule_fields(interval, old_every, cron, jitter)
+    if not fields:
+        raise click.UsageError("give --interval, --cron or --jitter")
     changed = _registry(app).update(account, **fields)
     click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
     return 0

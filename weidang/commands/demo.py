@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import click
@@ -24,17 +24,16 @@ import tomli_w
 
 from catalog.accounts import AccountRegistry
 from catalog.search.errors import SearchError
-from emulator import Emulator, World
-from schedules.config import RunReport
-from schedules.daemon import run_for
 from warc_store import make_seal, verify_collection
 from weidang import errors
 from weidang.context import AppContext, pass_app
-from weidang.daemon_config import daemon_config
 from weidang.home import Home, HomeError, default_demo_home
 from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
+
+if TYPE_CHECKING:
+    from schedules.config import RunReport
 
 DEMO_QUERY = "疫情防控"  # a phrase the emulator's generated government posts use
 DEMO_INTERVAL = 5  # seconds between scheduled harvests of an account (a day, by default)
@@ -59,15 +58,22 @@ def prepare_demo_home(root: Path) -> Home:
               help="Where the demo keeps its files (default: ~/.local/share/weidang-demo; "
                    "never WEIDANG_HOME).")
 @click.option("--posts", default=20, show_default=True, help="Posts per generated account.")
-@click.option("--seconds", default=14.0, show_default=True,
-              help="How long the daemon runs its short schedules.")
+@click.option("--for", "seconds", default=14.0, show_default=True, metavar="SECONDS",
+              help="How long the daemon runs its short schedules (as `weidang run --for`).")
+@click.option("--seconds", "old_seconds", type=float, default=None, hidden=True)  # the old name
 @pass_app
-def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float) -> int:
+def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
+            old_seconds: float | None) -> int:
     """Run the main job (the daemon) on the built-in emulator, in a home of its own.
 
     Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
     file it writes says `weidang-demo: true` in its warcinfo record.
     """
+    from emulator import Emulator, World  # noqa: PLC0415 - the demo's libraries load when it runs
+    from schedules.daemon import run_for  # noqa: PLC0415
+    from weidang.daemon_config import daemon_config  # noqa: PLC0415
+
+    seconds = old_seconds if old_seconds is not None else seconds
     home = prepare_demo_home(demo_root or default_demo_home())
     click.echo(f"Demo home: {home.root}")
     started = time.monotonic()

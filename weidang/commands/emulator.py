@@ -8,9 +8,6 @@ from pathlib import Path
 
 import click
 
-from emulator import Emulator, FaultPlan, World
-from emulator.server import default_state_dir
-
 
 @click.command("emulator")
 @click.option("--plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -30,6 +27,9 @@ def command(plan: Path | None, port: int, accounts: int, posts: int, seed: int) 
     Nothing is fetched from the internet: answers come from recorded real responses and a
     generated world of government accounts. Point a client's proxy at the printed address.
     """
+    from emulator import Emulator, FaultPlan, World  # noqa: PLC0415 - loaded for this command only
+    from emulator.server import default_state_dir  # noqa: PLC0415
+
     fault_plan = FaultPlan.from_file(plan) if plan else FaultPlan()
     world = World(accounts=accounts, posts=posts, seed=seed)
     try:

@@ -11,7 +11,6 @@ from tqdm import tqdm
 from crawler.job import HarvestSummary
 from weidang.context import AppContext, pass_app
 from weidang.errors import sentence
-from weidang.harvesting import harvest_accounts
 from weidang.skipped import HarvestSkipped
 
 
@@ -28,6 +27,8 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
     Every exchange goes into the home's WARC collection with secrets redacted; each new or
     edited post gets a metadata record and a catalog version.
     """
+    from weidang.harvesting import harvest_accounts  # noqa: PLC0415 - Scrapy loads for a harvest only
+
     with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr, disable=as_json) as bar:
         def progress(account: str, size: int) -> None:
             bar.set_postfix_str(account, refresh=False)

@@ -7,7 +7,6 @@ import time
 import click
 
 from weidang.context import AppContext, pass_app
-from weidang.daemon_config import daemon_config
 
 
 @click.command("run")
@@ -21,9 +20,11 @@ def command(app: AppContext, once: bool, seconds: float | None) -> int:
     Schedules come from the catalog (`weidang accounts schedule`); changes are picked up while
     running. The log is in HOME/logs/daemon.log; `weidang status` shows each account's state.
     """
+    from schedules.daemon import Daemon  # noqa: PLC0415 - APScheduler only loads for the daemon
+    from weidang.daemon_config import daemon_config  # noqa: PLC0415 - the same
+
     app.home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = daemon_config(app.home, app.settings, app.overrides)
-    from schedules.daemon import Daemon  # noqa: PLC0415 - APScheduler only loads for the daemon
 
     until = time.monotonic() + seconds if seconds is not None else None
     Daemon(config).run(until=until, once=once)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from harvesters.dates import SHANGHAI
-from schedules.status import AccountStatus, account_statuses, as_json, daemon_state
-from schedules.store import store_url
 from weidang.commands.accounts import _table
 from weidang.context import AppContext, pass_app
 from weidang.store import catalog_db
+
+if TYPE_CHECKING:
+    from schedules.status import AccountStatus
 
 
 def _local(text: str | None) -> str:
@@ -28,6 +30,10 @@ def _local(text: str | None) -> str:
 @pass_app
 def command(app: AppContext, as_json_flag: bool) -> int:
     """Show each account's last run, next run and health (ok, failing, login expired, ...)."""
+    # APScheduler (the daemon's job store holds the next runs) loads when the command runs.
+    from schedules.status import account_statuses, as_json, daemon_state  # noqa: PLC0415
+    from schedules.store import store_url  # noqa: PLC0415
+
     s = app.settings
     db = catalog_db(app.home, s)
     try:
