@@ -50,7 +50,7 @@ from schedules.outcome import settle
 from schedules.plan import JobPlan, parse_time, runnable_plans
 from schedules.scheduler import CountingExecutor, HoldingScheduler
 from schedules.store import job_store
-from schedules.sync import Changes, changes, placement, problems_to_tell
+from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
 
 
 def utc_now() -> dt.datetime:
@@ -209,16 +209,12 @@ class Daemon:
     def _apply(self, todo: Changes, plans: dict[str, JobPlan], runs: RunLog, now: dt.datetime) -> None:
         """Bring overdue jobs forward, (re)place changed ones, remove those of gone accounts."""
         assert self.scheduler is not None
-        for key in (*todo.recheck, *todo.add, *todo.replace):
+        for key in todo.recheck:  # catch-up at start: only bring forward what is due
+            if _placement(runs, plans[key], now).due:
+                self._bring_forward(key, now + _jitter(plans[key]))
+        for key in (*todo.add, *todo.replace):
             plan = plans[key]
-            last = runs.last(key)
-            where = placement(parse_time(last.started_at) if last else None,
-                              last is not None and last.ended_at is not None,
-                              plan.period_seconds(now), now)
-            if key in todo.recheck:  # catch-up at start: only bring forward what is due
-                if where.due:
-                    self._bring_forward(key, now + _jitter(plan))
-                continue
+            where = _placement(runs, plan, now)
             due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
             self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
                                    name=plan.signature, replace_existing=True, **due)
@@ -335,6 +331,12 @@ def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None 
     """Run the daemon for ``seconds`` (or until SIGTERM/SIGINT), then stop it cleanly (with
     ``drain``, after the harvests already running have finished)."""
     return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
+
+
+def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime) -> Placement:
+    last = runs.last(plan.key)
+    return placement(parse_time(last.started_at) if last else None,
+                     last is not None and last.ended_at is not None, plan.period_seconds(now), now)
 
 
 def _jitter(plan: JobPlan) -> dt.timedelta:
