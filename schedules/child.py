@@ -1,4 +1,4 @@
-"""One scheduled harvest as a child process, and what its exit means for the schedule.
+"""Scheduled harvests as child processes: started, read, and stopped with signals.
 
 Scrapy's Twisted reactor cannot be restarted inside a process, and a child keeps the daemon
 small, so each run is the face's ``harvest ACCOUNT --json`` command. The daemon reads only the
@@ -10,7 +10,11 @@ crash, told by the one-sentence ``Error: ...`` on stderr; no sentence's wording 
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,3 +82,79 @@ def _error_sentence(stderr: str, returncode: int) -> str:
     if returncode < 0:
         return f"the harvest process was ended by signal {-returncode}"
     return f"the harvest process exited with status {returncode}" + (f" ({lines[-1][:300]})" if lines else "")
+
+
+class Children:
+    """The harvest children the daemon runs: started, waited for, and stopped with signals.
+
+    Stopping is two steps, as the README promises: one SIGTERM to each child (which gives up what
+    it waits for, closes its WARC files and records ``partial``: crawler/stopping.py), then, after
+    the grace period, SIGKILL (the WARC store recovers the file at the next start).
+    """
+
+    def __init__(self, command: list[str], log: logging.Logger) -> None:
+        self.command = command
+        self.log = log
+        self._running: dict[str, subprocess.Popen[str]] = {}
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def running(self) -> set[str]:
+        """The accounts being harvested now."""
+        with self._guard:
+            return {key for key, proc in self._running.items() if proc.poll() is None}
+
+    def run(self, key: str) -> ChildResult:
+        """Harvest ``key`` in a child and wait for its result (at once, if stopping)."""
+        if self.stopping:  # stopped while this run was being prepared
+            return ChildResult(-signal.SIGTERM, None, "the daemon was stopping")
+        self.log.info("harvest of %s started", key)
+        proc = start_child(self.command, key)
+        with self._guard:
+            self._running[key] = proc
+        if self.stopping:  # stop() may have signalled the others before this one was listed
+            send(proc, signal.SIGTERM)
+        try:
+            out, err = proc.communicate()
+        finally:
+            with self._guard:
+                self._running.pop(key, None)
+        return read_result(proc.returncode, out, err)
+
+    def wait(self, seconds: float, until: threading.Event | None = None) -> None:
+        """Wait up to ``seconds`` for every running child to end (or for ``until`` to be set)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (until is not None and until.is_set()):
+            if not self.running():
+                return
+            time.sleep(0.1)
+
+    def stop(self, grace_seconds: float) -> None:
+        """Start no more; SIGTERM to each running child; SIGKILL those still running after
+        ``grace_seconds``."""
+        self._stopping.set()
+        with self._guard:
+            children = dict(self._running)
+        for key, proc in children.items():
+            self.log.info("stopping the harvest of %s (process %d)", key, proc.pid)
+            send(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and any(p.poll() is None for p in children.values()):
+            time.sleep(0.1)
+        for key, proc in children.items():
+            if proc.poll() is None:
+                self.log.warning("the harvest of %s did not stop in %.0f s; killed (its WARC file is "
+                                 "recovered at the next start)", key, grace_seconds)
+                send(proc, signal.SIGKILL)
+
+
+def send(proc: subprocess.Popen[str], sig: int) -> None:
+    """Signal a child that may have just ended."""
+    try:
+        proc.send_signal(sig)
+    except ProcessLookupError:
+        pass

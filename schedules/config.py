@@ -40,6 +40,7 @@ class RunReport:
 
     account: str
     at: str
-    what: str  # ok, partial, failed, stopped, skipped-paused, skipped-backoff, skipped-busy, not-started
+    # ok, partial, failed, stopped, skipped-paused, -backoff, -busy, -removed, -capacity, not-started
+    what: str
     detail: str = ""
     summary: dict[str, Any] | None = None

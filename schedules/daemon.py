@@ -10,7 +10,8 @@
 - At most one run per account (``max_instances=1``, and the face's per-account lock against a
   manual harvest), at most ``max_concurrent`` at once (the executor's threads).
 - Each run is a child process (``child.py``). Before starting it, the daemon skips accounts
-  whose platform, login or self is paused, and accounts backed off after failing in a row.
+  whose platform, login or self is paused, and accounts backed off after failing in a row
+  (``decide.py``, pure). What a sync adds, replaces and removes is ``sync.py`` (pure).
 - SIGTERM/SIGINT: no new work, one SIGTERM to each child (which gives up what it waits for,
   closes its WARC files and records ``partial`` within seconds: crawler/stopping.py), wait up
   to ``stop_timeout_seconds``, then SIGKILL (the WARC store recovers the file at the next start).
@@ -23,7 +24,6 @@ import datetime as dt
 import logging
 import random
 import signal
-import subprocess
 import threading
 import time
 from typing import Any, ClassVar
@@ -34,52 +34,27 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
     JobEvent,
 )
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.store import iso
 from schedules.alerts import Alerts, daemon_logger
-from schedules.child import SKIPS, ChildResult, read_result, start_child
+from schedules.child import SKIPS, Children, ChildResult
 from schedules.config import DaemonConfig, RunReport
+from schedules.decide import Decision, decide
 from schedules.lock import DaemonLock
 from schedules.outcome import settle
-from schedules.plan import JobPlan, backoff_until, parse_time, runnable_plans
+from schedules.plan import JobPlan, parse_time, runnable_plans
+from schedules.scheduler import CountingExecutor, HoldingScheduler
 from schedules.store import job_store
+from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class _Scheduler(BackgroundScheduler):
-    """APScheduler's background scheduler, made to submit nothing once the daemon stops.
-
-    Its thread can wake from a timed wait just as ``shutdown()`` starts, find jobs due and hand
-    them to an executor already shut down: each is logged with a traceback ("cannot schedule
-    new futures after shutdown"). Job processing and ``hold()`` exclude each other, and nothing
-    is processed unless the scheduler is running, so after ``hold()`` nothing is ever submitted.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        self._submitting = threading.Lock()
-        super().__init__(**options)
-
-    def _process_jobs(self) -> float | None:
-        with self._submitting:
-            if self.state != STATE_RUNNING:
-                return None  # paused or stopping: wait until woken (resume or shutdown)
-            return super()._process_jobs()
-
-    def hold(self) -> None:
-        """Submit no more jobs; a round of submissions under way finishes first."""
-        with self._submitting:
-            if self.state == STATE_RUNNING:
-                self.pause()
 
 
 def run_account(key: str) -> None:
@@ -100,12 +75,13 @@ class Daemon:
         self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
         self.lock = DaemonLock(config.home / "locks")
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
-        self.scheduler: _Scheduler | None = None
-        self._signatures: dict[str, str] = {}
+        self.scheduler: HoldingScheduler | None = None
+        self._store: SQLAlchemyJobStore | None = None
+        self._executor: CountingExecutor | None = None
+        self._signatures: dict[str, str] = {}  # job id (account) -> schedule signature (job name)
         self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
         self._catalog_version: int | None = -1
-        self._children: dict[str, subprocess.Popen[str]] = {}
-        self._guard = threading.Lock()
+        self.children = Children(config.harvest_command, self.log)
         self._stop = threading.Event()
         self._stopping = threading.Event()
 
@@ -114,31 +90,36 @@ class Daemon:
         """Take the lock, open the job store, sync it with the catalog (catching up), start."""
         self.lock.acquire()
         try:
-            c = self.config
-            grace = c.misfire_grace_seconds
-            self.scheduler = _Scheduler(
-                jobstores={"default": job_store(c.store_url)},
-                executors={"default": ThreadPoolExecutor(max_workers=max(1, c.max_concurrent))},
-                job_defaults={"coalesce": True, "max_instances": 1,
-                              "misfire_grace_time": grace if grace else None},
-                timezone=dt.UTC)
-            self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED
-                                        | EVENT_JOB_MAX_INSTANCES)
-            self.scheduler.start(paused=True)
-            Daemon.current = self
-            jobs = self.scheduler.get_jobs()
-            self._signatures = {job.id: job.name for job in jobs}
-            for job in jobs:  # a store written with other settings (APScheduler's 1 s grace ...)
-                if (job.misfire_grace_time, job.coalesce, job.max_instances) != (grace or None, True, 1):
-                    job.modify(misfire_grace_time=grace or None, coalesce=True, max_instances=1)
+            self._open_scheduler()
             self.sync(catch_up=True)
+            assert self.scheduler is not None
             self.scheduler.resume()
         except BaseException:
             self._shutdown_scheduler()
             self.lock.release()
             raise
         self.log.info("daemon started: %d accounts scheduled, at most %d harvests at once, store %s",
-                      len(self._signatures), c.max_concurrent, _safe_url(c.store_url))
+                      len(self._signatures), self.config.max_concurrent,
+                      _safe_url(self.config.store_url))
+
+    def _open_scheduler(self) -> None:
+        c = self.config
+        grace = c.misfire_grace_seconds or None
+        self._store = job_store(c.store_url)
+        self._executor = CountingExecutor(max_workers=max(1, c.max_concurrent))
+        self.scheduler = HoldingScheduler(
+            jobstores={"default": self._store}, executors={"default": self._executor},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
+            timezone=dt.UTC)
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED
+                                    | EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.start(paused=True)
+        Daemon.current = self
+        jobs = self.scheduler.get_jobs()
+        self._signatures = {job.id: job.name for job in jobs}
+        for job in jobs:  # a store written with other settings (APScheduler's 1 s grace ...)
+            if (job.misfire_grace_time, job.coalesce, job.max_instances) != (grace, True, 1):
+                job.modify(misfire_grace_time=grace, coalesce=True, max_instances=1)
 
     def run(self, until: float | None = None, once: bool = False, drain: bool = False) -> list[RunReport]:
         """Run until SIGTERM/SIGINT, ``until`` (a time.monotonic() value) or, with ``once``, until
@@ -180,13 +161,7 @@ class Daemon:
         """Take no new work and wait (up to the stop timeout) for running harvests to end."""
         if self.scheduler is not None:
             self.scheduler.hold()
-        deadline = time.monotonic() + self.config.stop_timeout_seconds
-        while time.monotonic() < deadline and not self._stop.is_set():
-            with self._guard:
-                running = [p for p in self._children.values() if p.poll() is None]
-            if not running:
-                break
-            time.sleep(0.1)
+        self.children.wait(self.config.stop_timeout_seconds, until=self._stop)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -198,19 +173,7 @@ class Daemon:
         self._stopping.set()
         self._stop.set()
         self.scheduler.hold()
-        with self._guard:
-            children = dict(self._children)
-        for key, proc in children.items():
-            self.log.info("stopping the harvest of %s (process %d)", key, proc.pid)
-            _signal(proc, signal.SIGTERM)
-        deadline = time.monotonic() + self.config.stop_timeout_seconds
-        while time.monotonic() < deadline and any(p.poll() is None for p in children.values()):
-            time.sleep(0.1)
-        for key, proc in children.items():
-            if proc.poll() is None:
-                self.log.warning("the harvest of %s did not stop in %.0f s; killed (its WARC file is "
-                                 "recovered at the next start)", key, self.config.stop_timeout_seconds)
-                _signal(proc, signal.SIGKILL)
+        self.children.stop(self.config.stop_timeout_seconds)
         self._shutdown_scheduler()
         Daemon.current = None
         self.lock.release()
@@ -219,62 +182,49 @@ class Daemon:
     # -- the catalog -----------------------------------------------------------------------
     def sync(self, catch_up: bool = False) -> tuple[int, int, int]:
         """Make the jobs match the catalog's active accounts; returns (added, changed, removed)."""
-        assert self.scheduler is not None
         c = self.config
         now = self.clock()
         db = Database(c.catalog_path)
         try:
-            # Every change to an account writes an account event: none new, nothing to do (this
-            # keeps an idle daemon with 10,000 accounts from re-reading them every minute).
-            version = db.conn.execute("SELECT MAX(seq) FROM account_events").fetchone()[0]
-            if version == self._catalog_version and not catch_up:
+            registry = AccountRegistry(db, via="daemon")
+            # Every change to an account moves the mark: none, nothing to do (this keeps an
+            # idle daemon with 10,000 accounts from re-reading them every minute).
+            mark = registry.change_mark()
+            if mark == self._catalog_version and not catch_up:
                 return 0, 0, 0
-            self._catalog_version = version
-            plans, bad = runnable_plans(AccountRegistry(db, via="daemon").list(), c.default_interval,
-                                        c.default_jitter)
-            for key, problem in bad.items():  # left out (so never run) and told once, not every sync
-                if self._bad_schedules.get(key) != problem:
-                    self.alerts.send("failed", key, problem)
+            self._catalog_version = mark
+            plans, bad = runnable_plans(registry.list(), c.default_interval, c.default_jitter)
+            for key, problem in problems_to_tell(self._bad_schedules, bad).items():
+                self.alerts.send("failed", key, problem)  # left out (so never run), told once
             self._bad_schedules = bad
-            runs = RunLog(db, self.clock)
-            added = changed = 0
-            for key, plan in plans.items():
-                old = self._signatures.get(key)
-                if old == plan.signature and not catch_up:
-                    continue
-                last = runs.last(key)
-                anchor = parse_time(last.started_at) if last else now
-                # Due: never run, its period is over, or its last run was cut off (kill -9, power).
-                due = (last is None or last.ended_at is None
-                       or anchor + dt.timedelta(seconds=plan.period_seconds(now)) <= now)
-                if old == plan.signature:  # catch-up at start: only bring forward what is due
-                    if due:
-                        self._bring_forward(key, now + _jitter(plan))
-                    continue
-                kwargs: dict[str, Any] = {}
-                if due:
-                    kwargs["next_run_time"] = now + _jitter(plan)
-                self.scheduler.add_job(run_account, plan.trigger(anchor), args=[key], id=key,
-                                       name=plan.signature, replace_existing=True, **kwargs)
-                self._signatures[key] = plan.signature
-                if old is None:
-                    added += 1
-                else:
-                    changed += 1
-            removed = 0
-            for key in [k for k in self._signatures if k not in plans]:
-                try:
-                    self.scheduler.remove_job(key)
-                except JobLookupError:
-                    pass
-                del self._signatures[key]
-                removed += 1
+            todo = changes({k: p.signature for k, p in plans.items()}, self._signatures, catch_up)
+            self._apply(todo, plans, RunLog(db, self.clock), now)
         finally:
             db.close()
-        if added or changed or removed:
-            self.log.info("schedule synced with the catalog: %d added, %d changed, %d removed",
-                          added, changed, removed)
-        return added, changed, removed
+        counts = len(todo.add), len(todo.replace), len(todo.remove)
+        if todo:
+            self.log.info("schedule synced with the catalog: %d added, %d changed, %d removed", *counts)
+        return counts
+
+    def _apply(self, todo: Changes, plans: dict[str, JobPlan], runs: RunLog, now: dt.datetime) -> None:
+        """Bring overdue jobs forward, (re)place changed ones, remove those of gone accounts."""
+        assert self.scheduler is not None
+        for key in todo.recheck:  # catch-up at start: only bring forward what is due
+            if _placement(runs, plans[key], now).due:
+                self._bring_forward(key, now + _jitter(plans[key]))
+        for key in (*todo.add, *todo.replace):
+            plan = plans[key]
+            where = _placement(runs, plan, now)
+            due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
+            self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
+                                   name=plan.signature, replace_existing=True, **due)
+            self._signatures[key] = plan.signature
+        for key in todo.remove:
+            try:
+                self.scheduler.remove_job(key)
+            except JobLookupError:
+                pass
+            del self._signatures[key]
 
     def _bring_forward(self, key: str, when: dt.datetime) -> None:
         assert self.scheduler is not None
@@ -289,49 +239,30 @@ class Daemon:
             # Submitted but never started: first thing at the next start.
             self._bring_forward(key, self.clock())
             return self._report(key, "not-started", "the daemon was stopping")
+        started = self.clock()
+        decision, plan = self._decide(key, started)
+        if not decision.start:
+            if decision.retry_at is not None and plan is not None:
+                self._bring_forward(key, decision.retry_at + _jitter(plan))
+            return self._report(key, decision.what, decision.reason)
+        return self._after(key, started, self.children.run(key))
+
+    def _decide(self, key: str, now: dt.datetime) -> tuple[Decision, JobPlan | None]:
+        """What the catalog says about running ``key`` now, and its plan (None if gone)."""
         c = self.config
         db = Database(c.catalog_path)
         try:
             account = AccountRegistry(db, via="daemon").find(key)
             if account is None or not account.active:
-                return self._report(key, "skipped-removed", "the account is no longer registered")
+                return decide(key, None, (), (), (), 1, now, c.backoff_max_seconds), None
             plan = JobPlan.of(account, c.default_interval, c.default_jitter)
             runs = RunLog(db, self.clock)
-            now = self.clock()
-            pauses = runs.pauses_for(key, account.credentials, now)
-            if pauses:
-                ends = [parse_time(p.until) for p in pauses if p.until]
-                if len(ends) == len(pauses):  # all expire by themselves: run again right after
-                    self._bring_forward(key, max(ends) + dt.timedelta(seconds=1) + _jitter(plan))
-                p = pauses[0]
-                return self._report(key, "skipped-paused", f"{p.scope} is paused: {p.reason}"
-                                    + (f" (until {p.until})" if p.until else " (until cleared)"))
-            until = backoff_until(plan, runs.history(key, 20), now, c.backoff_max_seconds)
-            if until is not None:
-                self._bring_forward(key, until + _jitter(plan))
-                return self._report(key, "skipped-backoff",
-                                    f"it failed in a row; backed off until {iso(until)}")
-            started = now
+            decision = decide(key, plan, runs.history(key, 20), runs.active_pauses(now),
+                              self.children.running(), max(1, c.max_concurrent), now,
+                              c.backoff_max_seconds)
         finally:
             db.close()
-        result = self._run_child(key)
-        return self._after(key, started, result)
-
-    def _run_child(self, key: str) -> ChildResult:
-        if self._stopping.is_set():  # stopped while this run was being prepared
-            return ChildResult(-signal.SIGTERM, None, "the daemon was stopping")
-        self.log.info("harvest of %s started", key)
-        proc = start_child(self.config.harvest_command, key)
-        with self._guard:
-            self._children[key] = proc
-        if self._stopping.is_set():
-            _signal(proc, signal.SIGTERM)
-        try:
-            out, err = proc.communicate()
-        finally:
-            with self._guard:
-                self._children.pop(key, None)
-        return read_result(proc.returncode, out, err)
+        return decision, plan
 
     def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
         if result.kind in SKIPS:  # it did not harvest: nothing to record, nothing to alert
@@ -367,20 +298,8 @@ class Daemon:
 
     def _idle(self, since: dt.datetime) -> bool:
         """No run due since ``since`` is waiting, queued or running."""
-        assert self.scheduler is not None
-        if self._executor_busy():
-            return False
-        store = self.scheduler._lookup_jobstore("default")  # noqa: SLF001 - no public API
-        return not store.get_due_jobs(since)
-
-    def _executor_busy(self) -> bool:
-        """A run is queued in the executor or running."""
-        assert self.scheduler is not None
-        # The executor counts a run from its submission (before the store moves the job on) to
-        # its end; the scheduler's events come later, so they cannot tell this.
-        executor = self.scheduler._lookup_executor("default")  # noqa: SLF001 - no public API
-        with executor._lock:  # noqa: SLF001
-            return any(executor._instances.values())  # noqa: SLF001
+        assert self._executor is not None and self._store is not None
+        return not self._executor.busy and not self._store.get_due_jobs(since)
 
     def _shutdown_scheduler(self) -> None:
         if self.scheduler is None or not self.scheduler.running:
@@ -389,7 +308,7 @@ class Daemon:
         # Runs still queued end at once ("not started"), but they use the job store, which
         # APScheduler's shutdown locks while it waits for them: let them end first.
         deadline = time.monotonic() + 10
-        while self._executor_busy() and time.monotonic() < deadline:
+        while self._executor is not None and self._executor.busy and time.monotonic() < deadline:
             time.sleep(0.05)
         self.scheduler.shutdown(wait=True)
 
@@ -414,15 +333,14 @@ def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None 
     return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
 
 
+def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime) -> Placement:
+    last = runs.last(plan.key)
+    return placement(parse_time(last.started_at) if last else None,
+                     last is not None and last.ended_at is not None, plan.period_seconds(now), now)
+
+
 def _jitter(plan: JobPlan) -> dt.timedelta:
     return dt.timedelta(seconds=random.uniform(0, plan.jitter_seconds) if plan.jitter_seconds else 0)
-
-
-def _signal(proc: subprocess.Popen[str], sig: int) -> None:
-    try:
-        proc.send_signal(sig)
-    except ProcessLookupError:
-        pass
 
 
 def _safe_url(url: str) -> str:

@@ -37,7 +37,13 @@ def job_store(url: str) -> SQLAlchemyJobStore:
 
 
 def next_run_times(url: str) -> dict[str, dt.datetime | None]:
-    """Each job's next run, read without starting a scheduler (``weidang status``); {} if none yet."""
+    """Each job's next run, read without starting a scheduler (``weidang status``); {} if none yet.
+
+    Two plain columns of APScheduler's own table (no catalog table), rather than the job store's
+    ``get_all_jobs()``: that unpickles every job (importing the daemon; twice the time at 10,000
+    jobs), creates the table when there is none, and deletes a job it cannot restore, and a
+    read-only command must not change the store of a daemon that may be running.
+    """
     engine = make_engine(url)
     table = Table(TABLE, MetaData(), Column("id", String(191)), Column("next_run_time", Float))
     try:

@@ -247,3 +247,15 @@ def test_broken_credentials_file_is_reported_without_its_content(tmp_path):
     with pytest.raises(CredentialsError, match="not valid TOML") as caught:
         CredentialStore(path, {}).get("gov")
     assert "2A25" not in str(caught.value) and caught.value.__cause__ is None
+
+
+def test_the_change_mark_moves_with_every_change_and_only_then(registry):
+    assert registry.change_mark() is None  # no account ever
+    registry.add("weibo:1669879400", name="县融媒体中心")
+    first = registry.change_mark()
+    registry.list()
+    assert registry.change_mark() == first  # reading changes nothing
+    registry.update("weibo:1669879400", interval="2h")
+    second = registry.change_mark()
+    registry.remove("weibo:1669879400")
+    assert first is not None and second is not None and first < second < (registry.change_mark() or 0)

@@ -1,0 +1,88 @@
+"""APScheduler 3 as the daemon uses it: a scheduler that can hold, an executor that says if busy.
+
+Only APScheduler's public API and the hooks its subclasses are documented to provide are used:
+``BaseScheduler.wakeup`` is documented to have ``_process_jobs`` run, so a scheduler subclass
+wraps that; an executor subclass implements the executor contract (``submit_job``, and
+``_run_job_success`` / ``_run_job_error``, which an executor calls when a run ends).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+
+
+class HoldingScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, made to submit nothing once the daemon stops.
+
+    Its thread can wake from a timed wait just as ``shutdown()`` starts, find jobs due and hand
+    them to an executor already shut down: each is logged with a traceback ("cannot schedule
+    new futures after shutdown"). Job processing and ``hold()`` exclude each other, and nothing
+    is processed unless the scheduler is running, so after ``hold()`` nothing is ever submitted.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._submitting = threading.Lock()
+        super().__init__(**options)
+
+    def _process_jobs(self) -> float | None:
+        with self._submitting:
+            if self.state != STATE_RUNNING:
+                return None  # paused or stopping: wait until woken (resume or shutdown)
+            return super()._process_jobs()
+
+    def hold(self) -> None:
+        """Submit no more jobs; a round of submissions under way finishes first."""
+        with self._submitting:
+            if self.state == STATE_RUNNING:
+                self.pause()
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A thread pool that counts the runs it holds, from submission to end.
+
+    The count starts when the scheduler submits a run (before the job store moves the job on)
+    and ends when the run has ended; the scheduler's events come later, so they cannot tell this.
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers)
+        self._count_lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def busy(self) -> bool:
+        """A run is queued or running."""
+        with self._count_lock:
+            return self._count > 0
+
+    def submit_job(self, job: Job, run_times: list[dt.datetime]) -> None:
+        with self._count_lock:
+            self._count += 1
+        try:
+            super().submit_job(job, run_times)
+        except BaseException:  # refused (already running): nothing was queued
+            self._ended()
+            raise
+
+    def _run_job_success(self, job_id: str, events: list[Any]) -> None:
+        try:
+            super()._run_job_success(job_id, events)
+        finally:
+            self._ended()
+
+    def _run_job_error(self, job_id: str, exc: BaseException, traceback: Any = None) -> None:
+        try:
+            super()._run_job_error(job_id, exc, traceback)
+        finally:
+            self._ended()
+
+    def _ended(self) -> None:
+        with self._count_lock:
+            self._count -= 1
