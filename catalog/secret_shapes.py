@@ -46,7 +46,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"(?![0-9A-Za-z_-])")),
     (_RANDOM, re.compile(rf"(?<![{_LINK_CHARS}])[A-Za-z0-9_+/-]{{32,}}={{0,2}}")),
     # Two name=value pairs joined by ``;``: a Cookie header pasted whole.
-    (_COOKIE, re.compile(r"\b\w+=[^;\s]{4,};\s*\w+=[^;\s]{4,}")),
+    (_COOKIE, re.compile(r"\b\w+=[^;\s()<>\"',]{4,};\s*\w+=[^;\s()<>\"',]{4,}")),
 )
 # A 32-hex value labelled as a digest is a checksum (an MD5 an archivist notes), not a key.
 _CHECKSUM_LABEL = re.compile(r"(?i)(?:md5|sha-?\d*|hash|checksum|digest|校验值?)\s*[=:\uff1a]?\s*$")
@@ -65,6 +65,8 @@ def _random_enough(run: str) -> bool:
 def _is_secret(what: str, match: re.Match[str]) -> bool:
     if what == _RANDOM:
         return _random_enough(match.group(0))
+    if what == _COOKIE:
+        return any(v != REDACTED for v in re.findall(r"=([^;\s]+)", match.group(0)))
     if what == _HEX32:
         return not _CHECKSUM_LABEL.search(match.string[max(0, match.start() - 16):match.start()])
     return True
@@ -117,5 +119,5 @@ def _scrubbed(what: str, match: re.Match[str]) -> str:
     if not _is_secret(what, match):
         return match.group(0)
     if what == _COOKIE:  # keep the cookie names
-        return re.sub(r"=[^;\s]+", "=" + REDACTED, match.group(0))
+        return re.sub(r"=[^;\s]+", "=" + REDACTED, match.group(0))  # the shape's values
     return REDACTED
