@@ -39,12 +39,6 @@ _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL_SECONDS = 1
 MAX_INTERVAL_SECONDS = 366 * 86400
 MAX_JITTER_SECONDS = 7 * 86400
-# Runs of token characters long enough to be a cookie value, key or password rather than words.
-_TOKENISH = re.compile(r"[A-Za-z0-9+/_\-%.]{24,}")
-_SECRET_IN_TEXT = re.compile(
-    r"(?i)\b(cookie|token|secret|appsecret|password|passwd|access_token|pass_ticket|SUB|SUBP)\s*[=:]\s*\S{6,}")
-_COOKIE_PAIRS = re.compile(r"\b\w+=[^;\s]{4,};\s*\w+=[^;\s]{4,}")
-_ASSIGNMENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*=[^\s;,]{8,}")
 
 
 def parse_account(text: str) -> tuple[str, str]:
@@ -109,31 +103,15 @@ def check_credentials_reference(reference: str | None) -> str | None:
 
 
 def looks_like_secret(text: str) -> bool:
-    """Cookies (name=value pairs), keys and tokens: long runs of mixed letters and digits."""
-    if "=" in text and (";" in text or _ASSIGNMENT.search(text)):
-        return True
-    if "Bearer " in text or "SUB=" in text:
-        return True
-    for run in _TOKENISH.findall(text):
-        if sum(c.isdigit() for c in run) >= 4 and sum(c.isalpha() for c in run) >= 4:
-            return True
-    return any(_random_segment(part) for part in re.split(r"[_\-\s]+", text))
-
-
-def _random_segment(part: str) -> bool:
-    """16+ characters mixing digits and letters with no word shape, like an AppSecret or appid."""
-    if len(part) < 16:
-        return False
-    digits = sum(c.isdigit() for c in part)
-    return digits >= 4 and digits * 8 >= len(part) and sum(c.isalpha() for c in part) >= 4
+    """Cookies (name=value pairs), keys and tokens, read strictly: ``text`` should be a short name."""
+    return find_secret(text, name=True) is not None
 
 
 def check_free_text(field: str, text: str | None) -> str:
     """Names and notes are free text (addresses included), so only unmistakable secrets are refused:
     labelled values, cookie pairs, and keys and tokens by their shape (catalog.secret_shapes)."""
     value = "" if text is None else str(text).strip()
-    found = find_secret(value) or (
-        "a cookie" if _SECRET_IN_TEXT.search(value) or _COOKIE_PAIRS.search(value) else None)
+    found = find_secret(value)
     if found:
         raise InvalidAccount(
             f"the {field} text looks like it holds a secret ({found}); secrets belong in "

@@ -24,6 +24,7 @@ from crawler.backfill import record_backfill
 from crawler.book import CaptureBook
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.outcome import Ending, judge
+from crawler.scrubbed_logs import scrubbed_logs
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
 from crawler.stopping import run_until_stopped
@@ -61,7 +62,9 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
             crawler.signals.connect(_progress_handler(progress, job.account),
                                     signal=signals.warc_exchange_written, weak=False)
         started.append((job, summary, book, crawler))
-    run_until_stopped(process)
+    # what Scrapy and Twisted log meanwhile (addresses with their tokens, tracebacks) too
+    with scrubbed_logs(lambda text: _without_secrets(text, writer)):
+        run_until_stopped(process)
     out = []
     for job, summary, book, crawler in started:
         if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
@@ -72,24 +75,19 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
         summary.revisits = int(stats.get("warc/revisits", 0))
         summary.bytes = int(stats.get("warc/payload_bytes", 0))
         summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
-        summary.errors = [_without_secrets(e, job, writer) for e in summary.errors]
         stop = getattr(spider, "stop", None)
         if stop is not None:
             summary.outcome = "stopped"
-            # the platform's message may quote the request's address, login token and all
-            summary.reason = _without_secrets(
-                stop.what() if isinstance(stop, HarvestProblem) else str(stop), job, writer)  # advice apart
-            summary.advice = _without_secrets(getattr(stop, "advice", ""), job, writer)
-            scope = for_refusal(stop, job.account, job.credentials_ref)
-            duration = pause_length(stop)
-            runs.pause(scope, summary.reason, summary.advice,
-                       until=clock() + duration if duration else None, run_id=job.harvest_id)
+            summary.reason = stop.what() if isinstance(stop, HarvestProblem) else str(stop)  # advice apart
+            summary.advice = getattr(stop, "advice", "")
         else:  # a spider Scrapy never closed was abandoned at a stop: cut short, like a shutdown
             summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
                 spider, closed.get(job.harvest_id, "shutdown"), politeness.give_up))
         summary.files = list(writer.files_closed)
         record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
-        _scrub_summary(summary, job, writer)  # whatever any branch above wrote
+        _scrub_summary(summary, writer)  # the one place, before the summary leaves: whatever wrote it
+        if stop is not None:
+            _pause(runs, clock, job, stop, summary)
         runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
                     posts_new=summary.posts_new, posts_edited=summary.posts_edited,
                     posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
@@ -123,22 +121,24 @@ def _progress_handler(progress: Callable[[str, int], None], account: str) -> Cal
     return handler
 
 
-def _without_secrets(text: str, job: HarvestJob, writer: CaptureWriter | None = None) -> str:
-    """The text with every secret the harvest knows replaced, as the WARC records have them:
-    the job's login values, what the writer learnt during the run (an access token), secret URL
-    parameters, and anything shaped like a secret (the catalog's rule, for what nobody told us)."""
-    values = [v for field in job.credentials.values() for v in (field if isinstance(field, list)
-                                                               else [field])]
-    for value in sorted(values, key=len, reverse=True):
-        if value and len(value) >= 4:
-            text = text.replace(value, "REDACTED")
-    if writer is not None:
-        text = writer.scrub(text)
-    return scrub_secrets(text)
+def _pause(runs: RunLog, clock: Callable[[], datetime], job: HarvestJob, stop: Any,
+           summary: HarvestSummary) -> None:
+    """Pause what the refusal applies to (the account, its login or the platform) for a while."""
+    duration = pause_length(stop)
+    runs.pause(for_refusal(stop, job.account, job.credentials_ref), summary.reason, summary.advice,
+               until=clock() + duration if duration else None, run_id=job.harvest_id)
 
 
-def _scrub_summary(summary: HarvestSummary, job: HarvestJob, writer: CaptureWriter) -> None:
-    """Everything the summary says goes to the catalog, logs, alerts and the screen: no secret."""
-    summary.reason = _without_secrets(summary.reason, job, writer)
-    summary.advice = _without_secrets(summary.advice, job, writer)
-    summary.errors = [_without_secrets(e, job, writer) for e in summary.errors]
+def _scrub_summary(summary: HarvestSummary, writer: CaptureWriter) -> None:
+    """Everything the summary says goes to the catalog, logs, alerts and the screen: no secret.
+
+    The writer knows every secret value of the run (the credentials' secret fields, not public
+    ones such as an article address, and tokens obtained during the run); the shapes catch the
+    rest. The platform's message may quote the request's address, login token and all."""
+    summary.reason = _without_secrets(summary.reason, writer)
+    summary.advice = _without_secrets(summary.advice, writer)
+    summary.errors = [_without_secrets(e, writer) for e in summary.errors]
+
+
+def _without_secrets(text: str, writer: CaptureWriter) -> str:
+    return scrub_secrets(writer.scrub(text))

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import logging
 import logging.handlers
-import re
 import socket
 import sys
 import urllib.error
@@ -22,25 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from catalog.secret_shapes import scrub_secrets
+from crawler.scrubbed_logs import scrub_record
 
 KINDS = ("failed", "login expired", "rate limited", "backed off")
 LOGGER_NAME = "weidang.daemon"
-_SECRETS = re.compile(
-    r"(?i)\b(cookie|token|secret|appsecret|password|access_token|pass_ticket|key|uin|SUBP?|slave_sid)"
-    r"(\s*[=:]\s*)([^\s;&,]+)")
-
-
-def scrub(text: str) -> str:
-    """Blank anything written as ``name=value`` for a login-like name, and anything shaped like a
-    secret (the catalog's rule: access tokens, session values, keys)."""
-    return scrub_secrets(_SECRETS.sub(lambda m: m.group(1) + m.group(2) + "REDACTED", text))
 
 
 class _Scrubbed(logging.Filter):
-    """Every line of the daemon's log, whoever wrote it (a child's error, APScheduler's)."""
+    """Every line of the daemon's log, whoever wrote it (a child's error, APScheduler's), and the
+    traceback it carries: formatted here, scrubbed, so no handler formats the raw one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage()), None
+        scrub_record(record, scrub_secrets)
         return True
 
 
@@ -85,7 +77,8 @@ class Alerts:
 
     def send(self, kind: str, account: str, message: str, advice: str = "",
              run_id: str | None = None) -> dict[str, Any]:
-        alert = {"event": kind, "account": account, "message": scrub(message), "advice": scrub(advice),
+        alert = {"event": kind, "account": account, "message": scrub_secrets(message),
+                 "advice": scrub_secrets(advice),
                  "run_id": run_id, "host": socket.gethostname(),
                  "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "software": "weidang"}
         self.logger.warning("ALERT %s %s: %s%s", kind, account, alert["message"],

@@ -136,6 +136,8 @@ def test_secrets_are_refused_and_never_reach_the_catalog_file(registry, db, fiel
     "登录用 SUB _2A25LkDmXdeRhGeNH7VMV9izEzzuIHXVqRmRrDV8PUNbmtANLWXfhkW1NSnHA5y3",  # no =
     "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PSR5ycjhQw",
     "令牌 80_AEztaGY5FXNV2h9SZM82h3CSBsqytjcChmhSW9JmvjGdj7XB3blNKvBVYRijwym7HBao",  # access token
+    "后台 slave_sid Sz1xcU5rNm3wT2hL9mRmQa7v",  # a space, not =
+    "备用 password Gz7kQ2mW9x",
 ])
 def test_notes_holding_a_key_session_or_token_are_refused(registry, db, value):
     with pytest.raises(InvalidAccount, match="secret"):
@@ -150,6 +152,8 @@ def test_notes_holding_a_key_session_or_token_are_refused(registry, db, value):
     "图 https://wx1.sinaimg.cn/large/0069qZtGgy1hlqoz7c7o2j30u01hc1kx.jpg",
     "政务公开 电话 0311-12345678，地址 https://www.gov.cn/zhengce/content/2024-01/content_6926045.htm",
     "Subject: 关于开展2024年档案工作的通知; token 由办公室保管",
+    "导出包 md5 d41d8cd98f00b204e9800998ecf8427e，sha256: 9f86d081884c7d659a2feaa0c55ad015",
+    "password changed yesterday; key 由办公室保管",
 ])
 def test_notes_may_hold_links_numbers_and_the_words_for_secrets(registry, note):
     assert registry.add("wechat:MzAxMzgxNzUxOA==", notes=note).notes == note
@@ -259,3 +263,16 @@ def test_the_change_mark_moves_with_every_change_and_only_then(registry):
     second = registry.change_mark()
     registry.remove("weibo:1669879400")
     assert first is not None and second is not None and first < second < (registry.change_mark() or 0)
+
+
+def test_messages_keep_checksums_and_lose_spaced_and_keyed_secrets():
+    from catalog.secret_shapes import scrub_secrets
+
+    checksum = "export md5 d41d8cd98f00b204e9800998ecf8427e; MD5: 0cc175b9c0f1b6a831c399e269772661"
+    assert scrub_secrets(checksum) == checksum
+    said = ("slave_sid SzVxcUdrNmF3T2hLQmRmN0JQa3ZmWEFzUnBLa1p3 refused at "
+            "https://mp.weixin.qq.com/cgi-bin/x?key=8a7b6c5d4e3f2a1b&uin=MTIzNDU2Nzg5")
+    assert scrub_secrets(said) == ("slave_sid REDACTED refused at "
+                                   "https://mp.weixin.qq.com/cgi-bin/x?key=REDACTED&uin=REDACTED")
+    key = "AppSecret 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"
+    assert scrub_secrets(key) == "AppSecret REDACTED"

@@ -9,15 +9,18 @@ from __future__ import annotations
 import gzip
 import json
 import stat
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import brotli
 import pytest
-from crawler_helpers import Archive, every_byte, start_emulator, wechat_account
+from crawler_helpers import ROOT, Archive, every_byte, start_emulator, wechat_account
 from warcio.archiveiterator import ArchiveIterator
 
+from harvesters.wechat_article import canonical_link
 from warc_store.redaction import REDACTION_HEADER, zstd
 
 API_BIZ, BACKEND_BIZ = "MzkwMDAwMDAwMg==", "MzkwMDAwMDAwMQ=="
@@ -131,3 +134,42 @@ def test_the_home_and_everything_in_it_are_owner_only(site, archive):
         assert (archive.root / made).exists(), made
     assert archive.warc_files()
     assert not _open_to_others(archive.root)
+
+
+# ``weidang harvest`` as a program that shows every WARNING it logs (as Scrapy's own root handler
+# would, or Python's last-resort handler when no other is installed) runs it.
+_SHOWING_LOGS = ("import logging, sys\nlogging.basicConfig(level=logging.WARNING)\n"
+                 "from weidang.cli import main\nsys.exit(main(sys.argv[1:]))")
+
+
+def test_scrapys_own_log_lines_carry_no_token(site, archive):
+    account = wechat_account(site, API_BIZ)
+    key = f"wechat:{API_BIZ}"
+    archive.add(key, source="api", credentials={"appid": account["appid"], "secret": account["secret"]})
+    # the token is good, but listing always fails: Scrapy's retry gives up and logs the address
+    site.load_plan('[[rule]]\nhost = "api.weixin.qq.com"\npath = "/cgi-bin/freepublish/batchget"\n'
+                   'fault = "status"\nstatus = 500\n')
+    sets = [x for s in [f"CRAWLER_PROXY={site.proxy_url}", "CRAWLER_DELAY_SECONDS=0",
+                        "CRAWLER_BACKOFF_SECONDS=0.05"] for x in ("--set", s)]
+    shown = subprocess.run([sys.executable, "-c", _SHOWING_LOGS, *sets, "harvest", key, "--force"],
+                           env=archive.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    plain = archive.weidang("harvest", key, "--force")
+    tokens = _tokens_handed_out(site)
+    assert len(tokens) >= 2, "each harvest should have obtained its own token"
+    assert "Gave up retrying <POST https://api.weixin.qq.com/cgi-bin/freepublish/batchget" in shown.stderr
+    printed = shown.stdout + shown.stderr + plain.stdout + plain.stderr
+    assert "access_token=REDACTED" in printed
+    assert not {t for t in tokens if t in printed}
+
+
+def test_a_public_address_stays_in_the_error_it_explains(site, archive):
+    account = wechat_account(site, BACKEND_BIZ)
+    key = f"wechat:{BACKEND_BIZ}"
+    # listed as the archive writes them, so that the error quotes the listed address exactly
+    links = [canonical_link(link) for link in account["links"][:3]]
+    archive.add(key, source="urls", credentials={"urls": links})
+    site.load_plan('[[rule]]\nhost = "mp.weixin.qq.com"\npath = "/s"\nnth = [1]\n'
+                   'fault = "status"\nstatus = 404\n')
+    summary, _ = archive.harvest(key)
+    assert summary["errors"], summary
+    assert any(links[0] in e for e in summary["errors"]), summary["errors"]

@@ -184,6 +184,22 @@ def test_no_line_of_the_daemon_log_holds_a_secret(tmp_path):
     assert token not in text and text.count("REDACTED") == 2
 
 
+def test_a_traceback_in_the_daemon_log_holds_no_secret(tmp_path):
+    from schedules.alerts import daemon_logger
+
+    token = "80_" + "AbC9dEf1" * 12
+    log = daemon_logger(tmp_path / "logs", stderr=False)
+    try:
+        raise RuntimeError(f"refused https://x/?access_token={token}")
+    except RuntimeError:
+        log.exception("a job of the scheduler failed")
+    for handler in log.handlers:
+        handler.flush()
+    text = (tmp_path / "logs" / "daemon.log").read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "RuntimeError: refused" in text
+    assert token not in text
+
+
 def test_an_account_harvested_elsewhere_is_skipped(tmp_path):
     home = tmp_path / "home"
     add(home, "weibo:7000000001", interval="1h")

@@ -149,3 +149,24 @@ def test_a_session_the_platform_sets_is_a_secret_from_then_on(tmp_path):
     assert read_record(collection, first.response_id).payload == b"<p>gh_6bab8b88e75e</p>"
     assert read_record(collection, later.response_id).payload == b"<p>REDACTED</p>"
     assert session not in later.url and message == "refused with REDACTED"
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "compress"])
+def test_a_body_that_cannot_be_decoded_is_scanned_raw_and_says_so(tmp_path, encoding):
+    collection = Collection.create(tmp_path / "c", StepClock())
+    policy = RedactionPolicy.build(secret_values=[SECRET_TOKEN])
+    # labelled as encoded, but broken (or not encoded at all): the secret lies in the raw bytes
+    echo = b"\x8b\x02\x80" + f'{{"echo":"{SECRET_TOKEN}"}}'.encode() + b"\x03"
+    corrupt = brotli.compress(b'{"nothing":"secret"}' * 20)[:-6]  # cut short
+    with CaptureWriter(collection, redaction=policy) as w:
+        ids = [w.write_exchange(HttpRequest("GET", "https://mp.weixin.qq.com/cgi-bin/x"),
+                                HttpResponse(200, "OK", [("Content-Type", "application/json"),
+                                                         ("Content-Encoding", encoding)],
+                                             body)).response_id for body in (echo, corrupt)]
+    echoed, broken = (read_record(collection, i) for i in ids)
+    assert SECRET_TOKEN.encode() not in echoed.payload and b'"echo":"REDACTED"' in echoed.payload
+    assert {f"body-not-decoded:{encoding}", "body", "secret-value"} <= set(
+        echoed.header(REDACTION_HEADER).split("; "))
+    assert ("Content-Encoding", encoding) in echoed.http_headers  # still as it arrived, bytes replaced
+    # nothing found in it, yet the record says redaction could not look inside; bytes untouched
+    assert broken.payload == corrupt and broken.header(REDACTION_HEADER) == f"body-not-decoded:{encoding}"

@@ -144,7 +144,7 @@ class RedactionPolicy:
         encoding = _header(headers, "content-encoding").lower().strip()
         plain = _decode(body, encoding)
         if plain is None:
-            return body, headers
+            return self._undecodable(body, encoding, headers, note)
         text = plain.decode("utf-8", "surrogateescape")
         changed = self._param_text(self._literal(text, note), note)
         if changed == text:
@@ -154,10 +154,26 @@ class RedactionPolicy:
         if encoding:
             note.note(f"content-encoding:{encoding}-decoded")
             headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
-        headers = [
-            (n, str(len(new_body)) if n.lower() == "content-length" else v) for n, v in headers
-        ]
-        return new_body, headers
+        return new_body, _with_length(headers, len(new_body))
+
+
+    def _undecodable(self, body: bytes, encoding: str, headers: Headers,
+                     note: Redaction) -> tuple[bytes, Headers]:
+        """A body whose coding is unknown or broken (a corrupt br stream): stored as it arrived,
+        and said so, since a secret compressed inside cannot be seen; a secret that occurs in its
+        raw bytes (a body not really encoded as labelled) is still replaced, byte for byte."""
+        note.note(f"body-not-decoded:{encoding}")
+        text = body.decode("utf-8", "surrogateescape")
+        changed = self._param_text(self._literal(text, note), note)
+        if changed == text:
+            return body, headers
+        note.note("body")
+        new_body = changed.encode("utf-8", "surrogateescape")
+        return new_body, _with_length(headers, len(new_body))
+
+
+def _with_length(headers: Headers, length: int) -> Headers:
+    return [(n, str(length) if n.lower() == "content-length" else v) for n, v in headers]
 
 
 @functools.lru_cache(maxsize=16)
@@ -176,7 +192,8 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
 
 def _decode(body: bytes, encoding: str) -> bytes | None:
     """The body without its content codings (applied in the order listed, so undone backwards);
-    None when one is unknown or the body does not decode (then it is stored as it arrived)."""
+    None when one is unknown or the body does not decode (then it is stored as it arrived, its raw
+    bytes scanned for known secrets, and its record says it could not be decoded)."""
     for coding in reversed([c.strip() for c in encoding.split(",") if c.strip()]):
         decoder = _DECODERS.get(coding)
         if decoder is None:
