@@ -143,5 +143,5 @@ def _run(home: Home, settings: Settings, db: Database, jobs: list[HarvestJob], k
                                  clock=clock, progress=progress)
     for summary in summaries:
         summary.files = list(writer.files_closed)
-    index_harvest(home, settings, summaries)  # searchable at once; a failure only warns
+    index_harvest(home, settings)  # searchable at once; a failure only warns
     return summaries
