@@ -105,7 +105,9 @@ def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
     return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
                   no_answer=getattr(spider, "no_answer", ""),
                   gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds,
-                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1)
+                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1,
+                  disk_full=getattr(spider, "disk_full", False) or
+                  getattr(getattr(spider, "book", None), "disk_full", False))
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:

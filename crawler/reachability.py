@@ -11,7 +11,6 @@ once it has not answered for ``UNREACHABLE_GIVE_UP_SECONDS``, marks the harvest 
 
 from __future__ import annotations
 
-import errno
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,8 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from twisted.internet import error as tx
+
+from warc_store.lines import DISK_FULL, is_disk_full
 
 PLATFORM_NAMES = {"weibo": "Weibo", "wechat": "WeChat"}
 _RESOLVE = (CannotResolveHostError, tx.DNSLookupError)
@@ -46,8 +47,8 @@ def in_words(exc: BaseException, url: str, proxy: str = "", timeout: float = 0) 
     """Why a request got no answer, for the archivist (never a Twisted exception's repr)."""
     host = urlsplit(url).hostname or url
     through = urlsplit(proxy).netloc or proxy
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full, so the answer could not be stored"
+    if is_disk_full(exc):
+        return f"{DISK_FULL}, so the answer could not be stored"
     if isinstance(exc, _RESOLVE):
         return (f"the name of the proxy {through} could not be found (DNS)" if through
                 else f"the name {host} could not be found (DNS)")

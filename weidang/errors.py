@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
-import sqlite3
 import tempfile
 import traceback
 from pathlib import Path
@@ -18,6 +16,7 @@ from emulator.faults import FaultPlanError
 from emulator.world import WorldError
 from harvesters.errors import HarvestError
 from schedules.errors import ScheduleError
+from warc_store import lines as store_lines
 from warc_store.errors import StoreError
 from weidang.home import HomeError
 from weidang.settings import SettingsError
@@ -29,20 +28,12 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-DISK_FULL = ("the disk is full (no space left on the device); free some space, or move the home to "
-             "a larger disk, then run the command again")
+DISK_FULL = f"{store_lines.DISK_FULL} (no space left on the device); {store_lines.FREE_SPACE}"
 
 
 def disk_full(exc: BaseException) -> bool:
     """Whether ``exc``, or an error it was raised from, is a full disk or an exhausted quota."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return store_lines.is_disk_full(exc)
 
 
 def sentence(exc: BaseException) -> str:
