@@ -8,16 +8,19 @@ reaches a network.
 from __future__ import annotations
 
 import errno
+import shutil
 import socket
+import time
 
 import pytest
 from crawler_helpers import WEIDANG, Archive, start_emulator, wechat_account, wechat_ids, weibo_ids
 from emulator_client import ROOT
-from store_helpers import private_mounts_available, run_with_private_mounts
+from store_helpers import StepClock, json_exchange, private_mounts_available, run_with_private_mounts
 
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.outcome import Ending, judge
 from crawler.reachability import in_words
+from warc_store import CaptureWriter, Collection
 
 UID = "7000000001"  # reposts other accounts' posts: their originals are captured too
 BIZ = "MzkwMDAwMDAwMQ=="
@@ -105,6 +108,24 @@ def test_a_proxy_that_never_answers_is_a_timeout(archive):
         summary, _ = archive.harvest(f"weibo:{UID}")
     assert summary["outcome"] == "failed", summary
     assert "could not be reached" in summary["reason"] and "(timeout)" in summary["reason"]
+
+
+@pytest.mark.parametrize("wait", ["CRAWLER_BACKOFF_SECONDS=300", "CRAWLER_TIMEOUT_SECONDS=3600"])
+def test_giving_up_bounds_backoff_and_timeouts(archive, wait):
+    # Backoff doubling from 300 s, or a 3600 s timeout, would keep it asking for an hour: the
+    # give-up time bounds both (a generous bound: about 2 s are expected).
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog), answers nothing
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        proxy = _closed_port() if "BACKOFF" in wait else f"http://127.0.0.1:{silent.getsockname()[1]}"
+        archive.settings += [f"CRAWLER_PROXY={proxy}", wait, "CRAWLER_RETRIES=20",
+                             "CRAWLER_UNREACHABLE_GIVE_UP_SECONDS=2"]
+        archive.add(f"weibo:{UID}")
+        began = time.monotonic()
+        summary, _ = archive.harvest(f"weibo:{UID}")
+        took = time.monotonic() - began
+    assert summary["outcome"] == "failed" and "could not be reached" in summary["reason"], summary
+    assert took < 90, took
 
 
 def test_a_dropped_connection_is_said_in_words(site, archive):
@@ -217,3 +238,18 @@ def test_a_urls_harvest_of_articles_that_all_fail_says_failed(site, archive):
     summary, done = archive.harvest(f"wechat:{BIZ}")
     assert summary["outcome"] == "failed" and done.returncode == 1, summary
     assert "none of the listed articles" in summary["reason"], summary
+
+
+def test_a_foreign_open_file_is_a_warning_in_the_summary(site, archive, tmp_path):
+    archive.add(f"weibo:{UID}")
+    archive.harvest(f"weibo:{UID}")
+    other = CaptureWriter(Collection.create(tmp_path / "elsewhere" / "default", StepClock()))
+    other.write_exchange(*json_exchange(1))
+    other.flush()
+    assert other._current is not None
+    foreign = other._current.path  # another collection's interrupted file, copied in
+    shutil.copy(foreign, archive.collection_dir / "warcs" / foreign.name)
+    summary, done = archive.harvest(f"weibo:{UID}")
+    [warning] = summary["warnings"]
+    assert warning.startswith(str(archive.collection_dir / "warcs" / foreign.name)), warning
+    assert "quarantine" in warning and f"Warning: {warning}" in done.stderr
