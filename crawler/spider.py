@@ -164,6 +164,18 @@ class HarvestSpider(scrapy.Spider):
         if spec.purpose in LISTING or spec.purpose == "token":
             # The next page first: its round trip overlaps the work on this page's posts.
             yield from self._following(spec, result, reached_known)
+        yield from self._offer_posts(spec, records, result)
+        if key and spec.purpose in ("long_text", "article", "recheck"):
+            self.book.done_waiting(key)
+        for request in result.follow_up_requests:
+            if request.purpose != "media":
+                yield self._request(request, key=_owner(request))
+        if spec.purpose in ("timeline", "list"):
+            self.book.page_done()
+
+    def _offer_posts(self, spec: RequestSpec, records: Any, result: ParseResult) -> Any:
+        """Hand the answer's posts to the book; a post complete and new or edited gets its media
+        asked for (one waiting for a follow-up, such as its long text, is decided later)."""
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -185,13 +197,6 @@ class HarvestSpider(scrapy.Spider):
                     yield self._request(m, key=post_key)
                 if not media:
                     self.book.finish(post_key)
-        if key and spec.purpose in ("long_text", "article", "recheck"):
-            self.book.done_waiting(key)
-        for request in result.follow_up_requests:
-            if request.purpose != "media":
-                yield self._request(request, key=_owner(request))
-        if spec.purpose in ("timeline", "list"):
-            self.book.page_done()
 
     def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
         """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
