@@ -19,6 +19,7 @@ from crawler.job import HarvestJob, HarvestSummary
 from harvesters import Post
 from harvesters.records import WITHDRAWN
 from warc_store import CaptureWriter, ExchangeRecords
+from warc_store.lines import is_disk_full
 
 
 @dataclass
@@ -49,6 +50,7 @@ class CaptureBook:
         self.clock = clock
         self.pending: dict[str, Pending] = {}
         self.seen: set[str] = set()
+        self.disk_full = False  # the last versions could not be written: no space left
         self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
         self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
         self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
@@ -162,10 +164,18 @@ class CaptureBook:
             self.summary.posts_deleted += 1
 
     def close(self) -> None:
-        """Finish what is still waiting (its follow-ups failed or the harvest was stopped)."""
-        for key in list(self.pending):
-            self.finish(key)
-        self.recorder.commit()
+        """Finish what is still waiting (its follow-ups failed or the harvest was stopped).
+
+        On a full disk what is left stays unrecorded (``disk_full`` says so): the WARC file
+        is recovered and the catalog repaired at the next harvest, once there is space."""
+        try:
+            for key in list(self.pending):
+                self.finish(key)
+            self.recorder.commit()
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.disk_full = True
 
     def page_done(self) -> None:
         """A listing page was handled: commit the versions finished meanwhile (one sync)."""

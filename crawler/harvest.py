@@ -40,28 +40,8 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
     """Harvest every job in this process; ``progress(account, payload_bytes)`` after each exchange."""
     process = CrawlerProcess(settings=scrapy_settings(politeness, record))
     runs = RunLog(db, clock)
-    started: list[tuple[HarvestJob, HarvestSummary, CaptureBook, Any]] = []
     closed: dict[str, str] = {}  # harvest id -> why Scrapy closed its spider
-    for job in jobs:
-        summary = HarvestSummary(job.account, job.harvest_id)
-        posts = PostCatalog(db)
-        book = CaptureBook(job, writer, posts, summary, clock)
-        since = clock() - timedelta(days=job.recheck_days)
-        recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,
-                        url=row.url, captured_at=clock())
-                   for row in posts.recent_posts(job.platform, job.account_id, since)
-                   if row.status not in WITHDRAWN] if job.recheck_days > 0 else []
-        crawler = process.create_crawler(HarvestSpider)
-        runs.start(job.account, "full" if job.mode == "full" else "harvest", run_id=job.harvest_id)
-        process.crawl(crawler, job=job, book=book, catalog=posts, summary=summary, clock=clock,
-                      recheck=recheck)
-        crawler.signals.connect(book.close, signal=scrapy_signals.spider_closed)
-        crawler.signals.connect(_close_reason(closed, job.harvest_id), signal=scrapy_signals.spider_closed,
-                                weak=False)
-        if progress is not None:
-            crawler.signals.connect(_progress_handler(progress, job.account),
-                                    signal=signals.warc_exchange_written, weak=False)
-        started.append((job, summary, book, crawler))
+    started = [_start(process, job, writer, db, runs, clock, closed, progress) for job in jobs]
     # what Scrapy and Twisted log meanwhile (addresses with their tokens, tracebacks) too
     with scrubbed_logs(lambda text: _without_secrets(text, writer)):
         run_until_stopped(process)
@@ -69,42 +49,78 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
     for job, summary, book, crawler in started:
         if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
             book.close()
-        spider = crawler.spider
-        stats = crawler.stats.get_stats() if crawler.stats else {}
-        summary.exchanges = int(stats.get("warc/exchanges", 0))
-        summary.revisits = int(stats.get("warc/revisits", 0))
-        summary.bytes = int(stats.get("warc/payload_bytes", 0))
-        summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
-        stop = getattr(spider, "stop", None)
-        if stop is not None:
-            summary.outcome = "stopped"
-            summary.reason = stop.what() if isinstance(stop, HarvestProblem) else str(stop)  # advice apart
-            summary.advice = getattr(stop, "advice", "")
-        else:  # a spider Scrapy never closed was abandoned at a stop: cut short, like a shutdown
-            summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
-                spider, closed.get(job.harvest_id, "shutdown"), politeness.give_up))
-        summary.files = list(writer.files_closed)
-        record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
-        _scrub_summary(summary, writer)  # the one place, before the summary leaves: whatever wrote it
-        if stop is not None:
-            _pause(runs, clock, job, stop, summary)
-        runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
-                    posts_new=summary.posts_new, posts_edited=summary.posts_edited,
-                    posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
-                    bytes_written=summary.bytes, requests=summary.requests,
-                    errors=len(summary.errors),
-                    # the run history compares posts with posts; a WeChat count of pushes is not
-                    reported_total=summary.reported_total if summary.reported_unit == "posts" else None,
-                    captured_total=summary.captured_total)
+        _settle(job, summary, crawler, writer, db, runs, clock,
+                closed.get(job.harvest_id, "shutdown"), politeness.give_up)
         out.append(summary)
     return out
+
+
+def _start(process: CrawlerProcess, job: HarvestJob, writer: CaptureWriter, db: Database,
+           runs: RunLog, clock: Callable[[], datetime], closed: dict[str, str],
+           progress: Callable[[str, int], None] | None,
+           ) -> tuple[HarvestJob, HarvestSummary, CaptureBook, Any]:
+    """Open the job's run and set its spider up in the process (it runs with the others)."""
+    summary = HarvestSummary(job.account, job.harvest_id)
+    posts = PostCatalog(db)
+    book = CaptureBook(job, writer, posts, summary, clock)
+    since = clock() - timedelta(days=job.recheck_days)
+    recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,
+                    url=row.url, captured_at=clock())
+               for row in posts.recent_posts(job.platform, job.account_id, since)
+               if row.status not in WITHDRAWN] if job.recheck_days > 0 else []
+    crawler = process.create_crawler(HarvestSpider)
+    runs.start(job.account, "full" if job.mode == "full" else "harvest", run_id=job.harvest_id)
+    process.crawl(crawler, job=job, book=book, catalog=posts, summary=summary, clock=clock,
+                  recheck=recheck)
+    crawler.signals.connect(book.close, signal=scrapy_signals.spider_closed)
+    crawler.signals.connect(_close_reason(closed, job.harvest_id), signal=scrapy_signals.spider_closed,
+                            weak=False)
+    if progress is not None:
+        crawler.signals.connect(_progress_handler(progress, job.account),
+                                signal=signals.warc_exchange_written, weak=False)
+    return job, summary, book, crawler
+
+
+def _settle(job: HarvestJob, summary: HarvestSummary, crawler: Any, writer: CaptureWriter,
+            db: Database, runs: RunLog, clock: Callable[[], datetime], closed: str,
+            give_up: float) -> None:
+    """Complete the summary from what the spider knew, and record the run's end (and a pause)."""
+    spider = crawler.spider
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    summary.exchanges = int(stats.get("warc/exchanges", 0))
+    summary.revisits = int(stats.get("warc/revisits", 0))
+    summary.bytes = int(stats.get("warc/payload_bytes", 0))
+    summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
+    stop = getattr(spider, "stop", None)
+    if stop is not None:
+        summary.outcome = "stopped"
+        summary.reason = stop.what() if isinstance(stop, HarvestProblem) else str(stop)  # advice apart
+        summary.advice = getattr(stop, "advice", "")
+    else:  # a spider Scrapy never closed was abandoned at a stop: cut short, like a shutdown
+        summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
+            spider, closed, give_up))
+    summary.files = list(writer.files_closed)
+    record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
+    _scrub_summary(summary, writer)  # the one place, before the summary leaves: whatever wrote it
+    if stop is not None:
+        _pause(runs, clock, job, stop, summary)
+    runs.finish(job.harvest_id, summary.outcome, reason=summary.reason, advice=summary.advice,
+                posts_new=summary.posts_new, posts_edited=summary.posts_edited,
+                posts_unchanged=summary.posts_unchanged, posts_deleted=summary.posts_deleted,
+                bytes_written=summary.bytes, requests=summary.requests,
+                errors=len(summary.errors),
+                # the run history compares posts with posts; a WeChat count of pushes is not
+                reported_total=summary.reported_total if summary.reported_unit == "posts" else None,
+                captured_total=summary.captured_total)
 
 
 def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
     return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
                   no_answer=getattr(spider, "no_answer", ""),
                   gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds,
-                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1)
+                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1,
+                  disk_full=getattr(spider, "disk_full", False) or
+                  getattr(getattr(spider, "book", None), "disk_full", False))
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:

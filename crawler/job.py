@@ -55,6 +55,7 @@ class HarvestSummary:
     captured_total: int = 0
     files: list[str] = field(default_factory=list)
     backfill: dict[str, Any] | None = None  # state (continuing, finished), pages, runs
+    warnings: list[str] = field(default_factory=list)  # for the archivist, e.g. a file quarantined
 
     @property
     def gap(self) -> int | None:

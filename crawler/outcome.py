@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.reachability import unreachable_advice, unreachable_reason
+from warc_store.lines import DISK_FULL, FREE_SPACE
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Ending:
     no_answer: str = ""  # why the last request that got no answer got none, in words
     gave_up: bool = False  # it stopped asking after CRAWLER_UNREACHABLE_GIVE_UP_SECONDS
     posts_seen: int = -1  # posts any answer showed (-1: not known)
+    disk_full: bool = False  # what it fetched could not all be stored: no space left
     give_up_seconds: float = 60.0
 
 
@@ -33,15 +35,25 @@ def judge(summary: HarvestSummary, job: HarvestJob, ending: Ending) -> tuple[str
     """(outcome, reason, advice); the reason is one sentence, the advice says what to do."""
     if ending.not_started:
         return "failed", ending.not_started, FIX_ACCOUNT
-    listed = summary.pages > 0 or (job.source == "urls" and summary.exchanges > 0)
+    if ending.disk_full:  # whatever else went wrong follows from it
+        return ("partial" if summary.exchanges else "failed",
+                f"{DISK_FULL}, so the harvest stopped: what it fetched could not be stored",
+                f"{FREE_SPACE[0].upper()}{FREE_SPACE[1:]}; the next harvest of {job.account} "
+                "carries on.")
+    # A `urls` source has no listing: it read something only if an article showed a post.
+    listed = summary.pages > 0 or (job.source == "urls" and ending.posts_seen > 0)
+    if ending.closed == "shutdown" and not ending.gave_up:  # SIGTERM or Ctrl-C: cut short, cleanly
+        return ("partial", "the harvest was stopped before it finished; what it captured is kept",
+                f"the next harvest of {job.account} carries on where this one stopped "
+                f"(`weidang harvest {job.account}`, or the daemon's next run)")
     if ending.no_answer and (ending.gave_up or not listed):
         return ("partial" if listed else "failed",
                 unreachable_reason(job.platform, ending.no_answer),
                 unreachable_advice(ending.no_answer, job.proxy, ending.give_up_seconds))
-    if ending.closed == "shutdown":  # SIGTERM or Ctrl-C: cut short, cleanly
-        return ("partial", "the harvest was stopped before it finished; what it captured is kept",
-                f"the next harvest of {job.account} carries on where this one stopped "
-                f"(`weidang harvest {job.account}`, or the daemon's next run)")
+    if not listed and job.source == "urls" and summary.errors:
+        return ("failed", f"none of the listed articles could be read: {summary.errors[0]}",
+                "Check the article addresses in the account's credentials entry (`urls`), "
+                "then harvest again.")
     if not listed and summary.reported_total != 0:
         if summary.errors:
             return "failed", f"no listing page could be read: {summary.errors[0]}", FIX_ACCOUNT

@@ -5,14 +5,15 @@ the name does not resolve, the connection is refused, nothing answers in time, o
 cannot open a tunnel. Retrying each request with backoff would then take minutes and end in a
 list of Twisted exceptions. ``ReachabilityMiddleware`` notes when the platform last answered and,
 once it has not answered for ``UNREACHABLE_GIVE_UP_SECONDS``, marks the harvest as given up
-(``spider.gave_up``): no retry follows and the download handler sends nothing more.
+(``spider.gave_up``): no retry follows and the download handler sends nothing more. Neither a
+request's timeout nor a retry's backoff reaches past that time (by more than ``SHORT_STEP``),
+so a harvest of a platform that never answers ends within about the give-up time.
 ``spider.no_answer`` keeps the cause of the last request that got no answer, in words.
 """
 
 from __future__ import annotations
 
-import errno
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +30,17 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from twisted.internet import error as tx
 
+from warc_store.lines import DISK_FULL, is_disk_full
+
 PLATFORM_NAMES = {"weibo": "Weibo", "wechat": "WeChat"}
 _RESOLVE = (CannotResolveHostError, tx.DNSLookupError)
 _REFUSED = (DownloadConnectionRefusedError, tx.ConnectionRefusedError)
 _TIMEOUT = (DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError)
 _DROPPED = (DownloadFailedError, ResponseDataLossError, tx.ConnectionDone, tx.ConnectionLost)
 _NO_CONNECTION = (*_RESOLVE, *_REFUSED, *_TIMEOUT, TunnelError, tx.ConnectError)
+GIVE_UP_AT = "give_up_at"  # request meta: when the harvest gives up unless something answers
+FULL_TIMEOUT = "full_download_timeout"  # request meta: its timeout before any cap
+SHORT_STEP = 1.0  # seconds: the least a request is given, however close the give-up time
 
 
 def is_no_connection(exc: BaseException) -> bool:
@@ -46,8 +52,8 @@ def in_words(exc: BaseException, url: str, proxy: str = "", timeout: float = 0) 
     """Why a request got no answer, for the archivist (never a Twisted exception's repr)."""
     host = urlsplit(url).hostname or url
     through = urlsplit(proxy).netloc or proxy
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full, so the answer could not be stored"
+    if is_disk_full(exc):
+        return f"{DISK_FULL}, so the answer could not be stored"
     if isinstance(exc, _RESOLVE):
         return (f"the name of the proxy {through} could not be found (DNS)" if through
                 else f"the name {host} could not be found (DNS)")
@@ -101,9 +107,23 @@ class ReachabilityMiddleware:
         clock = getattr(self.crawler.spider, "clock", None)
         return clock() if clock is not None else None
 
+    def seconds_left(self) -> float | None:
+        """Seconds until the harvest gives up if nothing answers (None: no clock to tell)."""
+        now = self._now()
+        if now is None or self.last_answer is None:
+            return None
+        return self.give_up_seconds - (now - self.last_answer).total_seconds()
+
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if self.last_answer is None:
             self.last_answer = self._now()
+        # A request must not outwait the give-up time: the timeout ends with it (one short
+        # step past it at least, for the request to go out at all).
+        left = self.seconds_left()
+        timeout = float(request.meta.setdefault(FULL_TIMEOUT, request.meta.get("download_timeout") or 0))
+        if left is not None:
+            capped = max(left, SHORT_STEP)
+            request.meta["download_timeout"] = min(timeout, capped) if timeout else capped
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:
@@ -123,4 +143,6 @@ class ReachabilityMiddleware:
             harvest.gave_up = True
         if getattr(harvest, "gave_up", False):
             request.meta["dont_retry"] = True  # the retry middleware lets it fail now
+        elif self.last_answer is not None:  # a retry's backoff waits no longer (crawler.backoff)
+            request.meta[GIVE_UP_AT] = self.last_answer + timedelta(seconds=self.give_up_seconds)
         return None

@@ -47,8 +47,9 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "DEFAULT_REQUEST_HEADERS": {**DEFAULT_REQUEST_HEADERS,
                                     "Accept-Encoding": ", ".join(DECODED_ENCODINGS)},
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
-        # REACHABILITY above the retry middleware (550): it sees a failed request before a retry.
-        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, REACHABILITY: 555, READING: 10},
+        # REACHABILITY above the retry middleware (550): it sees a failed request before a retry;
+        # and above BACKOFF: it caps a request's timeout once its backoff wait is over.
+        "DOWNLOADER_MIDDLEWARES": {RECORDER: 950, BACKOFF: 560, REACHABILITY: 565, READING: 10},
         "WARC_RECORDER_ENABLED": record,
         "DOWNLOAD_DELAY": politeness.delay,
         "RANDOMIZE_DOWNLOAD_DELAY": politeness.delay > 0,

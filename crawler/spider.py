@@ -13,8 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals as scrapy_signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from catalog.posts import PostCatalog
@@ -32,6 +35,7 @@ from harvesters import (
     Unavailable,
     make_harvester,
 )
+from warc_store.lines import is_disk_full
 
 LISTING = ("timeline", "list", "profile")
 
@@ -56,8 +60,21 @@ class HarvestSpider(scrapy.Spider):
         self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
         self.no_answer = ""  # why the last request that got no answer got none (crawler.reachability)
         self.gave_up = False  # the platform did not answer for UNREACHABLE_GIVE_UP_SECONDS
+        self.disk_full = False  # an answer or a post could not be stored: the harvest stops
         self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
                                      frontier=job.cursor or None) if job.backfill else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HarvestSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_spider_error, signal=scrapy_signals.spider_error)
+        return spider
+
+    def on_spider_error(self, failure: Failure, **_: Any) -> None:
+        """A post that could not be recorded: on a full disk, nothing more can be, so stop."""
+        if failure.value is not None and is_disk_full(failure.value) and not self.disk_full:
+            self.disk_full = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk full"))
 
     async def start(self) -> AsyncIterator[Any]:
         resume = self.job.cursor if self.job.backfill == "resume" else None
@@ -147,6 +164,18 @@ class HarvestSpider(scrapy.Spider):
         if spec.purpose in LISTING or spec.purpose == "token":
             # The next page first: its round trip overlaps the work on this page's posts.
             yield from self._following(spec, result, reached_known)
+        yield from self._offer_posts(spec, records, result)
+        if key and spec.purpose in ("long_text", "article", "recheck"):
+            self.book.done_waiting(key)
+        for request in result.follow_up_requests:
+            if request.purpose != "media":
+                yield self._request(request, key=_owner(request))
+        if spec.purpose in ("timeline", "list"):
+            self.book.page_done()
+
+    def _offer_posts(self, spec: RequestSpec, records: Any, result: ParseResult) -> Any:
+        """Hand the answer's posts to the book; a post complete and new or edited gets its media
+        asked for (one waiting for a follow-up, such as its long text, is decided later)."""
         waiting_for: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
@@ -168,13 +197,6 @@ class HarvestSpider(scrapy.Spider):
                     yield self._request(m, key=post_key)
                 if not media:
                     self.book.finish(post_key)
-        if key and spec.purpose in ("long_text", "article", "recheck"):
-            self.book.done_waiting(key)
-        for request in result.follow_up_requests:
-            if request.purpose != "media":
-                yield self._request(request, key=_owner(request))
-        if spec.purpose in ("timeline", "list"):
-            self.book.page_done()
 
     def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
         """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
@@ -222,6 +244,9 @@ class HarvestSpider(scrapy.Spider):
         spec = meta.get("spec")
         url = spec.url if spec is not None else "a request"
         error = failure.value or Exception(failure.getErrorMessage())
+        if is_disk_full(error):  # the answer came but could not be stored: nor can the next
+            self.disk_full = True
+            raise CloseSpider("disk full")
         why = in_words(error, url, str(meta.get("proxy") or ""), float(meta.get("download_timeout") or 0))
         got = "got no answer" if is_no_connection(error) else "failed"
         self.summary.errors.append(f"{url} {got}: {why}")

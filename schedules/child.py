@@ -43,12 +43,6 @@ class ChildResult:
     def outcome(self) -> str:
         return str(self.summary.get("outcome", "failed")) if self.summary else "failed"
 
-    @property
-    def pause(self) -> dict[str, Any] | None:
-        """The pause that stopped a skipped harvest (scope, health, reason, advice, until)."""
-        pause = (self.skipped or {}).get("pause")
-        return pause if isinstance(pause, dict) else None
-
 
 def start_child(command: list[str], account: str) -> subprocess.Popen[str]:
     # A session of its own: Ctrl-C in the daemon's terminal must not reach the child as well,

@@ -3,8 +3,9 @@
 Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says, per account,
 ``sleep`` seconds, ``outcome`` (ok, failed, stopped), ``error`` (a sentence printed as
 `Error: ...`, exit 1, no run recorded), or ``skipped`` (busy, paused or removed: the face's
-JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), and ``prepare``
-seconds spent before the run is opened. Every start and end is appended to HOME/fake.log.
+JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), ``prepare``
+seconds spent before the run is opened, and ``warnings`` (sentences in its summary). Every
+start and end is appended to HOME/fake.log.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def main() -> int:
         log.write(json.dumps({"account": account, "event": "end", "t": time.time()}) + "\n")
     print(json.dumps([{"account": account, "harvest_id": run_id, "outcome": outcome,
                        "reason": plan.get("reason", ""), "advice": "", "posts_new": 1,
-                       "posts_edited": 0, "posts_deleted": 0}]))
+                       "posts_edited": 0, "posts_deleted": 0,
+                       "warnings": plan.get("warnings", [])}]))
     return 0 if outcome == "ok" else 1
 
 

@@ -286,3 +286,15 @@ def test_a_harvest_stopped_before_it_began_leaves_no_failed_run(tmp_path):
     db = Database(home / "catalog.sqlite")
     assert RunLog(db).history("weibo:7000000001") == []  # no failure to back the account off
     db.close()
+
+
+def test_a_quarantined_file_is_alerted(tmp_path):
+    # The child says it on stderr, which the daemon does not read: its summary carries it.
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    warning = "/x/warcs/foreign.warc.gz.open was not begun by this collection, so it was moved"
+    script(home, weibo__7000000001={"warnings": [warning]})
+    reports = Daemon(config(home)).run(once=True)
+    assert [r.what for r in reports] == ["ok"]
+    log = (home / "logs" / "daemon.log").read_text()
+    assert log.count(f"ALERT quarantined weibo:7000000001: {warning}") == 1, log

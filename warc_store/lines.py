@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -23,9 +24,27 @@ from warc_store.errors import StoreError
 NEWLINE = b"\n"
 
 
+# How every layer says it (the face, a harvest's outcome, this store's own errors): one wording.
+DISK_FULL = "the disk is full"
+FREE_SPACE = "free some space (or move the home to a larger disk), then try again"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it was raised from, is a full disk or an exhausted quota
+    (SQLite says so in its own way)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def disk_full_message(path: Path, exc: OSError) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: nothing was added to {path} (free some space, then try again)"
+    if is_disk_full(exc):
+        return f"{DISK_FULL}: nothing was added to {path}; {FREE_SPACE}"
     return f"cannot write {path}: {exc.strerror or exc}"
 
 

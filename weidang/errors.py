@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import os
 import re
-import sqlite3
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
 from catalog.secret_shapes import scrub_secrets
+from warc_store import lines as store_lines
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people, by
 # module and class name. They are looked up among the modules loaded so far: a layer never imported
@@ -33,20 +32,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
                  if module in sys.modules)
 
 
-DISK_FULL = ("the disk is full (no space left on the device); free some space, or move the home to "
-             "a larger disk, then run the command again")
+DISK_FULL = f"{store_lines.DISK_FULL} (no space left on the device); {store_lines.FREE_SPACE}"
 
 
 def disk_full(exc: BaseException) -> bool:
     """Whether ``exc``, or an error it was raised from, is a full disk or an exhausted quota."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if isinstance(seen, sqlite3.Error) and getattr(seen, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return store_lines.is_disk_full(exc)
 
 
 # A first word that is a plain lowercase word ("the", "cannot"), not an identifier quoted as it is

@@ -23,7 +23,14 @@ from weidang.home import Home
 from weidang.indexing import index_harvest
 from weidang.settings import Settings
 from weidang.skipped import HarvestSkipped
-from weidang.store import capture_writer, catalog_db, credential_store, open_collection
+from weidang.store import (
+    capture_writer,
+    catalog_db,
+    credential_store,
+    open_collection,
+    quarantine_warnings,
+    recover_and_warn,
+)
 
 
 def utc_now() -> datetime:
@@ -137,11 +144,14 @@ def _run(home: Home, settings: Settings, db: Database, jobs: list[HarvestJob], k
             "weidang-accounts": ", ".join(keys), "operator-host": socket.gethostname()}
     if demo:
         info["weidang-demo"] = "true"
+    # the writer's own recovery then finds nothing left: what was set aside is told here
+    warnings = quarantine_warnings(collection, recover_and_warn(collection))
     with capture_writer(collection, settings, info, secret_values=secrets) as writer:
         repair(db.conn, collection)  # versions a crashed harvest wrote to the WARC but not the catalog
         summaries = run_harvests(jobs, writer=writer, db=db, politeness=politeness(settings),
                                  clock=clock, progress=progress)
     for summary in summaries:
         summary.files = list(writer.files_closed)
-    index_harvest(home, settings, summaries)  # searchable at once; a failure only warns
+        summary.warnings += warnings  # the daemon alerts on them (schedules.outcome)
+    index_harvest(home, settings)  # searchable at once; a failure only warns
     return summaries

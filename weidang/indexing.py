@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from tqdm import tqdm
@@ -27,7 +27,6 @@ from catalog.index_feed import (
 )
 from catalog.search import SearchFilters, SearchIndex, open_from_settings
 from catalog.search.document import IndexedPost
-from crawler.job import HarvestSummary
 from warc_store import Collection
 from weidang.citation import hit_lines
 from weidang.home import Home
@@ -59,11 +58,11 @@ def collections_of(home: Home) -> Callable[[str], Collection | None]:
     return open_one
 
 
-def index_harvest(home: Home, settings: Settings, summaries: Sequence[HarvestSummary]) -> int | None:
-    """Index what these harvests recorded, and whatever else the catalog gained since the index
+def index_harvest(home: Home, settings: Settings) -> int | None:
+    """Index what the harvests recorded, and whatever else the catalog gained since the index
     last followed it (posts a repair recovered from a killed harvest's WARC files, versions a
     failed indexing left out); returns how many versions, or None if it failed. The index
-    follows the catalog, not ``summaries``: their posts are among what the catalog gained.
+    follows the catalog, not the harvests' summaries: their posts are among what it gained.
 
     Never raises: the harvest is done and its captures are safe whatever happens here.
     """

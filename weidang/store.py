@@ -45,12 +45,16 @@ def recover_and_warn(collection: Collection) -> list[Recovered]:
     """Recover what dead writers left open; a file the collection did not begin is set aside,
     and the archivist is told at once (the collection's event log records it too)."""
     done = recover(collection)
-    for r in done:
-        if r.foreign:
-            click.echo(f"Warning: {collection.warcs / (r.file + '.open')} was not begun by this "
-                       f"collection, so it was moved to {collection.quarantine / str(r.quarantined)} "
-                       "and nothing of it entered the archive; find out who put it there.", err=True)
+    for warning in quarantine_warnings(collection, done):
+        click.echo(f"Warning: {warning}", err=True)
     return done
+
+
+def quarantine_warnings(collection: Collection, recovered: list[Recovered]) -> list[str]:
+    """One sentence per file set aside because this collection did not begin it."""
+    return [f"{collection.warcs / (r.file + '.open')} was not begun by this collection, so it was "
+            f"moved to {collection.quarantine / str(r.quarantined)} and nothing of it entered the "
+            "archive; find out who put it there" for r in recovered if r.foreign]
 
 
 def collection_of(path: Path) -> Collection | None:
