@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.backfills import Backfills, progress_note
 from catalog.db import Database
+from catalog.runs import RunLog
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import ParseResult, RequestSpec
 
@@ -64,3 +65,22 @@ def record_backfill(db: Database, clock: Any, job: HarvestJob, walk: BackfillWal
                         "pages": state.pages, "runs": state.runs,
                         "started_at": state.started_at,
                         "note": progress_note(state, summary.captured_total, posts)}
+
+
+def backfill_plan(db: Database, runs: RunLog, key: str, full: bool) -> tuple[str, dict[str, Any]]:
+    """Whether this harvest begins a backfill, goes on with one (from where), or is incremental.
+
+    ``--full`` and an account's first harvest begin one; it goes on at each harvest until its
+    walk reaches the end of the listing. An account harvested whole before backfills were
+    recorded (a run that walked its listing to the end) needs none.
+    """
+    state = Backfills(db).get(key)
+    if full:
+        return "start", {}
+    if state is None:
+        walked = any(r.outcome == "ok" or (r.outcome == "partial" and not r.reason)
+                     for r in runs.history(key, 1000))
+        return ("", {}) if walked else ("start", {})
+    if state.finished:
+        return "", {}
+    return ("resume", state.cursor) if state.cursor else ("start", {})

@@ -1,13 +1,9 @@
-"""The daemon lock, and the per-account harvest locks beside it in ``HOME/locks``.
+"""The daemon lock, beside the per-account harvest locks in ``HOME/locks`` (crawler.account_lock).
 
 APScheduler 3.x job stores must never be shared by two schedulers (two processes on one SQLite
 store ran the same job twice), so ``weidang run`` takes ``HOME/locks/daemon.lock`` before it
 touches the store. The lock is an OS file lock: it is released when the process dies, even by
 kill -9, so a crash never leaves a stale lock behind. Beside it, ``daemon.json`` says who holds it.
-
-Every harvest holds its account's lock (``HOME/locks/weibo_1669879400.lock``) while it runs, for
-the same reason released by any death: so ``weidang status`` asks the lock, not the run history
-(whose open row a killed harvest never closes), whether a harvest is still running.
 """
 
 from __future__ import annotations
@@ -15,14 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import socket
 from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # Windows: no flock to ask
-    fcntl = None  # type: ignore[assignment]
 
 from filelock import FileLock, Timeout
 
@@ -61,33 +51,3 @@ class DaemonLock:
             except OSError:
                 pass
             self._lock.release()
-
-
-def account_lock_path(folder: Path, account: str) -> Path:
-    """The lock a harvest of ``account`` holds while it runs."""
-    return folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", account) + ".lock")
-
-
-def harvest_running(folder: Path, account: str) -> bool | None:
-    """Whether a live process holds ``account``'s harvest lock (None: this system cannot tell).
-
-    Asked with a shared lock taken and dropped at once, on a file opened read-only, so it works
-    on a read-only copy of a home and never leaves anything behind.
-    """
-    if fcntl is None:
-        return None
-    try:
-        fd = os.open(account_lock_path(folder, account), os.O_RDONLY)
-    except FileNotFoundError:
-        return False  # no harvest of this account ever ran on this home
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return None
-    finally:
-        os.close(fd)  # closing drops the shared lock if it was taken
-    return False

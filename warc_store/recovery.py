@@ -239,3 +239,10 @@ def _log(collection: Collection, result: Recovered) -> Recovered:
         "file": result.file, "kept_records": result.kept_records, "cut_bytes": result.cut_bytes,
         "quarantined": result.quarantined, "note": result.note})
     return result
+
+
+def quarantine_warnings(collection: Collection, recovered: list[Recovered]) -> list[str]:
+    """One sentence per file set aside because this collection did not begin it."""
+    return [f"{collection.warcs / (r.file + '.open')} was not begun by this collection, so it was "
+            f"moved to {collection.quarantine / str(r.quarantined)} and nothing of it entered the "
+            "archive; find out who put it there" for r in recovered if r.foreign]

@@ -10,6 +10,7 @@ import click
 from catalog.credentials import CredentialStore
 from catalog.db import Database, open_catalog
 from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
+from warc_store.recovery import quarantine_warnings
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
 
@@ -48,13 +49,6 @@ def recover_and_warn(collection: Collection) -> list[Recovered]:
     for warning in quarantine_warnings(collection, done):
         click.echo(f"Warning: {warning}", err=True)
     return done
-
-
-def quarantine_warnings(collection: Collection, recovered: list[Recovered]) -> list[str]:
-    """One sentence per file set aside because this collection did not begin it."""
-    return [f"{collection.warcs / (r.file + '.open')} was not begun by this collection, so it was "
-            f"moved to {collection.quarantine / str(r.quarantined)} and nothing of it entered the "
-            "archive; find out who put it there" for r in recovered if r.foreign]
 
 
 def collection_of(path: Path) -> Collection | None:

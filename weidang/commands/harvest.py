@@ -8,10 +8,10 @@ import sys
 import click
 from tqdm import tqdm
 
+from crawler.errors import CrawlError
 from crawler.job import HarvestSummary
 from weidang.context import AppContext, pass_app
 from weidang.errors import sentence
-from weidang.skipped import HarvestSkipped
 
 
 @click.command("harvest")
@@ -27,29 +27,24 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
     Every exchange goes into the home's WARC collection with secrets redacted; each new or
     edited post gets a metadata record and a catalog version.
     """
-    from weidang.harvesting import harvest_accounts  # noqa: PLC0415 - Scrapy loads for a harvest only
+    from crawler.harvest_accounts import Harvested, Skipped  # noqa: PLC0415 - Scrapy loads for a harvest only
+    from weidang.harvesting import harvest_accounts  # noqa: PLC0415
 
     with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr, disable=as_json) as bar:
         def progress(account: str, size: int) -> None:
             bar.set_postfix_str(account, refresh=False)
             bar.update(1)
 
-        try:
-            summaries = harvest_accounts(app.home, app.settings, list(accounts), full=full,
-                                         force=force, progress=progress)
-        except HarvestSkipped as skipped:
-            if not as_json:
-                raise
-            # The same sentence for people (stderr), the facts for the daemon (stdout).
-            click.echo(json.dumps([skipped.to_json()], ensure_ascii=False, indent=2))
-            click.echo(f"Error: {sentence(skipped)}", err=True)
-            return 1
-    if as_json:
-        click.echo(json.dumps([s.to_json() for s in summaries], ensure_ascii=False, indent=2))
-    else:
-        for summary in summaries:
-            print_summary(summary)
-    return 0 if all(s.outcome == "ok" for s in summaries) else 1
+        outcomes = harvest_accounts(app.home, app.settings, list(accounts), full=full, force=force,
+                                    progress=progress)
+    if as_json:  # the facts for the daemon (stdout); a skip's sentence for people (stderr)
+        click.echo(json.dumps([o.to_json() for o in outcomes], ensure_ascii=False, indent=2))
+    for outcome in outcomes:
+        if isinstance(outcome, Skipped):
+            click.echo(f"Error: {sentence(CrawlError(outcome.reason))}", err=True)
+        elif not as_json:
+            print_summary(outcome.summary)
+    return 0 if all(isinstance(o, Harvested) and o.summary.outcome == "ok" for o in outcomes) else 1
 
 
 def print_summary(s: HarvestSummary) -> None:
