@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 from emulator_client import ROOT, EmulatorClient, start_subprocess
 from warcio.archiveiterator import ArchiveIterator
 
@@ -190,3 +191,29 @@ def _gunzip_members(data: bytes) -> bytes:
             start = member.find(b"\r\n\r\n\x1f\x8b", start + 1)
         rest = d.unused_data
     return b"".join(out)
+
+
+def emulator_site(**options: Any) -> Any:
+    """A module's own emulator (``start_emulator(**options)``) as a module-scoped ``site`` fixture:
+    ``site = emulator_site(posts=20)`` at the top of a test module."""
+    @pytest.fixture(scope="module")
+    def site(tmp_path_factory: Any) -> Any:
+        client = start_emulator(tmp_path_factory.mktemp("emulator"), **options)
+        try:
+            yield client
+        finally:
+            client.stop()
+
+    return site
+
+
+def archive_fixture() -> Any:
+    """An ``archive`` fixture: a fresh home on the module's ``site``, whose fault plan is cleared
+    and whose request log starts again (so "after the fault" means this test's requests)."""
+    @pytest.fixture
+    def archive(site: EmulatorClient, tmp_path: Path) -> Archive:
+        site.clear_plan()
+        site.control("POST", "/reset")
+        return Archive(tmp_path / "home", site)
+
+    return archive

@@ -12,21 +12,14 @@ import os
 import signal
 import time
 
-import pytest
-from crawler_helpers import Archive, start_emulator, wechat_account, wechat_ids, weibo_ids
+from crawler_helpers import Archive, emulator_site, wechat_account, wechat_ids, weibo_ids
 
 UID = "7000000001"
 KEY = f"weibo:{UID}"
 BIZ = "MzkwMDAwMDAwMQ=="
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), accounts=1, posts=45)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(accounts=1, posts=45)
 
 
 def _timeline(site) -> list[dict]:

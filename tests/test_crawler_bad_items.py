@@ -12,7 +12,13 @@ import gzip
 import json
 
 import pytest
-from crawler_helpers import Archive, start_emulator, wechat_account, wechat_ids, weibo_ids
+from crawler_helpers import (
+    archive_fixture,
+    emulator_site,
+    wechat_account,
+    wechat_ids,
+    weibo_ids,
+)
 
 UID = "7000000001"
 BIZ = "MzkwMDAwMDAwMQ=="
@@ -40,20 +46,10 @@ SPOIL = {"unreadable date": _no_date, "year 0001": _year_one, "non-numeric id": 
          "card without id": _no_id}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), posts=20)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(posts=20)
 
 
-@pytest.fixture
-def archive(site, tmp_path):
-    site.clear_plan()
-    site.control("POST", "/reset")
-    return Archive(tmp_path / "home", site)
+archive = archive_fixture()
 
 
 def _json(body: bytes) -> object:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from crawler_helpers import Archive, start_emulator, wechat_account, wechat_ids
+from crawler_helpers import Archive, emulator_site, wechat_account, wechat_ids
 
 from catalog.metadata import read_metadata
 from harvesters.base62 import mid_to_bid
@@ -16,13 +15,7 @@ UID = "7000000001"
 BIZ = "MzkwMDAwMDAwMQ=="
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), accounts=1, posts=20)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(accounts=1, posts=20)
 
 
 def _versions(archive: Archive, platform: str, post_id: str) -> list[tuple]:

@@ -9,26 +9,22 @@ from __future__ import annotations
 import re
 
 import pytest
-from crawler_helpers import Archive, every_byte, start_emulator, wechat_account, weibo_ids
+from crawler_helpers import (
+    archive_fixture,
+    emulator_site,
+    every_byte,
+    wechat_account,
+    weibo_ids,
+)
 
 UID = "7000000001"
 BIZ = "MzkwMDAwMDAwMQ=="
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), posts=20)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(posts=20)
 
 
-@pytest.fixture
-def archive(site, tmp_path):
-    site.clear_plan()
-    site.control("POST", "/reset")  # the request log starts again: "after the fault" is this test's
-    return Archive(tmp_path / "home", site)
+archive = archive_fixture()
 
 
 def _after(site, seq: int, host: str) -> list[dict]:

@@ -15,9 +15,9 @@ import pytest
 from crawler_helpers import (
     ROOT,
     Archive,
+    emulator_site,
     every_byte,
     request_key,
-    start_emulator,
     wechat_account,
     wechat_ids,
     weibo_ids,
@@ -28,13 +28,7 @@ BACKEND_BIZ, API_BIZ = "MzkwMDAwMDAwMQ==", "MzkwMDAwMDAwMg=="
 DESKTOP_COOKIE = "SUB=_2A25LsecretDesktopCookieValue9Xq; SUBP=0033WrSXqPxfM725Ws9jqgMF55529P9D9W"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"))
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site()
 
 
 @pytest.fixture(scope="module")

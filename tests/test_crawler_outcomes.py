@@ -13,7 +13,14 @@ import socket
 import time
 
 import pytest
-from crawler_helpers import WEIDANG, Archive, start_emulator, wechat_account, wechat_ids, weibo_ids
+from crawler_helpers import (
+    WEIDANG,
+    archive_fixture,
+    emulator_site,
+    wechat_account,
+    wechat_ids,
+    weibo_ids,
+)
 from emulator_client import ROOT
 from store_helpers import StepClock, json_exchange, private_mounts_available, run_with_private_mounts
 
@@ -29,19 +36,10 @@ needs_mounts = pytest.mark.skipif(not private_mounts_available(),
                                   reason="needs `unshare -rm` (a private mount namespace)")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), posts=20)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(posts=20)
 
 
-@pytest.fixture
-def archive(site, tmp_path):
-    site.clear_plan()
-    return Archive(tmp_path / "home", site)
+archive = archive_fixture()
 
 
 def test_urls_source_captures_the_listed_articles(site, archive):

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from crawler_helpers import Archive, start_emulator, weibo_ids
+from crawler_helpers import Archive, emulator_site, weibo_ids
 
 from warc_store.scan import scan
 
@@ -45,13 +45,7 @@ WRAPPER = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), plan=PLAN, accounts=1, posts=60)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(plan=PLAN, accounts=1, posts=60)
 
 
 def _catalogued(archive: Archive) -> set[str]:

@@ -17,7 +17,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import brotli
 import pytest
-from crawler_helpers import ROOT, Archive, every_byte, start_emulator, wechat_account
+from crawler_helpers import (
+    ROOT,
+    Archive,
+    archive_fixture,
+    emulator_site,
+    every_byte,
+    wechat_account,
+)
 from warcio.archiveiterator import ArchiveIterator
 
 from harvesters.wechat_article import canonical_link
@@ -26,20 +33,10 @@ from warc_store.redaction import REDACTION_HEADER, zstd
 API_BIZ, BACKEND_BIZ = "MzkwMDAwMDAwMg==", "MzkwMDAwMDAwMQ=="
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    client = start_emulator(tmp_path_factory.mktemp("emulator"), posts=6)
-    try:
-        yield client
-    finally:
-        client.stop()
+site = emulator_site(posts=6)
 
 
-@pytest.fixture
-def archive(site, tmp_path):
-    site.clear_plan()
-    site.control("POST", "/reset")
-    return Archive(tmp_path / "home", site)
+archive = archive_fixture()
 
 
 def _tokens_handed_out(site) -> set[str]:
