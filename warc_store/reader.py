@@ -107,10 +107,18 @@ def read_record(collection: Collection, record_id: str) -> StoredRecord:
     return read_record_at(collection, entry.filename, entry.offset)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_RECORD_STARTS = (_GZIP_MAGIC, b"WA")  # a gzip member, or an uncompressed "WARC/1.x" line
+
+
 def read_record_at(collection: Collection, filename: str, offset: int) -> StoredRecord:
     """The record whose gzip member starts at ``offset`` of the file ``filename``."""
     try:
         with open(warc_path(collection, filename), "rb") as fh:
+            fh.seek(offset)
+            # warcio reads leniently: bytes inside a gzip member can pass for a plain record
+            if fh.read(len(_GZIP_MAGIC)) not in _RECORD_STARTS:
+                raise DamagedRecord(filename, "no record starts there", offset)
             fh.seek(offset)
             for record in ArchiveIterator(fh):
                 return _stored(record, filename, offset)
