@@ -145,12 +145,9 @@ class RedactionPolicy:
         plain = _decode(body, encoding)
         if plain is None:
             return self._undecodable(body, encoding, headers, note)
-        text = plain.decode("utf-8", "surrogateescape")
-        changed = self._param_text(self._literal(text, note), note)
-        if changed == text:
+        new_body = self._scrubbed(plain, note)
+        if new_body is None:
             return body, headers
-        note.note("body")
-        new_body = changed.encode("utf-8", "surrogateescape")
         if encoding:
             note.note(f"content-encoding:{encoding}-decoded")
             headers = [(n, v) for n, v in headers if n.lower() != "content-encoding"]
@@ -163,13 +160,19 @@ class RedactionPolicy:
         and said so, since a secret compressed inside cannot be seen; a secret that occurs in its
         raw bytes (a body not really encoded as labelled) is still replaced, byte for byte."""
         note.note(f"body-not-decoded:{encoding}")
-        text = body.decode("utf-8", "surrogateescape")
+        new_body = self._scrubbed(body, note)
+        if new_body is None:
+            return body, headers
+        return new_body, _with_length(headers, len(new_body))
+
+    def _scrubbed(self, data: bytes, note: Redaction) -> bytes | None:
+        """``data`` with every secret value and secret parameter replaced; None when it holds none."""
+        text = data.decode("utf-8", "surrogateescape")
         changed = self._param_text(self._literal(text, note), note)
         if changed == text:
-            return body, headers
+            return None
         note.note("body")
-        new_body = changed.encode("utf-8", "surrogateescape")
-        return new_body, _with_length(headers, len(new_body))
+        return changed.encode("utf-8", "surrogateescape")
 
 
 def _with_length(headers: Headers, length: int) -> Headers:
