@@ -96,13 +96,11 @@ def test_posts_a_killed_harvest_and_a_repair_recorded_are_all_searchable(tmp_pat
         site.stop()
 
 
-def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
-    """The catalog records a version only after its index lines are written (and the WARC
-    synced), so another harvest's catch-up cites the posts of a file still being written."""
+def _page_still_being_written(tmp_path):
+    """One listing page recorded through a writer left open: (writer, collection, conn, index, posts)."""
     from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
     from store_helpers import StepClock
 
-    from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from catalog.posts import PostCatalog
     from catalog.search.sqlite_fts import SqliteSearchIndex
     from warc_store import CaptureWriter, Collection
@@ -111,8 +109,18 @@ def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
     conn = connect(tmp_path / "catalog.sqlite")
     index = SqliteSearchIndex(tmp_path / "search.sqlite")
     body, posts = timeline(PAGE1, FIRST)
-    with CaptureWriter(collection) as writer:
-        harvest(writer, PostCatalog(conn, collection.name), posts, body, "h1")
+    writer = CaptureWriter(collection)
+    harvest(writer, PostCatalog(conn, collection.name), posts, body, "h1")
+    return writer, collection, conn, index, posts
+
+
+def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
+    """The catalog records a version only after its index lines are written (and the WARC
+    synced), so another harvest's catch-up cites the posts of a file still being written."""
+    from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
+
+    writer, collection, conn, index, posts = _page_still_being_written(tmp_path)
+    with writer:
         assert collection.open_files()
         catch_up(index, DocumentFeed(conn, {"default": collection}))
         hits = list(index.scan(""))
@@ -130,20 +138,11 @@ def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tm
     import catalog.recording
 
     monkeypatch.setattr(catalog.recording, "durable", lambda writer: None)
-    from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
-    from store_helpers import StepClock
-
     from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
-    from catalog.posts import PostCatalog
-    from catalog.search.sqlite_fts import SqliteSearchIndex
-    from warc_store import CaptureWriter, Collection
+    from warc_store import Collection
 
-    collection = Collection.create(tmp_path / "default", StepClock())
-    conn = connect(tmp_path / "catalog.sqlite")
-    index = SqliteSearchIndex(tmp_path / "search.sqlite")
-    body, posts = timeline(PAGE1, FIRST)
-    with CaptureWriter(collection) as writer:
-        harvest(writer, PostCatalog(conn, collection.name), posts, body, "h1")
+    writer, collection, conn, index, posts = _page_still_being_written(tmp_path)
+    with writer:
         assert collection.open_files()  # still writing, its index lines kept back
         catch_up(index, DocumentFeed(conn, {"default": collection}))
         assert index.count() == len(posts)
