@@ -4,18 +4,28 @@ Anyone able to write to the collection could rebuild a consistent chain, but not
 matches a value already written in a register or on paper. The value names the last event (its
 sequence number and hash) and the manifest's first N lines (their SHA-256); since both files only
 grow, a later collection must still contain exactly those.
+
+Each seal made by `weidang seal` is also kept in the collection's ``seals/`` folder (the value
+and a newline, in ``NAME.seal``), with the time-stamp token a TSA signed over those exact bytes
+beside it (``NAME.tsr``) when one was obtained. Verification checks every stored seal against
+the collection and every token against its seal; a package takes the folder along.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from warc_store.collection import Collection
 from warc_store.errors import StoreError
 from warc_store.events import ChainHead
+from warc_store.lines import replace_whole
+from warc_store.timestamp import Stamp, TimestampError, TsaConfig, check_token
 
 PREFIX = "weidang-seal-1"
+SEALS = "seals"  # the folder of stored seals and their tokens, in the collection
+SEAL_SUFFIX, TOKEN_SUFFIX = ".seal", ".tsr"
 _FORM = re.compile(rf"^{PREFIX}:(\d+):([0-9a-f]{{64}}):(\d+):([0-9a-f]{{64}})$")
 
 
@@ -69,3 +79,115 @@ def check_seal(collection: Collection, seal: Seal) -> list[str]:
     elif collection.manifest.prefix_digest(seal.manifest_lines) != seal.manifest_sha256:
         problems.append(f"the manifest's first {seal.manifest_lines} entries changed since the seal")
     return problems
+
+
+def seal_bytes(seal: Seal) -> bytes:
+    """The bytes a token time-stamps: the value and one newline, as in the stored ``.seal`` file
+    (and as ``echo VALUE > FILE`` writes it, for an auditor holding only the value)."""
+    return (str(seal) + "\n").encode("ascii")
+
+
+@dataclass(frozen=True)
+class StoredSeal:
+    seal_file: Path
+    token_file: Path | None  # None: no token was obtained for it
+
+    @property
+    def name(self) -> str:
+        return f"{SEALS}/{self.seal_file.name}"
+
+
+def store_seal(collection: Collection, seal: Seal, token: bytes | None = None) -> StoredSeal:
+    """Keep ``seal`` (and the TSA's answer over it) in the collection's ``seals/`` folder."""
+    folder = collection.root / SEALS
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {folder}: {exc.strerror}") from exc
+    base = f"seal-{collection.clock():%Y%m%dT%H%M%SZ}-event{seal.event_seq}"
+    stem, n = base, 1
+    while (folder / (stem + SEAL_SUFFIX)).exists() or (folder / (stem + TOKEN_SUFFIX)).exists():
+        n += 1
+        stem = f"{base}-{n}"
+    token_file = folder / (stem + TOKEN_SUFFIX) if token is not None else None
+    if token_file is not None and token is not None:
+        replace_whole(token_file, [token])  # the token first: a seal file never names a missing one
+    replace_whole(folder / (stem + SEAL_SUFFIX), [seal_bytes(seal)])
+    return StoredSeal(folder / (stem + SEAL_SUFFIX), token_file)
+
+
+def stored_seals(collection: Collection) -> list[StoredSeal]:
+    folder = collection.root / SEALS
+    if not folder.is_dir():
+        return []
+    return [StoredSeal(p, p.with_suffix(TOKEN_SUFFIX) if p.with_suffix(TOKEN_SUFFIX).exists() else None)
+            for p in sorted(folder.glob("*" + SEAL_SUFFIX))]
+
+
+def verify_stamp(stored: StoredSeal, tsa: TsaConfig) -> Stamp:
+    """Check a stored token against its stored seal (for verify, a transfer check, an audit).
+    Raises TimestampError naming the token and what is wrong with it."""
+    if stored.token_file is None:
+        raise TimestampError(f"{stored.name} has no time-stamp token beside it")
+    token_name = f"{SEALS}/{stored.token_file.name}"
+    try:
+        data, token = stored.seal_file.read_bytes(), stored.token_file.read_bytes()
+    except OSError as exc:
+        raise TimestampError(f"cannot read {token_name} or its seal: {exc.strerror}") from exc
+    try:
+        return check_token(data, token, tsa.ca_file)
+    except TimestampError as exc:
+        raise TimestampError(f"the time-stamp token {token_name} does not prove its seal "
+                             f"{stored.name}: {exc}") from exc
+
+
+@dataclass
+class SealChecks:
+    problems: list[str]
+    notes: list[str]  # what was proven (time-stamps) and what could not be checked
+
+
+def check_seals(collection: Collection, seal: Seal | None, tsa: TsaConfig) -> SealChecks:
+    """The seal given (if any), every stored seal and every stored token."""
+    out = SealChecks(check_seal(collection, seal) if seal is not None else [], [])
+    stamped: dict[str, Stamp] = {}
+    for stored in stored_seals(collection):
+        _check_stored(collection, stored, tsa, out, stamped)
+    folder = collection.root / SEALS
+    for token in sorted(folder.glob("*" + TOKEN_SUFFIX)) if folder.is_dir() else []:
+        if not token.with_suffix(SEAL_SUFFIX).exists():
+            out.problems.append(f"the time-stamp token {SEALS}/{token.name} has no seal beside it "
+                                f"({SEALS}/{token.with_suffix(SEAL_SUFFIX).name} was deleted?)")
+    if seal is not None:
+        stamp = stamped.get(str(seal))
+        out.notes.append(f"this seal was time-stamped {_when(stamp)}" if stamp else
+                         "no time-stamp token for this seal is stored in the collection")
+    if any(not s.signer_checked for s in stamped.values()):
+        out.notes.append("who signed the time-stamps was not checked: set WARC_STORE_SEAL_TSA_CA_FILE "
+                         "to the certificate of the time-stamping authority's CA")
+    return out
+
+
+def _check_stored(collection: Collection, stored: StoredSeal, tsa: TsaConfig, out: SealChecks,
+                  stamped: dict[str, Stamp]) -> None:
+    try:
+        value = stored.seal_file.read_text(encoding="ascii")
+        seal = Seal.parse(value)
+    except (OSError, UnicodeDecodeError, StoreError) as exc:
+        out.problems.append(f"{stored.name} cannot be read as a seal ({exc})")
+        return
+    out.problems.extend(f"{stored.name}: {p}" for p in check_seal(collection, seal))
+    if stored.token_file is None:
+        return
+    try:
+        stamp = verify_stamp(stored, tsa)
+    except TimestampError as exc:
+        out.problems.append(str(exc))
+        return
+    if seal_bytes(seal) == stored.seal_file.read_bytes():
+        stamped[str(seal)] = stamp
+    out.notes.append(f"{stored.name} time-stamped {_when(stamp)}")
+
+
+def _when(stamp: Stamp) -> str:
+    return f"at {stamp.time.isoformat()} by {stamp.authority} (token serial {stamp.serial})"
