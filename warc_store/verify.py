@@ -17,6 +17,7 @@ from typing import Any
 
 from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection
+from warc_store.demo import DEMO_FIELD
 from warc_store.digests import FileHasher
 from warc_store.errors import StoreError
 from warc_store.lines import torn_tail
@@ -25,8 +26,6 @@ from warc_store.scan import scan
 from warc_store.seal import Seal, check_seals
 from warc_store.tally import read_tally, tally_problems
 from warc_store.timestamp import TsaConfig
-
-DEMO_FIELD = "weidang-demo"
 
 
 @dataclass
