@@ -103,6 +103,30 @@ def test_a_verify_report_carries_the_seal_checks(tsa, tmp_path):
     assert not report.ok and "has no seal beside it" in report.seal_problems[0]
 
 
+def test_stored_seals_catch_a_rebuilt_history_without_a_seal_given(tmp_path):
+    """The seals/ folder is checked by every verify: a rewrite must also forge every stored seal
+    (and cannot forge a token)."""
+    collection = build_collection(tmp_path / "c", exchanges=2)
+    first = store_seal(collection, make_seal(collection))
+    collection.record_event("ingestion", "success", {"more": 1})
+    second = store_seal(collection, make_seal(collection))
+    assert verify_collection(collection, workers=1).seal_problems == []
+    sealed = Seal.parse(first.seal_file.read_text())
+    (collection.root / "events.jsonl").unlink()  # history rebuilt from scratch, consistent
+    for i in range(sealed.event_seq + 5):
+        collection.record_event("ingestion", "success", {"forged": i})
+    path = collection.root / "manifest.jsonl"
+    path.write_text(path.read_text().replace('"records": 5', '"records": 4'))
+    report = verify_collection(collection, workers=1)
+    assert report.chain_problems == []
+    later = Seal.parse(second.seal_file.read_text())
+    assert report.seal_problems == [
+        f"{first.name}: event {sealed.event_seq} is not the event that was sealed",
+        f"{first.name}: the manifest's first 1 entries changed since the seal",
+        f"{second.name}: event {later.event_seq} is not the event that was sealed",
+        f"{second.name}: the manifest's first 1 entries changed since the seal"]
+
+
 # -- the command line ----------------------------------------------------------------------------
 
 

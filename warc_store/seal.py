@@ -13,6 +13,7 @@ the collection and every token against its seal; a package takes the folder alon
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,17 +151,27 @@ class SealChecks:
 def check_seals(collection: Collection, seal: Seal | None, tsa: TsaConfig) -> SealChecks:
     """The seal given (if any), every stored seal and every stored token."""
     out = SealChecks(check_seal(collection, seal) if seal is not None else [], [])
+    stored = _read_stored(stored_seals(collection), out)
+    out.problems += _still_extended(collection, stored)
     stamped: dict[str, Stamp] = {}
-    for stored in stored_seals(collection):
-        _check_stored(collection, stored, tsa, out, stamped)
+    for entry, value in stored:
+        if entry.token_file is None:
+            continue
+        try:
+            stamp = verify_stamp(entry, tsa)
+        except TimestampError as exc:
+            out.problems.append(str(exc))
+            continue
+        stamped[str(value)] = stamp
+        out.notes.append(f"{entry.name} time-stamped {_when(stamp)}")
     folder = collection.root / SEALS
     for token in sorted(folder.glob("*" + TOKEN_SUFFIX)) if folder.is_dir() else []:
         if not token.with_suffix(SEAL_SUFFIX).exists():
             out.problems.append(f"the time-stamp token {SEALS}/{token.name} has no seal beside it "
                                 f"({SEALS}/{token.with_suffix(SEAL_SUFFIX).name} was deleted?)")
     if seal is not None:
-        stamp = stamped.get(str(seal))
-        out.notes.append(f"this seal was time-stamped {_when(stamp)}" if stamp else
+        given = stamped.get(str(seal))
+        out.notes.append(f"this seal was time-stamped {_when(given)}" if given else
                          "no time-stamp token for this seal is stored in the collection")
     if any(not s.signer_checked for s in stamped.values()):
         out.notes.append("who signed the time-stamps was not checked: set WARC_STORE_SEAL_TSA_CA_FILE "
@@ -168,25 +179,51 @@ def check_seals(collection: Collection, seal: Seal | None, tsa: TsaConfig) -> Se
     return out
 
 
-def _check_stored(collection: Collection, stored: StoredSeal, tsa: TsaConfig, out: SealChecks,
-                  stamped: dict[str, Stamp]) -> None:
-    try:
-        value = stored.seal_file.read_text(encoding="ascii")
-        seal = Seal.parse(value)
-    except (OSError, UnicodeDecodeError, StoreError) as exc:
-        out.problems.append(f"{stored.name} cannot be read as a seal ({exc})")
-        return
-    out.problems.extend(f"{stored.name}: {p}" for p in check_seal(collection, seal))
-    if stored.token_file is None:
-        return
-    try:
-        stamp = verify_stamp(stored, tsa)
-    except TimestampError as exc:
-        out.problems.append(str(exc))
-        return
-    if seal_bytes(seal) == stored.seal_file.read_bytes():
-        stamped[str(seal)] = stamp
-    out.notes.append(f"{stored.name} time-stamped {_when(stamp)}")
+def _read_stored(entries: list[StoredSeal], out: SealChecks) -> list[tuple[StoredSeal, Seal]]:
+    kept = []
+    for entry in entries:
+        try:
+            data = entry.seal_file.read_bytes()
+            seal = Seal.parse(data.decode("ascii"))
+        except (OSError, UnicodeDecodeError, StoreError) as exc:
+            out.problems.append(f"{entry.name} cannot be read as a seal ({exc})")
+            continue
+        if data != seal_bytes(seal):  # a token signs the exact bytes: say so plainly, not only later
+            out.problems.append(f"{entry.name} is not exactly the seal and one newline (edited?)")
+        kept.append((entry, seal))
+    return kept
+
+
+def _still_extended(collection: Collection, stored: list[tuple[StoredSeal, Seal]]) -> list[str]:
+    """``check_seal`` for every stored seal, reading the event log and the manifest once (a
+    collection sealed daily for years holds thousands of seals)."""
+    if not stored:
+        return []
+    hashes: dict[int, str] = {}
+    for event in collection.events.entries():
+        if isinstance(event.get("seq"), int):
+            hashes.setdefault(event["seq"], str(event.get("hash")))
+    lines = collection.manifest.read_bytes().splitlines(keepends=True)
+    wanted = {s.manifest_lines for _, s in stored if s.manifest_lines <= len(lines)}
+    digests, running = {}, hashlib.sha256()
+    for count in range(len(lines) + 1):
+        if count in wanted:
+            digests[count] = running.hexdigest()
+        if count < len(lines):
+            running.update(lines[count])
+    problems = []
+    for entry, seal in stored:
+        if seal.event_seq and seal.event_seq not in hashes:
+            problems.append(f"{entry.name}: the sealed event {seal.event_seq} is missing from the log")
+        elif seal.event_seq and hashes[seal.event_seq] != seal.event_hash:
+            problems.append(f"{entry.name}: event {seal.event_seq} is not the event that was sealed")
+        if seal.manifest_lines > len(lines):
+            problems.append(f"{entry.name}: the manifest has {len(lines)} entries, fewer than the "
+                            f"{seal.manifest_lines} sealed")
+        elif digests[seal.manifest_lines] != seal.manifest_sha256:
+            problems.append(f"{entry.name}: the manifest's first {seal.manifest_lines} entries "
+                            "changed since the seal")
+    return problems
 
 
 def _when(stamp: Stamp) -> str:
