@@ -63,6 +63,20 @@ def test_a_token_proves_exactly_the_bytes_it_was_asked_for(tsa, tmp_path):
         check_token(b"weidang-seal-1:1:ac\n", token, tsa.ca)
 
 
+def test_an_rsa_signing_authority_works_too(tmp_path):
+    """Most public TSAs sign with RSA; the fixture's TSA signs with ECDSA."""
+    authority = LocalTsa(tmp_path / "rsa", key="rsa")
+    try:
+        token, stamp = request_token(b"weidang-seal-1:2:cd\n", TsaConfig(authority.url, authority.ca))
+    finally:
+        authority.close()
+    assert stamp.signer_checked
+    data = bytearray(token)
+    data[-10] ^= 0x01  # inside the RSA signature, the last field of the answer
+    with pytest.raises(TimestampError, match="its signature does not match its contents"):
+        check_token(b"weidang-seal-1:2:cd\n", bytes(data), authority.ca)
+
+
 def test_a_token_from_an_authority_not_trusted_is_refused(tsa, tmp_path):
     other_ca = make_tsa_files(tmp_path / "other", ca_name="Some Other CA")
     token, _ = request_token(b"data\n", TsaConfig(tsa.url, None))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 TSA_CONFIG = """\
@@ -45,17 +45,24 @@ def _name(common: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+def _new_key(kind: str) -> Key:
+    return rsa.generate_private_key(65537, 2048) if kind == "rsa" else ec.generate_private_key(ec.SECP256R1())
+
+
+def _write_key(key: Key, path: Path) -> None:
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption()))
 
 
-def make_tsa_files(folder: Path, ca_name: str = "Test Root CA") -> Path:
+def make_tsa_files(folder: Path, ca_name: str = "Test Root CA", key: str = "ec") -> Path:
     """ca.pem, tsa.pem (extendedKeyUsage critical timeStamping), tsa.key and tsa.cnf in ``folder``;
-    returns the CA certificate's path (what an auditor is given to trust)."""
+    returns the CA certificate's path (what an auditor is given to trust). ``key``: "ec" or "rsa"."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_key = _new_key(key)
     ca = (x509.CertificateBuilder().subject_name(_name(ca_name)).issuer_name(_name(ca_name))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
           .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
@@ -64,7 +71,7 @@ def make_tsa_files(folder: Path, ca_name: str = "Test Root CA") -> Path:
                          critical=True)
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
-    tsa_key = ec.generate_private_key(ec.SECP256R1())
+    tsa_key = _new_key(key)
     tsa = (x509.CertificateBuilder().subject_name(_name("Test TSA")).issuer_name(ca.subject)
            .public_key(tsa_key.public_key()).serial_number(x509.random_serial_number())
            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
@@ -89,9 +96,9 @@ class LocalTsa:
     ``answer_status`` other than 200 makes it answer that HTTP status with no token (a broken TSA).
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, key: str = "ec") -> None:
         self.folder = folder
-        self.ca = make_tsa_files(folder)
+        self.ca = make_tsa_files(folder, key=key)
         self.answer_status = 200
         self.queries = 0
         self._lock = threading.Lock()
