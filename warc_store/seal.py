@@ -110,10 +110,12 @@ def store_seal(collection: Collection, seal: Seal, token: bytes | None = None) -
     while (folder / (stem + SEAL_SUFFIX)).exists() or (folder / (stem + TOKEN_SUFFIX)).exists():
         n += 1
         stem = f"{base}-{n}"
+    # The seal first: a crash in between leaves a seal without a token (as when the TSA could not
+    # be reached), never a token whose seal verify would report as deleted.
+    replace_whole(folder / (stem + SEAL_SUFFIX), [seal_bytes(seal)])
     token_file = folder / (stem + TOKEN_SUFFIX) if token is not None else None
     if token_file is not None and token is not None:
-        replace_whole(token_file, [token])  # the token first: a seal file never names a missing one
-    replace_whole(folder / (stem + SEAL_SUFFIX), [seal_bytes(seal)])
+        replace_whole(token_file, [token])
     return StoredSeal(folder / (stem + SEAL_SUFFIX), token_file)
 
 
