@@ -18,7 +18,7 @@ from weidang.store import open_collection, tsa_config
                    "default when one is set. With --timestamp, no token means exit status 1.")
 @pass_app
 def command(app: AppContext, name: str, timestamp: bool | None) -> int:
-    """Print a seal value to record outside the collection.
+    """Print a seal value to record outside the collection (time-stamped if a TSA is set).
 
     The value fixes the event chain's head and the manifest's digest. It is also kept in the
     collection's seals/ folder, with an RFC 3161 time-stamp token when one was obtained.

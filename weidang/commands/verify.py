@@ -23,7 +23,7 @@ from weidang.store import collection_of, open_collection, tsa_config
 @pass_app
 def command(app: AppContext, targets: tuple[Path, ...], as_json: bool, seal_value: str | None,
             workers: int | None) -> int:
-    """Re-hash and check WARC files, manifest and event log.
+    """Re-hash and check WARC files, manifest, event log, stored seals and time-stamps.
 
     TARGETS are collection folders or WARC files (default: every collection of the home).
     Exit status 0 only when every check holds.
