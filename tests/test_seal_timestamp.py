@@ -105,6 +105,19 @@ def test_stored_seals_and_tokens_are_checked_against_each_other_and_the_collecti
                         "imprint differs)"]
 
 
+def test_a_missing_ca_file_is_named_not_blamed_on_the_token(tsa, tmp_path):
+    collection = build_collection(tmp_path / "c", exchanges=2)
+    seal = make_seal(collection)
+    stored = store_seal(collection, seal, request_token(seal_bytes(seal), TsaConfig(tsa.url, tsa.ca))[0])
+    assert stored.token_file is not None
+    gone = tmp_path / "nowhere.pem"
+    with pytest.raises(TimestampError) as caught:
+        verify_stamp(stored, TsaConfig(ca_file=gone))
+    assert str(caught.value) == (
+        f"the time-stamp token {SEALS}/{stored.token_file.name} could not be checked: cannot read "
+        f"the CA file {gone} (WARC_STORE_SEAL_TSA_CA_FILE): No such file or directory")
+
+
 def test_a_verify_report_carries_the_seal_checks(tsa, tmp_path):
     collection = build_collection(tmp_path / "c", exchanges=2)
     config = TsaConfig(tsa.url, tsa.ca)

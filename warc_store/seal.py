@@ -22,7 +22,7 @@ from warc_store.collection import Collection
 from warc_store.errors import StoreError
 from warc_store.events import ChainHead
 from warc_store.lines import replace_whole
-from warc_store.timestamp import Stamp, TimestampError, TsaConfig, check_token
+from warc_store.timestamp import Stamp, TimestampError, TrustError, TsaConfig, check_token
 
 PREFIX = "weidang-seal-1"
 SEALS = "seals"  # the folder of stored seals and their tokens, in the collection
@@ -139,6 +139,8 @@ def verify_stamp(stored: StoredSeal, tsa: TsaConfig) -> Stamp:
         raise TimestampError(f"cannot read {token_name} or its seal: {exc.strerror}") from exc
     try:
         return check_token(data, token, tsa.ca_file)
+    except TrustError as exc:
+        raise TimestampError(f"the time-stamp token {token_name} could not be checked: {exc}") from exc
     except TimestampError as exc:
         raise TimestampError(f"the time-stamp token {token_name} does not prove its seal "
                              f"{stored.name}: {exc}") from exc

@@ -44,6 +44,10 @@ class TimestampError(StoreError):
     """No token could be had, or a token does not check out; the message says why in plain words."""
 
 
+class TrustError(TimestampError):
+    """The CA file naming whom to trust cannot be read: no token can be checked, good or bad."""
+
+
 @dataclass(frozen=True)
 class TsaConfig:
     """Where to ask for tokens and whom to trust (the face builds it from WARC_STORE_SEAL_TSA_*)."""
@@ -133,9 +137,11 @@ def _check_signature(response: TimeStampResponse, data: bytes, ca_file: Path) ->
     try:
         roots = x509.load_pem_x509_certificates(ca_file.read_bytes())
     except OSError as exc:
-        raise TimestampError(f"cannot read the CA file {ca_file}: {exc.strerror}") from exc
+        raise TrustError(f"cannot read the CA file {ca_file} (WARC_STORE_SEAL_TSA_CA_FILE): "
+                         f"{exc.strerror}") from exc
     except ValueError as exc:
-        raise TimestampError(f"the CA file {ca_file} holds no PEM certificate") from exc
+        raise TrustError(f"the CA file {ca_file} (WARC_STORE_SEAL_TSA_CA_FILE) holds no PEM "
+                         "certificate") from exc
     builder = VerifierBuilder()
     for cert in roots:
         builder = builder.add_root_certificate(cert)
