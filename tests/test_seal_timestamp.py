@@ -77,6 +77,17 @@ def test_an_rsa_signing_authority_works_too(tmp_path):
         check_token(b"weidang-seal-1:2:cd\n", bytes(data), authority.ca)
 
 
+def test_a_tsa_that_does_not_name_itself_is_named_by_its_certificate(tmp_path):
+    authority = LocalTsa(tmp_path / "quiet")
+    config = authority.folder / "tsa.cnf"
+    config.write_text(config.read_text().replace("tsa_name = yes", "tsa_name = no"))
+    try:
+        _, stamp = request_token(b"x\n", TsaConfig(authority.url, authority.ca))
+    finally:
+        authority.close()
+    assert stamp.authority == "CN=Test TSA,O=weidang tests"
+
+
 def test_a_token_from_an_authority_not_trusted_is_refused(tsa, tmp_path):
     other_ca = make_tsa_files(tmp_path / "other", ca_name="Some Other CA")
     token, _ = request_token(b"data\n", TsaConfig(tsa.url, None))

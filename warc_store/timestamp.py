@@ -174,4 +174,11 @@ def _authority(response: TimeStampResponse) -> str:
     if value:
         return str(value)
     signers = response.signed_data.signer_infos
-    return f"a TSA certified by {next(iter(signers)).issuer.rfc4514_string()}" if signers else "unnamed"
+    if not signers:
+        return "an unnamed TSA"
+    signer = next(iter(signers))
+    for der in response.signed_data.certificates:  # the signer's own certificate, if enclosed
+        cert = x509.load_der_x509_certificate(der)
+        if cert.issuer == signer.issuer and cert.serial_number == signer.serial_number:
+            return cert.subject.rfc4514_string()
+    return f"a TSA certified by {signer.issuer.rfc4514_string()}"
