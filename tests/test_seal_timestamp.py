@@ -223,6 +223,11 @@ def test_the_auditors_openssl_command_accepts_the_stored_token(tsa, archive, cap
     done = subprocess.run(["openssl", "ts", "-verify", "-in", str(stored.token_file), "-data", str(held),
                            "-CAfile", str(tsa.ca)], capture_output=True, text=True)
     assert done.returncode != 0 and "Verification: FAILED" in done.stdout
+    # and what weidang itself tells a person
+    assert main(_with_tsa(tsa, "verify", "--seal", value.splitlines()[0])) == 0
+    shown_out = capsys.readouterr().out
+    assert f"  Seal: {stored.name} time-stamped at " in shown_out
+    assert "  Seal: this seal was time-stamped at " in shown_out and "all checks passed" in shown_out
 
 
 def test_tsa_down_the_seal_is_still_written_and_the_reason_given(tsa, archive, capsys):
