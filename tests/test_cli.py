@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from warc_store.demo import demo_marks
 from weidang.cli import main
 
 WEIDANG = str(Path(sys.executable).with_name("weidang"))
@@ -66,6 +67,8 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
     content = b"".join(gzip.decompress(w.read_bytes()) for w in warcs)
     assert b"weidang-demo: true" in content and b"urn:weidang:post:weibo:" in content
     assert b"urn:weidang:post:wechat:" in content
+    marks = demo_marks(warcs)  # every record, of every file the daemon's harvests wrote
+    assert marks.demo and marks.records > 10 and not marks.real_files and not marks.mixed_files
     login = tomllib.loads((demo_home / "credentials.toml").read_text())["demo-wechat"]
     for secret in (login["cookie"].split("=", 1)[1].split(";")[0], login["token"]):
         assert secret.encode() not in content  # the demo's WeChat login never reached the archive

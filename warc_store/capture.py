@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 from warc_store.cdxj import IndexEntry, warc_timestamp
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection, StoreConfig
+from warc_store.demo import demo_headers
 from warc_store.digests import hash_file, record_digest
 from warc_store.errors import StoreError
 from warc_store.lines import fsync_dir
@@ -245,7 +246,7 @@ class CaptureWriter:
             raise StoreError(f"cannot create the WARC file {path}: {exc.strerror}") from exc
         # Held until the file is closed: recovery only touches .open files nobody holds.
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        writer = RecordWriter(fh, self.config.compress_level)
+        writer = RecordWriter(fh, self.config.compress_level, demo_headers(dict(self.info)))
         f = _OpenFile(path, fh, writer, now)
         written = writer.write(writer.warcinfo(name, self._warcinfo_fields(file_id), now))
         f.records = 1

@@ -8,6 +8,7 @@ Layout under the collection directory::
     index.cdxj        where every record lies
     tally.json        how far the event log and manifest reached, so a cut at their end shows
     quarantine/       bytes cut from interrupted files, kept for forensic reading, never served
+    seals/            seals made by `weidang seal`, with their time-stamp tokens (see seal.py)
     .lock             serialises appends to the three files above across processes
 """
 

@@ -17,15 +17,15 @@ from typing import Any
 
 from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX, WARC_SUFFIX, Collection
+from warc_store.demo import DEMO_FIELD
 from warc_store.digests import FileHasher
 from warc_store.errors import StoreError
 from warc_store.lines import torn_tail
 from warc_store.manifest import ManifestEntry
 from warc_store.scan import scan
-from warc_store.seal import Seal, check_seal
+from warc_store.seal import Seal, check_seals
 from warc_store.tally import read_tally, tally_problems
-
-DEMO_FIELD = "weidang-demo"
+from warc_store.timestamp import TsaConfig
 
 
 @dataclass
@@ -95,6 +95,7 @@ class VerifyReport:
     manifest_problems: list[str] = field(default_factory=list)
     chain_problems: list[str] = field(default_factory=list)
     seal_problems: list[str] = field(default_factory=list)
+    seal_notes: list[str] = field(default_factory=list)  # time-stamps proven, what was not checked
     index_problems: list[str] = field(default_factory=list)
     cross_problems: list[str] = field(default_factory=list)  # manifest, event log and tally disagree
     bytes_checked: int = 0
@@ -141,7 +142,7 @@ def check_files(paths: Sequence[Path], workers: int = 0,
 
 def verify_collection(collection: Collection, workers: int = 0, seal: Seal | None = None,
                       progress: Callable[[FileCheck], None] | None = None,
-                      only: Sequence[Path] | None = None) -> VerifyReport:
+                      only: Sequence[Path] | None = None, tsa: TsaConfig | None = None) -> VerifyReport:
     """Everything an auditor asks of a collection; records a ``fixity check`` event when the
     collection can be written (a read-only copy is checked without writing anything)."""
     report = VerifyReport(collection=str(collection.root))
@@ -172,8 +173,8 @@ def verify_collection(collection: Collection, workers: int = 0, seal: Seal | Non
         open_names = {n.removesuffix(OPEN_SUFFIX) for n in report.open_files}
         report.index_problems = check_index(collection, listed, open_names)
         report.cross_problems = check_manifest_against_log(collection, listed)
-    if seal is not None:
-        report.seal_problems = check_seal(collection, seal)
+    seals = check_seals(collection, seal, tsa or TsaConfig())  # and the seals/ folder's tokens
+    report.seal_problems, report.seal_notes = seals.problems, seals.notes
     _record(collection, report, seal)
     return report
 

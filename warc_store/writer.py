@@ -77,12 +77,15 @@ class Written:
 class RecordWriter(BaseWARCWriter):
     """Writes records to an open binary file; it never opens, names or closes files itself."""
 
-    def __init__(self, out: BinaryIO, compress_level: int = 6) -> None:
+    def __init__(self, out: BinaryIO, compress_level: int = 6,
+                 marks: Mapping[str, str] | None = None) -> None:
+        """``marks``: WARC headers put on every record this writer builds (the demo's mark)."""
         super().__init__(gzip=False, warc_version=WARC_VERSION)
         if not 0 <= compress_level <= 9:
             raise ValueError("compress level must be between 0 and 9")
         self.out = out
         self.compress_level = compress_level
+        self.marks = dict(marks or {})
 
     @staticmethod
     def _create_digester() -> HexDigester:
@@ -97,6 +100,7 @@ class RecordWriter(BaseWARCWriter):
         if uri:
             headers["WARC-Target-URI"] = uri
         headers.update({k: v for k, v in extra.items() if v and k != "WARC-Record-ID"})
+        headers.update(self.marks)
         return headers
 
     def warcinfo(self, filename: str, fields: Sequence[tuple[str, str]], date: datetime) -> ArcWarcRecord:

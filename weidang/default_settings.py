@@ -39,6 +39,11 @@ WARC_STORE_REDACT_HEADERS: Annotated[list[str], rule.HEADER_NAMES] = [
     "Authorization", "Cookie", "Proxy-Authorization", "Set-Cookie"]
 WARC_STORE_REDACT_PARAMS: Annotated[list[str], rule.PARAM_NAMES] = [
     "access_token", "appsecret", "key", "pass_ticket", "secret", "token", "uin"]
+# PEM file of the time-stamping authority's CA certificate(s): tokens are checked against it
+WARC_STORE_SEAL_TSA_CA_FILE: Annotated[str, rule.FilePath(empty=True)] = ""
+WARC_STORE_SEAL_TSA_TIMEOUT_SECONDS: Timeout = 30.0  # wait this long for the time-stamping authority
+# RFC 3161 time-stamping authority `weidang seal` asks for a token; "" = none
+WARC_STORE_SEAL_TSA_URL: HttpUrl = ""
 # processes for `weidang verify`; 0 = one per CPU core
 WARC_STORE_VERIFY_WORKERS: Annotated[int, rule.Between(0, 256)] = 0
 

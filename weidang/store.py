@@ -11,6 +11,7 @@ from catalog.credentials import CredentialStore
 from catalog.db import Database, open_catalog
 from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
 from warc_store.recovery import quarantine_warnings
+from warc_store.timestamp import TsaConfig
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
 
@@ -62,6 +63,13 @@ def collection_of(path: Path) -> Collection | None:
 def home_path(home: Home, settings: Settings, setting: str) -> Path:
     """A file named by a setting, under the home (an absolute setting replaces the home)."""
     return home.root / str(settings[setting])
+
+
+def tsa_config(home: Home, settings: Settings) -> TsaConfig:
+    ca = str(settings["WARC_STORE_SEAL_TSA_CA_FILE"])
+    return TsaConfig(url=settings["WARC_STORE_SEAL_TSA_URL"],
+                     ca_file=home_path(home, settings, "WARC_STORE_SEAL_TSA_CA_FILE") if ca else None,
+                     timeout=settings["WARC_STORE_SEAL_TSA_TIMEOUT_SECONDS"])
 
 
 def catalog_db(home: Home, settings: Settings) -> Database:

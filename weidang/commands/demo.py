@@ -66,8 +66,9 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
             old_seconds: float | None) -> int:
     """Run the main job (the daemon) on the built-in emulator, in a home of its own.
 
-    Nothing it writes touches a real archive: the demo home is marked as such, and every WARC
-    file it writes says `weidang-demo: true` in its warcinfo record.
+    Nothing it writes touches a real archive: the demo home is marked as such, every WARC file
+    it writes says `weidang-demo: true` in its warcinfo record, and every record in it carries
+    `WARC-Weidang-Demo: true`.
     """
     from emulator import Emulator, World  # noqa: PLC0415 - the demo's libraries load when it runs
     from schedules.daemon import run_for  # noqa: PLC0415

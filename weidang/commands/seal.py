@@ -1,26 +1,63 @@
-"""`weidang seal`: a value to write down outside the collection."""
+"""`weidang seal`: a value to write down outside the collection, time-stamped by a TSA if one is set."""
 
 from __future__ import annotations
 
 import click
 
 from warc_store import make_seal
+from warc_store.seal import SEALS, Seal, StoredSeal, seal_bytes, store_seal
+from warc_store.timestamp import Stamp, TimestampError, request_token
 from weidang.context import AppContext, pass_app
-from weidang.store import open_collection
+from weidang.store import open_collection, tsa_config
 
 
 @click.command("seal")
 @click.option("--collection", "name", default="default", show_default=True, help="Collection name.")
+@click.option("--timestamp/--no-timestamp", default=None,
+              help="Have the time-stamping authority (WARC_STORE_SEAL_TSA_URL) sign the seal; by "
+                   "default when one is set. With --timestamp, no token means exit status 1.")
 @pass_app
-def command(app: AppContext, name: str) -> int:
-    """Print a seal value to record outside the collection.
+def command(app: AppContext, name: str, timestamp: bool | None) -> int:
+    """Print a seal value to record outside the collection (time-stamped if a TSA is set).
 
-    The value fixes the event chain's head and the manifest's digest.
+    The value fixes the event chain's head and the manifest's digest. It is also kept in the
+    collection's seals/ folder, with an RFC 3161 time-stamp token when one was obtained.
     """
-    seal = make_seal(open_collection(app.home, name))
+    collection = open_collection(app.home, name)
+    seal = make_seal(collection)
     click.echo(str(seal))
+    tsa = tsa_config(app.home, app.settings)
+    wanted = timestamp if timestamp is not None else bool(tsa.url)
+    token, stamp, missing = None, None, ""
+    if wanted:
+        try:
+            token, stamp = request_token(seal_bytes(seal), tsa)
+        except TimestampError as exc:
+            missing = str(exc)
+    stored = None
+    if collection.writable():
+        stored = store_seal(collection, seal, token)
+    elif token is not None:
+        token = None
+        missing = f"the collection {collection.root} is read-only, so the token could not be kept"
+    _tell(seal, stored, stamp if token is not None else None, missing)
+    return 1 if timestamp and token is None else 0
+
+
+def _tell(seal: Seal, stored: StoredSeal | None, stamp: Stamp | None, missing: str) -> None:
     click.echo(f"Write this value down outside the collection (a register, a printed form). Later, "
                f"`weidang verify --seal VALUE` proves that the collection still extends it: event "
                f"{seal.event_seq} and the first {seal.manifest_lines} manifest entries unchanged.",
                err=True)
-    return 0
+    if stored is not None:
+        click.echo(f"Kept in {stored.seal_file}.", err=True)
+    if stamp is not None and stored is not None and stored.token_file is not None:
+        click.echo(f"Time-stamped at {stamp.time.isoformat()} by {stamp.authority}; the token is "
+                   f"{stored.token_file}. It proves the seal existed then.", err=True)
+        if not stamp.signer_checked:
+            click.echo("Note: WARC_STORE_SEAL_TSA_CA_FILE is not set, so who signed the token was "
+                       "not checked; set it to the time-stamping authority's CA certificate.", err=True)
+    elif missing:
+        click.echo(f"No time-stamp: {missing}. The seal itself is valid and was still "
+                   f"{'kept in ' + SEALS + '/' if stored else 'printed'}; run `weidang seal` again "
+                   "once the time-stamping authority can be reached.", err=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from warc_store import Collection, Seal, StoreError, VerifyReport, check_files, verify_collection
+from warc_store.timestamp import TsaConfig
 from weidang.context import AppContext, pass_app
-from weidang.store import collection_of, open_collection
+from weidang.store import collection_of, open_collection, tsa_config
 
 
 @click.command("verify")
@@ -22,14 +23,15 @@ from weidang.store import collection_of, open_collection
 @pass_app
 def command(app: AppContext, targets: tuple[Path, ...], as_json: bool, seal_value: str | None,
             workers: int | None) -> int:
-    """Re-hash and check WARC files, manifest and event log.
+    """Re-hash and check WARC files, manifest, event log, stored seals and time-stamps.
 
     TARGETS are collection folders or WARC files (default: every collection of the home).
     Exit status 0 only when every check holds.
     """
     seal = Seal.parse(seal_value) if seal_value else None
     workers = workers if workers is not None else app.settings["WARC_STORE_VERIFY_WORKERS"]
-    reports = [_verify(target, workers, seal, as_json) for target in _resolve(app, targets)]
+    tsa = tsa_config(app.home, app.settings)
+    reports = [_verify(target, workers, seal, tsa, as_json) for target in _resolve(app, targets)]
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -54,7 +56,8 @@ def _resolve(app: AppContext, targets: tuple[Path, ...]) -> list[Collection | Pa
     return out
 
 
-def _verify(target: Collection | Path, workers: int, seal: Seal | None, quiet: bool) -> VerifyReport:
+def _verify(target: Collection | Path, workers: int, seal: Seal | None, tsa: TsaConfig,
+            quiet: bool) -> VerifyReport:
     with click.progressbar(length=0, label="Verifying", show_pos=True, hidden=quiet,
                            file=sys.stderr) as bar:
         def progress(_check: object) -> None:
@@ -62,11 +65,11 @@ def _verify(target: Collection | Path, workers: int, seal: Seal | None, quiet: b
 
         if isinstance(target, Collection):
             bar.length = len(target.closed_files())
-            return verify_collection(target, workers, seal, progress)
+            return verify_collection(target, workers, seal, progress, tsa=tsa)
         collection = collection_of(target)
         if collection is not None:
             bar.length = 1
-            return verify_collection(collection, workers, seal, progress, only=[target])
+            return verify_collection(collection, workers, seal, progress, only=[target], tsa=tsa)
         if seal is not None:
             raise StoreError(f"{target} is not inside a collection, so there is no seal to check")
         report = VerifyReport(collection=None)
@@ -102,6 +105,8 @@ def _print(report: VerifyReport) -> None:
                          ("Still open (being written, or left by a writer that died)", report.open_files)):
         for item in items:
             click.echo(f"  {title}: {item}")
+    for note in report.seal_notes:
+        click.echo(f"  Seal: {note}.")
     if report.not_recorded:
         click.echo(f"  Note: {report.not_recorded}.")
     mb = report.bytes_checked / 1e6
