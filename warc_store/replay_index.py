@@ -33,6 +33,7 @@ from warc_store.cdxj import IndexEntry, url_key
 from warc_store.collection import Collection
 from warc_store.errors import StoreError
 from warc_store.lines import replace_whole
+from warc_store.reader import read_record_at
 
 REPLAYED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
 REVISIT_MIME = "warc/revisit"
@@ -88,13 +89,19 @@ def file_entries(collection: Collection, filenames: Sequence[str]) -> list[Index
 
 def originals_outside(collection: Collection, entries: Sequence[IndexEntry]) -> dict[str, str]:
     """For revisits among ``entries`` whose original response is in none of their files: the
-    revisit's URL -> the file holding the original (replay needs both in one package)."""
+    revisit's URL -> the file holding the original (replay needs both in one package).
+
+    The original is the record the revisit's ``WARC-Refers-To`` names (read from the revisit
+    record, which holds HTTP headers only), not merely a response with the same digest: pywb
+    looks it up by that record's URL and date.
+    """
     files = {e.filename for e in entries}
     out: dict[str, str] = {}
     for entry in entries:
-        if entry.record_type != "revisit" or not entry.digest:
+        if entry.record_type != "revisit":
             continue
-        original = collection.index.by_payload_digest(entry.digest)
+        refers_to = read_record_at(collection, entry.filename, entry.offset).header("WARC-Refers-To")
+        original = collection.index.by_record_id(refers_to) if refers_to else None
         if original is None:
             raise StoreError(f"the original of the revisit of {entry.url} ({entry.record_id}) is not "
                              f"in the index of {collection.root}; run `weidang verify`")
