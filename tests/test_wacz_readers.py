@@ -77,7 +77,8 @@ def package(site: Any, tmp_path_factory: Any) -> Package:
     posts = [e for e in collection.index
              if e.record_type == "response" and "/statuses/extend?id=" in e.url]
     assert posts
-    pages = [Page(e.url, e.timestamp, f"微博 {e.url.rsplit('=', 1)[-1]}") for e in posts[:3]]
+    pages = [Page(e.url, e.timestamp, f"微博 {e.url.rsplit('=', 1)[-1]}", text="南湖镇人民政府办公室")
+             for e in posts[:3]]
     names = [p.name for p in collection.closed_files()]
     made = write_collection_wacz(collection, names, tmp_path_factory.mktemp("wacz") / "account.wacz", pages,
                                  title="测试账号 weibo:7000000001")
@@ -87,8 +88,11 @@ def package(site: Any, tmp_path_factory: Any) -> Package:
 def test_wacz_validate_accepts_the_package_and_rejects_a_changed_copy(package, tmp_path):
     made = package.made
     wacz = reader_venv(WACZ) / "wacz"
-    ok = subprocess.run([str(wacz), "validate", "-f", str(made.path)], capture_output=True, text=True)
-    assert ok.returncode == 0 and "Validation succeeded" in ok.stdout, ok.stdout + ok.stderr
+    demo = write_collection_wacz(package.collection, [p.name for p in package.collection.closed_files()],
+                                 tmp_path / "demo.wacz", [], title="演示", demo=True)
+    for path in (made.path, demo.path):  # with pages and their text; marked as demo data
+        ok = subprocess.run([str(wacz), "validate", "-f", str(path)], capture_output=True, text=True)
+        assert ok.returncode == 0 and "Validation succeeded" in ok.stdout, ok.stdout + ok.stderr
     # the same package with one index line dropped: its hash no longer matches datapackage.json
     changed = tmp_path / "changed.wacz"
     with zipfile.ZipFile(made.path) as src, zipfile.ZipFile(changed, "w") as dst:
