@@ -4,8 +4,9 @@ Layout (https://specs.webrecorder.net/wacz/1.1.1/)::
 
     archive/NAME.warc.gz       the WARC files as they are, ZIP "stored" (not deflated again), so
                                readers seek into them by the offsets of the index
-    indexes/index.cdx          the replay index (``replay_index.py``): CDXJ, sorted; the name pywb's
-                               ``wb-manager add --unpack-wacz`` takes up (``*.cdx``)
+    indexes/index.cdx          the replay index (``replay_index.py``): CDXJ, sorted; pywb's
+                               ``wb-manager add --unpack-wacz`` takes up only ``*.cdx``, and
+                               wabac.js (ReplayWeb.page) reads ``*.cdx`` whole
     pages/pages.jsonl          a header line, then one page per line (url, ts, title, text)
     datapackage.json           every file above with its sha256 and size, WACZ version, title,
                                created, software, and ``weidang-demo`` for demo data
