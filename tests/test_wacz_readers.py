@@ -120,6 +120,25 @@ def test_replay_index_is_byte_for_byte_what_cdxj_indexer_writes(package, tmp_pat
     assert ours == b"".join(replay_lines(collection.index))
 
 
+def test_replay_index_lists_the_records_pywb_indexes_in_its_order(package, tmp_path):
+    """pywb's own indexer on the same files: the same records in the same order (it leaves a
+    revisit's status out; cdxj-indexer, above, keeps it, and so does weidang)."""
+    collection = package.collection
+    out = tmp_path / "pywb.cdxj"
+    subprocess.run([str(reader_venv(PYWB) / "cdx-indexer"), "--sort", "--cdxj", "-o", str(out),
+                    *map(str, collection.closed_files())], check=True, capture_output=True)
+
+    def records(lines: list[bytes]) -> list[tuple[bytes, bytes, str, str, str]]:
+        rows = []
+        for line in lines:
+            key, ts, raw = line.split(b" ", 2)
+            fields = json.loads(raw)
+            rows.append((key, ts, fields["url"], fields["filename"], fields["offset"]))
+        return rows
+
+    assert records(replay_lines(collection.index)) == records(out.read_bytes().splitlines())
+
+
 @pytest.fixture(scope="module")
 def pywb(package, tmp_path_factory) -> Any:
     """pywb serving a collection made from the WACZ by ``wb-manager add --unpack-wacz``, which
