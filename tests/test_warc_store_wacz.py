@@ -175,3 +175,13 @@ def test_page_times_are_rfc3339_in_utc(given, expected):
 def test_page_time_without_zone_is_refused():
     with pytest.raises(StoreError, match="no time zone"):
         rfc3339("2026-11-25T08:00:01")
+
+
+def test_a_revisit_whose_original_left_the_index_is_refused(collection, tmp_path):
+    """An index that lost the original's line (damage; verify says so) is not packed silently."""
+    entries = list(collection.index)
+    original = next(e for e in entries if e.url == "https://wx1.sinaimg.cn/large/a.jpg")
+    collection.index.rewrite([e for e in entries if e is not original])
+    with pytest.raises(StoreError, match="original of the revisit of https://wx3.sinaimg.cn/large/b.jpg"):
+        write_collection_wacz(collection, [p.name for p in collection.closed_files()], tmp_path / "a.wacz",
+                              [], title="x")

@@ -36,10 +36,11 @@ from warc_store.errors import StoreError
 from warc_store.lines import fsync_dir
 from warc_store.reader import read_warcinfo
 from warc_store.replay_index import file_entries, originals_outside, replay_lines
+from warc_store.verify import DEMO_FIELD
 
 WACZ_VERSION = "1.1.1"
 PAGES_FORMAT = "json-pages-1.0"
-DEMO_PROPERTY = "weidang-demo"  # the same word as the warcinfo field of demo WARC files
+DEMO_PROPERTY = DEMO_FIELD  # the warcinfo field of demo WARC files, as a datapackage.json property
 DEMO_NOTE = ("演示数据 DEMO DATA: from weidang's built-in platform emulator, not captured from a real "
              "platform; never cite it.")
 CHUNK = 1 << 20
