@@ -1,11 +1,14 @@
 """The collection's CDXJ index: where every record lies, so it is found and re-read without a scan.
 
-One line per record: ``<SURT url key> <14-digit timestamp> <JSON>``, the format pywb reads. The
-JSON carries url, digest, mime, status, filename, offset and length, plus the WARC record id and
-type, because the catalog refers to records by id. Lines are appended as records are written (so
-the file is in write order; replay tools and WACZ want it sorted, which a later export does), and
-readers follow the file's growth, so a long-running process sees other writers' records too.
-"""
+One line per record of every type (warcinfo and request too): ``<SURT url key> <14-digit
+timestamp> <JSON>``. The JSON carries url, digest, mime, status, filename, offset and length, plus
+the WARC record id and type, because the catalog refers to records by id. Lines are appended as
+records are written, by every writer of the collection, so the file is in write order; readers
+follow its growth, so a long-running process sees other writers' records too.
+
+It is CDXJ in syntax, not a replay index: pywb and WACZ readers need the lines sorted, without
+request and warcinfo lines, and revisits under the mime ``warc/revisit``. ``replay_index.py``
+derives that form from this file; this one stays as it is (appends only, found by record id)."""
 
 from __future__ import annotations
 

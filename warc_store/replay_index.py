@@ -1,0 +1,122 @@
+"""The replay index: a sorted CDXJ that pywb and WACZ readers use in place of their own.
+
+The collection's ``index.cdxj`` (``cdxj.py``) is weidang's own: appended in write order by every
+writer, one line per record of every type (warcinfo and request too), found by record id. Replay
+tools read CDXJ differently: they binary-search it by SURT key and timestamp, so it must be sorted,
+and they take whatever line matches a URL as the thing to replay. From the collection's index this
+module derives the form they need:
+
+- only records a browser is shown: response, revisit, resource and metadata (as ``cdxj-indexer``
+  and pywb's own indexer choose them; metadata records have ``urn:weidang:post:`` URIs, which no
+  web page shares, so they never stand in for a page). Request and warcinfo lines are left out:
+  pywb would pick a request line for a URL and fail with HTTP 500;
+- a revisit's mime is ``warc/revisit``: that is how pywb knows to fetch the payload from the
+  original (by ``WARC-Refers-To-Target-URI``, ``-Date`` and the digest); with the page's own mime
+  it replays the revisit's empty body under the original's Content-Length, and the browser waits;
+- fields as ``cdxj-indexer`` writes them (url, mime, status, digest, length, offset, filename;
+  numbers as strings);
+- lines sorted by their bytes, the order of pywb's and ``cdxj-indexer``'s sort (UTF-8 byte
+  order is code point order, so it is also Python's string order).
+
+It is built from the index, not by re-reading the WARC files: the index already says where each
+record lies and what it is, and ``weidang verify`` checks the index against the files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from warc_store.cdxj import IndexEntry, url_key
+from warc_store.collection import Collection
+from warc_store.errors import StoreError
+from warc_store.lines import replace_whole
+from warc_store.reader import read_record_at
+
+REPLAYED_TYPES = frozenset({"response", "revisit", "resource", "metadata"})
+REVISIT_MIME = "warc/revisit"
+WARC_FIELDS = "application/warc-fields"  # warcinfo-like metadata; cdxj-indexer leaves it out too
+_MIME_END = re.compile(r"[;\s]")  # the bare type, as both indexers keep it ("; version=1" cut)
+
+
+def replay_line(entry: IndexEntry) -> bytes | None:
+    """The replay index line of one record, or None for a record replay must not see."""
+    if entry.record_type not in REPLAYED_TYPES or not entry.url:
+        return None
+    if entry.record_type == "metadata" and (entry.mime or "").startswith(WARC_FIELDS):
+        return None
+    mime = REVISIT_MIME if entry.record_type == "revisit" else _MIME_END.split(entry.mime or "", 1)[0]
+    fields: dict[str, str] = {"url": entry.url}
+    if mime:
+        fields["mime"] = mime
+    if entry.status is not None:
+        fields["status"] = str(entry.status)
+    if entry.digest:
+        fields["digest"] = entry.digest
+    fields.update(length=str(entry.length), offset=str(entry.offset), filename=entry.filename)
+    # ASCII JSON, as cdxj-indexer and pywb write it: a line's bytes do not depend on the encoder
+    return f"{url_key(entry.url)} {entry.timestamp} {json.dumps(fields)}\n".encode("ascii")
+
+
+def replay_lines(entries: Iterable[IndexEntry]) -> list[bytes]:
+    """The replay index of these records: their lines, sorted."""
+    return sorted(line for line in map(replay_line, entries) if line is not None)
+
+
+def write_replay_index(entries: Iterable[IndexEntry], path: Path) -> int:
+    """Write the sorted replay index to ``path`` atomically; returns the number of lines."""
+    lines = replay_lines(entries)
+    replace_whole(path, lines)
+    return len(lines)
+
+
+def file_entries(collection: Collection, filenames: Sequence[str]) -> list[IndexEntry]:
+    """The collection index's entries for the records of these WARC files, in index order.
+
+    Raises StoreError when a file is not in the index at all (a typo, or a file of another
+    collection): a package without its records would pass every check and replay nothing.
+    """
+    wanted = set(filenames)
+    entries = [e for e in collection.index if e.filename in wanted]
+    missing = wanted - {e.filename for e in entries}
+    if missing:
+        raise StoreError(f"the index of {collection.root} lists no record of "
+                         f"{', '.join(sorted(missing))}; name files of this collection's warcs/ folder")
+    return entries
+
+
+def originals_outside(collection: Collection, entries: Sequence[IndexEntry]) -> dict[str, str]:
+    """For revisits among ``entries`` whose original response is in none of their files: the
+    revisit's URL -> the file holding the original (replay needs both in one package).
+
+    The original is the record the revisit's ``WARC-Refers-To`` names (read from the revisit
+    record, which holds HTTP headers only), not merely a response with the same digest: pywb
+    looks it up by that record's URL and date.
+    """
+    files = {e.filename for e in entries}
+    out: dict[str, str] = {}
+    for entry in entries:
+        if entry.record_type != "revisit":
+            continue
+        refers_to = read_record_at(collection, entry.filename, entry.offset).header("WARC-Refers-To")
+        original = collection.index.by_record_id(refers_to) if refers_to else None
+        if original is None:
+            raise StoreError(f"the original of the revisit of {entry.url} ({entry.record_id}) is not "
+                             f"in the index of {collection.root}; run `weidang verify`")
+        if original.filename not in files:
+            out[entry.url] = original.filename
+    return out
+
+
+def with_originals(collection: Collection, filenames: Sequence[str]) -> list[str]:
+    """``filenames`` plus every file holding the original of a revisit in them (repeated until
+    nothing is missing), in collection order: the files a package needs to replay them all."""
+    chosen = list(dict.fromkeys(filenames))
+    while True:
+        extra = set(originals_outside(collection, file_entries(collection, chosen)).values())
+        if not extra:
+            order = {p.name: n for n, p in enumerate(collection.closed_files())}
+            return sorted(chosen, key=lambda name: (order.get(name, len(order)), name))
+        chosen += sorted(extra - set(chosen))
