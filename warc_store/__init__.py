@@ -8,6 +8,7 @@ warc_store imports neither Scrapy nor anything else of weidang; everything above
 from warc_store.capture import CaptureWriter, ExchangeRecords, HttpRequest, HttpResponse
 from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX, Collection, StoreConfig
+from warc_store.demo import DEMO_FIELD
 from warc_store.errors import CollectionLocked, DamagedRecord, RecordNotFound, StoreError
 from warc_store.reader import (
     StoredRecord,
@@ -21,7 +22,7 @@ from warc_store.reader import (
 from warc_store.recovery import Recovered, recover
 from warc_store.redaction import RedactionPolicy
 from warc_store.seal import Seal, make_seal
-from warc_store.verify import DEMO_FIELD, VerifyReport, check_files, verify_collection
+from warc_store.verify import VerifyReport, check_files, verify_collection
 
 __all__ = [
     "DEMO_FIELD", "OPEN_SUFFIX", "CaptureWriter", "Collection", "CollectionLocked",

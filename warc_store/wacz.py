@@ -32,11 +32,11 @@ from pathlib import Path
 
 from warc_store.cdxj import IndexEntry, url_key
 from warc_store.collection import Collection
+from warc_store.demo import DEMO_FIELD
 from warc_store.errors import StoreError
 from warc_store.lines import fsync_dir
 from warc_store.reader import read_warcinfo
 from warc_store.replay_index import file_entries, originals_outside, replay_lines
-from warc_store.verify import DEMO_FIELD
 
 WACZ_VERSION = "1.1.1"
 PAGES_FORMAT = "json-pages-1.0"
