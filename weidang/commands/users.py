@@ -1,0 +1,114 @@
+"""`weidang users`: who may log in to the web interface, with which role."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from catalog.users import (
+    ROLES,
+    add_user,
+    list_users,
+    set_disabled,
+    set_password,
+    set_role,
+    user_history,
+)
+from weidang.context import AppContext, pass_app
+from weidang.users import catalog_engine, cli_actor
+
+
+@click.group("users")
+def command() -> None:
+    """Users of the web interface. Roles: researcher (search and read), archivist (also
+    accounts), auditor (also verification), admin (also users). Users are never deleted:
+    disable them; every change is recorded with who made it."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:  # for scripts: the first line of standard input
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password (at least 10 characters)", hide_input=True,
+                            confirmation_prompt="Repeat the password"))
+
+
+@command.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="researcher", show_default=True)
+@click.option("--display-name", default="", help="The person's name as shown in the pages.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_app
+def add(app: AppContext, name: str, role: str, display_name: str, password_stdin: bool) -> int:
+    """Add the user NAME (lower-case letters, digits, . _ -)."""
+    password = _password(password_stdin)
+    with catalog_engine(app.home, app.settings).begin() as conn:
+        add_user(conn, name, role, password, cli_actor(), display_name)
+    click.echo(f"Added {name} ({role}).")
+    return 0
+
+
+@command.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_app
+def passwd(app: AppContext, name: str, password_stdin: bool) -> int:
+    """Set a new password for NAME (their open sessions end)."""
+    password = _password(password_stdin)
+    with catalog_engine(app.home, app.settings).begin() as conn:
+        set_password(conn, name, password, cli_actor())
+    click.echo(f"The password of {name} is changed.")
+    return 0
+
+
+@command.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_app
+def role(app: AppContext, name: str, role: str) -> int:
+    """Give NAME another role."""
+    with catalog_engine(app.home, app.settings).begin() as conn:
+        set_role(conn, name, role, cli_actor())
+    click.echo(f"{name} is now {role}.")
+    return 0
+
+
+@command.command("disable")
+@click.argument("name")
+@pass_app
+def disable(app: AppContext, name: str) -> int:
+    """Stop NAME from logging in (their open sessions end; the user is kept)."""
+    with catalog_engine(app.home, app.settings).begin() as conn:
+        set_disabled(conn, name, True, cli_actor())
+    click.echo(f"{name} is disabled.")
+    return 0
+
+
+@command.command("enable")
+@click.argument("name")
+@pass_app
+def enable(app: AppContext, name: str) -> int:
+    """Let a disabled NAME log in again."""
+    with catalog_engine(app.home, app.settings).begin() as conn:
+        set_disabled(conn, name, False, cli_actor())
+    click.echo(f"{name} is enabled.")
+    return 0
+
+
+@command.command("list")
+@click.option("--history", is_flag=True, help="Also every change made to users, oldest first.")
+@pass_app
+def list_command(app: AppContext, history: bool) -> int:
+    """Show every user, disabled ones too."""
+    with catalog_engine(app.home, app.settings).connect() as conn:
+        people, events = list_users(conn), user_history(conn) if history else []
+    if not people:
+        click.echo("No users yet: add one with `weidang users add NAME --role admin`.")
+    for user in people:
+        state = "disabled" if user.disabled else "active"
+        shown = f" ({user.display_name})" if user.display_name else ""
+        click.echo(f"{user.name}{shown}  {user.role}  {state}  since {user.created_at}")
+    for event in events:
+        details = " ".join(f"{k}={v}" for k, v in event["details"].items())
+        click.echo(f"{event['at']}  {event['actor']}  {event['action']} {event['user']} {details}".rstrip())
+    return 0
