@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from catalog.users import (
-    ROLES,
-    add_user,
-    list_users,
-    set_disabled,
-    set_password,
-    set_role,
-    user_history,
-)
 from weidang.context import AppContext, pass_app
-from weidang.users import catalog_engine, cli_actor
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# The roles, written out here: importing catalog.users (argon2, SQLAlchemy) only to list them would
+# slow `weidang --help`; tests/test_web_users_cli.py checks they are the catalog's.
+ROLES = ("researcher", "archivist", "auditor", "admin")
+
+
+def _engine(app: AppContext) -> Engine:
+    from weidang.users import catalog_engine  # noqa: PLC0415 - SQLAlchemy loads when a command runs
+
+    return catalog_engine(app.home, app.settings)
+
+
+def _actor() -> str:
+    from weidang.users import cli_actor  # noqa: PLC0415
+
+    return cli_actor()
 
 
 @click.group("users")
@@ -41,9 +51,11 @@ def _password(from_stdin: bool) -> str:
 @pass_app
 def add(app: AppContext, name: str, role: str, display_name: str, password_stdin: bool) -> int:
     """Add the user NAME (lower-case letters, digits, . _ -)."""
+    from catalog.users import add_user  # noqa: PLC0415
+
     password = _password(password_stdin)
-    with catalog_engine(app.home, app.settings).begin() as conn:
-        add_user(conn, name, role, password, cli_actor(), display_name)
+    with _engine(app).begin() as conn:
+        add_user(conn, name, role, password, _actor(), display_name)
     click.echo(f"Added {name} ({role}).")
     return 0
 
@@ -54,9 +66,11 @@ def add(app: AppContext, name: str, role: str, display_name: str, password_stdin
 @pass_app
 def passwd(app: AppContext, name: str, password_stdin: bool) -> int:
     """Set a new password for NAME (their open sessions end)."""
+    from catalog.users import set_password  # noqa: PLC0415
+
     password = _password(password_stdin)
-    with catalog_engine(app.home, app.settings).begin() as conn:
-        set_password(conn, name, password, cli_actor())
+    with _engine(app).begin() as conn:
+        set_password(conn, name, password, _actor())
     click.echo(f"The password of {name} is changed.")
     return 0
 
@@ -67,8 +81,10 @@ def passwd(app: AppContext, name: str, password_stdin: bool) -> int:
 @pass_app
 def role(app: AppContext, name: str, role: str) -> int:
     """Give NAME another role."""
-    with catalog_engine(app.home, app.settings).begin() as conn:
-        set_role(conn, name, role, cli_actor())
+    from catalog.users import set_role  # noqa: PLC0415
+
+    with _engine(app).begin() as conn:
+        set_role(conn, name, role, _actor())
     click.echo(f"{name} is now {role}.")
     return 0
 
@@ -78,8 +94,10 @@ def role(app: AppContext, name: str, role: str) -> int:
 @pass_app
 def disable(app: AppContext, name: str) -> int:
     """Stop NAME from logging in (their open sessions end; the user is kept)."""
-    with catalog_engine(app.home, app.settings).begin() as conn:
-        set_disabled(conn, name, True, cli_actor())
+    from catalog.users import set_disabled  # noqa: PLC0415
+
+    with _engine(app).begin() as conn:
+        set_disabled(conn, name, True, _actor())
     click.echo(f"{name} is disabled.")
     return 0
 
@@ -89,8 +107,10 @@ def disable(app: AppContext, name: str) -> int:
 @pass_app
 def enable(app: AppContext, name: str) -> int:
     """Let a disabled NAME log in again."""
-    with catalog_engine(app.home, app.settings).begin() as conn:
-        set_disabled(conn, name, False, cli_actor())
+    from catalog.users import set_disabled  # noqa: PLC0415
+
+    with _engine(app).begin() as conn:
+        set_disabled(conn, name, False, _actor())
     click.echo(f"{name} is enabled.")
     return 0
 
@@ -100,7 +120,9 @@ def enable(app: AppContext, name: str) -> int:
 @pass_app
 def list_command(app: AppContext, history: bool) -> int:
     """Show every user, disabled ones too."""
-    with catalog_engine(app.home, app.settings).connect() as conn:
+    from catalog.users import list_users, user_history  # noqa: PLC0415
+
+    with _engine(app).connect() as conn:
         people, events = list_users(conn), user_history(conn) if history else []
     if not people:
         click.echo("No users yet: add one with `weidang users add NAME --role admin`.")
