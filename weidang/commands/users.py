@@ -29,7 +29,7 @@ def _actor() -> str:
     return cli_actor()
 
 
-@click.group("users")
+@click.group("users", short_help="Users of the web interface: add, passwd, role, disable, enable, list.")
 def command() -> None:
     """Users of the web interface. Roles: researcher (search and read), archivist (also
     accounts), auditor (also verification), admin (also users). Users are never deleted:

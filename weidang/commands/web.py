@@ -9,7 +9,7 @@ from weidang.context import AppContext, pass_app
 THREADS = 8  # concurrent requests; searches and pages are short, pictures are small
 
 
-@click.command("web")
+@click.command("web", short_help="Serve the web interface: search, posts and pictures, accounts, users.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. The default serves this computer only; give 0.0.0.0 "
               "(behind an HTTPS reverse proxy) to serve the network.")
