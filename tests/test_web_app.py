@@ -175,3 +175,14 @@ def test_an_unknown_post_is_not_found(app):
     assert client.get("/posts/weibo:1").status_code == 404
     assert client.get("/posts/nothing").status_code == 404
     assert client.get("/posts/weibo:1/v1/media/0").status_code == 404
+
+
+def test_repeated_failed_logins_for_one_name_are_refused_for_a_while(app):
+    with app.config["ENGINE"].begin() as conn:
+        add_user(conn, "targeted", "researcher", PASSWORD, "test")
+    client = app.test_client()
+    for _ in range(5):
+        assert log_in(client, "targeted", "a wrong guess!").status_code == 401
+    refused = log_in(client, "targeted")  # even the right password, for now
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.text
+    assert log_in(app.test_client(), "reader").status_code == 302  # other names are not affected

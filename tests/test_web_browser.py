@@ -131,6 +131,26 @@ def test_a_researcher_is_refused_archivist_pages_by_link_and_by_address(page, br
         keeper.context.close()
 
 
+def test_the_core_pages_work_with_javascript_off(browser, server, web):
+    context = browser.new_context(locale="zh-CN", base_url=server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, "reader", "/search")
+        page.fill("input[name=q]", "疫情通报已更新")  # only the edited post says this
+        page.click("form.search button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("ol.hits mark").count() > 0
+        page.click(f"ol.hits a.title[href^='/posts/{web.edited}']")
+        page.wait_for_load_state()
+        assert page.url.startswith(f"{server.url}/posts/{web.edited}")
+        assert page.locator("section.version").count() == 2
+        page.click("header form button[type=submit]")  # log out: a form, no script
+        page.wait_for_load_state()
+        assert "/login" in page.url and "你已退出登录" in page.inner_text("main")
+    finally:
+        context.close()
+
+
 def test_english_on_request_and_kept_for_the_next_pages(page, web):
     log_in(page, "reader", "/search?q=档案&lang=en")
     assert page.inner_text("h1") == "Search the archive"

@@ -38,6 +38,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=1 << 20,  # forms only: nothing large is ever uploaded
         HOME=home, SETTINGS=settings, ENGINE=catalog_engine(home, settings),
+        LOGIN_THROTTLE=security.LoginThrottle(),
         LANG_FORCED=i18n.normalise_lang(env.get("WEIDANG_LANG")),
         LANG_FALLBACK=i18n.server_default({"LANG": env.get("LANG", "")}),
     )

@@ -14,6 +14,9 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,6 +41,35 @@ CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'
 # Pictures from the archive are served as they were captured: a captured "picture" that is in
 # fact HTML or SVG with script must not run either, even opened on its own.
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+class LoginThrottle:
+    """Slows password guessing: after ``limit`` failed logins for one user name within
+    ``window`` seconds, that name is refused until the oldest failure is that old. Kept in the
+    server's memory (one waitress process serves a home)."""
+
+    def __init__(self, limit: int = 5, window: float = 15 * 60) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, name: str) -> bool:
+        with self._lock:
+            return len(self._recent(name)) >= self.limit
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            self._recent(name).append(time.monotonic())
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name, None)
+
+    def _recent(self, name: str) -> deque[float]:
+        times = self._failures.setdefault(name, deque())
+        while times and time.monotonic() - times[0] > self.window:
+            times.popleft()
+        return times
 
 
 def csrf_token() -> str:
