@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from catalog import users as catalog_users
 from weidang.cli import main
 from weidang.commands import users as users_command
