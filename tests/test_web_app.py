@@ -166,7 +166,9 @@ def test_an_empty_index_says_how_to_build_it_and_a_bad_filter_is_explained(app):
     log_in(client, "reader")
     assert "weidang index rebuild" in client.get("/search?q=档案").text
     bad = client.get("/search?q=档案&since=yesterday")
-    assert bad.status_code == 200 and "无法执行检索" in bad.text and "yesterday" in bad.text
+    assert bad.status_code == 200 and "无法执行检索：yesterday 不是日期" in bad.text
+    assert "没有名为 twitter 的平台" in client.get("/search?platform=twitter").text
+    assert "没有 gone 这种状态" in client.get("/search?status=gone").text
 
 
 def test_an_unknown_post_is_not_found(app):

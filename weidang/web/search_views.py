@@ -14,10 +14,11 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from catalog.posts import PostCatalog
 from catalog.search import SearchFilters, SearchHit, SearchResults
 from catalog.search.base import MAX_LIMIT
+from catalog.search.document import STATUSES
 from catalog.search.errors import QueryError, SearchError
 from catalog.search.export import export
 from weidang.indexing import lag_warning, open_search_index
-from weidang.searching import build_filters, every_hit, with_account_keys
+from weidang.searching import build_filters, every_hit, parse_date, with_account_keys
 from weidang.store import catalog_db
 from weidang.web import labels
 from weidang.web.lang import _
@@ -52,10 +53,26 @@ class Form:
         return cls(page=page, **values)
 
     def filters(self) -> SearchFilters:
+        self.check()
         app = current_app.config
         built = build_filters(self.account or None, self.platform or None, self.since or None,
                               self.until or None, self.status or None)
         return with_account_keys(app["HOME"], app["SETTINGS"], built)
+
+    def check(self) -> None:
+        """Each filter that cannot be used, refused in the page's language (the command line's
+        own messages name its options)."""
+        if self.platform and self.platform not in labels.PLATFORMS:
+            raise QueryError(_("There is no platform %(value)s; choose Weibo or WeChat.",
+                               value=self.platform))
+        if self.status and self.status not in STATUSES:
+            raise QueryError(_("There is no status %(value)s.", value=self.status))
+        for value in (self.since, self.until):
+            try:
+                parse_date(value or None, "", end=False)
+            except QueryError:
+                raise QueryError(_("%(value)s is not a date; write it as YYYY-MM-DD, e.g. "
+                                   "2024-03-01.", value=value)) from None
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The address's parameters, with ``changes`` (for paging and export links)."""
