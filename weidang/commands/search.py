@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from catalog.errors import CatalogError
-from catalog.identity import account_keys
-from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
+from catalog.search import SearchFilters
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
-from catalog.store import ensure_schema
-from harvesters.dates import SHANGHAI
 from weidang.citation import hit_lines
 from weidang.context import AppContext, pass_app
 from weidang.indexing import lag_warning, open_search_index
-from weidang.store import catalog_db, home_path
-
-PLATFORMS = ("weibo", "wechat")
-_DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+from weidang.searching import build_filters, every_hit, with_account_keys
 
 
 @click.command("search")
@@ -54,7 +43,8 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     account, address, publication and capture times, WARC file and record, and payload SHA-256.
     """
     text = " ".join(query)
-    filters = with_account_keys(app, build_filters(account, platform, since, until, status))
+    filters = with_account_keys(app.home, app.settings,
+                                build_filters(account, platform, since, until, status))
     if not 0 < limit <= MAX_LIMIT:
         raise QueryError(f"--limit must be between 1 and {MAX_LIMIT:,}; use --export for more")
     if export_to is not None:
@@ -101,64 +91,3 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
             f"At least {results.total - shown:,}")
         click.echo(f"\n{more} more: raise --limit, or --export FILE for all.")
     return 0
-
-
-def build_filters(account: str | None, platform: str | None, since: str | None,
-                  until: str | None, status: str | None) -> SearchFilters:
-    """The filters from the options, each refused with one sentence when it cannot be used."""
-    if account and ":" in account and account.split(":", 1)[0] in PLATFORMS:
-        prefix, account = account.split(":", 1)
-        if platform and platform != prefix:
-            raise QueryError(f"the account {prefix}:{account} is not on {platform}")
-        platform = prefix
-    if platform is not None and platform not in PLATFORMS:
-        raise QueryError(f"the platform {platform!r} is unknown; use weibo or wechat")
-    return SearchFilters(account=account or None, platform=platform,
-                         since=parse_date(since, "--since", end=False),
-                         until=parse_date(until, "--until", end=True), status=status)
-
-
-def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
-    """The account filter as the catalog knows the account: its registered id, any id linked
-    to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
-    all find the same posts. Without a catalog, the index matches the id or name as given."""
-    if not filters.account or not home_path(app.home, app.settings, "CATALOG_DB_FILE").exists():
-        return filters
-    try:
-        with catalog_db(app.home, app.settings) as db:
-            ensure_schema(db.conn)  # a catalog last written by an older weidang gains its links
-            keys = account_keys(db.conn, filters.account, filters.platform)
-    except CatalogError:  # e.g. a catalog on read-only storage that cannot be opened
-        return filters
-    return replace(filters, account=None, accounts=keys)
-
-
-def parse_date(value: str | None, option: str, *, end: bool) -> dt.datetime | None:
-    """A day (China time; --until takes the whole day) or an ISO time (China time if no zone)."""
-    if value is None:
-        return None
-    try:
-        if _DAY.match(value.strip()):
-            day = dt.date.fromisoformat("-".join(p.zfill(2) for p in value.strip().split("-")))
-            moment = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
-        else:
-            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"{option} {value} is not a date; write it as YYYY-MM-DD, "
-                         "e.g. 2024-03-01") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
-
-
-def every_hit(index: SearchIndex, text: str, filters: SearchFilters) -> Iterator[SearchHit]:
-    """All hits, not one page: the backend's scan when it has one, else page after page."""
-    scan = getattr(index, "scan", None)
-    if scan is not None:
-        yield from scan(SearchQuery.parse(text), filters)
-        return
-    offset, page = 0, 1000
-    while offset < MAX_LIMIT:
-        results = index.search(text, filters, limit=min(page, MAX_LIMIT - offset), offset=offset)
-        yield from results.hits
-        offset += len(results.hits)
-        if not results.hits or offset >= results.total:
-            return

@@ -11,6 +11,8 @@ import click
 from harvesters.dates import SHANGHAI
 from weidang.commands.accounts import _table
 from weidang.context import AppContext, pass_app
+from weidang.home import Home
+from weidang.settings import Settings
 from weidang.store import catalog_db
 
 if TYPE_CHECKING:
@@ -30,21 +32,9 @@ def _local(text: str | None) -> str:
 @pass_app
 def command(app: AppContext, as_json_flag: bool) -> int:
     """Show each account's last run, next run and health (ok, failing, login expired, ...)."""
-    # APScheduler (the daemon's job store holds the next runs) loads when the command runs.
-    from schedules.status import account_statuses, as_json, daemon_state  # noqa: PLC0415
-    from schedules.store import store_url  # noqa: PLC0415
+    from schedules.status import as_json  # noqa: PLC0415
 
-    s = app.settings
-    db = catalog_db(app.home, s)
-    try:
-        statuses = account_statuses(db, store_url(app.home.root, str(s["SCHEDULES_JOB_STORE_URL"])),
-                                    int(s["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
-                                    int(s["CATALOG_SCHEDULE_JITTER_SECONDS"]),
-                                    int(s["SCHEDULES_BACKOFF_MAX_SECONDS"]), dt.datetime.now(dt.UTC),
-                                    locks=app.home.root / "locks")
-    finally:
-        db.close()
-    daemon = daemon_state(app.home.root)
+    statuses, daemon = account_overview(app.home, app.settings)
     if as_json_flag:
         click.echo(json.dumps({"daemon": daemon, "accounts": as_json(statuses)}, ensure_ascii=False,
                               indent=2))
@@ -67,6 +57,26 @@ def command(app: AppContext, as_json_flag: bool) -> int:
         if st.backfill:
             click.echo(f"{st.account}: {st.backfill}")
     return 0
+
+
+def account_overview(home: Home, settings: Settings) -> tuple[list[AccountStatus], str]:
+    """Each account's status, and whether a daemon runs: what `weidang status` and the web's
+    dashboard show."""
+    # APScheduler (the daemon's job store holds the next runs) loads only when this runs.
+    from schedules.status import account_statuses, daemon_state  # noqa: PLC0415
+    from schedules.store import store_url  # noqa: PLC0415
+
+    s = settings
+    db = catalog_db(home, s)
+    try:
+        statuses = account_statuses(db, store_url(home.root, str(s["SCHEDULES_JOB_STORE_URL"])),
+                                    int(s["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
+                                    int(s["CATALOG_SCHEDULE_JITTER_SECONDS"]),
+                                    int(s["SCHEDULES_BACKOFF_MAX_SECONDS"]), dt.datetime.now(dt.UTC),
+                                    locks=home.root / "locks")
+    finally:
+        db.close()
+    return statuses, daemon_state(home.root)
 
 
 def _notes(statuses: list[AccountStatus]) -> list[tuple[list[str], str]]:
