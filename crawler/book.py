@@ -59,9 +59,9 @@ class CaptureBook:
         self._seen: set[str] = set()
         self._rechecked: dict[str, Post] = {}  # posts of earlier harvests asked again
         self.disk_full = False  # the last versions could not be written: no space left
-        self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
-        self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
-        self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
+        self._counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
+        self._originals: set[str] = set()  # posts reposted by the account (another account's posts)
+        self._incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
         # versions reach the catalog in batches, each after the WARC file was synced
         self.recorder = Recorder(writer, posts)
 
@@ -97,7 +97,7 @@ class CaptureBook:
         key = self.key(post)
         self._seen.add(key)
         if post.repost is not None:
-            self.originals.add(self.key(post.repost))
+            self._originals.add(self.key(post.repost))
         entry = self._pending.get(key)
         if entry is None:
             entry = self._pending[key] = Pending(post)
@@ -193,19 +193,19 @@ class CaptureBook:
         The original of a repost is recorded in its own account and not counted here.
         """
         key = self.key(entry.post)
-        if key in self.originals and entry.post.account_id != self.job.account_id:
+        if key in self._originals and entry.post.account_id != self.job.account_id:
             return
         if outcome == "incomplete":
-            if key not in self.incomplete:
-                self.incomplete.add(key)
+            if key not in self._incomplete:
+                self._incomplete.add(key)
                 self.summary.posts_incomplete += 1
             return
-        before = self.counted.get(key)
+        before = self._counted.get(key)
         if before is not None and (before != "unchanged" or outcome == "unchanged"):
             return
         if before == "unchanged":  # seen unchanged, then written (new or edited) in this run
             self.summary.posts_unchanged -= 1
-        self.counted[key] = outcome
+        self._counted[key] = outcome
         field = f"posts_{outcome}"
         setattr(self.summary, field, getattr(self.summary, field) + 1)
 
