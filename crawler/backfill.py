@@ -21,8 +21,6 @@ from catalog.runs import RunLog
 from crawler.job import HarvestJob, HarvestSummary
 from harvesters import ParseResult, RequestSpec
 
-PAGES = ("timeline", "list")
-
 
 @dataclass
 class BackfillWalk:
@@ -35,7 +33,7 @@ class BackfillWalk:
 
     def next_pages(self, spec: RequestSpec, result: ParseResult) -> list[RequestSpec]:
         """The pages to ask for after this answer of the backfill walk (none past the budget)."""
-        if spec.purpose in PAGES and not spec.meta.get("overlap"):
+        if spec.purpose.is_page and not spec.meta.get("overlap"):
             self.pages += 1  # a page walked again for safety (offsets shift) is not progress
         if not result.next_requests:
             if result.end_of_listing:
@@ -44,7 +42,7 @@ class BackfillWalk:
         for request in result.next_requests:
             request.meta["chain"] = "backfill"
         self.frontier = self.cursor_of(result.next_requests[0]) or self.frontier
-        if spec.purpose in PAGES and not spec.meta.get("overlap") and self.pages >= self.max_pages:
+        if spec.purpose.is_page and not spec.meta.get("overlap") and self.pages >= self.max_pages:
             self.cut = True
             return []
         return list(result.next_requests)

@@ -16,6 +16,7 @@ from datetime import datetime
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 
+from crawler.exchange import state_of
 from crawler.reachability import GIVE_UP_AT
 from crawler.stopping import HarvestStopped, on_stopping
 
@@ -29,8 +30,8 @@ class BackoffMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
         def now() -> datetime | None:
-            clock = getattr(crawler.spider, "clock", None)
-            return clock() if clock is not None else None
+            state = state_of(crawler)
+            return state.clock() if state is not None else None
 
         middleware = cls(crawler.settings.getfloat("BACKOFF_BASE", 2.0), now)
         on_stopping(crawler, middleware.stopping.set)

@@ -41,6 +41,13 @@ def evidence(records: ExchangeRecords | None, role: str) -> list[dict[str, Any]]
 
 
 class CaptureBook:
+    """The one owner of the posts' state in a harvest: the spider tells it what came, it decides.
+
+    What the spider tells it: a post seen (``offer``), the media asked for a new or edited post
+    (``expect_media``), a follow-up or media answered or failed (``answered``, ``media_done``),
+    a post found gone (``unavailable``), a listing page done (``page_done``), the end (``close``).
+    """
+
     def __init__(self, job: HarvestJob, writer: CaptureWriter, posts: PostCatalog,
                  summary: HarvestSummary, clock: Callable[[], datetime]) -> None:
         self.job = job
@@ -48,12 +55,13 @@ class CaptureBook:
         self.catalog = posts
         self.summary = summary
         self.clock = clock
-        self.pending: dict[str, Pending] = {}
-        self.seen: set[str] = set()
+        self._pending: dict[str, Pending] = {}
+        self._seen: set[str] = set()
+        self._rechecked: dict[str, Post] = {}  # posts of earlier harvests asked again
         self.disk_full = False  # the last versions could not be written: no space left
-        self.counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
-        self.originals: set[str] = set()  # posts reposted by the account (another account's posts)
-        self.incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
+        self._counted: dict[str, str] = {}  # post key -> what the summary counted it as, this run
+        self._originals: set[str] = set()  # posts reposted by the account (another account's posts)
+        self._incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
         # versions reach the catalog in batches, each after the WARC file was synced
         self.recorder = Recorder(writer, posts)
 
@@ -61,53 +69,107 @@ class CaptureBook:
     def key(post: Post) -> str:
         return f"{post.platform}:{post.post_id}"
 
+    @property
+    def posts_seen(self) -> int:
+        """Posts any answer of this harvest showed."""
+        return len(self._seen)
+
+    def waiting(self, key: str) -> int | None:
+        """Follow-up and media answers the post still waits for (None: no post waits under ``key``)."""
+        entry = self._pending.get(key)
+        return entry.waiting if entry is not None else None
+
     # -- what the spider tells it ------------------------------------------------------------
-    def offer(self, post: Post, records: ExchangeRecords | None, role: str) -> Pending:
-        """A post seen in an answer; merges with what is known of it in this harvest."""
+    def rechecking(self, post: Post) -> str:
+        """A post of an earlier harvest is asked for again; its key, for the re-check's answer."""
         key = self.key(post)
-        self.seen.add(key)
+        self._rechecked[key] = post
+        return key
+
+    def offer(self, post: Post, records: ExchangeRecords | None, role: str,
+              follow_ups: int = 0) -> Post | None:
+        """A post seen in an answer that asks ``follow_ups`` more requests to complete it.
+
+        Merged with what is known of it in this harvest. A post whole and waiting for nothing
+        this answer asks is decided now: the post is returned when new or edited (its media
+        are to be asked for, then told with ``expect_media``); an unchanged one is finished.
+        """
+        key = self.key(post)
+        self._seen.add(key)
         if post.repost is not None:
-            self.originals.add(self.key(post.repost))
-        entry = self.pending.get(key)
+            self._originals.add(self.key(post.repost))
+        entry = self._pending.get(key)
         if entry is None:
-            entry = self.pending[key] = Pending(post)
+            entry = self._pending[key] = Pending(post)
         elif post.long_text_complete or not entry.post.long_text_complete:
             # a whole post replaces a partial one; pinned is a listing fact the follow-up lacks
             entry.post = post.merged(pinned=entry.post.pinned or post.pinned)
         entry.evidence += evidence(records, role)
-        return entry
+        entry.waiting += follow_ups
+        if not entry.post.long_text_complete or entry.decided or follow_ups:
+            return None
+        if self._decide(entry) == "unchanged":
+            self._finish(key)
+            return None
+        return entry.post
 
-    def decide(self, entry: Pending) -> str:
-        """new, edited or unchanged, against the catalog's latest version."""
-        decision = self.recorder.decide(entry.post)
-        entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
-        return entry.outcome
+    def expect_media(self, key: str, count: int) -> None:
+        """The media asked for a new or edited post: its record waits for them (none: written now)."""
+        entry = self._pending.get(key)
+        if count == 0:
+            self._finish(key)
+        elif entry is not None:
+            entry.waiting += count
 
     def media_done(self, key: str | None, records: ExchangeRecords | None, ok: bool,
                    error: str = "") -> None:
-        entry = self.pending.get(key) if key else None
+        entry = self._pending.get(key) if key else None
         if entry is None:
             return
         entry.evidence += evidence(records, "media")
         if not ok:
             self.summary.errors.append(error or f"a media file of {key} could not be fetched")
-        self.done_waiting(key)
+        self.answered(key)
 
-    def done_waiting(self, key: str | None) -> None:
-        entry = self.pending.get(key) if key else None
+    def answered(self, key: str | None) -> None:
+        """A request the post waited for was answered, or failed."""
+        entry = self._pending.get(key) if key else None
         if key is None or entry is None:
             return
         entry.waiting = max(entry.waiting - 1, 0)
         if entry.waiting == 0 and entry.decided:
-            self.finish(key)
+            self._finish(key)
 
-    def finish(self, key: str) -> None:
+    def unavailable(self, key: str | None, shown: Post | None, status: str, reason: str,
+                    records: ExchangeRecords | None) -> bool:
+        """The platform showed a post gone (``shown``, or the one ``key`` was asked for): an event
+        with its evidence. False when no post is known: the account itself is gone."""
+        post = shown or self._known(key)
+        if post is not None:
+            self._status(post, status, reason, records)
+        if key:
+            self._pending.pop(key, None)
+        return post is not None
+
+    def _known(self, key: str | None) -> Post | None:
+        if key is None:
+            return None
+        entry = self._pending.get(key)
+        return entry.post if entry is not None else self._rechecked.get(key)
+
+    def _decide(self, entry: Pending) -> str:
+        """new, edited or unchanged, against the catalog's latest version."""
+        decision = self.recorder.decide(entry.post)
+        entry.outcome, entry.version, entry.decided = decision.outcome, decision.version, True
+        return entry.outcome
+
+    def _finish(self, key: str) -> None:
         """Write the post's metadata record and its version in the catalog (new or edited only)."""
-        entry = self.pending.pop(key, None)
+        entry = self._pending.pop(key, None)
         if entry is None:
             return
         if not entry.decided:
-            self.decide(entry)
+            self._decide(entry)
         if entry.outcome == "unchanged":
             self._count(entry, "unchanged")
             return
@@ -131,23 +193,23 @@ class CaptureBook:
         The original of a repost is recorded in its own account and not counted here.
         """
         key = self.key(entry.post)
-        if key in self.originals and entry.post.account_id != self.job.account_id:
+        if key in self._originals and entry.post.account_id != self.job.account_id:
             return
         if outcome == "incomplete":
-            if key not in self.incomplete:
-                self.incomplete.add(key)
+            if key not in self._incomplete:
+                self._incomplete.add(key)
                 self.summary.posts_incomplete += 1
             return
-        before = self.counted.get(key)
+        before = self._counted.get(key)
         if before is not None and (before != "unchanged" or outcome == "unchanged"):
             return
         if before == "unchanged":  # seen unchanged, then written (new or edited) in this run
             self.summary.posts_unchanged -= 1
-        self.counted[key] = outcome
+        self._counted[key] = outcome
         field = f"posts_{outcome}"
         setattr(self.summary, field, getattr(self.summary, field) + 1)
 
-    def status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
+    def _status(self, post: Post, status: str, reason: str, records: ExchangeRecords | None) -> None:
         """A post found deleted, blocked or otherwise gone: an event with its evidence; never removal.
 
         Recorded when the status changes: a post seen deleted again (by its listing and its
@@ -169,8 +231,8 @@ class CaptureBook:
         On a full disk what is left stays unrecorded (``disk_full`` says so): the WARC file
         is recovered and the catalog repaired at the next harvest, once there is space."""
         try:
-            for key in list(self.pending):
-                self.finish(key)
+            for key in list(self._pending):
+                self._finish(key)
             self.recorder.commit()
         except Exception as exc:
             if not is_disk_full(exc):

@@ -23,6 +23,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from crawler.exchange import state_of
 from crawler.stopping import HarvestStopped, on_stopping
 
 REASON_FLAG = "reason:"
@@ -55,12 +56,12 @@ class ArchivingDownloadHandler(http11.HTTP11DownloadHandler):
     async def download_request(self, request: Request) -> Response:
         if self._stopping:
             raise HarvestStopped()
-        spider = getattr(self._crawler, "spider", None)
-        if getattr(spider, "stop", None) is not None:
+        state = state_of(self._crawler)
+        if state is not None and state.refusal is not None:
             # Requests already queued in the downloader would still go out after a 418 or a
             # captcha: the platform refused us, so nothing more is asked of it.
             raise IgnoreRequest("the platform refused the harvest; nothing more is requested")
-        if getattr(spider, "gave_up", False):  # the platform has not answered for too long
+        if state is not None and state.gave_up:  # the platform has not answered for too long
             raise IgnoreRequest("the platform could not be reached; nothing more is requested")
         agent = _ReasonKeepingAgent(
             contextFactory=self._contextFactory,

@@ -85,22 +85,22 @@ def _settle(job: HarvestJob, summary: HarvestSummary, crawler: Any, writer: Capt
             db: Database, runs: RunLog, clock: Callable[[], datetime], closed: str,
             give_up: float) -> None:
     """Complete the summary from what the spider knew, and record the run's end (and a pause)."""
-    spider = crawler.spider
+    spider = crawler.spider if isinstance(crawler.spider, HarvestSpider) else None
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary.exchanges = int(stats.get("warc/exchanges", 0))
     summary.revisits = int(stats.get("warc/revisits", 0))
     summary.bytes = int(stats.get("warc/payload_bytes", 0))
     summary.captured_total = PostCatalog(db).count(job.platform, job.account_id)
-    stop = getattr(spider, "stop", None)
+    stop = spider.state.refusal if spider is not None else None
     if stop is not None:
         summary.outcome = "stopped"
-        summary.reason = stop.what() if isinstance(stop, HarvestProblem) else str(stop)  # advice apart
-        summary.advice = getattr(stop, "advice", "")
+        summary.reason, summary.advice = stop.what(), stop.advice  # the reason without its advice
     else:  # a spider Scrapy never closed was abandoned at a stop: cut short, like a shutdown
-        summary.outcome, summary.reason, summary.advice = judge(summary, job, _ending(
-            spider, closed, give_up))
+        ending = spider.ending(closed, give_up) if spider is not None else Ending(
+            closed=closed, give_up_seconds=give_up)
+        summary.outcome, summary.reason, summary.advice = judge(summary, job, ending)
     summary.files = list(writer.files_closed)
-    record_backfill(db, clock, job, getattr(spider, "backfill", None), summary)
+    record_backfill(db, clock, job, spider.backfill if spider is not None else None, summary)
     _scrub_summary(summary, writer)  # the one place, before the summary leaves: whatever wrote it
     if stop is not None:
         _pause(runs, clock, job, stop, summary)
@@ -112,15 +112,6 @@ def _settle(job: HarvestJob, summary: HarvestSummary, crawler: Any, writer: Capt
                 # the run history compares posts with posts; a WeChat count of pushes is not
                 reported_total=summary.reported_total if summary.reported_unit == "posts" else None,
                 captured_total=summary.captured_total)
-
-
-def _ending(spider: Any, closed: str, give_up_seconds: float) -> Ending:
-    return Ending(closed=closed, not_started=getattr(spider, "not_started", ""),
-                  no_answer=getattr(spider, "no_answer", ""),
-                  gave_up=getattr(spider, "gave_up", False), give_up_seconds=give_up_seconds,
-                  posts_seen=len(spider.book.seen) if hasattr(spider, "book") else -1,
-                  disk_full=getattr(spider, "disk_full", False) or
-                  getattr(getattr(spider, "book", None), "disk_full", False))
 
 
 def _close_reason(closed: dict[str, str], harvest_id: str) -> Callable[..., None]:
@@ -137,7 +128,7 @@ def _progress_handler(progress: Callable[[str, int], None], account: str) -> Cal
     return handler
 
 
-def _pause(runs: RunLog, clock: Callable[[], datetime], job: HarvestJob, stop: Any,
+def _pause(runs: RunLog, clock: Callable[[], datetime], job: HarvestJob, stop: HarvestProblem,
            summary: HarvestSummary) -> None:
     """Pause what the refusal applies to (the account, its login or the platform) for a while."""
     duration = pause_length(stop)

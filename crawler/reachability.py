@@ -5,16 +5,16 @@ the name does not resolve, the connection is refused, nothing answers in time, o
 cannot open a tunnel. Retrying each request with backoff would then take minutes and end in a
 list of Twisted exceptions. ``ReachabilityMiddleware`` notes when the platform last answered and,
 once it has not answered for ``UNREACHABLE_GIVE_UP_SECONDS``, marks the harvest as given up
-(``spider.gave_up``): no retry follows and the download handler sends nothing more. Neither a
-request's timeout nor a retry's backoff reaches past that time (by more than ``SHORT_STEP``),
-so a harvest of a platform that never answers ends within about the give-up time.
-``spider.no_answer`` keeps the cause of the last request that got no answer, in words.
+(``gave_up`` in the harvest's state, crawler.exchange): no retry follows and the download
+handler sends nothing more. Neither a request's timeout nor a retry's backoff reaches past that
+time (by more than ``SHORT_STEP``), so a harvest of a platform that never answers ends within
+about the give-up time.
+The state's ``no_answer`` keeps the cause of the last request that got no answer, in words.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -30,6 +30,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from twisted.internet import error as tx
 
+from crawler.exchange import state_of
 from warc_store.lines import DISK_FULL, is_disk_full
 
 PLATFORM_NAMES = {"weibo": "Weibo", "wechat": "WeChat"}
@@ -104,8 +105,8 @@ class ReachabilityMiddleware:
         return cls(crawler, crawler.settings.getfloat("UNREACHABLE_GIVE_UP_SECONDS", 60.0))
 
     def _now(self) -> datetime | None:
-        clock = getattr(self.crawler.spider, "clock", None)
-        return clock() if clock is not None else None
+        state = state_of(self.crawler)
+        return state.clock() if state is not None else None
 
     def seconds_left(self) -> float | None:
         """Seconds until the harvest gives up if nothing answers (None: no clock to tell)."""
@@ -132,16 +133,16 @@ class ReachabilityMiddleware:
 
     def process_exception(self, request: Request, exception: Exception,
                           spider: Spider | None = None) -> None:
-        harvest: Any = self.crawler.spider
-        if harvest is None or not is_no_connection(exception):
+        state = state_of(self.crawler)
+        if state is None or not is_no_connection(exception):
             return None
-        harvest.no_answer = in_words(exception, request.url, str(request.meta.get("proxy") or ""),
+        state.no_answer = in_words(exception, request.url, str(request.meta.get("proxy") or ""),
                                      float(request.meta.get("download_timeout") or 0))
         now = self._now()
         if now is not None and self.last_answer is not None and \
                 (now - self.last_answer).total_seconds() >= self.give_up_seconds:
-            harvest.gave_up = True
-        if getattr(harvest, "gave_up", False):
+            state.gave_up = True
+        if state.gave_up:
             request.meta["dont_retry"] = True  # the retry middleware lets it fail now
         elif self.last_answer is not None:  # a retry's backoff waits no longer (crawler.backoff)
             request.meta[GIVE_UP_AT] = self.last_answer + timedelta(seconds=self.give_up_seconds)

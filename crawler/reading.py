@@ -3,20 +3,19 @@
 A rate limit (Weibo's 418 or ``ok: -100``, WeChat's ``ret`` 200013) must stop every request
 still queued in the downloader, not only those the spider has not yielded yet. This middleware
 sits at the very end of ``process_response`` (priority 10: after decompression and retries),
-parses the answer with the harvester, keeps the result in ``meta["parsed"]`` for the spider
-(the answer is parsed once), and on a refusal sets ``spider.stop`` so that the download handler
-sends nothing more.
+parses the answer with the harvester, keeps the result in the request's Exchange for the spider
+(the answer is parsed once), and on a refusal records it in the harvest's state, so that the
+download handler sends nothing more (crawler.exchange).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from harvesters import CaptchaRequired, HarvestError, LoginExpired, RateLimited
+from crawler.exchange import exchange_of, state_of
+from harvesters import CaptchaRequired, HarvestError, LoginExpired, Purpose, RateLimited
 
 STOPPING = (RateLimited, CaptchaRequired, LoginExpired)
 
@@ -31,19 +30,17 @@ class ReadingMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:
-        spec = request.meta.get("spec")
-        harvest: Any = self.crawler.spider  # the HarvestSpider: its harvester, clock and stop
-        if spec is None or spec.purpose == "media" or harvest is None:
+        exchange, state = exchange_of(request), state_of(self.crawler)
+        if exchange is None or state is None or exchange.purpose is Purpose.MEDIA:
             return response
         try:
-            result = harvest.harvester.parse(spec, response.status, response_headers(response),
-                                             response.body, harvest.clock())
+            exchange.parsed = state.read(exchange.spec, response.status, response_headers(response),
+                                         response.body)
         except HarvestError as exc:
-            request.meta["parse_error"] = exc
+            exchange.parse_error = exc
             return response
-        request.meta["parsed"] = result
-        if isinstance(result.problem, STOPPING) and getattr(harvest, "stop", None) is None:
-            harvest.stop = result.problem
+        if isinstance(exchange.parsed.problem, STOPPING):
+            state.refused(exchange.parsed.problem)
         return response
 
 

@@ -4,8 +4,9 @@ It sits at 950, above HttpCompressionMiddleware (590): ``process_response`` runs
 number down, so it sees the body exactly as it arrived (still gzip-encoded if it came so), and
 every response, including the 5xx ones a retry will follow and the redirects. A request with
 ``meta["dont_archive"]`` (token exchanges, logins) is never recorded. Media already stored become
-revisits. The record ids go into ``request.meta["warc"]`` for the spider. The writer is the
-spider's ``warc_writer`` (settings are deep-copied by Scrapy, so an open file cannot go there).
+revisits. The record ids go into the request's Exchange for the spider. The writer is the one in
+the harvest's state (crawler.exchange; settings are deep-copied by Scrapy, so an open file
+cannot go there).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from scrapy.http import Headers, Response
 
 from crawler import signals
 from crawler.download_handler import reason_of
+from crawler.exchange import exchange_of, state_of
 from warc_store import CaptureWriter, HttpRequest, HttpResponse
-
-DEDUP_PURPOSES = ("media",)
 
 
 def header_pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -47,10 +47,10 @@ class WarcRecorderMiddleware:
 
     @property
     def writer(self) -> CaptureWriter:
-        writer = getattr(self.crawler.spider, "warc_writer", None)
-        if writer is None:
-            raise NotConfigured("the spider has no warc_writer to record into")
-        return writer
+        state = state_of(self.crawler)
+        if state is None:
+            raise NotConfigured("the spider has no harvest state with a WARC writer to record into")
+        return state.writer
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:
@@ -60,13 +60,15 @@ class WarcRecorderMiddleware:
         if not any(k.lower() == "host" for k, _ in req_headers):
             req_headers.insert(0, ("Host", urlsplit(request.url).netloc))
         body = request.body or b""
+        exchange = exchange_of(request)
         records = self.writer.write_exchange(
             HttpRequest(request.method, request.url, req_headers, body),
             HttpResponse(response.status, reason_of(response), header_pairs(response.headers),
                          response.body, protocol=response.protocol or "HTTP/1.1"),
-            dedup=request.meta.get("purpose") in DEDUP_PURPOSES,
+            dedup=exchange is not None and exchange.purpose.dedup,
         )
-        request.meta["warc"] = records
+        if exchange is not None:
+            exchange.records = records
         stats: Any = self.crawler.stats
         if stats is not None:
             stats.inc_value("warc/exchanges")

@@ -8,7 +8,7 @@ media only for new or edited posts, and stops the whole harvest when the platfor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,9 @@ from twisted.python.failure import Failure
 from catalog.posts import PostCatalog
 from crawler.backfill import BackfillWalk
 from crawler.book import CaptureBook
+from crawler.exchange import EXCHANGE, Exchange, HarvestState, exchange_of
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.outcome import Ending
 from crawler.reachability import in_words, is_no_connection
 from crawler.reading import STOPPING, response_headers
 from crawler.stopping import HarvestStopped
@@ -31,16 +33,17 @@ from harvesters import (
     HarvestError,
     ParseResult,
     Post,
+    Purpose,
     RequestSpec,
     Unavailable,
     make_harvester,
 )
 from warc_store.lines import is_disk_full
 
-LISTING = ("timeline", "list", "profile")
-
 
 class HarvestSpider(scrapy.Spider):
+    """Its ``state`` (crawler.exchange.HarvestState) is all the middlewares may see of it."""
+
     name = "weidang"
 
     def __init__(self, job: HarvestJob, book: CaptureBook, catalog: PostCatalog,
@@ -53,13 +56,10 @@ class HarvestSpider(scrapy.Spider):
         self.summary = summary
         self.clock = clock
         self.recheck = recheck or []
-        self.warc_writer = book.writer  # what the recording middleware writes into
         # Media are asked for here, once a post is known to be new or edited.
         self.harvester = make_harvester(job.platform, job.source, follow_media=False)
-        self.stop: Exception | None = None
+        self.state = HarvestState(clock, book.writer, self._read)
         self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
-        self.no_answer = ""  # why the last request that got no answer got none (crawler.reachability)
-        self.gave_up = False  # the platform did not answer for UNREACHABLE_GIVE_UP_SECONDS
         self.disk_full = False  # an answer or a post could not be stored: the harvest stops
         self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
                                      frontier=job.cursor or None) if job.backfill else None
@@ -69,6 +69,13 @@ class HarvestSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_spider_error, signal=scrapy_signals.spider_error)
         return spider
+
+    def ending(self, closed: str, give_up_seconds: float) -> Ending:
+        """What the spider knew when it closed (``closed``: why Scrapy closed it)."""
+        return Ending(closed=closed, not_started=self.not_started, no_answer=self.state.no_answer,
+                      gave_up=self.state.gave_up, give_up_seconds=give_up_seconds,
+                      posts_seen=self.book.posts_seen,
+                      disk_full=self.disk_full or self.book.disk_full)
 
     def on_spider_error(self, failure: Failure, **_: Any) -> None:
         """A post that could not be recorded: on a full disk, nothing more can be, so stop."""
@@ -90,13 +97,13 @@ class HarvestSpider(scrapy.Spider):
         for post in self.recheck:
             spec = self.harvester.recheck_request(post)
             spec.meta.setdefault("post_id", post.post_id)
-            yield self._request(spec, key=CaptureBook.key(post))
+            yield self._request(spec, key=self.book.rechecking(post))
 
     # -- requests ---------------------------------------------------------------------------
     def _request(self, spec: RequestSpec, key: str | None = None) -> scrapy.Request:
         self.summary.requests += 1
-        meta: dict[str, Any] = {"spec": spec, "purpose": spec.purpose, "post_key": key,
-                                "dont_archive": not spec.archive, "handle_httpstatus_all": True}
+        meta: dict[str, Any] = {EXCHANGE: Exchange(spec, key), "dont_archive": not spec.archive,
+                                "handle_httpstatus_all": True}
         if self.job.proxy:
             meta["proxy"] = self.job.proxy
         # Scrapy's cookie middleware replaces a Cookie header with its jar: hand the login to the jar.
@@ -107,96 +114,107 @@ class HarvestSpider(scrapy.Spider):
                               errback=self.on_error, dont_filter=True)
 
     # -- answers ----------------------------------------------------------------------------
+    def _read(self, spec: RequestSpec, status: int, headers: Mapping[str, str],
+              body: bytes) -> ParseResult:
+        return self.harvester.parse(spec, status, headers, body, self.clock())
+
     def on_response(self, response: Response) -> Any:
-        spec: RequestSpec = response.meta["spec"]
-        key = response.meta.get("post_key")
-        records = response.meta.get("warc")
-        if spec.purpose == "media":
-            self.book.media_done(key, records, ok=response.status < 400,
-                                 error=f"{spec.url} answered HTTP {response.status}")
+        exchange = exchange_of(response)
+        if exchange is None:  # not a request of this spider's: nothing to read in it
             return
-        failed: HarvestError | None = response.meta.get("parse_error")
-        result: ParseResult | None = response.meta.get("parsed")
-        if failed is None and result is None:  # read here when the reading middleware is off
-            try:
-                result = self.harvester.parse(spec, response.status, response_headers(response),
-                                              response.body, self.clock())
-            except HarvestError as exc:
-                failed = exc
-        if failed is not None or result is None:
-            self.summary.errors.append(str(failed))
-            if key:
-                self.book.done_waiting(key)
+        if exchange.purpose is Purpose.MEDIA:
+            self.book.media_done(exchange.post_key, exchange.records, ok=response.status < 400,
+                                 error=f"{exchange.spec.url} answered HTTP {response.status}")
+            return
+        result = self._result(exchange, response)
+        if result is None:
+            self.book.answered(exchange.post_key)
             return
         if not _valid_utf8(response):
             self.summary.errors.append(
-                f"{spec.url} answered text that is not valid UTF-8; it was read leniently and "
-                "is stored exactly as it arrived")
-        yield from self._handle(spec, key, records, result)
+                f"{exchange.spec.url} answered text that is not valid UTF-8; it was read leniently "
+                "and is stored exactly as it arrived")
+        yield from self._handle(exchange, result)
 
-    def _handle(self, spec: RequestSpec, key: str | None, records: Any,
-                result: ParseResult) -> Any:
+    def _result(self, exchange: Exchange, response: Response) -> ParseResult | None:
+        """The answer as the reading middleware read it (read here when that is off); None, the
+        error counted, when it could not be read."""
+        if exchange.parsed is None and exchange.parse_error is None:
+            try:
+                exchange.parsed = self._read(exchange.spec, response.status,
+                                             response_headers(response), response.body)
+            except HarvestError as exc:
+                exchange.parse_error = exc
+        if exchange.parse_error is not None or exchange.parsed is None:
+            self.summary.errors.append(str(exchange.parse_error))
+            return None
+        return exchange.parsed
+
+    def _handle(self, exchange: Exchange, result: ParseResult) -> Any:
+        self._take_notice(result)
+        purpose = exchange.purpose
+        if purpose.is_page:
+            self.summary.pages += 1
+        if isinstance(result.problem, Unavailable):
+            self._unavailable(exchange, result, result.problem)
+            return
+        self._note_errors(exchange, result)
+        # Asked before this page's posts are recorded: does the page reach what the archive holds?
+        reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
+        if purpose.leads_on:
+            # The next page first: its round trip overlaps the work on this page's posts.
+            yield from self._following(exchange.spec, result, reached_known)
+        yield from self._offer_posts(exchange, result)
+        if purpose.completes_post:
+            self.book.answered(exchange.post_key)
+        for request in result.follow_up_requests:
+            if request.purpose is not Purpose.MEDIA:
+                yield self._request(request, key=_owner(request))
+        if purpose.is_page:
+            self.book.page_done()
+
+    def _take_notice(self, result: ParseResult) -> None:
+        """What an answer tells the whole harvest: secrets, a refusal (the harvest stops), a total."""
         if result.secrets:  # learnt before any request carrying them is made, recorded or told
-            self.warc_writer.learn_secrets(result.secrets)
-        problem = result.problem
-        if isinstance(problem, STOPPING):
-            self.stop = self.stop or problem
-            raise CloseSpider(f"stopped: {self.stop}")
+            self.state.writer.learn_secrets(result.secrets)
+        if isinstance(result.problem, STOPPING):
+            self.state.refused(result.problem)
+            raise CloseSpider(f"stopped: {self.state.refusal}")
         if result.reported_total is not None:
             self.summary.reported_total = result.reported_total
             self.summary.reported_unit = result.reported_unit
-        if spec.purpose in ("timeline", "list"):
-            self.summary.pages += 1
-        if isinstance(problem, Unavailable):
-            gone = result.posts[0] if result.posts else self._post_for(spec, key)
-            if gone is not None:
-                self.book.status(gone, problem.status, problem.reason, records)
-            else:  # the account itself: the harvest's outcome must say what the platform showed
-                self.summary.errors.append(str(problem))
-            if key:
-                self.book.pending.pop(key, None)
-            return
-        if problem is not None:
-            self.summary.errors.append(str(problem))
-        self.summary.errors += [_item_error(spec, records, e) for e in result.item_errors]
-        # Asked before this page's posts are recorded: does the page reach what the archive holds?
-        reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
-        if spec.purpose in LISTING or spec.purpose == "token":
-            # The next page first: its round trip overlaps the work on this page's posts.
-            yield from self._following(spec, result, reached_known)
-        yield from self._offer_posts(spec, records, result)
-        if key and spec.purpose in ("long_text", "article", "recheck"):
-            self.book.done_waiting(key)
-        for request in result.follow_up_requests:
-            if request.purpose != "media":
-                yield self._request(request, key=_owner(request))
-        if spec.purpose in ("timeline", "list"):
-            self.book.page_done()
 
-    def _offer_posts(self, spec: RequestSpec, records: Any, result: ParseResult) -> Any:
+    def _unavailable(self, exchange: Exchange, result: ParseResult, problem: Unavailable) -> None:
+        shown = result.posts[0] if result.posts else None
+        if not self.book.unavailable(exchange.post_key, shown, problem.status, problem.reason,
+                                     exchange.records):
+            # the account itself: the harvest's outcome must say what the platform showed
+            self.summary.errors.append(str(problem))
+
+    def _note_errors(self, exchange: Exchange, result: ParseResult) -> None:
+        if result.problem is not None:
+            self.summary.errors.append(str(result.problem))
+        self.summary.errors += [_item_error(exchange.spec, exchange.records, e)
+                                for e in result.item_errors]
+
+    def _offer_posts(self, exchange: Exchange, result: ParseResult) -> Any:
         """Hand the answer's posts to the book; a post complete and new or edited gets its media
         asked for (one waiting for a follow-up, such as its long text, is decided later)."""
-        waiting_for: dict[str, int] = {}
+        follow_ups: dict[str, int] = {}
         for request in result.follow_up_requests:
             owner = _owner(request)
-            if owner and request.purpose != "media":
-                waiting_for[owner] = waiting_for.get(owner, 0) + 1
-        role = {"long_text": "long_text", "article": "article", "recheck": "recheck",
-                "detail": "detail"}.get(spec.purpose, "listing")
+            if owner and request.purpose is not Purpose.MEDIA:
+                follow_ups[owner] = follow_ups.get(owner, 0) + 1
         for post in result.posts:
-            entry = self.book.offer(post, records, role)
-            post_key = CaptureBook.key(post)
-            entry.waiting += waiting_for.get(post_key, 0)
-            if entry.post.long_text_complete and not entry.decided and not waiting_for.get(post_key):
-                if self.book.decide(entry) == "unchanged":
-                    self.book.finish(post_key)
-                    continue
-                media = self.harvester.media_requests(entry.post) if self.job.media else []
-                entry.waiting += len(media)
-                for m in media:
-                    yield self._request(m, key=post_key)
-                if not media:
-                    self.book.finish(post_key)
+            key = CaptureBook.key(post)
+            changed = self.book.offer(post, exchange.records, exchange.purpose.role,
+                                      follow_ups=follow_ups.get(key, 0))
+            if changed is None:
+                continue
+            media = self.harvester.media_requests(changed) if self.job.media else []
+            self.book.expect_media(key, len(media))
+            for m in media:
+                yield self._request(m, key=key)
 
     def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
         """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
@@ -226,36 +244,32 @@ class HarvestSpider(scrapy.Spider):
             return False  # another account's post (a WeChat account's gh_ id and __biz are one)
         return self.catalog.held_by_complete_run(post.platform, post.post_id, self.job.account)
 
-    def _post_for(self, spec: RequestSpec, key: str | None) -> Post | None:
-        entry = self.book.pending.get(key) if key else None
-        if entry is not None:
-            return entry.post
-        for post in self.recheck:
-            if key == CaptureBook.key(post):
-                return post
-        return None
-
     def on_error(self, failure: Failure) -> None:
         if failure.check(HarvestStopped) or (
-                (self.stop is not None or self.gave_up) and failure.check(IgnoreRequest)):
+                self.state.asks_nothing_more and failure.check(IgnoreRequest)):
             return  # not sent: the harvest had stopped (SIGTERM, a refusal, or the platform unreachable)
         request = getattr(failure, "request", None)
-        meta = request.meta if request is not None else {}
-        spec = meta.get("spec")
-        url = spec.url if spec is not None else "a request"
+        exchange = exchange_of(request) if request is not None else None
         error = failure.value or Exception(failure.getErrorMessage())
         if is_disk_full(error):  # the answer came but could not be stored: nor can the next
             self.disk_full = True
             raise CloseSpider("disk full")
-        why = in_words(error, url, str(meta.get("proxy") or ""), float(meta.get("download_timeout") or 0))
-        got = "got no answer" if is_no_connection(error) else "failed"
-        self.summary.errors.append(f"{url} {got}: {why}")
-        key = meta.get("post_key")
-        if key:
-            if spec is not None and spec.purpose == "media":
-                self.book.media_done(key, None, ok=True)  # the error is already counted
-            else:
-                self.book.done_waiting(key)
+        self.summary.errors.append(_failed(request, exchange, error))
+        if exchange is None:
+            return
+        if exchange.purpose is Purpose.MEDIA:
+            self.book.media_done(exchange.post_key, None, ok=True)  # the error is already counted
+        else:
+            self.book.answered(exchange.post_key)
+
+
+def _failed(request: scrapy.Request | None, exchange: Exchange | None, error: BaseException) -> str:
+    """A request that got no answer, or failed: which, and why in words."""
+    meta = request.meta if request is not None else {}
+    url = exchange.spec.url if exchange is not None else "a request"
+    why = in_words(error, url, str(meta.get("proxy") or ""), float(meta.get("download_timeout") or 0))
+    got = "got no answer" if is_no_connection(error) else "failed"
+    return f"{url} {got}: {why}"
 
 
 def _owner(request: RequestSpec) -> str | None:

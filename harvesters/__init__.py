@@ -11,6 +11,7 @@ from harvesters.errors import (
     Unavailable,
     UnsupportedResponse,
 )
+from harvesters.purposes import Purpose
 from harvesters.records import AccountInfo, Comment, Media, Post
 from harvesters.wechat import WechatHarvester
 from harvesters.weibo import WeiboHarvester
@@ -29,7 +30,8 @@ def make_harvester(platform: str, source: str | None = None, *,
     raise HarvestError(f"weidang knows no platform called {platform!r} (it knows weibo and wechat)")
 
 __all__ = [
-    "HARVESTERS", "make_harvester", "WeiboHarvester", "WechatHarvester", "RequestSpec", "ParseResult", "Post",
-    "Media", "AccountInfo", "Comment", "HarvestError", "HarvestProblem", "UnsupportedResponse",
-    "RateLimited", "CaptchaRequired", "LoginExpired", "Unavailable", "PlatformError",
+    "HARVESTERS", "make_harvester", "WeiboHarvester", "WechatHarvester", "RequestSpec", "Purpose",
+    "ParseResult", "Post", "Media", "AccountInfo", "Comment", "HarvestError", "HarvestProblem",
+    "UnsupportedResponse", "RateLimited", "CaptchaRequired", "LoginExpired", "Unavailable",
+    "PlatformError",
 ]

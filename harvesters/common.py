@@ -26,14 +26,12 @@ from harvesters.errors import (
     Unavailable,
     UnsupportedResponse,
 )
+from harvesters.purposes import Purpose
 from harvesters.records import AccountInfo, Comment, Post
 from harvesters.text import html_to_text, normalize_text, parse_count
 
-PURPOSES = ("profile", "timeline", "long_text", "detail", "media", "article", "list", "token",
-            "recheck", "comments")
-
 __all__ = [
-    "PURPOSES", "RequestSpec", "ParseResult", "HarvestError", "HarvestProblem", "RateLimited",
+    "Purpose", "RequestSpec", "ParseResult", "HarvestError", "HarvestProblem", "RateLimited",
     "CaptchaRequired", "LoginExpired", "Unavailable", "PlatformError", "UnsupportedResponse",
     "SHANGHAI", "from_unix", "in_shanghai", "parse_weibo_date", "bid_to_mid", "mid_to_bid",
     "html_to_text", "normalize_text", "parse_count", "query_param", "read_items",
@@ -50,7 +48,7 @@ class RequestSpec:
     """One HTTP request a harvester wants made, with why and whether to archive it."""
 
     url: str
-    purpose: str
+    purpose: Purpose  # a plain string naming one is taken too
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
@@ -60,11 +58,13 @@ class RequestSpec:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.purpose not in PURPOSES:
-            raise ValueError(f"unknown request purpose {self.purpose!r}")
+        try:
+            self.purpose = Purpose(self.purpose)
+        except ValueError:
+            raise ValueError(f"unknown request purpose {self.purpose!r}") from None
 
     def to_json(self) -> dict[str, Any]:
-        return {"url": self.url, "purpose": self.purpose, "method": self.method,
+        return {"url": self.url, "purpose": self.purpose.value, "method": self.method,
                 "headers": dict(self.headers),
                 "body": self.body.decode("utf-8") if self.body is not None else None,
                 "archive": self.archive, "meta": dict(self.meta)}

@@ -32,6 +32,7 @@ from harvesters.errors import (
     RateLimited,
     Unavailable,
 )
+from harvesters.purposes import Purpose
 from harvesters.records import Post
 from harvesters.refusals import refuse_unsupported
 from harvesters.wechat_article import ARTICLE_HOST, canonical_link, is_article_page, parse_article
@@ -96,7 +97,7 @@ class WechatHarvester:
 
     def listing_cursor(self, request: RequestSpec) -> dict[str, Any] | None:
         """Where a listing page lies (its offset), to go on from it in a later run."""
-        if request.purpose != "list":
+        if request.purpose != Purpose.LIST:
             return None
         for key in ("begin", "offset"):
             if key in request.meta:
@@ -111,7 +112,7 @@ class WechatHarvester:
                                    "in the credentials file")
             query = {"grant_type": "client_credential", "appid": creds["appid"],
                      "secret": creds["secret"]}
-            return [RequestSpec(url=f"{API}/cgi-bin/token?" + urlencode(query), purpose="token",
+            return [RequestSpec(url=f"{API}/cgi-bin/token?" + urlencode(query), purpose=Purpose.TOKEN,
                                 archive=False, meta=meta)]
         if source == "backend":
             if not (creds.get("cookie") and creds.get("token")):
@@ -123,7 +124,7 @@ class WechatHarvester:
             feed_url = creds.get("feed_url") or creds.get("url")
             if not feed_url:
                 raise HarvestError("the feed source needs the feed's address (feed_url)")
-            return [RequestSpec(url=str(feed_url), purpose="list",
+            return [RequestSpec(url=str(feed_url), purpose=Purpose.LIST,
                                 headers={"User-Agent": BROWSER_AGENT}, meta=meta)]
         if source == "urls":
             urls = creds.get("urls") or []
@@ -151,7 +152,7 @@ class WechatHarvester:
                    "Referer": f"{BACKEND}/cgi-bin/appmsg?t=media/appmsg_edit_v2&action=edit"
                               f"&isNew=1&type=77&token={token}&lang=zh_CN",
                    "X-Requested-With": "XMLHttpRequest"}
-        return RequestSpec(url=url, purpose="list", headers=headers,
+        return RequestSpec(url=url, purpose=Purpose.LIST, headers=headers,
                            meta={"platform": "wechat", "account_id": account_id,
                                  "source": "backend", "begin": begin})
 
@@ -160,13 +161,13 @@ class WechatHarvester:
         body = json.dumps({"offset": offset, "count": API_PAGE, "no_content": 0}).encode()
         return RequestSpec(
             url=f"{API}/cgi-bin/freepublish/batchget?" + urlencode({"access_token": access_token}),
-            purpose="list", method="POST", body=body,
+            purpose=Purpose.LIST, method="POST", body=body,
             headers={"Content-Type": "application/json"},
             meta={"platform": "wechat", "account_id": account_id, "source": "api",
                   "offset": offset})
 
     def article_request(self, url: str, account_id: str = "", listing: Post | None = None,
-                        purpose: str = "article") -> RequestSpec:
+                        purpose: Purpose = Purpose.ARTICLE) -> RequestSpec:
         meta: dict[str, Any] = {"platform": "wechat", "account_id": account_id}
         if listing is not None:
             meta["listing"] = listing.to_json()
@@ -175,29 +176,29 @@ class WechatHarvester:
 
     def recheck_request(self, post: Post) -> RequestSpec:
         """Fetch the article page again, to see whether it was deleted or blocked since."""
-        return self.article_request(post.url, post.account_id, purpose="recheck")
+        return self.article_request(post.url, post.account_id, purpose=Purpose.RECHECK)
 
     def media_requests(self, post: Post) -> list[RequestSpec]:
-        return [RequestSpec(url=m.url, purpose="media", headers={"User-Agent": BROWSER_AGENT},
+        return [RequestSpec(url=m.url, purpose=Purpose.MEDIA, headers={"User-Agent": BROWSER_AGENT},
                             meta={"platform": "wechat", "account_id": post.account_id,
                                   "post_id": post.post_id, "kind": m.kind, "media_id": m.id})
                 for m in post.media if m.kind != "embed"]
 
     def request_for_url(self, url: str = "", **meta: Any) -> RequestSpec:
         """A request standing for a saved answer of ``url`` (for parsing captures by hand)."""
-        purpose = "article" if "/s?" in url or "/s/" in url else "list"
+        purpose = Purpose.ARTICLE if "/s?" in url or "/s/" in url else Purpose.LIST
         if "/cgi-bin/token" in url:
-            purpose = "token"
+            purpose = Purpose.TOKEN
         return RequestSpec(url=url, purpose=purpose, meta={"platform": "wechat", **meta})
 
     # -- parsing --------------------------------------------------------------------------
 
     def parse(self, request: RequestSpec, status: int, headers: Mapping[str, str], body: bytes,
               captured_at: dt.datetime) -> ParseResult:
-        if status in (429, 503) and request.purpose != "media":
+        if status in (429, 503) and request.purpose != Purpose.MEDIA:
             return ParseResult(problem=RateLimited(f"WeChat answered HTTP {status}",
                                                    url=request.url))
-        if request.purpose == "media":
+        if request.purpose == Purpose.MEDIA:
             if status >= 400:
                 return ParseResult(problem=PlatformError(f"the media file answered HTTP {status}",
                                                          url=request.url))

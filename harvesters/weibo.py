@@ -24,6 +24,7 @@ from harvesters.errors import (
     RateLimited,
     Unavailable,
 )
+from harvesters.purposes import Purpose
 from harvesters.records import Post
 from harvesters.text import html_to_text, parse_count
 from harvesters.weibo_requests import WeiboRequests, post_id_from_url
@@ -54,12 +55,12 @@ class WeiboHarvester(WeiboRequests):
             return ParseResult(problem=RateLimited(
                 f"Weibo refused the request with HTTP {status}, its sign of rate limiting",
                 url=request.url))
-        if request.purpose == "media":
+        if request.purpose == Purpose.MEDIA:
             if status >= 400:
                 return ParseResult(problem=PlatformError(
                     f"the media file answered HTTP {status}", url=request.url))
             return ParseResult()
-        if status in (404, 410) and request.purpose in ("recheck", "detail", "long_text"):
+        if status in (404, 410) and request.purpose in (Purpose.RECHECK, Purpose.DETAIL, Purpose.LONG_TEXT):
             return self._unavailable(request, f"Weibo answered HTTP {status} for this post",
                                      "deleted", captured_at)
         if status >= 400:
@@ -101,10 +102,10 @@ class WeiboHarvester(WeiboRequests):
         if ok == "0":
             cards = (data.get("data") or {}).get("cards") if isinstance(data.get("data"),
                                                                         dict) else None
-            if request.purpose == "timeline" or (cards == [] and request.purpose != "profile"):
+            if request.purpose == Purpose.TIMELINE or (cards == [] and request.purpose != Purpose.PROFILE):
                 return ParseResult(end_of_listing=True, reported_total=None)
             reason = message or "Weibo answered ok:0 without content"
-            if request.purpose == "profile":
+            if request.purpose == Purpose.PROFILE:
                 return ParseResult(problem=Unavailable(
                     f"Weibo shows nothing for this account: {reason}", url=request.url,
                     status="unavailable",
@@ -147,7 +148,7 @@ class WeiboHarvester(WeiboRequests):
             return self._posts_result(request, [status_to_post(status, captured_at)], captured_at)
         for wording, state in (("不存在", "deleted"), ("已被删除", "deleted"),
                                ("暂无查看权限", "blocked"), ("违规", "blocked")):
-            if wording in text and request.purpose in ("detail", "recheck"):
+            if wording in text and request.purpose in (Purpose.DETAIL, Purpose.RECHECK):
                 return self._unavailable(request, f"Weibo shows a page saying {wording}", state,
                                          captured_at)
         if "passport.weibo" in text or "login" in text.lower()[:4000]:
@@ -165,7 +166,7 @@ class WeiboHarvester(WeiboRequests):
                 return self._timeline(request, inner, captured_at)
             if isinstance(inner.get("userInfo"), dict):
                 return self._mobile_profile(request, inner)
-            if "longTextContent" in inner or request.purpose == "long_text":
+            if "longTextContent" in inner or request.purpose == Purpose.LONG_TEXT:
                 return self._long_text(request, inner, captured_at)
             if isinstance(inner.get("list"), list):
                 return self._mymblog(request, inner, captured_at)

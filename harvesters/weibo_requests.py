@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 from harvesters.base62 import bid_to_mid, mid_to_bid
 from harvesters.common import RequestSpec, query_param
 from harvesters.errors import HarvestError
+from harvesters.purposes import Purpose
 from harvesters.records import Post
 
 MOBILE = "https://m.weibo.cn"
@@ -54,7 +55,7 @@ class WeiboRequests:
             url = f"{DESKTOP}/ajax/profile/info?" + urlencode({"uid": uid})
         else:
             url = f"{MOBILE}/api/container/getIndex?" + urlencode({"containerid": f"100505{uid}"})
-        starts = [self._request(url, "profile", uid, cookie)]
+        starts = [self._request(url, Purpose.PROFILE, uid, cookie)]
         if resume and resume.get("since_id"):
             page = self.timeline_request(uid, since_id=str(resume["since_id"]),
                                          page=int(resume.get("page") or 1),
@@ -66,7 +67,7 @@ class WeiboRequests:
 
     def listing_cursor(self, request: RequestSpec) -> dict[str, Any] | None:
         """Where a timeline page lies in the listing, to go on from it in a later run."""
-        if request.purpose != "timeline":
+        if request.purpose != Purpose.TIMELINE:
             return None
         cursor: dict[str, Any] = {"since_id": str(request.meta.get("since_id") or ""),
                                   "page": int(request.meta.get("page") or 1)}
@@ -87,7 +88,7 @@ class WeiboRequests:
             if since_id:
                 query["since_id"] = since_id
             url = f"{MOBILE}/api/container/getIndex?" + urlencode(query)
-        request = self._request(url, "timeline", account_id, cookie)
+        request = self._request(url, Purpose.TIMELINE, account_id, cookie)
         request.meta.update(page=page, since_id=since_id)
         return request
 
@@ -97,7 +98,7 @@ class WeiboRequests:
             url = f"{DESKTOP}/ajax/statuses/longtext?" + urlencode({"id": _bid(post)})
         else:
             url = f"{MOBILE}/statuses/extend?" + urlencode({"id": post.post_id})
-        request = self._request(url, "long_text", post.account_id, cookie)
+        request = self._request(url, Purpose.LONG_TEXT, post.account_id, cookie)
         request.meta["post"] = post.to_json()
         return request
 
@@ -113,7 +114,7 @@ class WeiboRequests:
             url = f"{DESKTOP}/ajax/statuses/show?" + urlencode({"id": bid})
         else:
             url = f"{MOBILE}/statuses/show?" + urlencode({"id": bid})
-        request = self._request(url, "recheck", account_id, cookie)
+        request = self._request(url, Purpose.RECHECK, account_id, cookie)
         request.meta["post_id"] = post_id
         return request
 
@@ -122,7 +123,7 @@ class WeiboRequests:
         query: dict[str, Any] = {"id": post_id, "mid": post_id, "max_id_type": max_id_type}
         if max_id:
             query["max_id"] = max_id
-        request = self._request(f"{MOBILE}/comments/hotflow?" + urlencode(query), "comments",
+        request = self._request(f"{MOBILE}/comments/hotflow?" + urlencode(query), Purpose.COMMENTS,
                                 "", cookie)
         request.meta["post_id"] = post_id
         return request
@@ -134,7 +135,7 @@ class WeiboRequests:
             if item.kind == "embed":  # a link to another site's page, not a file of the post
                 continue
             requests.append(RequestSpec(
-                url=item.url, purpose="media",
+                url=item.url, purpose=Purpose.MEDIA,
                 headers={"Referer": f"{DESKTOP}/", "User-Agent": self._agent()},
                 meta={"platform": "weibo", "account_id": post.account_id,
                       "post_id": post.post_id, "kind": item.kind, "media_id": item.id}))
@@ -143,19 +144,20 @@ class WeiboRequests:
     def request_for_url(self, url: str = "", **meta: Any) -> RequestSpec:
         """A request standing for a saved answer of ``url`` (for parsing captures by hand)."""
         path = urlsplit(url).path
-        purpose = "detail"
-        for marker, kind in (("/statuses/extend", "long_text"), ("/statuses/longtext", "long_text"),
-                             ("/statuses/mymblog", "timeline"), ("/statuses/searchProfile",
-                                                                 "timeline"),
-                             ("/profile/info", "profile"), ("/comments/", "comments")):
+        purpose = Purpose.DETAIL
+        for marker, kind in (("/statuses/extend", Purpose.LONG_TEXT),
+                             ("/statuses/longtext", Purpose.LONG_TEXT),
+                             ("/statuses/mymblog", Purpose.TIMELINE),
+                             ("/statuses/searchProfile", Purpose.TIMELINE),
+                             ("/profile/info", Purpose.PROFILE), ("/comments/", Purpose.COMMENTS)):
             if marker in path:
                 purpose = kind
         if path.endswith("/getIndex"):
             containerid = query_param(url, "containerid")
-            purpose = "timeline" if containerid.startswith(("107603", "230413")) else "profile"
+            purpose = Purpose.TIMELINE if containerid.startswith(("107603", "230413")) else Purpose.PROFILE
         return RequestSpec(url=url, purpose=purpose, meta={"platform": "weibo", **meta})
 
-    def _request(self, url: str, purpose: str, account_id: str, cookie: str) -> RequestSpec:
+    def _request(self, url: str, purpose: Purpose, account_id: str, cookie: str) -> RequestSpec:
         headers = {"Accept": "application/json, text/plain, */*",
                    "X-Requested-With": "XMLHttpRequest", "User-Agent": self._agent()}
         if self.interface == "desktop":

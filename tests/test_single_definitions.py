@@ -58,3 +58,21 @@ def test_post_statuses_are_spelled_out_once():
                 if len(named) >= 2:
                     where.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert sorted(where) == ["harvesters/records.py:21", "harvesters/records.py:22"]
+
+
+def test_request_purposes_are_named_once_and_their_roles_are_the_catalog_s():
+    from catalog.metadata import ROLES
+    from harvesters import Purpose
+
+    # What a purpose means (a page, a follow-up, a revisit, its role) is said on the Enum, not
+    # in tuples of purpose names in each component.
+    names = {p.value for p in Purpose}
+    where = []
+    for path in _sources("crawler", "harvesters"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict):
+                elts = node.keys if isinstance(node, ast.Dict) else node.elts
+                if len({e.value for e in elts if isinstance(e, ast.Constant)} & names) >= 2:
+                    where.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert where == []
+    assert {p.role for p in Purpose} <= set(ROLES)
