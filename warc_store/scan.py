@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
+
+# zlib-ng inflates the same gzip members as zlib, about 1.7 times faster (bench/warc_verify.py).
+from zlib_ng import zlib_ng
+
+INFLATE_ERROR = cast("type[Exception]", zlib_ng.error)  # its stub calls the class an instance
 
 READ_SIZE = 1 << 22
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -222,7 +226,7 @@ def scan(fh: BinaryIO, on_raw: Callable[[bytes], None] | None = None,
         record = ScannedRecord(offset=start)
         reader.mark()
         parser = _RecordParser(record, check)
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        inflater = zlib_ng.decompressobj(zlib_ng.MAX_WBITS | 16)
         # zlib copies the input left over after a member ends (unused_data): small pieces
         # first, so that the many small members do not each copy megabytes; larger ones later
         # for the few large members (pictures, video).
@@ -239,7 +243,7 @@ def scan(fh: BinaryIO, on_raw: Callable[[bytes], None] | None = None,
                     out = inflater.decompress(inflater.unconsumed_tail, INFLATE_LIMIT)
                     parser.feed(out)
                 reader.give_back(len(inflater.unused_data))
-        except zlib.error as exc:
+        except INFLATE_ERROR as exc:
             record.problems.append(f"gzip member is damaged ({exc})")
             reader.back_to_mark()
             reader.skip_to_magic()
