@@ -1,10 +1,23 @@
-"""Verify speed: `weidang verify` against `warcio check` and against raw hashing, same files.
+"""Verify speed: `weidang verify` against its peers and the hashing floor, same files, one run.
 
 Usage: python bench/warc_verify.py [--gigabytes 1.0] [--out DIR] [--keep]
-Builds about that many bytes of WARC files with the realistic mix (bench/warc_mix.py), then
-times: `weidang verify` (all cores), `warcio check` on the same files, and raw hashing
-(`sha256sum` plus SM3 over the same bytes, one after the other, as a person would run them).
-Prints MB/s over compressed and uncompressed bytes.
+(`pip install -e '.[bench]'` brings FastWARC; without it its lines are skipped.)
+
+Builds about that many bytes of response bodies as WARC files with the realistic mix
+(bench/warc_mix.py), in a temporary folder removed at the end unless --keep, or in --out DIR,
+where they stay and a later run with the same DIR uses them again. It reads them
+once so every run finds them in the page cache, then times, one run each:
+
+- `weidang verify` on all cores, and with --workers 1;
+- `warcio check` on all the files (one process: block and payload digests);
+- `fastwarc check -p` (block and payload digests) and `fastwarc check` (block digests only),
+  one file after the other, as its command takes one file;
+- the hashing floor: SHA-256 and SM3 of every byte, each file and hash a task, largest first,
+  spread over the cores (`verify` must do at least this);
+- `sha256sum`, then SM3, on one core, as a person would run them.
+
+Prints wall seconds, CPU seconds (user + system of the process and its children) and MB/s over
+compressed and uncompressed bytes, then the ratios.
 """
 
 from __future__ import annotations
@@ -13,11 +26,14 @@ import argparse
 import gzip
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,6 +45,8 @@ BIN = Path(sys.executable).parent
 
 
 def build(root: Path, gigabytes: float) -> Collection:
+    if (root / "manifest.jsonl").exists():
+        return Collection.open(root)
     collection = Collection.create(root)
     target = gigabytes * 1e9
     with CaptureWriter(collection, StoreConfig(max_size=256 * 1024**2)) as writer:
@@ -50,22 +68,45 @@ def uncompressed_size(paths: list[Path]) -> int:
     return total
 
 
-def timed(label: str, fn, compressed: int, uncompressed: int) -> float:
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    print(f"{label:44s} {elapsed:7.2f} s  {compressed / 1e6 / elapsed:7.1f} MB/s compressed  "
-          f"{uncompressed / 1e6 / elapsed:7.1f} MB/s uncompressed")
-    return elapsed
+def _digest(path: str, algorithm: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, algorithm).hexdigest()
 
 
-def raw_hashing(paths: list[Path]) -> None:
-    subprocess.run(["sha256sum", *map(str, paths)], check=True, capture_output=True)
+def floor(paths: list[str]) -> None:
+    """SHA-256 and SM3 of every byte, spread over the cores: the least a verify must do."""
+    order = sorted(paths, key=os.path.getsize, reverse=True)
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        for fut in [pool.submit(_digest, p, a) for p in order for a in ("sm3", "sha256")]:
+            fut.result()
+
+
+def one_core_hashing(paths: list[str]) -> None:
+    subprocess.run(["sha256sum", *paths], check=True, capture_output=True)
     for p in paths:
-        h = hashlib.new("sm3")
-        with open(p, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        _digest(p, "sm3")
+
+
+class Run:
+    def __init__(self, label: str, wall: float, cpu: float) -> None:
+        self.label, self.wall, self.cpu = label, wall, cpu
+
+
+def timed(label: str, commands: list[list[str]], compressed: int, uncompressed: int,
+          env: dict[str, str] | None = None, ok: Callable[[int], bool] = lambda rc: rc == 0) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, env=env)
+        if not ok(done.returncode):
+            sys.exit(f"{label}: {' '.join(command[:3])} ... failed:\n{done.stdout.decode()[-2000:]}"
+                     f"{done.stderr.decode()[-2000:]}")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    print(f"{label:46s} {wall:7.2f} s wall {cpu:7.2f} s CPU  {compressed / 1e6 / wall:7.1f} MB/s "
+          f"compressed  {uncompressed / 1e6 / wall:7.1f} MB/s uncompressed", flush=True)
+    return Run(label, wall, cpu)
 
 
 def main() -> None:
@@ -73,30 +114,52 @@ def main() -> None:
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--floor", nargs="+", help=argparse.SUPPRESS)  # the floor, in a child
     args = parser.parse_args()
+    if args.floor:
+        floor(args.floor)
+        return
     base = Path(args.out or tempfile.mkdtemp(prefix="weidang-bench-verify-"))
     start = time.perf_counter()
     collection = build(base / "c", args.gigabytes)
     paths = collection.closed_files()
+    files = [str(p) for p in paths]
     compressed = sum(p.stat().st_size for p in paths)
-    uncompressed = uncompressed_size(paths)
-    print(f"built {len(paths)} files, {compressed / 1e6:,.0f} MB compressed, "
-          f"{uncompressed / 1e6:,.0f} MB uncompressed in {time.perf_counter() - start:.0f} s; "
-          f"{os.cpu_count()} cores")
+    uncompressed = uncompressed_size(paths)  # also brings the files into the page cache
+    print(f"{len(paths)} files, {compressed / 1e6:,.0f} MB compressed, {uncompressed / 1e6:,.0f} MB "
+          f"uncompressed, ready in {time.perf_counter() - start:.0f} s; {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.1f}")
     env = dict(os.environ, WEIDANG_HOME=str(base / "home"))
-    ours = timed("weidang verify (all cores)", lambda: subprocess.run(
-        [str(BIN / "weidang"), "verify", str(collection.root)], check=True, capture_output=True, env=env),
-        compressed, uncompressed)
-    one = timed("weidang verify --workers 1", lambda: subprocess.run(
-        [str(BIN / "weidang"), "verify", "--workers", "1", str(collection.root)], check=True,
-        capture_output=True, env=env), compressed, uncompressed)
-    theirs = timed("warcio check", lambda: subprocess.run(
-        [str(BIN / "warcio"), "check", *map(str, paths)], check=True, capture_output=True),
-        compressed, uncompressed)
-    raw = timed("raw hashing (sha256sum, then SM3)", lambda: raw_hashing(paths), compressed, uncompressed)
-    print(f"weidang verify is {theirs / ours:.1f}x faster than warcio check "
-          f"({theirs / one:.1f}x on one core) and runs at {raw / ours:.2f}x the speed of raw hashing")
-    if not args.keep:
+    weidang = [str(BIN / "weidang"), "verify"]
+    n = len(files)
+    ours = timed("weidang verify (all cores)", [[*weidang, str(collection.root)]], compressed,
+                 uncompressed, env)
+    one = timed("weidang verify --workers 1", [[*weidang, "--workers", "1", str(collection.root)]],
+                compressed, uncompressed, env)
+    warcio = timed("warcio check", [[str(BIN / "warcio"), "check", *files]], compressed, uncompressed)
+    fastwarc = None
+    if (BIN / "fastwarc").exists():
+        fastwarc = timed(f"fastwarc check -p, {n} files one after the other",
+                         [[str(BIN / "fastwarc"), "check", "-q", "-p", f] for f in files],
+                         compressed, uncompressed)
+        timed(f"fastwarc check (block digests), {n} files", [[str(BIN / "fastwarc"), "check", "-q", f]
+                                                             for f in files], compressed, uncompressed)
+    else:
+        print("fastwarc: not installed (pip install -e '.[bench]'), skipped")
+    low = timed("hashing floor: SHA-256 + SM3, all cores", [[sys.executable, __file__, "--floor", *files]],
+                compressed, uncompressed)
+    timed("sha256sum, then SM3, one core", [[sys.executable, "-c", (
+        "import sys; sys.path.insert(0, sys.argv[1]); import warc_verify; "
+        "warc_verify.one_core_hashing(sys.argv[2:])"), str(Path(__file__).parent), *files]],
+          compressed, uncompressed)
+    print(f"weidang verify is {warcio.wall / ours.wall:.2f}x as fast as warcio check "
+          f"({warcio.wall / one.wall:.2f}x on one core)"
+          + (f", {fastwarc.wall / ours.wall:.2f}x as fast as fastwarc check -p" if fastwarc else ""))
+    print(f"weidang verify takes {ours.wall / low.wall:.2f}x the wall time and {ours.cpu / low.cpu:.2f}x "
+          f"the CPU time of the hashing floor ({ours.cpu:.2f} against {low.cpu:.2f} CPU seconds; "
+          f"warcio check {warcio.cpu:.2f}" + (f", fastwarc check -p {fastwarc.cpu:.2f}" if fastwarc else "")
+          + ")")
+    if not args.keep and not args.out:
         shutil.rmtree(base)
 
 

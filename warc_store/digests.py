@@ -45,17 +45,28 @@ class FileFixity:
     sm3: str
 
 
+def new_sm3() -> hashlib._Hash:
+    """An SM3 hash object (OpenSSL's, in C), or StoreError naming what is missing."""
+    try:
+        return hashlib.new("sm3")
+    except ValueError as exc:
+        raise StoreError("this Python's OpenSSL has no SM3 (GB/T 32905) hash; weidang needs "
+                         "OpenSSL 1.1.1 or newer with SM3 enabled") from exc
+
+
+def sm3_of_file(path: Path) -> str:
+    """The SM3 of a file alone (lowercase hex), for running beside a pass that does the rest."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, new_sm3).hexdigest()
+
+
 class FileHasher:
     """SHA-256 and SM3 over the same bytes; both hashes release the GIL on large buffers."""
 
     def __init__(self) -> None:
         self.size = 0
         self._sha256 = hashlib.sha256()
-        try:
-            self._sm3 = hashlib.new("sm3")
-        except ValueError as exc:
-            raise StoreError("this Python's OpenSSL has no SM3 (GB/T 32905) hash; weidang needs "
-                             "OpenSSL 1.1.1 or newer with SM3 enabled") from exc
+        self._sm3 = new_sm3()
 
     def update(self, chunk: bytes) -> None:
         self.size += len(chunk)
