@@ -106,16 +106,21 @@ class BrowserCapture:
     def pool(self) -> BrowserPool | None:
         return self._pool
 
-    def capture_post(self, url: str, post_key: str, writer: CaptureWriter) -> BrowserResult:
+    def capture_post(self, url: str, post_key: str, writer: CaptureWriter, *,
+                     budget_seconds: float | None = None) -> BrowserResult:
+        """Render ``url`` and record it into ``writer``; ``budget_seconds`` (default: the
+        page budget setting) bounds everything this page may take."""
         result = BrowserResult(url=url, post_key=post_key, skipped=self.unavailable)
         if self._pool is None:
             return result
         started = time.monotonic()
+        budget = budget_seconds or self.settings.page_budget_seconds
         recorded: list[_Recorded] = []
-        proxy = RecordingProxy(self._pool.identity, self._upstream(),
+        s = self.settings
+        proxy = RecordingProxy(self._pool.identity, Upstream(s.upstream_proxy, s.upstream_ca_file, budget),
                                _recorder(writer, recorded, threading.Lock()))
         try:
-            page = self._render(proxy, url, result, started)
+            page = self._render(proxy, url, result, started, budget)
         except BrowserUnavailable as exc:
             result.skipped = self.unavailable = str(exc)
             page = None
@@ -128,17 +133,12 @@ class BrowserCapture:
         result.seconds = time.monotonic() - started
         return result
 
-    def _upstream(self) -> Upstream:
-        s = self.settings
-        return Upstream(s.upstream_proxy, s.upstream_ca_file, s.page_budget_seconds)
-
     def _render(self, proxy: RecordingProxy, url: str, result: BrowserResult,
-                started: float) -> _Rendered | None:
+                started: float, budget: float) -> _Rendered | None:
         """Loads and scrolls the page, then takes what the renditions need; None if it failed."""
         from playwright.sync_api import Error as PlaywrightError
 
         assert self._pool is not None
-        budget = self.settings.page_budget_seconds
         context = self._pool.context(proxy.url)
         try:
             context.set_default_timeout(budget * 1000)

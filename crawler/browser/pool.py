@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,20 @@ class BrowserSettings:
     upstream_proxy: str = ""  # CRAWLER_PROXY
     upstream_ca_file: str = ""  # CA bundle the platform's (or the emulator's) TLS is checked with
     pdf: bool = True
+    user_agent: str = ""  # "" = Chromium's own
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> BrowserSettings:
+        """From weidang's settings (``CRAWLER_BROWSER_*`` and ``CRAWLER_PROXY``), read by the face."""
+        return cls(enabled=bool(values.get("CRAWLER_BROWSER_ENABLED", True)),
+                   executable=str(values.get("CRAWLER_BROWSER_EXECUTABLE", "")),
+                   page_budget_seconds=float(values.get("CRAWLER_BROWSER_PAGE_SECONDS", 60.0)),
+                   memory_cap_mb=int(values.get("CRAWLER_BROWSER_MEMORY_CAP_MB", 500)),
+                   restart_after_pages=int(values.get("CRAWLER_BROWSER_RESTART_PAGES", 200)),
+                   upstream_proxy=str(values.get("CRAWLER_PROXY", "")),
+                   upstream_ca_file=str(values.get("CRAWLER_BROWSER_CA_CERTS", "")),
+                   pdf=bool(values.get("CRAWLER_BROWSER_PDF", True)),
+                   user_agent=str(values.get("CRAWLER_BROWSER_USER_AGENT", "")))
 
 
 def find_chromium(executable: str = "") -> str:
@@ -98,16 +113,27 @@ class BrowserPool:
     def context(self, proxy_url: str) -> Any:
         """A fresh browser context whose every request goes through ``proxy_url``."""
         if self._browser is None or not self._browser.is_connected():
-            if self._browser is not None:
-                self.restarts += 1
-            self._browser = self._launch()
-            self.pages_since_start = 0
+            self._restart()
+        try:
+            return self._new_context(proxy_url)
+        except Exception:  # noqa: BLE001 - Playwright learns of a crash only when it next asks
+            self._restart()
+            return self._new_context(proxy_url)
+
+    def _restart(self) -> None:
+        if self._browser is not None:
+            self._close_browser()
+            self.restarts += 1
+        self._browser = self._launch()
+        self.pages_since_start = 0
+
+    def _new_context(self, proxy_url: str) -> Any:
         s = self.settings
         return self._browser.new_context(
             proxy={"server": proxy_url, "bypass": "<-loopback>"},
             viewport={"width": s.viewport_width, "height": s.viewport_height},
             device_scale_factor=1, locale="zh-CN", timezone_id="Asia/Shanghai",
-            service_workers="block")
+            service_workers="block", user_agent=s.user_agent or None)
 
     def after_page(self) -> None:
         """Counts the page; restarts Chromium if it grew over the memory cap or served enough."""
@@ -117,7 +143,7 @@ class BrowserPool:
         over = used > self.settings.memory_cap_mb * 1024 * 1024
         if over or self.pages_since_start >= self.settings.restart_after_pages:
             self._close_browser()
-            self.restarts += 1
+            self.restarts += 1  # the next page launches a new one
 
     def memory_bytes(self) -> int:
         """Memory of this process's Chromium processes (PSS: shared pages counted once)."""
