@@ -23,8 +23,8 @@ from crawler.browser import BrowserCapture, BrowserSettings, BrowserUnavailable,
 from crawler.browser.pool import _descendants, _is_chromium
 from emulator.faults import FaultPlan
 from emulator.server import Emulator
-from emulator.weibo_world import WeiboPost
 from emulator.wechat_world import Article
+from emulator.weibo_world import WeiboPost
 from emulator.world import World
 from warc_store import CaptureWriter, Collection
 

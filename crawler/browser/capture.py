@@ -29,16 +29,17 @@ from crawler.browser.proxy import RecordingProxy, Upstream
 from warc_store import CaptureWriter, ExchangeRecords, HttpRequest, HttpResponse
 
 POST_HEADER = "WARC-Weidang-Post"
-# Scrolls the page a screen at a time, so lazy loaders (data-src) see every picture.
-SCROLL_JS = """async (pause) => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+# Scrolls the page a screen at a time, so lazy loaders (data-src, loading="lazy") see every
+# picture; two animation frames a step let IntersectionObserver and layout run in between.
+SCROLL_JS = """async () => {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   for (let y = 0, i = 0; i < 400; i++, y += window.innerHeight) {
     if (y >= document.documentElement.scrollHeight) break;
     window.scrollTo(0, y);
-    await sleep(pause);
+    await frame();
   }
   window.scrollTo(0, document.documentElement.scrollHeight);
-  await sleep(pause);
+  await frame();
   window.scrollTo(0, 0);
 }"""
 # Pictures are the <img> with a source (empty ones are placeholders the platform never fills).
@@ -184,14 +185,16 @@ class _Rendered:
 
 def _load(page: Any, url: str, deadline: float, result: BrowserResult,
           pdf: bool) -> _Rendered:
-    response = page.goto(url, wait_until="load", timeout=_left_ms(deadline))
-    page.evaluate(SCROLL_JS, 80)
+    # scrolling starts once the document is parsed; the page's scripts go on loading meanwhile
+    response = page.goto(url, wait_until="domcontentloaded", timeout=_left_ms(deadline))
+    page.evaluate(SCROLL_JS)
     try:
         page.wait_for_function(f"() => ({PENDING_JS})() === 0", timeout=_left_ms(deadline),
                                polling=100)
     except Exception:  # noqa: BLE001 - counted below: the pictures that did not load
         pass
     try:
+        page.wait_for_load_state("load", timeout=_left_ms(deadline))
         page.wait_for_load_state("networkidle", timeout=min(_left_ms(deadline), 3000))
     except Exception:  # noqa: BLE001 - a page that keeps polling is still captured
         pass

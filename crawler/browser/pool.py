@@ -110,8 +110,10 @@ class BrowserPool:
             raise BrowserUnavailable(f"Browser capture is off: Chromium ({self.executable}) "
                                      f"did not start: {str(exc).splitlines()[0]}") from exc
 
-    def context(self, proxy_url: str) -> Any:
-        """A fresh browser context whose every request goes through ``proxy_url``."""
+    def context(self, proxy_url: str | None) -> Any:
+        """A fresh browser context whose every request goes through ``proxy_url``; ``None``:
+        straight out, which only replaying an archive on this machine may use (nothing is
+        recorded then)."""
         if self._browser is None or not self._browser.is_connected():
             self._restart()
         try:
@@ -127,10 +129,10 @@ class BrowserPool:
         self._browser = self._launch()
         self.pages_since_start = 0
 
-    def _new_context(self, proxy_url: str) -> Any:
+    def _new_context(self, proxy_url: str | None) -> Any:
         s = self.settings
         return self._browser.new_context(
-            proxy={"server": proxy_url, "bypass": "<-loopback>"},
+            proxy={"server": proxy_url, "bypass": "<-loopback>"} if proxy_url else None,
             viewport={"width": s.viewport_width, "height": s.viewport_height},
             device_scale_factor=1, locale="zh-CN", timezone_id="Asia/Shanghai",
             service_workers="block", user_agent=s.user_agent or None)
