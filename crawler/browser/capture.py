@@ -14,7 +14,12 @@ loaded, and ``errors`` in plain words. When browser capture is off or Chromium i
 ``skipped`` says so in one sentence and nothing is written. The page gets the budget
 ``page_budget_seconds`` in all: past it, the page is abandoned (and its late answers are not
 recorded) and the next one starts. Call it from one thread (Playwright's sync API), outside an
-asyncio loop; the harvest's metadata record should list the four ids (WARC-Refers-To-All).
+asyncio loop. While it runs, the recording proxy's threads write into ``writer`` (under a lock
+of the capture's own): nothing else may write to the same writer meanwhile. The post's metadata
+record should list the page response and the renditions (``rendition_ids``).
+
+Pictures: ``images_total`` counts the page's ``<img>`` with a source (``src`` or ``data-src``),
+``images_loaded`` those that loaded; fewer loaded is said in ``errors`` but the page is kept.
 """
 
 from __future__ import annotations
@@ -187,12 +192,8 @@ def _load(page: Any, url: str, deadline: float, result: BrowserResult,
           pdf: bool) -> _Rendered:
     # scrolling starts once the document is parsed; the page's scripts go on loading meanwhile
     response = page.goto(url, wait_until="domcontentloaded", timeout=_left_ms(deadline))
-    page.evaluate(SCROLL_JS)
-    try:
-        page.wait_for_function(f"() => ({PENDING_JS})() === 0", timeout=_left_ms(deadline),
-                               polling=100)
-    except Exception:  # noqa: BLE001 - counted below: the pictures that did not load
-        pass
+    # a quarter of what is left stays for the renditions, even if some picture never loads
+    _settle_pictures(page, deadline - (deadline - time.monotonic()) / 4)
     try:
         page.wait_for_load_state("load", timeout=_left_ms(deadline))
         page.wait_for_load_state("networkidle", timeout=min(_left_ms(deadline), 3000))
@@ -206,6 +207,21 @@ def _load(page: Any, url: str, deadline: float, result: BrowserResult,
                      screenshot=page.screenshot(full_page=True, timeout=_left_ms(deadline)),
                      dom=page.content().encode("utf-8"),
                      pdf=page.pdf(print_background=True) if pdf else b"")
+
+
+def _settle_pictures(page: Any, until: float) -> None:
+    """Scrolls through the page until no picture is pending, again while the page grows (a
+    picture that loads pushes the next ones down, past where the last pass looked), until
+    ``until``."""
+    while True:
+        page.evaluate(SCROLL_JS)
+        try:
+            page.wait_for_function(f"() => ({PENDING_JS})() === 0", polling=100,
+                                   timeout=min(_left_ms(until), 5000))
+            return
+        except Exception:  # noqa: BLE001 - still pending: scroll again, or give up at ``until``
+            if time.monotonic() >= until:
+                return
 
 
 def _left_ms(deadline: float) -> float:
@@ -222,10 +238,14 @@ def _recorder(writer: CaptureWriter, recorded: list[_Recorded], lock: threading.
 
 
 def _page_response(recorded: list[_Recorded], final_url: str) -> _Recorded | None:
-    documents = [r for r in recorded if r.document]
-    for r in reversed(documents):
-        if r.url == final_url:
-            return r
+    """The response the browser showed: the last one stored whole for the page's final address
+    (after redirects), the document's own first; else the last document."""
+    stored = [r for r in recorded if r.records.revisit_of is None]
+    for group in ([r for r in stored if r.document], stored):
+        for r in reversed(group):
+            if r.url == final_url:
+                return r
+    documents = [r for r in stored if r.document]
     return documents[-1] if documents else None
 
 

@@ -194,7 +194,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.owner.fail(f"{url} could not be fetched: {exc or type(exc).__name__}")
             self._bad_gateway(url)
             return
-        document = self.headers.get("Sec-Fetch-Dest", "").lower() in DOCUMENT_DESTS
+        dest = self.headers.get("Sec-Fetch-Dest", "").lower()
+        # Chromium sends Sec-Fetch-* only to secure origins; on plain HTTP a page asks for HTML
+        document = dest in DOCUMENT_DESTS or (
+            not dest and self.headers.get("Accept", "").startswith("text/html"))
         self.server.owner.record(
             HttpRequest(self.command, url, headers, body),
             HttpResponse(answer.status, answer.reason, answer.headers, answer.body,
