@@ -1,47 +1,17 @@
-"""pywb, in a virtual environment of its own, replaying WARC files: an independent reader.
-
-The environment is made once (``pip install pywb==PYWB_VERSION``) and cached under
-``~/.cache/weidang-tests/``; a lock keeps two test processes from building it at once. A test
-skips with the reason when the environment cannot be built (no package registry reachable).
-"""
+"""pywb replaying WARC files: an independent reader, in its own cached virtual environment
+(``reader_venvs.reader_venv``, shared with the other reader tests)."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-PYWB_VERSION = "2.10.0"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "weidang-tests"
-
-
-def pywb_venv() -> Path:
-    """The cached environment's folder, built on first use."""
-    tag = f"py{sys.version_info.major}.{sys.version_info.minor}"
-    venv = CACHE / f"pywb-{PYWB_VERSION}-{tag}-replay"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"pywb-{PYWB_VERSION}-replay.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (venv / "ready").exists():
-            return venv
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run([str(venv / "bin/pip"), "install", "-q", f"pywb=={PYWB_VERSION}"],
-                              capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.skip(f"pywb {PYWB_VERSION} could not be installed: {done.stderr.strip()[-300:]}")
-        (venv / "ready").write_text(PYWB_VERSION)
-    return venv
+from reader_venvs import PYWB, reader_venv
 
 
 def _free_port() -> int:
@@ -53,15 +23,15 @@ def _free_port() -> int:
 @contextmanager
 def replaying(warcs: list[Path], root: Path, name: str = "weidang") -> Iterator[str]:
     """pywb serving ``warcs`` as collection ``name``; yields its address (``http://…/name/``)."""
-    venv = pywb_venv()
+    bin_dir = reader_venv(PYWB)
     root.mkdir(parents=True, exist_ok=True)
-    manager = str(venv / "bin/wb-manager")
+    manager = str(bin_dir / "wb-manager")
     subprocess.run([manager, "init", name], cwd=root, check=True, capture_output=True, timeout=300)
     subprocess.run([manager, "add", name, *map(str, warcs)], cwd=root, check=True,
                    capture_output=True, timeout=300)
     port = _free_port()
     log = open(root / "pywb.log", "wb")
-    server = subprocess.Popen([str(venv / "bin/wayback"), "--port", str(port), "--bind", "127.0.0.1"],
+    server = subprocess.Popen([str(bin_dir / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],
                               cwd=root, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}/{name}/"
