@@ -27,6 +27,7 @@ from emulator.wechat_world import Article
 from emulator.weibo_world import WeiboPost
 from emulator.world import World
 from warc_store import CaptureWriter, Collection
+from warc_store.verify import verify_collection
 
 STUCK_SECONDS = 600  # the emulator's answer to the stuck page comes after this long
 
@@ -114,8 +115,9 @@ def header(rec: Rec, name: str) -> str:
 
 
 def warcio_check(writer: CaptureWriter) -> None:
-    """warcio's own reader accepts every record and its digests."""
+    """warcio's own reader accepts every record and its digests, and so does `weidang verify`."""
     writer.close()
+    assert verify_collection(writer.collection).ok
     files = [str(p) for p in sorted(writer.collection.warcs.glob("*.warc.gz"))]
     done = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *files],
                           capture_output=True, text=True)
