@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import html
 
-from emulator import samples
+from emulator import page_assets, samples
 from emulator.wechat_world import Article, WechatAccount
 
 _BODY_START = 'id="js_content" style="visibility: hidden;">'
@@ -70,7 +70,7 @@ def render(article: Article, account: WechatAccount) -> bytes:
     page = _template()
     for name, value in values.items():
         page = page.replace(_marker(name), value)
-    return page.encode("utf-8")
+    return page_assets.with_loader(page.encode("utf-8"))
 
 
 def unavailable(reason: str) -> bytes:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emulator import control, faults, media_routes, wechat_routes, weibo_routes
+from emulator import control, faults, media_routes, page_assets, wechat_routes, weibo_routes
 from emulator.certs import CertificateAuthority
 from emulator.exchange import Request, Response
 from emulator.faults import FaultPlan
@@ -138,7 +138,8 @@ class Emulator:
 
     # -- answering ------------------------------------------------------------------------
     def answers_for(self, host: str) -> bool:
-        return host in PLATFORM_HOSTS or media_routes.is_media_host(host)
+        return (host in PLATFORM_HOSTS or media_routes.is_media_host(host)
+                or host in page_assets.SCRIPT_HOSTS)
 
     @staticmethod
     def unknown_host_message(host: str) -> str:
@@ -174,8 +175,9 @@ class Emulator:
             found = weibo_routes.mobile(self.world, request)
         elif host in ("weibo.com", "www.weibo.com"):
             found = weibo_routes.desktop(self.world, request)
-        elif media_routes.is_media_host(host):
-            found = media_routes.serve(request)
+        elif media_routes.is_media_host(host) or host in page_assets.SCRIPT_HOSTS:
+            found = media_routes.serve(request) if media_routes.is_media_host(host) else None
+            found = found or page_assets.serve(request)
         else:
             found = wechat_routes.dispatch(self.wechat, request)
         if found is None:

@@ -8,7 +8,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from emulator import ids, samples, weibo_desktop
+from emulator import ids, page_assets, samples, weibo_desktop
 from emulator.exchange import HTML, JSON, Request, Response, json_response
 from emulator.weibo_world import PAGE_SIZE, WeiboAccount, WeiboPost
 from emulator.world import World
@@ -252,6 +252,9 @@ def desktop(world: World, request: Request) -> Response | None:
                 return json_response({"ok": 0, "msg": "用户不存在"})
             account = found
         return _desktop_list(world, request, account)
+    page = re.fullmatch(r"/(\d+)/(\w+)", path)
+    if page and _live_post(world, page.group(2)) is not None:
+        return page_assets.weibo_pc_page(page.group(1), page.group(2))
     if path in ("/ajax/statuses/show", "/ajax/statuses/longtext"):
         key = query.get("id", "")
         if path.endswith("show") and key == weibo_desktop.recorded_item_id():

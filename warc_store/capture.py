@@ -168,6 +168,26 @@ class CaptureWriter:
         self._index(f, [(written, content_type, None)])
         return written
 
+    def write_resource(self, uri: str, body: bytes, content_type: str, *,
+                       refers_to: str = "", when: datetime | None = None,
+                       extra: Mapping[str, str] | None = None) -> Written:
+        """A resource record (a screenshot, the rendered DOM, a PDF), referring to the response
+        it was made from; a textual body goes through the same redaction as any other."""
+        note = Redaction()
+        uri = self.redaction.url(uri, note)
+        body, _ = self.redaction.body(body, [("Content-Type", content_type)], note)
+        headers = dict(extra or {})
+        if refers_to:
+            headers["WARC-Refers-To"] = refers_to
+        headers[REDACTION_HEADER] = note.header_value() or ""
+        f = self._file(len(body))
+        written = f.writer.write(f.writer.resource(uri, body, content_type,
+                                                   when or self.collection.clock(), headers),
+                                 self.config.level_for(content_type.split(";")[0].strip()))
+        f.records += 1
+        self._index(f, [(written, content_type, None)])
+        return written
+
     def learn_secrets(self, values: Sequence[str]) -> None:
         """Secrets obtained during the run (an access token): redacted from every later record."""
         if any(v not in self.redaction.secret_values for v in values):

@@ -149,6 +149,13 @@ class RecordWriter(BaseWARCWriter):
                                        warc_content_type=content_type,
                                        warc_headers_dict=self._headers("metadata", url, date, extra or {}))
 
+    def resource(self, url: str, body: bytes, content_type: str, date: datetime,
+                 extra: Mapping[str, str] | None = None) -> ArcWarcRecord:
+        """A resource record: content made by the capture itself (a screenshot, a rendition)."""
+        return self.create_warc_record(url, "resource", payload=io.BytesIO(body), length=len(body),
+                                       warc_content_type=content_type,
+                                       warc_headers_dict=self._headers("resource", url, date, extra or {}))
+
     # -- writing -------------------------------------------------------------------------
     def write(self, record: ArcWarcRecord, compress_level: int | None = None) -> Written:
         """Write one record as one gzip member (at ``compress_level`` if given); returns where it went."""

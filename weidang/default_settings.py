@@ -90,6 +90,23 @@ CRAWLER_TIMEOUT_SECONDS: Timeout = 60.0  # per request
 # stop a harvest the platform has not answered for this long
 CRAWLER_UNREACHABLE_GIVE_UP_SECONDS: Annotated[float, rule.Between(1, 86400, "seconds")] = 60.0
 
+# crawler.browser: each new post's page rendered in Chromium and recorded (README "Browser capture").
+CRAWLER_BROWSER_ENABLED: bool = True  # on where Chromium is found; false = never start a browser
+# CA bundle the platform's TLS is checked with behind the recording proxy; "" = the system's
+CRAWLER_BROWSER_CA_CERTS: Annotated[str, rule.FilePath(empty=True)] = ""
+# Chromium to run; "" = chromium (or chromium-browser, google-chrome) on PATH
+CRAWLER_BROWSER_EXECUTABLE: Annotated[str, rule.FilePath(empty=True)] = ""
+# Chromium is restarted when its processes use more memory than this
+CRAWLER_BROWSER_MEMORY_CAP_MB: Annotated[int, rule.Between(100, 65536, "MB")] = 500
+# all the time one page may take (load, scroll, pictures, renditions); then it is abandoned
+CRAWLER_BROWSER_PAGE_SECONDS: Annotated[float, rule.Between(1, 3600, "seconds")] = 60.0
+CRAWLER_BROWSER_PDF: bool = True  # a PDF rendition (Chromium's print) of every page
+# Chromium is restarted after this many pages (its memory creeps up over long runs)
+CRAWLER_BROWSER_RESTART_PAGES: Annotated[int, rule.Between(1, 100_000)] = 200
+# User-Agent the browser sends; "" = Chromium's own
+CRAWLER_BROWSER_USER_AGENT: Annotated[str, rule.Matches(r"[^\r\n\0]{1,512}", "one line of text",
+                                                        empty=True)] = ""
+
 # schedules: the daemon (`weidang run`).
 # a failing account's period doubles per failure, up to this
 SCHEDULES_BACKOFF_MAX_SECONDS: LongSeconds = 86400
