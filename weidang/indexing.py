@@ -74,7 +74,7 @@ def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
     warns, ``safe`` saying what it leaves standing."""
     try:
         with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
-            return catch_up(index, DocumentFeed(db.conn, collections_of(home),
+            return catch_up(index, DocumentFeed(db, collections_of(home),
                                                 all_demo=home.is_demo()))
     except Exception as exc:  # noqa: BLE001 - any failure here must leave the captures standing
         # tqdm.write: a harvest's progress bar may still be on the screen.
@@ -89,7 +89,7 @@ def index_lag_of(home: Home, settings: Settings, index: SearchIndex) -> IndexLag
         count = index.count()
         return IndexLag(count, 0, count != 0)
     with catalog_db(home, settings) as db:
-        return index_lag(index, DocumentFeed(db.conn, collections_of(home)))
+        return index_lag(index, DocumentFeed(db, collections_of(home)))
 
 
 def lag_warning(home: Home, settings: Settings, index: SearchIndex) -> str | None:
@@ -123,7 +123,7 @@ def rebuild_index(home: Home, settings: Settings,
     """Recreate the whole index from the catalog; searches keep answering until it is done."""
     started = time.monotonic()
     with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
-        feed = DocumentFeed(db.conn, collections_of(home), all_demo=home.is_demo())
+        feed = DocumentFeed(db, collections_of(home), all_demo=home.is_demo())
         indexed = rebuild_following(index, feed, _counted(feed.all(), progress))
         backend = index.backend
     return IndexRebuild(indexed, time.monotonic() - started, backend, where_index(home, settings))
@@ -132,7 +132,7 @@ def rebuild_index(home: Home, settings: Settings,
 def catalog_versions(home: Home, settings: Settings) -> int:
     """How many post versions the catalog holds (what a complete index holds)."""
     with catalog_db(home, settings) as db:
-        return DocumentFeed(db.conn, collections_of(home)).count()
+        return DocumentFeed(db, collections_of(home)).count()
 
 
 def search_example(home: Home, settings: Settings, query: str, limit: int = 3) -> list[str]:

@@ -64,9 +64,20 @@ def home_path(home: Home, settings: Settings, setting: str) -> Path:
     return home.root / str(settings[setting])
 
 
+def catalog_target(home: Home, settings: Settings) -> Path | str:
+    """The catalog's URL (``CATALOG_URL``), else its SQLite file in the home."""
+    return str(settings["CATALOG_URL"]) or home_path(home, settings, "CATALOG_DB_FILE")
+
+
+def catalog_exists(home: Home, settings: Settings) -> bool:
+    """Whether there is a catalog to read (one on a server always is)."""
+    target = catalog_target(home, settings)
+    return isinstance(target, str) or target.exists()
+
+
 def catalog_db(home: Home, settings: Settings) -> Database:
     home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return open_catalog(home_path(home, settings, "CATALOG_DB_FILE"))
+    return open_catalog(catalog_target(home, settings))
 
 
 def credential_store(home: Home, settings: Settings) -> CredentialStore:

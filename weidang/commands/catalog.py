@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from catalog.db import open_catalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
 from warc_store import Collection
 from weidang.context import AppContext, pass_app
 from weidang.indexing import catch_up_index
-from weidang.store import open_collection, recover_and_warn
-
-
-def _catalog_path(app: AppContext) -> Path:
-    return app.home.root / str(app.settings["CATALOG_DB_FILE"])  # an absolute setting replaces the home
+from weidang.store import catalog_db, open_collection, recover_and_warn
 
 
 def _collections(app: AppContext, names: tuple[str, ...]) -> list[Collection]:
@@ -46,10 +40,10 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
     for collection in collections:  # rebuild reads dead writers' files: only the collection's own
         recover_and_warn(collection)
     total = sum(len(warc_files(c)) for c in collections)
-    with open_catalog(_catalog_path(app)) as db:
+    with catalog_db(app.home, app.settings) as db:
         with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
                                file=sys.stderr) as bar:
-            summary = rebuild(db.conn, collections, progress=lambda _path: bar.update(1))
+            summary = rebuild(db, collections, progress=lambda _path: bar.update(1))
     where = ", ".join(c.name for c in collections)
     click.echo(f"Rebuilt the post tables from {summary.files} WARC files ({where}): "
                f"{summary.metadata_records} metadata records, {summary.posts} posts, "
@@ -66,10 +60,10 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
 
     Files left open by a harvest that died are closed first, as every harvest does."""
     problems: list[str] = []
-    with open_catalog(_catalog_path(app)) as db:
+    with catalog_db(app.home, app.settings) as db:
         for collection in _collections(app, names):
             recover_and_warn(collection)
-            summary = repair(db.conn, collection)
+            summary = repair(db, collection)
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
                        f"index. Recorded {summary.added} metadata records the catalog lacked.")

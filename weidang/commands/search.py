@@ -17,12 +17,11 @@ from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
-from catalog.store import ensure_schema
 from harvesters.dates import SHANGHAI
 from weidang.citation import hit_lines
 from weidang.context import AppContext, pass_app
 from weidang.indexing import lag_warning, open_search_index
-from weidang.store import catalog_db, home_path
+from weidang.store import catalog_db, catalog_exists
 
 PLATFORMS = ("weibo", "wechat")
 _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -122,12 +121,11 @@ def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
     """The account filter as the catalog knows the account: its registered id, any id linked
     to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
     all find the same posts. Without a catalog, the index matches the id or name as given."""
-    if not filters.account or not home_path(app.home, app.settings, "CATALOG_DB_FILE").exists():
+    if not filters.account or not catalog_exists(app.home, app.settings):
         return filters
     try:
-        with catalog_db(app.home, app.settings) as db:
-            ensure_schema(db.conn)  # a catalog last written by an older weidang gains its links
-            keys = account_keys(db.conn, filters.account, filters.platform)
+        with catalog_db(app.home, app.settings) as db, db.read() as conn:
+            keys = account_keys(conn, filters.account, filters.platform)
     except CatalogError:  # e.g. a catalog on read-only storage that cannot be opened
         return filters
     return replace(filters, account=None, accounts=keys)
