@@ -3,9 +3,10 @@
 ``Database`` opens it (``CATALOG_URL``, else the SQLite file ``CATALOG_DB_FILE`` in the home)
 and brings it to this code's schema once (``catalog.schema``). Then:
 
-- ``write()``: one atomic write, so that a change and its event land together. On SQLite it
-  takes the write lock up front (``BEGIN IMMEDIATE``: no deadlock upgrading a read lock); a
-  write inside a write (a batch, a rebuild) is a savepoint of the outer one.
+- ``write()``: one atomic write, so that a change and its event land together. It takes the
+  write lock up front (SQLite: ``BEGIN IMMEDIATE``, no deadlock upgrading a read lock;
+  PostgreSQL: an advisory lock), so writers take turns; a write inside a write (a batch, a
+  rebuild) is a savepoint of the outer one.
 - ``read()``: a consistent read that takes no write lock, so that ``weidang status`` or a
   search runs while a harvest writes. Inside a write it reads the writer's own rows.
 
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -32,6 +33,7 @@ from catalog.errors import DatabaseError
 from catalog.schema import is_current, upgrade
 
 _WRITE = "catalog_write"  # the execution option that makes SQLite's BEGIN an IMMEDIATE one
+_WRITE_LOCK = 2718281828  # PostgreSQL's advisory lock standing for SQLite's write lock
 
 
 def catalog_url(target: Path | str) -> URL:
@@ -86,6 +88,11 @@ class Database:
         with self._plain_errors(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
+                if self.dialect == "postgresql":
+                    # One writer at a time, as on SQLite: row numbers (seq) are then given in
+                    # commit order, so a reader following them never passes one still to come;
+                    # and two processes opening a new catalog do not both create it.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
                 self._local.conn = conn
                 try:
                     yield conn

@@ -12,13 +12,14 @@ Every table is one of two kinds, and the kind decides how it is protected and up
 - **derived**: what the WARC files already hold: posts, their versions, media, status events and
   captures. They carry one layout number, ``DERIVED_LAYOUT``: a catalog with another layout has
   them dropped, recreated empty and marked as needing ``weidang catalog rebuild``
-  (``needs_rebuild``). Their rows use natural keys; ``captures`` and ``statuses`` also number
-  their rows (``seq``) so that the search index can follow them, a number that means nothing
-  across a rebuild (the derived generation says so).
+  (``needs_rebuild``); only layout 1 (SQLite, before ``seq``) is carried over row by row.
+  Their rows use natural keys; ``captures`` and ``statuses`` also number their rows (``seq``)
+  so that the search index can follow them, a number that means nothing across a rebuild (the
+  derived generation says so).
 
 ``catalog_schema`` keeps the bookkeeping: the migrations applied, the derived layout, the derived
 generation and the rebuild mark. Both kinds are prepared once, when the database is opened
-(``prepare``); a catalog newer than this code is refused rather than guessed at.
+(``upgrade``); a catalog newer than this code is refused rather than guessed at.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from catalog.errors import DatabaseError
 from harvesters.records import CATALOG_STATUSES
@@ -234,9 +234,14 @@ def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: Sequ
 
 
 def _insert(conn: Connection, table: Table) -> Any:
+    # Imported here: a command that only reads loads neither dialect's insert.
     if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert  # noqa: PLC0415
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: PLC0415
+
+    return sqlite_insert(table)
 
 
 # -- guards: rows never deleted, tables append-only --------------------------------------------
@@ -389,8 +394,6 @@ def is_current(conn: Connection) -> bool:
 
 def upgrade(conn: Connection, name: str) -> None:
     """Apply what the catalog lacks, inside the caller's write transaction."""
-    if conn.dialect.name == "postgresql":  # two processes opening a new catalog at once
-        conn.execute(text("SELECT pg_advisory_xact_lock(2718281828)"))
     catalog_schema.create(conn, checkfirst=True)
     parts = _parts(conn)
     applied = parts.get("migrations")
@@ -408,11 +411,31 @@ def upgrade(conn: Connection, name: str) -> None:
             if number == 3:
                 _identities_seen_before(conn)
             _set_part(conn, "migrations", number)
-    if derived != DERIVED_LAYOUT:
+    if derived == 1 and conn.dialect.name == "sqlite":
+        _carry_layout_1(conn)
+        _set_part(conn, "derived", DERIVED_LAYOUT)
+    elif derived != DERIVED_LAYOUT:
         create_derived(conn)
         _set_part(conn, "derived", DERIVED_LAYOUT)
         if derived is not None:  # an older layout was dropped: its rows come from the WARCs
             _set_part(conn, "needs_rebuild", 1)
+
+
+def _carry_layout_1(conn: Connection) -> None:
+    """Layout 1 (SQLite only) had the same columns less ``seq``, which SQLite's rowid was: the
+    rows are copied, numbered by it, so no rebuild is needed and an index cursor stays right."""
+    for index in ("posts_by_account", "statuses_by_post", "captures_by_post"):
+        conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+    for name in DERIVED_TABLES:
+        conn.execute(text(f"ALTER TABLE {name} RENAME TO layout1_{name}"))
+        table = metadata.tables[name]
+        table.create(conn)
+        columns = [c.name for c in table.columns if c.name != "seq"]
+        numbered = ("seq", "rowid") if "seq" in table.columns else ()
+        into = ", ".join([*numbered[:1], *columns])
+        conn.execute(text(f"INSERT INTO {name} ({into}) SELECT {', '.join([*numbered[1:], *columns])} "
+                          f"FROM layout1_{name} ORDER BY rowid"))
+        conn.execute(text(f"DROP TABLE layout1_{name}"))
 
 
 def _legacy_level(conn: Connection, parts: dict[str, int], name: str) -> int:
