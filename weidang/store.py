@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from catalog.credentials import CredentialStore
-from catalog.db import Database, open_catalog
 from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
 from warc_store.recovery import quarantine_warnings
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
+
+if TYPE_CHECKING:
+    from catalog.db import Database
 
 
 def store_config(settings: Settings) -> StoreConfig:
@@ -76,6 +79,8 @@ def catalog_exists(home: Home, settings: Settings) -> bool:
 
 
 def catalog_db(home: Home, settings: Settings) -> Database:
+    from catalog.db import open_catalog  # noqa: PLC0415 - SQLAlchemy loads when a command opens the catalog, not for --help
+
     home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     return open_catalog(catalog_target(home, settings))
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from catalog.rebuild import RebuildError, rebuild, repair, warc_files
+from catalog.errors import CatalogError
 from warc_store import Collection
 from weidang.context import AppContext, pass_app
 from weidang.indexing import catch_up_index
@@ -17,10 +17,10 @@ def _collections(app: AppContext, names: tuple[str, ...]) -> list[Collection]:
     existing = {p.name for p in app.home.collections() if (p / "warcs").is_dir()}
     for name in names:
         if name not in existing:
-            raise RebuildError(f"there is no collection {name} in {app.home.root}")
+            raise CatalogError(f"there is no collection {name} in {app.home.root}")
     chosen = list(names) or sorted(existing)
     if not chosen:
-        raise RebuildError(f"there is no collection in {app.home.root} to read posts from")
+        raise CatalogError(f"there is no collection in {app.home.root} to read posts from")
     return [open_collection(app.home, name) for name in chosen]
 
 
@@ -39,6 +39,8 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
     collections = _collections(app, names)
     for collection in collections:  # rebuild reads dead writers' files: only the collection's own
         recover_and_warn(collection)
+    from catalog.rebuild import rebuild, warc_files  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     total = sum(len(warc_files(c)) for c in collections)
     with catalog_db(app.home, app.settings) as db:
         with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
@@ -59,6 +61,8 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
     """Record the posts that reached the WARC files but not the catalog (after a crash).
 
     Files left open by a harvest that died are closed first, as every harvest does."""
+    from catalog.rebuild import repair  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     problems: list[str] = []
     with catalog_db(app.home, app.settings) as db:
         for collection in _collections(app, names):

@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from catalog.errors import CatalogError
-from catalog.identity import account_keys
 from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
@@ -121,6 +120,8 @@ def with_account_keys(app: AppContext, filters: SearchFilters) -> SearchFilters:
     """The account filter as the catalog knows the account: its registered id, any id linked
     to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
     all find the same posts. Without a catalog, the index matches the id or name as given."""
+    from catalog.identity import account_keys  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     if not filters.account or not catalog_exists(app.home, app.settings):
         return filters
     try:
