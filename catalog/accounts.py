@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
 
 from catalog.account_fields import (
     check_credentials_reference,
@@ -32,6 +33,7 @@ from catalog.account_fields import (
 )
 from catalog.db import Database
 from catalog.errors import DuplicateAccount, InvalidAccount, UnknownAccount
+from catalog.schema import account_events, accounts, iso
 
 DEFAULT_INTERVAL_SECONDS = 86400
 DEFAULT_JITTER_SECONDS = 900
@@ -87,8 +89,8 @@ class Account:
         return Schedule(default_interval, None, jitter, self.jitter_seconds is None)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Account:
-        values = {f.name: row[f.name] for f in fields(cls)}
+    def from_row(cls, row: Row[Any]) -> Account:
+        values = {f.name: row._mapping[f.name] for f in fields(cls)}
         values["active"] = bool(values["active"])
         return cls(**values)
 
@@ -141,29 +143,18 @@ class AccountRegistry:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.actor = actor or _current_user()
         self.via = via
-        self._depth = 0
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Make every change inside one transaction: all of them happen, or none."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        with self.db.transaction():
-            self._depth = 1
-            try:
-                yield
-            finally:
-                self._depth = 0
+        with self.db.write():
+            yield
 
     def find(self, key: str) -> Account | None:
         platform, account_id = parse_account(key)
-        row = self.db.conn.execute("SELECT * FROM accounts WHERE platform=? AND account_id=?",
-                                   (platform, account_id)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(accounts).where(
+                accounts.c.platform == platform, accounts.c.account_id == account_id)).first()
         return Account.from_row(row) if row else None
 
     def get(self, key: str) -> Account:
@@ -174,13 +165,13 @@ class AccountRegistry:
         return account
 
     def list(self, include_removed: bool = False, platform: str | None = None) -> list[Account]:
-        sql, args = "SELECT * FROM accounts WHERE 1=1", []
+        query = select(accounts).order_by(accounts.c.platform, accounts.c.account_id)
         if not include_removed:
-            sql += " AND active=1"
+            query = query.where(accounts.c.active == 1)
         if platform:
-            sql += " AND platform=?"
-            args.append(platform)
-        rows = self.db.conn.execute(sql + " ORDER BY platform, account_id", args).fetchall()
+            query = query.where(accounts.c.platform == platform)
+        with self.db.read() as conn:
+            rows = conn.execute(query).fetchall()
         return [Account.from_row(r) for r in rows]
 
     def add(self, key: str, **raw: Any) -> Account:
@@ -196,16 +187,11 @@ class AccountRegistry:
         now = self._now()
         values = {"name": "", "credentials": None, "source": None, "interval_seconds": None,
                   "cron": None, "jitter_seconds": None, "notes": "", **cleaned}
-        with self.batch():
-            self.db.conn.execute(
-                "INSERT INTO accounts (platform, account_id, name, credentials, source, interval_seconds,"
-                " cron, jitter_seconds, notes, active, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (platform, account_id, values["name"], values["credentials"], values["source"],
-                 values["interval_seconds"], values["cron"], values["jitter_seconds"], values["notes"],
-                 now, now))
+        with self.db.write() as conn:
+            conn.execute(accounts.insert().values(platform=platform, account_id=account_id, active=1,
+                                                  created_at=now, updated_at=now, **values))
             changes = {k: [None, v] for k, v in values.items() if v not in (None, "")}
-            self._event(f"{platform}:{account_id}", "add", changes, now)
+            self._event(conn, f"{platform}:{account_id}", "add", changes, now)
         return self.get(key)
 
     def update(self, key: str, **raw: Any) -> Account:
@@ -222,11 +208,10 @@ class AccountRegistry:
         if not account.active:
             raise UnknownAccount(f"{account.key} was already removed on {account.removed_at}")
         now = self._now()
-        with self.batch():
-            self.db.conn.execute(
-                "UPDATE accounts SET active=0, removed_at=?, updated_at=? WHERE platform=? AND account_id=?",
-                (now, now, account.platform, account.account_id))
-            self._event(account.key, "remove", {"active": [True, False]}, now)
+        with self.db.write() as conn:
+            conn.execute(accounts.update().where(*self._is(account)).values(
+                active=0, removed_at=now, updated_at=now))
+            self._event(conn, account.key, "remove", {"active": [True, False]}, now)
         return self.get(key)
 
     def upsert(self, key: str, **raw: Any) -> str:
@@ -244,21 +229,22 @@ class AccountRegistry:
         return "updated" if after != before else "unchanged"
 
     def events(self, key: str | None = None) -> Events:
-        sql, args = "SELECT * FROM account_events", []
+        query = select(account_events).order_by(account_events.c.seq)
         if key is not None:
             platform, account_id = parse_account(key)
-            sql += " WHERE account=?"
-            args.append(f"{platform}:{account_id}")
-        rows = self.db.conn.execute(sql + " ORDER BY seq", args).fetchall()
-        return [AccountEvent(r["seq"], r["at"], r["actor"], r["account"], r["action"],
-                             json.loads(r["changes"]), r["via"]) for r in rows]
+            query = query.where(account_events.c.account == f"{platform}:{account_id}")
+        with self.db.read() as conn:
+            rows = conn.execute(query).fetchall()
+        return [AccountEvent(r.seq, r.at, r.actor, r.account, r.action, json.loads(r.changes), r.via)
+                for r in rows]
 
     def change_mark(self) -> int | None:
         """A number that changes whenever any account is added, changed or removed (None while
         none ever was): every change writes an account event, so a reader that keeps the mark
         re-reads the accounts only when it moved (the daemon's sync of 10,000 accounts)."""
-        row = self.db.conn.execute("SELECT MAX(seq) FROM account_events").fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+        with self.db.read() as conn:
+            mark = conn.execute(select(func.max(account_events.c.seq))).scalar()
+        return None if mark is None else int(mark)
 
     def _change(self, account: Account, cleaned: dict[str, Any], restore: bool) -> Account:
         current = asdict(account)
@@ -273,21 +259,22 @@ class AccountRegistry:
         if restore:
             assignments.update(active=1, removed_at=None)
         assignments["updated_at"] = now
-        columns = ", ".join(f"{col}=?" for col in assignments)
-        with self.batch():
-            self.db.conn.execute(f"UPDATE accounts SET {columns} WHERE platform=? AND account_id=?",
-                                 (*assignments.values(), account.platform, account.account_id))
-            self._event(account.key, "restore" if restore else "update", changes, now)
+        with self.db.write() as conn:
+            conn.execute(accounts.update().where(*self._is(account)).values(**assignments))
+            self._event(conn, account.key, "restore" if restore else "update", changes, now)
         return self.get(account.key)
 
-    def _event(self, account: str, action: str, changes: Changes, at: str) -> None:
-        self.db.conn.execute(
-            "INSERT INTO account_events (at, actor, account, action, changes, via) VALUES (?, ?, ?, ?, ?, ?)",
-            (at, self.actor, account, action, json.dumps(changes, ensure_ascii=False, sort_keys=True),
-             self.via))
+    @staticmethod
+    def _is(account: Account) -> tuple[Any, ...]:
+        return accounts.c.platform == account.platform, accounts.c.account_id == account.account_id
+
+    def _event(self, conn: Connection, account: str, action: str, changes: Changes, at: str) -> None:
+        conn.execute(account_events.insert().values(
+            at=at, actor=self.actor, account=account, action=action, via=self.via,
+            changes=json.dumps(changes, ensure_ascii=False, sort_keys=True)))
 
     def _now(self) -> str:
-        return self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(self.clock())
 
 
 def _current_user() -> str:

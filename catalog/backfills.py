@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from catalog.db import Database
-from catalog.store import ensure_schema, iso, utc_now, write
+from catalog.schema import backfills, catalog_events, iso, upsert, utc_now
 
 Clock = Callable[[], dt.datetime]
 
@@ -40,17 +41,15 @@ class Backfill:
 
 
 class Backfills:
-    """Backfill progress over an open catalog connection."""
+    """Backfill progress of an open catalog."""
 
-    def __init__(self, conn: sqlite3.Connection | Database, clock: Clock = utc_now) -> None:
-        self.conn = conn.conn if isinstance(conn, Database) else conn
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
         self.clock = clock
-        ensure_schema(self.conn)
 
     def get(self, account: str) -> Backfill | None:
-        row = self.conn.execute(
-            "SELECT account, origin_run_id, started_at, updated_at, finished_at, cursor, pages, "
-            "runs, last_run_id FROM backfills WHERE account = ?", (account,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(backfills).where(backfills.c.account == account)).first()
         if row is None:
             return None
         return Backfill(row[0], row[1], row[2], row[3], row[4],
@@ -64,27 +63,21 @@ class Backfills:
         encoded = json.dumps(cursor, sort_keys=True) if cursor and not finished else None
         details = {"run_id": run_id, "cursor": cursor if encoded else None, "pages": pages,
                    "finished": finished}
-        with write(self.conn) as conn:
+        progress = {"updated_at": now, "finished_at": now if finished else None, "cursor": encoded,
+                    "last_run_id": run_id}
+        with self.db.write() as conn:
             if begun:
-                conn.execute(
-                    "INSERT INTO backfills (account, origin_run_id, started_at, updated_at, "
-                    "finished_at, cursor, pages, runs, last_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
-                    "ON CONFLICT (account) DO UPDATE SET origin_run_id = excluded.origin_run_id, "
-                    "started_at = excluded.started_at, updated_at = excluded.updated_at, "
-                    "finished_at = excluded.finished_at, cursor = excluded.cursor, "
-                    "pages = excluded.pages, runs = 1, last_run_id = excluded.last_run_id",
-                    (account, run_id, now, now, now if finished else None, encoded, pages, run_id))
+                upsert(conn, backfills, {"account": account, "origin_run_id": run_id,
+                                         "started_at": now, "pages": pages, "runs": 1, **progress},
+                       keys=("account",))
             else:
-                conn.execute(
-                    "UPDATE backfills SET updated_at = ?, finished_at = ?, cursor = ?, "
-                    "pages = pages + ?, runs = runs + 1, last_run_id = ? WHERE account = ?",
-                    (now, now if finished else None, encoded, pages, run_id, account))
+                conn.execute(backfills.update().where(backfills.c.account == account).values(
+                    pages=backfills.c.pages + pages, runs=backfills.c.runs + 1, **progress))
             action = "backfill finished" if finished else (
                 "backfill started" if begun else "backfill continued")
-            conn.execute("INSERT INTO catalog_events (at, subject, action, details) "
-                         "VALUES (?, ?, ?, ?)",
-                         (now, account, action, json.dumps(details, ensure_ascii=False,
-                                                           sort_keys=True)))
+            conn.execute(catalog_events.insert().values(
+                at=now, subject=account, action=action,
+                details=json.dumps(details, ensure_ascii=False, sort_keys=True)))
         found = self.get(account)
         assert found is not None
         return found

@@ -1,152 +1,137 @@
-"""The catalog database: one SQLite file (``HOME/catalog.sqlite`` by default), migrated forward in code.
+"""The catalog database: SQLite in the home by default, PostgreSQL by URL, the same code on both.
 
-Every table is one of two kinds, and the kind decides how it is protected:
+``Database`` opens it (``CATALOG_URL``, else the SQLite file ``CATALOG_DB_FILE`` in the home)
+and brings it to this code's schema once (``catalog.schema``). Then:
 
-- **authoritative**: what only the archive knows and nothing else can recreate: the registered
-  accounts (with their credentials *references*, never the secrets, and their schedules), the
-  audit trail of their changes (``account_events``), and later the harvest run history and
-  appraisal decisions. These must be backed up (``Database.backup``) and every change to them is
-  logged as an event in the same transaction. Rows are never deleted (triggers refuse it): an
-  account that is removed is marked inactive and keeps its history.
-- **derived**: what the WARC files already hold: posts, their versions, media and post statuses
-  (deleted, blocked). They are created by the crawler's migrations and are rebuilt from the WARCs
-  alone (``weidang catalog rebuild``); after a crash a rerun repairs them. They may refer to
-  ``accounts.id``, never the other way round, so rebuilding them never touches an authoritative
-  row.
+- ``write()``: one atomic write, so that a change and its event land together. It takes the
+  write lock up front (SQLite: ``BEGIN IMMEDIATE``, no deadlock upgrading a read lock;
+  PostgreSQL: an advisory lock), so writers take turns; a write inside a write (a batch, a
+  rebuild) is a savepoint of the outer one.
+- ``read()``: a consistent read that takes no write lock, so that ``weidang status`` or a
+  search runs while a harvest writes. Inside a write it reads the writer's own rows.
 
-``schema_version`` holds one row per applied migration. A migration is a version number and a SQL
-script, applied in its own transaction; a database newer than this code is refused rather than
-guessed at. The connection runs in WAL mode (readers never block the daemon's writer) with
-foreign keys on.
+SQLite runs in WAL mode (readers never block the writer) with foreign keys on and
+``synchronous=NORMAL``. The backup is SQLite's online backup (``backup``); a catalog on
+PostgreSQL is backed up with ``pg_dump``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from catalog.errors import DatabaseError
+from catalog.schema import is_current, upgrade
 
-AUTHORITATIVE_TABLES = ("accounts", "account_events")
-DERIVED_TABLES: tuple[str, ...] = ()  # posts, versions, media, statuses: added with the crawler
+_WRITE = "catalog_write"  # the execution option that makes SQLite's BEGIN an IMMEDIATE one
+_WRITE_LOCK = 2718281828  # PostgreSQL's advisory lock standing for SQLite's write lock
 
-# Triggers that make {table} append-only; the capture history in catalog.store uses them too.
-APPEND_ONLY = """
-CREATE TRIGGER {table}_append_only_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;
-"""
 
-MIGRATIONS: list[tuple[int, str]] = [
-    (1, """
-CREATE TABLE accounts (
-    id INTEGER PRIMARY KEY,
-    platform TEXT NOT NULL,
-    account_id TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    credentials TEXT,                -- a NAME in credentials.toml or WEIDANG_CRED_<NAME>_*; never a secret
-    source TEXT,                     -- listing source (WeChat: api, backend, feed, urls); NULL = inferred
-    interval_seconds INTEGER CHECK (interval_seconds IS NULL OR interval_seconds > 0),
-    cron TEXT,                       -- five-field crontab expression, China time
-    jitter_seconds INTEGER CHECK (jitter_seconds IS NULL OR jitter_seconds >= 0),
-    notes TEXT NOT NULL DEFAULT '',
-    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    removed_at TEXT,
-    UNIQUE (platform, account_id),
-    CHECK (interval_seconds IS NULL OR cron IS NULL)
-);
-CREATE TRIGGER accounts_never_deleted BEFORE DELETE ON accounts
-BEGIN SELECT RAISE(ABORT, 'accounts are never deleted; mark them inactive'); END;
-CREATE TABLE account_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    account TEXT NOT NULL,           -- platform:id
-    action TEXT NOT NULL CHECK (action IN ('add', 'update', 'remove', 'restore')),
-    changes TEXT NOT NULL,           -- JSON {field: [old, new]}
-    via TEXT NOT NULL DEFAULT ''     -- e.g. "command line", "import accounts.csv"
-);
-CREATE INDEX account_events_by_account ON account_events (account, seq);
-""" + APPEND_ONLY.format(table="account_events")),
-]
+def catalog_url(target: Path | str) -> URL:
+    """A database URL (``sqlite:///…``, ``postgresql+psycopg://…``) or a SQLite file's path."""
+    if isinstance(target, str) and "://" in target:
+        try:
+            return make_url(target)
+        except ArgumentError as exc:
+            raise DatabaseError(f"the catalog address {target!r} is not a database URL ({exc})") from None
+    return URL.create("sqlite", database=str(target))
 
 
 class Database:
-    """An open catalog. Use ``transaction()`` for every write so that a change and its event land together."""
+    """An open catalog: ``write()`` for every change, ``read()`` for everything else."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+    def __init__(self, target: Path | str) -> None:
+        self.url = catalog_url(target)
+        self.name = _shown(self.url)
+        self._local = threading.local()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Autocommit mode: transactions are begun explicitly, so none is left open by accident.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        except (OSError, sqlite3.Error) as exc:
-            raise DatabaseError(f"the catalog {self.path} cannot be opened ({exc})") from exc
-        self.migrate()
+            self.engine = _engine(self.url)
+            with self.read() as conn:
+                current = is_current(conn)
+            if not current:
+                with self.write() as conn:
+                    upgrade(conn, self.name)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"the catalog {self.name} cannot be opened ({_reason(exc)})") from exc
+        except (OSError, ModuleNotFoundError) as exc:
+            raise DatabaseError(f"the catalog {self.name} cannot be opened ({exc})") from exc
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a catalog on a server."""
+        database = self.url.database
+        return Path(database) if self.dialect == "sqlite" and database not in (None, "", ":memory:") \
+            else None
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write; BEGIN IMMEDIATE takes the write lock up front, so no upgrade deadlock."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def write(self) -> Iterator[Connection]:
+        """One atomic write; inside another write, a savepoint of it."""
+        outer: Connection | None = getattr(self._local, "conn", None)
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
+        with self._plain_errors(), self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    # One writer at a time, as on SQLite: row numbers (seq) are then given in
+                    # commit order, so a reader following them never passes one still to come;
+                    # and two processes opening a new catalog do not both create it.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read that takes no write lock (inside a write: the write's own connection)."""
+        outer: Connection | None = getattr(self._local, "conn", None)
+        if outer is not None:
+            yield outer
+            return
+        with self._plain_errors(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _plain_errors(self) -> Iterator[None]:
+        """A database that cannot be reached, is locked or broken: one sentence naming it."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    def schema_version(self) -> int:
-        exists = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
-        if not exists:
-            return 0
-        row = self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        return int(row[0] or 0)
-
-    def migrate(self, migrations: list[tuple[int, str]] | None = None) -> int:
-        """Apply every migration newer than the database; returns the resulting version."""
-        steps = sorted(MIGRATIONS if migrations is None else migrations)
-        known = steps[-1][0] if steps else 0
-        with self.transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-        current = self.schema_version()
-        if current > known:
-            raise DatabaseError(
-                f"the catalog {self.path} was written by a newer weidang (schema {current}, this "
-                f"one knows up to {known}); upgrade weidang before using it")
-        for version, script in steps:
-            if version <= current:
-                continue
-            with self.transaction() as conn:
-                # executescript would COMMIT first; run the statements inside our transaction.
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_version VALUES (?, ?)",
-                             (version, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
-            current = version
-        return current
+            yield
+        except OperationalError as exc:
+            raise DatabaseError(f"the catalog {self.name} cannot be used ({_reason(exc)})") from exc
 
     def backup(self, destination: Path | str) -> None:
         """Copy the whole catalog consistently while it is in use (SQLite's online backup)."""
+        if self.path is None:
+            raise DatabaseError(f"the catalog {self.name} is on a database server; back it up with "
+                                "that server's own tools (pg_dump for PostgreSQL)")
+        source = sqlite3.connect(self.path)
         target = sqlite3.connect(Path(destination))
         try:
-            self.conn.backup(target)
+            source.backup(target)
         finally:
             target.close()
+            source.close()
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.dispose()
 
     def __enter__(self) -> Database:
         return self
@@ -155,20 +140,47 @@ class Database:
         self.close()
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    statements, pending = [], ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            if pending.strip():
-                statements.append(pending.strip())
-            pending = ""
-    if pending.strip():
-        statements.append(pending.strip())
-    return statements
+def open_catalog(target: Path | str) -> Database:
+    """Open (creating and upgrading if needed) the catalog at a path or URL."""
+    return Database(target)
 
 
-def open_catalog(path: Path | str) -> Database:
-    """Open (creating and migrating if needed) the catalog at ``path``."""
-    return Database(path)
+def _engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+    else:  # one connection, or every connection would be a database of its own
+        engine = create_engine(url, poolclass=StaticPool,
+                               connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own transaction handling is off: SQLAlchemy's begin event says BEGIN, so that
+    # savepoints work and a write can take its lock up front (SQLAlchemy's pysqlite recipe).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _shown(url: URL) -> str:
+    """The database named for the archivist: a file's path, or the URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None)
+    return str(original or exc).strip().splitlines()[0]

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, text
+
+from catalog.db import Database
+from catalog.schema import derived_generation
 from catalog.search.base import SearchIndex
 from catalog.search.document import STATUSES, IndexedPost
-from catalog.store import derived_generation, ensure_schema
 from harvesters.dates import SHANGHAI
 from warc_store import DEMO_FIELD, Collection, IndexEntry, StoreError, read_warcinfo, warc_path
 
@@ -42,14 +44,12 @@ CITED_ROLES = ("article", "long_text", "detail", "listing", "recheck")
 PostKey = tuple[str, str]  # (platform, post_id)
 CollectionSource = Mapping[str, Collection] | Callable[[str], Collection | None]
 
+# The registry's name is the fallback when a post does not say its account's name.
 _SELECT = """
 SELECT v.platform, v.post_id, v.version, v.captured_at, v.collection, v.metadata_record_id,
-       v.evidence, v.title, v.text, v.post, p.status, p.current_version, {name}
+       v.evidence, v.title, v.text, v.post, p.status, p.current_version, a.name
 FROM versions v
 JOIN posts p ON p.platform = v.platform AND p.post_id = v.post_id
-"""
-# The registry's name is the fallback when a post does not say its account's name.
-_REGISTERED_NAME = """
 LEFT JOIN accounts a ON a.platform = v.platform
      AND a.account_id = substr(p.account, length(v.platform) + 2)
 """
@@ -57,8 +57,8 @@ LEFT JOIN accounts a ON a.platform = v.platform
 
 @dataclass(frozen=True)
 class FeedCursor:
-    """How far an index has followed the catalog: the last rows of ``captures`` and ``statuses``
-    it took in, within one generation of the derived tables (``catalog.store``).
+    """How far an index has followed the catalog: the last rows (``seq``) of ``captures`` and
+    ``statuses`` it took in, within one generation of the derived tables (``catalog.schema``).
 
     Every version and status event the catalog records, by a harvest, a repair or a rebuild,
     adds a row after these, so following the rows misses nothing whoever wrote them.
@@ -93,35 +93,34 @@ class Citation:
 class DocumentFeed:
     """Builds documents, remembering per collection and per WARC file what it looked up."""
 
-    def __init__(self, conn: sqlite3.Connection, collections: CollectionSource,
+    def __init__(self, db: Database, collections: CollectionSource,
                  *, all_demo: bool = False) -> None:
-        self.conn = conn
+        self.db = db
         self._source = collections
         self._collections: dict[str, Collection | None] = {}
         self._demo_files: dict[tuple[str, str], bool] = {}
         self.all_demo = all_demo
-        ensure_schema(conn)  # a home that never harvested has no post tables yet
-        registry = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                                "AND name = 'accounts'").fetchone()
-        self._select = (_SELECT.format(name="a.name") + _REGISTERED_NAME if registry
-                        else _SELECT.format(name="NULL"))
+
+    def _rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.db.read() as conn:
+            return list(conn.execute(text(sql), params).fetchall())
 
     # -- which versions --------------------------------------------------------------------
     def all(self) -> Iterator[IndexedPost]:
         """Every version the catalog holds, post by post."""
-        yield from self._documents(f"{self._select} ORDER BY v.platform, v.post_id, v.version", ())
+        yield from self._documents(f"{_SELECT} ORDER BY v.platform, v.post_id, v.version", {})
 
     def count(self) -> int:
-        return int(self.conn.execute(
-            "SELECT COUNT(*) FROM versions v JOIN posts p ON p.platform = v.platform "
-            "AND p.post_id = v.post_id").fetchone()[0])
+        return int(self._rows("SELECT COUNT(*) FROM versions v JOIN posts p ON "
+                              "p.platform = v.platform AND p.post_id = v.post_id")[0][0])
 
     def cursor(self) -> FeedCursor:
         """Where the catalog ends now: an index holding everything up to here is complete."""
-        captures, statuses = self.conn.execute(
-            "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM captures), "
-            "(SELECT COALESCE(MAX(rowid), 0) FROM statuses)").fetchone()
-        return FeedCursor(derived_generation(self.conn), int(captures), int(statuses))
+        with self.db.read() as conn:
+            captures, statuses = conn.execute(text(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM captures), "
+                "(SELECT COALESCE(MAX(seq), 0) FROM statuses)")).one()
+            return FeedCursor(derived_generation(conn), int(captures), int(statuses))
 
     def settled(self, start: FeedCursor | None, end: FeedCursor) -> FeedCursor:
         """``end``, held back before the first capture after ``start`` that cannot be cited
@@ -131,28 +130,29 @@ class DocumentFeed:
         a record missing from a collection without open files will not come, and is passed."""
         since = start.captures if start is not None and start.generation == end.generation else 0
         writing: dict[str, bool] = {}
-        for rowid, name, record_id in self.conn.execute(
-                "SELECT rowid, collection, metadata_record_id FROM captures WHERE rowid > ? "
-                "AND rowid <= ? ORDER BY rowid", (since, end.captures)):
+        for seq, name, record_id in self._rows(
+                "SELECT seq, collection, metadata_record_id FROM captures WHERE seq > :since "
+                "AND seq <= :end ORDER BY seq", since=since, end=end.captures):
             collection = self._collection(str(name))
             if collection is None:
                 continue
             if name not in writing:
                 writing[name] = bool(collection.open_files())
             if writing[name] and collection.index.by_record_id(str(record_id)) is None:
-                return FeedCursor(end.generation, int(rowid) - 1, end.statuses)
+                return FeedCursor(end.generation, int(seq) - 1, end.statuses)
         return end
 
     def posts_since(self, cursor: FeedCursor) -> list[PostKey] | None:
         """Posts that gained a version, a sighting or a status event after ``cursor``: all
         their versions must be indexed again. None when the cursor belongs to derived tables
         that were since recreated (``weidang catalog rebuild``): only a whole rebuild will do."""
-        if cursor.generation != derived_generation(self.conn):
-            return None
-        rows = self.conn.execute(
-            "SELECT platform, post_id FROM captures WHERE rowid > ? UNION "
-            "SELECT platform, post_id FROM statuses WHERE rowid > ?",
-            (cursor.captures, cursor.statuses)).fetchall()
+        with self.db.read() as conn:
+            if cursor.generation != derived_generation(conn):
+                return None
+            rows = conn.execute(text(
+                "SELECT platform, post_id FROM captures WHERE seq > :captures UNION "
+                "SELECT platform, post_id FROM statuses WHERE seq > :statuses"),
+                {"captures": cursor.captures, "statuses": cursor.statuses}).fetchall()
         return sorted((str(r[0]), str(r[1])) for r in rows)
 
     def posts_of_harvests(self, harvest_ids: Iterable[str]) -> list[PostKey]:
@@ -161,27 +161,28 @@ class DocumentFeed:
         ids = sorted(set(harvest_ids))
         if not ids:
             return []
-        marks = ", ".join("?" * len(ids))
-        rows = self.conn.execute(
-            f"SELECT platform, post_id FROM versions WHERE harvest_id IN ({marks}) UNION "
-            f"SELECT platform, post_id FROM statuses WHERE harvest_id IN ({marks})",
-            (*ids, *ids)).fetchall()
+        query = text("SELECT platform, post_id FROM versions WHERE harvest_id IN :ids UNION "
+                     "SELECT platform, post_id FROM statuses WHERE harvest_id IN :ids"
+                     ).bindparams(bindparam("ids", expanding=True))
+        with self.db.read() as conn:
+            rows = conn.execute(query, {"ids": ids}).fetchall()
         return sorted((str(r[0]), str(r[1])) for r in rows)
 
     def for_posts(self, posts: Iterable[PostKey]) -> Iterator[IndexedPost]:
         """Every version of the given posts."""
         for platform, post_id in posts:
             yield from self._documents(
-                f"{self._select} WHERE v.platform = ? AND v.post_id = ? ORDER BY v.version",
-                (platform, post_id))
+                f"{_SELECT} WHERE v.platform = :platform AND v.post_id = :post_id "
+                "ORDER BY v.version", {"platform": platform, "post_id": post_id})
 
     # -- building ----------------------------------------------------------------------------
-    def _documents(self, sql: str, args: tuple[Any, ...]) -> Iterator[IndexedPost]:
+    def _documents(self, sql: str, params: dict[str, Any]) -> Iterator[IndexedPost]:
         # In slices: a rebuild streams every version without holding them all in memory.
-        cursor = self.conn.execute(sql, args)
-        while rows := cursor.fetchmany(500):
-            for row in rows:
-                yield self._document(row)
+        with self.db.read() as conn:
+            result = conn.execute(text(sql).execution_options(yield_per=500), params)
+            for rows in result.partitions():
+                for row in rows:
+                    yield self._document(row)
 
     def _document(self, row: Any) -> IndexedPost:
         (platform, post_id, version, captured_at, collection, metadata_id, evidence, title, text,
@@ -297,20 +298,20 @@ def index_lag(index: SearchIndex, feed: DocumentFeed) -> IndexLag:
     return IndexLag(indexed, total, behind)
 
 
-def documents_for(conn: sqlite3.Connection, collections: CollectionSource, *,
+def documents_for(db: Database, collections: CollectionSource, *,
                   harvest_ids: Iterable[str] = (), posts: Iterable[PostKey] = (),
                   all_demo: bool = False) -> list[IndexedPost]:
     """Every version of the posts that these harvests recorded a version or status for, and of
     the ``posts`` named (``(platform, post_id)``)."""
-    feed = DocumentFeed(conn, collections, all_demo=all_demo)
+    feed = DocumentFeed(db, collections, all_demo=all_demo)
     keys = sorted(set(feed.posts_of_harvests(harvest_ids)) | set(posts))
     return list(feed.for_posts(keys))
 
 
-def all_documents(conn: sqlite3.Connection, collections: CollectionSource, *,
+def all_documents(db: Database, collections: CollectionSource, *,
                   all_demo: bool = False) -> Iterator[IndexedPost]:
     """Every post version of the catalog, streamed (for a rebuild)."""
-    return DocumentFeed(conn, collections, all_demo=all_demo).all()
+    return DocumentFeed(db, collections, all_demo=all_demo).all()
 
 
 def index_status(status: str, current_version: int) -> str:

@@ -1,6 +1,6 @@
 """What the archive holds of each post: its versions, media and status events.
 
-``PostCatalog`` writes the derived tables of ``catalog.store``. The crawler asks it, for each post
+``PostCatalog`` writes the derived tables of ``catalog.schema``. The crawler asks it, for each post
 it reads, whether this is a new post, an edit (a new version) or the version already held
 (``decide``), then records what it wrote to the WARC (``record_version``, ``record_status``).
 ``catalog.rebuild`` feeds the same two methods from the metadata records of the WARC files, which
@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from sqlalchemy import Connection, bindparam, func, select, text
+
 from catalog.db import Database
 from catalog.errors import CatalogError
 from catalog.identity import account_keys, record_identity
 from catalog.metadata import Evidence, MetadataRecord
-from catalog.store import ensure_schema, iso, write
+from catalog.schema import captures, insert_ignore, iso, media, statuses, upsert, versions
+from catalog.schema import posts as posts_table
 from harvesters.records import CATALOG_STATUSES, POST_STATUSES, Media, Post
 
 EVIDENCE_LIKE = Evidence | Mapping[str, Any]
@@ -64,25 +66,29 @@ class StoredVersion:
 
 
 class PostCatalog:
-    """The post tables over an open SQLite connection; ``collection`` names where records lie."""
+    """The post tables of an open catalog; ``collection`` names where records lie."""
 
-    def __init__(self, conn: sqlite3.Connection | Database, collection: str = "default") -> None:
-        self.conn = conn.conn if isinstance(conn, Database) else conn
+    def __init__(self, db: Database, collection: str = "default") -> None:
+        self.db = db
         self.collection = collection
-        ensure_schema(self.conn)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Many writes in one transaction (a rebuild, a page of posts): much faster, all or none."""
-        with write(self.conn):
+        with self.db.write():
             yield
+
+    def _one(self, sql: str, **params: Any) -> Any:
+        """The first row of a query, or None."""
+        with self.db.read() as conn:
+            return conn.execute(text(sql), params).first()
 
     # -- deciding --------------------------------------------------------------------------
     def decide(self, post: Post) -> Decision:
         """New post, edit, or the version already held; counts (likes, reposts) never matter."""
-        row = self.conn.execute(
-            "SELECT version, fingerprint FROM versions WHERE platform = ? AND post_id = ? "
-            "ORDER BY version DESC LIMIT 1", (post.platform, post.post_id)).fetchone()
+        row = self._one("SELECT version, fingerprint FROM versions WHERE platform = :platform "
+                        "AND post_id = :post_id ORDER BY version DESC LIMIT 1",
+                        platform=post.platform, post_id=post.post_id)
         if row is None:
             return Decision("new", 1)
         if row[1] == post.content_fingerprint():
@@ -108,47 +114,42 @@ class PostCatalog:
             raise CatalogError(f"the capture of post {post.platform}:{post.post_id} has no time")
         proofs = [Evidence.of(e) for e in evidence]
         fingerprint = post.content_fingerprint()
-        key = (post.platform, post.post_id)
-        with write(self.conn) as conn:
-            done = conn.execute("SELECT version FROM captures WHERE metadata_record_id = ?",
-                                (metadata_record_id,)).fetchone()
+        key = {"platform": post.platform, "post_id": post.post_id}
+        with self.db.write() as conn:
+            done = conn.execute(select(captures.c.version).where(
+                captures.c.metadata_record_id == metadata_record_id)).scalar()
             if done is not None:
-                return int(done[0])
-            held = conn.execute("SELECT fingerprint FROM versions WHERE platform = ? AND post_id = ? "
-                                "AND version = ?", (*key, version)).fetchone()
+                return int(done)
+            held = conn.execute(select(versions.c.fingerprint).filter_by(**key, version=version)).first()
             if held is not None and held[0] == fingerprint:
-                self._fill_media(post, version, proofs)
+                self._fill_media(conn, post, version, proofs)
             else:
                 if held is not None:
-                    version = int(conn.execute("SELECT MAX(version) FROM versions WHERE platform = ? "
-                                               "AND post_id = ?", key).fetchone()[0]) + 1
+                    version = int(conn.execute(select(func.max(versions.c.version)).filter_by(
+                        **key)).scalar_one()) + 1
                 self._insert_version(conn, post, version, fingerprint, when, harvest_id,
                                      metadata_record_id, proofs)
-            conn.execute(
-                "INSERT INTO captures (metadata_record_id, platform, post_id, version, outcome, "
-                "captured_at, harvest_id, collection, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (metadata_record_id, *key, version, outcome, iso(when), harvest_id,
-                 self.collection, int(post.pinned)))
-            self._refresh(*key)
+            conn.execute(captures.insert().values(
+                metadata_record_id=metadata_record_id, **key, version=version, outcome=outcome,
+                captured_at=iso(when), harvest_id=harvest_id, collection=self.collection,
+                pinned=int(post.pinned)))
+            self._refresh(conn, post.platform, post.post_id)
             record_identity(conn, post, harvest_id, when)
         return version
 
-    def _insert_version(self, conn: sqlite3.Connection, post: Post, version: int, fingerprint: str,
+    def _insert_version(self, conn: Connection, post: Post, version: int, fingerprint: str,
                         when: dt.datetime, harvest_id: str, metadata_record_id: str,
                         proofs: Sequence[Evidence]) -> None:
         """Add a version with content the catalog did not hold under that number."""
-        key = (post.platform, post.post_id)
-        earlier = conn.execute("SELECT 1 FROM versions WHERE platform = ? AND post_id = ? "
-                               "LIMIT 1", key).fetchone()
-        conn.execute(
-            "INSERT INTO versions (platform, post_id, version, outcome, fingerprint, "
-            "captured_at, harvest_id, collection, metadata_record_id, evidence, title, text, "
-            "post) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, version, "edited" if earlier else "new", fingerprint, iso(when),
-             harvest_id, self.collection, metadata_record_id,
-             json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
-             post.title, post.text, _post_json(post)))
-        self._insert_media(post, version, proofs)
+        key = {"platform": post.platform, "post_id": post.post_id}
+        earlier = conn.execute(select(versions.c.version).filter_by(**key).limit(1)).first()
+        conn.execute(versions.insert().values(
+            **key, version=version, outcome="edited" if earlier else "new", fingerprint=fingerprint,
+            captured_at=iso(when), harvest_id=harvest_id, collection=self.collection,
+            metadata_record_id=metadata_record_id,
+            evidence=json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
+            title=post.title, text=post.text, post=_post_json(post)))
+        self._insert_media(conn, post, version, proofs)
 
     def record_status(self, platform: str, post_id: str, status: str, reason: str,
                       evidence_record_id: str | None, metadata_record_id: str, harvest_id: str,
@@ -159,16 +160,14 @@ class PostCatalog:
         """
         if status not in POST_STATUSES:
             raise CatalogError(f"post status {status!r} is not one of {', '.join(POST_STATUSES)}")
-        with write(self.conn) as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO statuses (metadata_record_id, platform, post_id, status, "
-                "reason, evidence_record_id, harvest_id, collection, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (metadata_record_id, platform, post_id, status, reason, evidence_record_id,
-                 harvest_id, self.collection, iso(when)))
-            if cursor.rowcount == 0:
+        with self.db.write() as conn:
+            added = insert_ignore(conn, statuses, {
+                "metadata_record_id": metadata_record_id, "platform": platform, "post_id": post_id,
+                "status": status, "reason": reason, "evidence_record_id": evidence_record_id,
+                "harvest_id": harvest_id, "collection": self.collection, "at": iso(when)})
+            if not added:
                 return False
-            self._refresh(platform, post_id)
+            self._refresh(conn, platform, post_id)
         return True
 
     def apply(self, record: MetadataRecord, metadata_record_id: str) -> None:
@@ -184,8 +183,8 @@ class PostCatalog:
 
     # -- reading ---------------------------------------------------------------------------
     def known(self, platform: str, post_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM posts WHERE platform = ? AND post_id = ?",
-                                 (platform, post_id)).fetchone() is not None
+        return self._one("SELECT 1 FROM posts WHERE platform = :platform AND post_id = :post_id",
+                         platform=platform, post_id=post_id) is not None
 
     def held_by_complete_run(self, platform: str, post_id: str, account: str) -> bool:
         """Whether a harvest of ``account`` that walked its whole listing recorded this post.
@@ -197,47 +196,45 @@ class PostCatalog:
         backfill goes on from where that run stopped (``catalog.backfills``), so what lies
         between is held or being walked.
         """
-        return self.conn.execute(
+        return self._one(
             "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
-            "WHERE v.platform = ? AND v.post_id = ? AND r.account = ? AND (r.outcome = 'ok' "
-            "OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') OR r.run_id IN "
-            "(SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1",
-            (platform, post_id, account)).fetchone() is not None
+            "WHERE v.platform = :platform AND v.post_id = :post_id AND r.account = :account "
+            "AND (r.outcome = 'ok' OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') "
+            "OR r.run_id IN (SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1",
+            platform=platform, post_id=post_id, account=account) is not None
 
     def newest_post_id(self, platform: str, account_id: str) -> str | None:
         """The most recently published post held (pinned posts aside): incremental harvests stop there."""
-        where, keys = self._of_account(f"{platform}:{account_id}", "account")
-        row = self.conn.execute(
-            f"SELECT post_id FROM posts WHERE {where} AND pinned = 0 "
-            "ORDER BY published_at DESC, length(post_id) DESC, post_id DESC LIMIT 1",
-            keys).fetchone()
+        row = self._of_account_one(
+            f"{platform}:{account_id}", "SELECT post_id FROM posts WHERE account IN :keys "
+            f"AND pinned = 0 ORDER BY {_NEWEST_FIRST} LIMIT 1")
         return str(row[0]) if row else None
 
     def recent_posts(self, platform: str, account_id: str,
                      since: dt.datetime) -> list[RecentPost]:
         """``(post_id, url, status)`` of the posts first captured at or after ``since``, newest first."""
-        where, keys = self._of_account(f"{platform}:{account_id}", "account")
-        rows = self.conn.execute(
-            f"SELECT post_id, url, status FROM posts WHERE {where} AND first_captured >= ? "
-            "ORDER BY published_at DESC, length(post_id) DESC, post_id DESC",
-            (*keys, iso(since))).fetchall()
+        rows = self._of_account_rows(
+            f"{platform}:{account_id}", "SELECT post_id, url, status FROM posts WHERE account IN "
+            f":keys AND first_captured >= :since ORDER BY {_NEWEST_FIRST}", since=iso(since))
         return [RecentPost(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     def current_version(self, platform: str, post_id: str) -> int | None:
-        row = self.conn.execute("SELECT MAX(version) FROM versions WHERE platform = ? AND post_id = ?",
-                                (platform, post_id)).fetchone()
+        row = self._one("SELECT MAX(version) FROM versions WHERE platform = :platform "
+                        "AND post_id = :post_id", platform=platform, post_id=post_id)
         return int(row[0]) if row and row[0] is not None else None
 
     def status(self, platform: str, post_id: str) -> str | None:
-        row = self.conn.execute("SELECT status FROM posts WHERE platform = ? AND post_id = ?",
-                                (platform, post_id)).fetchone()
+        row = self._one("SELECT status FROM posts WHERE platform = :platform AND post_id = :post_id",
+                        platform=platform, post_id=post_id)
         return str(row[0]) if row else None
 
     def versions(self, platform: str, post_id: str) -> list[StoredVersion]:
-        rows = self.conn.execute(
-            "SELECT platform, post_id, version, outcome, fingerprint, captured_at, harvest_id, "
-            "collection, metadata_record_id, evidence, title, text, post FROM versions "
-            "WHERE platform = ? AND post_id = ? ORDER BY version", (platform, post_id)).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(text(
+                "SELECT platform, post_id, version, outcome, fingerprint, captured_at, harvest_id, "
+                "collection, metadata_record_id, evidence, title, text, post FROM versions "
+                "WHERE platform = :platform AND post_id = :post_id ORDER BY version"),
+                {"platform": platform, "post_id": post_id}).fetchall()
         return [StoredVersion(
             platform=r[0], post_id=r[1], version=int(r[2]), outcome=r[3], fingerprint=r[4],
             captured_at=r[5], harvest_id=r[6], collection=r[7], metadata_record_id=r[8],
@@ -248,79 +245,86 @@ class PostCatalog:
         """Posts of ``account`` (``platform:id``, its linked ids too) by status, plus ``posts``,
         ``versions``, ``media``."""
         out = {status: 0 for status in CATALOG_STATUSES}
-        where, keys = self._of_account(account, "account")
-        for status, n in self.conn.execute(
-                f"SELECT status, COUNT(*) FROM posts WHERE {where} GROUP BY status", keys):
+        for status, n in self._of_account_rows(
+                account, "SELECT status, COUNT(*) FROM posts WHERE account IN :keys GROUP BY status"):
             out[str(status)] = int(n)
         out["posts"] = sum(out.values())
-        where, keys = self._of_account(account, "p.account")
         for table in ("versions", "media"):
-            out[table] = int(self.conn.execute(
-                f"SELECT COUNT(*) FROM {table} t JOIN posts p ON p.platform = t.platform "
-                f"AND p.post_id = t.post_id WHERE {where}", keys).fetchone()[0])
+            out[table] = int(self._of_account_one(
+                account, f"SELECT COUNT(*) FROM {table} t JOIN posts p ON p.platform = t.platform "
+                "AND p.post_id = t.post_id WHERE p.account IN :keys")[0])
         return out
 
     def count(self, platform: str, account_id: str) -> int:
         """How many posts of the account the archive holds (whatever their status), under any
         of its ids (a WeChat account registered by its gh_ id has its posts under its __biz)."""
-        where, keys = self._of_account(f"{platform}:{account_id}", "account")
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM posts WHERE {where}",
-                                     keys).fetchone()[0])
+        return int(self._of_account_one(f"{platform}:{account_id}",
+                                        "SELECT COUNT(*) FROM posts WHERE account IN :keys")[0])
 
     def account_keys(self, account: str) -> frozenset[str]:
         """Every ``platform:id`` of the account ``account`` (``catalog.identity``)."""
         platform, _, account_id = account.partition(":")
-        return account_keys(self.conn, account_id, platform)
+        with self.db.read() as conn:
+            return account_keys(conn, account_id, platform)
 
     def known_metadata_ids(self) -> set[str]:
         """Every metadata record id already recorded (what repair need not read again)."""
-        return {str(r[0]) for r in self.conn.execute(
-            "SELECT metadata_record_id FROM captures UNION SELECT metadata_record_id FROM statuses")}
+        with self.db.read() as conn:
+            return {str(r[0]) for r in conn.execute(text(
+                "SELECT metadata_record_id FROM captures UNION SELECT metadata_record_id FROM statuses"))}
 
     def recorded(self) -> dict[str, tuple[str, str]]:
         """Every metadata record id of this collection the catalog holds, with its post."""
-        rows = self.conn.execute(
-            "SELECT metadata_record_id, platform, post_id FROM captures WHERE collection = ? "
-            "UNION ALL SELECT metadata_record_id, platform, post_id FROM statuses "
-            "WHERE collection = ?", (self.collection, self.collection))
-        return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+        with self.db.read() as conn:
+            rows = conn.execute(text(
+                "SELECT metadata_record_id, platform, post_id FROM captures WHERE collection = :c "
+                "UNION ALL SELECT metadata_record_id, platform, post_id FROM statuses "
+                "WHERE collection = :c"), {"c": self.collection})
+            return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
 
     def forget(self, posts: set[tuple[str, str]]) -> int:
         """Drop this collection's rows of ``posts`` (to be read again from the WARC files);
         returns how many captures and status events went. Derived rows only: nothing is lost."""
         dropped = 0
-        with write(self.conn) as conn:
-            for key in sorted(posts):
-                where = "platform = ? AND post_id = ? AND collection = ?"
-                args = (*key, self.collection)
-                conn.execute("DELETE FROM media WHERE platform = ? AND post_id = ? AND version IN "
-                             f"(SELECT version FROM versions WHERE {where})", (*key, *args))
-                conn.execute(f"DELETE FROM versions WHERE {where}", args)
+        where = "platform = :platform AND post_id = :post_id AND collection = :collection"
+        with self.db.write() as conn:
+            for platform, post_id in sorted(posts):
+                args = {"platform": platform, "post_id": post_id, "collection": self.collection}
+                conn.execute(text("DELETE FROM media WHERE platform = :platform AND post_id = :post_id "
+                                  f"AND version IN (SELECT version FROM versions WHERE {where})"), args)
+                conn.execute(text(f"DELETE FROM versions WHERE {where}"), args)
                 for table in ("captures", "statuses"):
-                    dropped += conn.execute(f"DELETE FROM {table} WHERE {where}", args).rowcount
-                conn.execute("DELETE FROM posts WHERE platform = ? AND post_id = ?", key)
-                self._refresh(*key)  # rows of other collections, if any, make it again
+                    dropped += conn.execute(text(f"DELETE FROM {table} WHERE {where}"), args).rowcount
+                conn.execute(posts_table.delete().filter_by(platform=platform, post_id=post_id))
+                self._refresh(conn, platform, post_id)  # rows of other collections make it again
         return dropped
 
     # -- internals -------------------------------------------------------------------------
-    def _of_account(self, account: str, column: str) -> tuple[str, tuple[str, ...]]:
-        """``column IN (...)`` over the account's keys, and the keys."""
-        keys = tuple(sorted(self.account_keys(account)))
-        return f"{column} IN ({', '.join('?' * len(keys))})", keys
+    def _of_account_rows(self, account: str, sql: str, **params: Any) -> list[Any]:
+        """A query whose ``:keys`` are every key of the account (``catalog.identity``)."""
+        keys = sorted(self.account_keys(account))
+        with self.db.read() as conn:
+            query = text(sql).bindparams(bindparam("keys", expanding=True))
+            return list(conn.execute(query, {"keys": keys, **params}).fetchall())
 
-    def _insert_media(self, post: Post, version: int, proofs: Sequence[Evidence]) -> None:
+    def _of_account_one(self, account: str, sql: str, **params: Any) -> Any:
+        rows = self._of_account_rows(account, sql, **params)
+        return rows[0] if rows else None
+
+    def _insert_media(self, conn: Connection, post: Post, version: int,
+                      proofs: Sequence[Evidence]) -> None:
         fetched = _media_evidence(proofs)
         for position, (item, in_repost) in enumerate(_all_media(post)):
             proof = _match(item, fetched)
-            self.conn.execute(
-                "INSERT INTO media (platform, post_id, version, position, kind, url, media_id, "
-                "record_id, payload_digest, revisit_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (post.platform, post.post_id, version, position,
-                 f"repost {item.kind}" if in_repost else item.kind, item.url, item.id,
-                 proof.record_id if proof else None, proof.payload_digest if proof else None,
-                 proof.revisit_of if proof else None))
+            conn.execute(media.insert().values(
+                platform=post.platform, post_id=post.post_id, version=version, position=position,
+                kind=f"repost {item.kind}" if in_repost else item.kind, url=item.url,
+                media_id=item.id, record_id=proof.record_id if proof else None,
+                payload_digest=proof.payload_digest if proof else None,
+                revisit_of=proof.revisit_of if proof else None))
 
-    def _fill_media(self, post: Post, version: int, proofs: Sequence[Evidence]) -> None:
+    def _fill_media(self, conn: Connection, post: Post, version: int,
+                    proofs: Sequence[Evidence]) -> None:
         """A later sighting may bring media the first capture could not fetch."""
         fetched = _media_evidence(proofs)
         if not fetched:
@@ -328,45 +332,42 @@ class PostCatalog:
         for position, (item, _) in enumerate(_all_media(post)):
             proof = _match(item, fetched)
             if proof is not None:
-                self.conn.execute(
-                    "UPDATE media SET record_id = ?, payload_digest = ?, revisit_of = ? "
-                    "WHERE platform = ? AND post_id = ? AND version = ? AND position = ? "
-                    "AND record_id IS NULL",
-                    (proof.record_id, proof.payload_digest, proof.revisit_of, post.platform,
-                     post.post_id, version, position))
+                conn.execute(media.update().where(
+                    media.c.platform == post.platform, media.c.post_id == post.post_id,
+                    media.c.version == version, media.c.position == position,
+                    media.c.record_id.is_(None)).values(
+                    record_id=proof.record_id, payload_digest=proof.payload_digest,
+                    revisit_of=proof.revisit_of))
 
-    def _refresh(self, platform: str, post_id: str) -> None:
+    def _refresh(self, conn: Connection, platform: str, post_id: str) -> None:
         """Recompute the post's summary row from its versions, captures and status events."""
-        key = (platform, post_id)
-        current = self.conn.execute(
-            "SELECT version, post FROM versions WHERE platform = ? AND post_id = ? "
-            "ORDER BY version DESC LIMIT 1", key).fetchone()
+        key = {"platform": platform, "post_id": post_id}
+        of_post = "WHERE platform = :platform AND post_id = :post_id"
+        current = conn.execute(text(f"SELECT version, post FROM versions {of_post} "
+                                    "ORDER BY version DESC LIMIT 1"), key).first()
         if current is None:
             return  # a status event for a post whose capture is not (yet) recorded
-        first, last = self.conn.execute(
-            "SELECT MIN(captured_at), MAX(captured_at) FROM captures WHERE platform = ? "
-            "AND post_id = ?", key).fetchone()
-        pinned = self.conn.execute(
-            "SELECT pinned FROM captures WHERE platform = ? AND post_id = ? "
-            "ORDER BY captured_at DESC, metadata_record_id DESC LIMIT 1", key).fetchone()[0]
-        event = self.conn.execute(
-            "SELECT status, at FROM statuses WHERE platform = ? AND post_id = ? "
-            "ORDER BY at DESC, metadata_record_id DESC LIMIT 1", key).fetchone()
+        first, last = conn.execute(text(f"SELECT MIN(captured_at), MAX(captured_at) FROM captures "
+                                        f"{of_post}"), key).one()
+        pinned = conn.execute(text(f"SELECT pinned FROM captures {of_post} ORDER BY captured_at "
+                                   "DESC, metadata_record_id DESC LIMIT 1"), key).scalar_one()
+        event = conn.execute(text(f"SELECT status, at FROM statuses {of_post} "
+                                  "ORDER BY at DESC, metadata_record_id DESC LIMIT 1"), key).first()
         version = int(current[0])
         status = "edited" if version > 1 else "live"
         if event is not None and event[0] != "live" and event[1] >= last:
             status = str(event[0])
         data = json.loads(current[1])
-        published = data.get("published_at")
-        self.conn.execute(
-            "INSERT INTO posts (platform, post_id, account, current_version, first_captured, "
-            "last_captured, status, pinned, published_at, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (platform, post_id) DO UPDATE SET account = excluded.account, "
-            "current_version = excluded.current_version, first_captured = excluded.first_captured, "
-            "last_captured = excluded.last_captured, status = excluded.status, "
-            "pinned = excluded.pinned, published_at = excluded.published_at, url = excluded.url",
-            (*key, f"{platform}:{data.get('account_id', '')}", version, first, last, status,
-             pinned, _utc_text(published), data.get("url") or ""))
+        upsert(conn, posts_table, {
+            **key, "account": f"{platform}:{data.get('account_id', '')}", "current_version": version,
+            "first_captured": first, "last_captured": last, "status": status, "pinned": pinned,
+            "published_at": _utc_text(data.get("published_at")), "url": data.get("url") or ""},
+            keys=("platform", "post_id"))
+
+
+# Newest publication first, the posts without a time last (on every database), then the longer
+# (later) id first.
+_NEWEST_FIRST = "published_at IS NULL, published_at DESC, length(post_id) DESC, post_id DESC"
 
 
 def _utc_text(published: str | None) -> str | None:

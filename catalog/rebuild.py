@@ -19,16 +19,18 @@ catalog says what the files hold, and the next harvest captures what was lost as
 from __future__ import annotations
 
 import fcntl
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from catalog.db import Database
 from catalog.errors import CatalogError
 from catalog.metadata import URI_PREFIX, MetadataError, is_post_metadata, read_metadata
 from catalog.posts import PostCatalog
-from catalog.store import create_derived, ensure_schema, mark_rebuilt, write
+from catalog.schema import create_derived, mark_rebuilt, metadata
 from warc_store import (
     OPEN_SUFFIX,
     Collection,
@@ -69,21 +71,20 @@ def warc_files(collection: Collection) -> list[Path]:
     return sorted(files, key=lambda p: (p.name.removesuffix(OPEN_SUFFIX), p.name))
 
 
-def rebuild(conn: sqlite3.Connection, collections: Collection | Sequence[Collection],
+def rebuild(db: Database, collections: Collection | Sequence[Collection],
             progress: Callable[[Path], None] | None = None) -> RebuildSummary:
     """Drop the derived tables and recreate them from the collections' metadata records.
 
-    ``conn`` is the catalog's sqlite3 connection; ``progress`` is called after each file.
+    ``progress`` is called after each file.
     """
     targets = [collections] if isinstance(collections, Collection) else list(collections)
     for collection in targets:
         _refuse_live_writers(collection)
-    ensure_schema(conn)
     summary = RebuildSummary()
-    with write(conn):
+    with db.write() as conn:
         create_derived(conn)
         for collection in targets:
-            catalog = PostCatalog(conn, collection.name)
+            catalog = PostCatalog(db, collection.name)
             for path in warc_files(collection):
                 for record_id, body in _metadata_bodies(path, summary.problems):
                     summary.metadata_records += 1
@@ -95,18 +96,20 @@ def rebuild(conn: sqlite3.Connection, collections: Collection | Sequence[Collect
                 if progress is not None:
                     progress(path)
         mark_rebuilt(conn)
-    for table in ("posts", "versions", "statuses"):
-        setattr(summary, table, int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]))
+    with db.read() as conn:
+        for table in ("posts", "versions", "statuses"):
+            count = conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one()
+            setattr(summary, table, int(count))
     return summary
 
 
-def repair(conn: sqlite3.Connection, collection: Collection) -> RepairSummary:
+def repair(db: Database, collection: Collection) -> RepairSummary:
     """Record the post metadata records that reached the WARC files but not the catalog.
 
     Run it after the WARC store's recovery (which re-indexes what a dead writer left), before
     deciding about new posts: a version written just before a crash is then known again.
     """
-    catalog = PostCatalog(conn, collection.name)
+    catalog = PostCatalog(db, collection.name)
     summary = RepairSummary()
     # The catalog first, then the index: a harvest running meanwhile adds its index lines
     # before the catalog rows that need them, so a row read here has its line in the index.

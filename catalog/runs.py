@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
+
+from sqlalchemy import Connection, select, text
 
 from catalog.account_fields import parse_account
 from catalog.db import Database
 from catalog.errors import CatalogError
 from catalog.pauses import PauseScope, ScopeError, scopes_for
+from catalog.schema import catalog_events, iso, pauses, runs, utc_now
 from catalog.secret_shapes import scrub_secrets
-from catalog.store import ensure_schema, iso, utc_now, write
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T", "Run", "Pause")
@@ -43,6 +44,7 @@ INTERRUPTED = ("the harvest ended without finishing (the process was killed or c
 _RUN_COLUMNS = ("run_id, account, kind, started_at, ended_at, outcome, reason, advice, posts_new, "
                 "posts_edited, posts_unchanged, posts_deleted, bytes_written, requests, errors, "
                 "reported_total, captured_total")
+_PAUSE_COLUMNS = "id, scope, reason, advice, since, until, cleared_at, run_id"
 
 
 class RunError(CatalogError):
@@ -95,12 +97,15 @@ class Pause:
 
 
 class RunLog:
-    """Runs and pauses over an open catalog connection."""
+    """Runs and pauses of an open catalog."""
 
-    def __init__(self, conn: sqlite3.Connection | Database, clock: Clock = utc_now) -> None:
-        self.conn = conn.conn if isinstance(conn, Database) else conn
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
         self.clock = clock
-        ensure_schema(self.conn)
+
+    def _rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.db.read() as conn:
+            return list(conn.execute(text(sql), params).fetchall())
 
     # -- runs ------------------------------------------------------------------------------
     def start(self, account: str, kind: str = "harvest", clock: Clock | None = None,
@@ -115,18 +120,17 @@ class RunLog:
         key = f"{platform}:{account_id}"
         run_id = run_id or (f"{now.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}-{platform}-"
                             f"{account_id.rstrip('=')}-{secrets.token_hex(3)}")
-        with write(self.conn) as conn:
-            for (stale,) in conn.execute("SELECT run_id FROM runs WHERE account = ? AND ended_at IS NULL",
-                                         (key,)).fetchall():
-                conn.execute("UPDATE runs SET ended_at = ?, outcome = 'failed', reason = ? "
-                             "WHERE run_id = ?", (iso(now), INTERRUPTED, stale))
-                self._event(stale, "run interrupted", {"found_by": run_id}, now)
-            try:
-                conn.execute("INSERT INTO runs (run_id, account, kind, started_at) VALUES (?, ?, ?, ?)",
-                             (run_id, key, kind, iso(now)))
-            except sqlite3.IntegrityError:
-                raise RunError(f"a run with the id {run_id} is already recorded") from None
-            self._event(run_id, "run started", {"account": key, "kind": kind}, now)
+        with self.db.write() as conn:
+            for (stale,) in conn.execute(select(runs.c.run_id).where(
+                    runs.c.account == key, runs.c.ended_at.is_(None))).fetchall():
+                conn.execute(runs.update().where(runs.c.run_id == stale).values(
+                    ended_at=iso(now), outcome="failed", reason=INTERRUPTED))
+                self._event(conn, stale, "run interrupted", {"found_by": run_id}, now)
+            if conn.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first():
+                raise RunError(f"a run with the id {run_id} is already recorded")
+            conn.execute(runs.insert().values(run_id=run_id, account=key, kind=kind,
+                                              started_at=iso(now)))
+            self._event(conn, run_id, "run started", {"account": key, "kind": kind}, now)
         return run_id
 
     def finish(self, run_id: str, outcome: str, *, reason: str = "", advice: str = "",
@@ -145,22 +149,22 @@ class RunLog:
                   "posts_deleted": posts_deleted, "bytes_written": bytes_written,
                   "requests": requests, "errors": errors, "reported_total": reported_total,
                   "captured_total": captured_total}
-        with write(self.conn) as conn:
+        with self.db.write() as conn:
             run = self.get(run_id)
             if run is None:
                 raise RunError(f"there is no run {run_id} in the catalog")
             if run.ended_at is not None:
                 raise RunError(f"the run {run_id} already ended ({run.outcome}) at {run.ended_at}")
-            conn.execute(f"UPDATE runs SET ended_at = ?, {', '.join(f'{k} = ?' for k in values)} "
-                         "WHERE run_id = ?", (iso(now), *values.values(), run_id))
-            self._event(run_id, "run finished", values, now)
+            conn.execute(runs.update().where(runs.c.run_id == run_id).values(
+                ended_at=iso(now), **values))
+            self._event(conn, run_id, "run finished", values, now)
         finished = self.get(run_id)
         assert finished is not None
         return finished
 
     def get(self, run_id: str) -> Run | None:
-        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return _shown(Run(*row)) if row else None
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = :run_id", run_id=run_id)
+        return _shown(Run(*rows[0])) if rows else None
 
     def last(self, account: str) -> Run | None:
         runs = self.history(account, 1)
@@ -168,8 +172,9 @@ class RunLog:
 
     def history(self, account: str, limit: int = 20) -> list[Run]:
         """The account's runs, newest first."""
-        rows = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = ? "
-                                 "ORDER BY started_at DESC, rowid DESC LIMIT ?", (account, limit))
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = :account "
+                          "ORDER BY started_at DESC, run_id DESC LIMIT :limit",
+                          account=account, limit=limit)
         return [_shown(Run(*row)) for row in rows]
 
     # -- pauses ----------------------------------------------------------------------------
@@ -184,27 +189,24 @@ class RunLog:
         reason, advice = scrub_secrets(reason), scrub_secrets(advice)  # as in finish
         details = {"reason": reason, "advice": advice, "until": iso(until) if until else None,
                    "run_id": run_id}
-        with write(self.conn) as conn:
+        fields = {"reason": reason, "advice": advice, "until": details["until"], "run_id": run_id}
+        with self.db.write() as conn:
             current = self._active(scope, now)
             if current is not None:
-                conn.execute("UPDATE pauses SET reason = ?, advice = ?, until = ?, run_id = ? "
-                             "WHERE id = ?", (reason, advice, details["until"], run_id, current.id))
-                self._event(scope, "pause extended", details, now)
+                conn.execute(pauses.update().where(pauses.c.id == current.id).values(**fields))
+                self._event(conn, scope, "pause extended", details, now)
                 pause_id = current.id
             else:
-                cursor = conn.execute(
-                    "INSERT INTO pauses (scope, reason, advice, since, until, run_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (scope, reason, advice, iso(now), details["until"], run_id))
-                self._event(scope, "paused", details, now)
-                pause_id = int(cursor.lastrowid or 0)
+                pause_id = int(conn.execute(pauses.insert().values(
+                    scope=scope, since=iso(now), **fields).returning(pauses.c.id)).scalar_one())
+                self._event(conn, scope, "paused", details, now)
         return self._pause(pause_id)
 
     def active_pauses(self, now: dt.datetime | None = None) -> list[Pause]:
         """Pauses in force at ``now``: not cleared, and not expired."""
         moment = iso(now or self.clock())
-        rows = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
-                                 "FROM pauses WHERE cleared_at IS NULL AND (until IS NULL OR until > ?) "
-                                 "ORDER BY since, id", (moment,))
+        rows = self._rows(f"SELECT {_PAUSE_COLUMNS} FROM pauses WHERE cleared_at IS NULL "
+                          "AND (until IS NULL OR until > :moment) ORDER BY since, id", moment=moment)
         return [_shown(Pause(*row)) for row in rows]
 
     def pauses_for(self, account: str, credentials: str | None = None,
@@ -216,18 +218,18 @@ class RunLog:
         """End the pauses of ``scope`` now (the archivist refreshed the cookie, ...); returns how many."""
         scope = check_scope(scope)
         now = self.clock()
-        with write(self.conn) as conn:
-            cursor = conn.execute("UPDATE pauses SET cleared_at = ? WHERE scope = ? AND cleared_at IS NULL",
-                                  (iso(now), scope))
-            if cursor.rowcount:
-                self._event(scope, "pause cleared", {"pauses": cursor.rowcount}, now)
-        return int(cursor.rowcount)
+        with self.db.write() as conn:
+            cleared = conn.execute(pauses.update().where(
+                pauses.c.scope == scope, pauses.c.cleared_at.is_(None)).values(cleared_at=iso(now))).rowcount
+            if cleared:
+                self._event(conn, scope, "pause cleared", {"pauses": cleared}, now)
+        return int(cleared)
 
     def events(self, subject: str | None = None) -> list[dict[str, Any]]:
         """The logged changes (of one run or scope), oldest first."""
-        where, args = ("WHERE subject = ?", (subject,)) if subject else ("", ())
-        rows = self.conn.execute(f"SELECT seq, at, subject, action, details FROM catalog_events {where} "
-                                 "ORDER BY seq", args)
+        where = "WHERE subject = :subject" if subject else ""
+        rows = self._rows(f"SELECT seq, at, subject, action, details FROM catalog_events {where} "
+                          "ORDER BY seq", **({"subject": subject} if subject else {}))
         return [{"seq": r[0], "at": r[1], "subject": r[2], "action": r[3], "details": json.loads(r[4])}
                 for r in rows]
 
@@ -236,15 +238,16 @@ class RunLog:
         return next((p for p in self.active_pauses(now) if p.scope == scope), None)
 
     def _pause(self, pause_id: int) -> Pause:
-        row = self.conn.execute("SELECT id, scope, reason, advice, since, until, cleared_at, run_id "
-                                "FROM pauses WHERE id = ?", (pause_id,)).fetchone()
+        [row] = self._rows(f"SELECT {_PAUSE_COLUMNS} FROM pauses WHERE id = :id", id=pause_id)
         return _shown(Pause(*row))
 
-    def _event(self, subject: str, action: str, details: dict[str, Any], now: dt.datetime) -> None:
+    @staticmethod
+    def _event(conn: Connection, subject: str, action: str, details: dict[str, Any],
+               now: dt.datetime) -> None:
         encoded = json.dumps({k: scrub_secrets(v) if isinstance(v, str) else v
                               for k, v in details.items()}, ensure_ascii=False, sort_keys=True)
-        self.conn.execute("INSERT INTO catalog_events (at, subject, action, details) VALUES (?, ?, ?, ?)",
-                          (iso(now), subject, action, encoded))
+        conn.execute(catalog_events.insert().values(at=iso(now), subject=subject, action=action,
+                                                    details=encoded))
 
 
 def _shown(item: T) -> T:

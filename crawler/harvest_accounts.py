@@ -179,7 +179,7 @@ def _run(jobs: dict[str, HarvestJob], config: HarvestConfig, db: Database, secre
             warn(warning)
     redaction = config.redaction.with_secrets(secrets)
     with CaptureWriter(collection, config.store, redaction, info) as writer:
-        repair(db.conn, collection)  # versions a crashed harvest wrote to the WARC but not the catalog
+        repair(db, collection)  # versions a crashed harvest wrote to the WARC but not the catalog
         summaries = run_harvests(list(jobs.values()), writer=writer, db=db, politeness=config.politeness,
                                  clock=clock, progress=progress)
     for summary in summaries:

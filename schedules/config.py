@@ -14,7 +14,7 @@ class DaemonConfig:
     """Plain values from the face's settings (``SCHEDULES_*``, ``CATALOG_SCHEDULE_*``)."""
 
     home: Path
-    catalog_path: Path
+    catalog_path: Path | str  # a SQLite file, or the catalog's URL on a server
     harvest_command: list[str]  # the account and "--json" are appended
     job_store_url: str = ""  # "" = sqlite:///HOME/schedules.sqlite
     max_concurrent: int = 2

@@ -40,7 +40,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
 from catalog.runs import RunLog
-from catalog.store import iso
+from catalog.schema import iso
 from schedules.alerts import Alerts, daemon_logger
 from schedules.child import SKIPS, Children, ChildResult
 from schedules.config import DaemonConfig, RunReport

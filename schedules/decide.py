@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from catalog.runs import Pause, Run, stopping
-from catalog.store import iso
+from catalog.schema import iso
 from schedules.plan import JobPlan, backoff_until, parse_time
 
 

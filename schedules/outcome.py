@@ -8,7 +8,7 @@ from typing import Any
 
 from catalog.db import Database
 from catalog.runs import RunLog
-from catalog.store import iso
+from catalog.schema import iso
 from schedules.alerts import Alerts
 from schedules.child import ChildResult
 

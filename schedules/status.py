@@ -13,7 +13,7 @@ from catalog.accounts import AccountRegistry
 from catalog.backfills import Backfills, progress_note
 from catalog.db import Database
 from catalog.runs import INTERRUPTED, Run, RunLog, stopping
-from catalog.store import iso
+from catalog.schema import iso
 from crawler.account_lock import harvest_running
 from schedules.plan import JobPlan, backoff_until, consecutive_failures
 from schedules.store import next_run_times

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
+import os
+import secrets
+import socket
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from catalog.db import Database
 from catalog.metadata import Evidence, post_metadata, status_metadata
 from catalog.posts import Decision, PostCatalog
 from catalog.recording import write_post_status, write_post_version
@@ -33,10 +41,75 @@ def timeline(sample: str, captured_at: dt.datetime) -> tuple[bytes, list[Post]]:
     return body, result.posts
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    return conn
+POSTGRES_ENV = "WEIDANG_TEST_POSTGRES_URL"
+DIALECTS = ("sqlite", "postgresql")
+
+
+def postgres_url() -> tuple[str | None, str]:
+    """The test server's URL from ``WEIDANG_TEST_POSTGRES_URL``, or None and why not."""
+    url = os.environ.get(POSTGRES_ENV, "")
+    if not url:
+        return None, (f"{POSTGRES_ENV} is not set: the catalog tests run on SQLite only (set it, "
+                      "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test, to run them on "
+                      "PostgreSQL too)")
+    parsed = make_url(url)
+    try:
+        socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=2).close()
+    except OSError as exc:
+        where = f"{parsed.host}:{parsed.port or 5432}"
+        return None, f"{POSTGRES_ENV} names {where}, which does not answer ({exc})"
+    return url, ""
+
+
+class Catalogs:
+    """Fresh catalogs for one test: SQLite files in ``tmp_path``, or PostgreSQL schemas of the
+    test server (one per name, dropped afterwards)."""
+
+    def __init__(self, dialect: str, tmp_path: Path) -> None:
+        self.dialect = dialect
+        self.tmp_path = tmp_path
+        self._schemas: dict[str, str] = {}
+        self._opened: list[Database] = []
+        self._server = postgres_url()[0] if dialect == "postgresql" else None
+
+    def target(self, name: str = "catalog") -> Path | str:
+        """Where the catalog ``name`` lives (a path or a URL), the same each time it is asked."""
+        if self._server is None:
+            return self.tmp_path / f"{name}.sqlite"
+        if name not in self._schemas:
+            schema = f"t_{secrets.token_hex(6)}"
+            with create_engine(self._server).begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            self._schemas[name] = schema
+        sep = "&" if "?" in self._server else "?"
+        return f"{self._server}{sep}options={quote('-csearch_path=' + self._schemas[name])}"
+
+    def open(self, name: str = "catalog") -> Database:
+        db = Database(self.target(name))
+        self._opened.append(db)
+        return db
+
+    def close(self) -> None:
+        for db in self._opened:
+            db.close()
+        if self._server is not None and self._schemas:
+            engine = create_engine(self._server)
+            with engine.begin() as conn:
+                for schema in self._schemas.values():
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            engine.dispose()
+
+
+def rows(db: Database, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Every row of a query (named parameters, ``:name``), as plain tuples."""
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params).fetchall()]
+
+
+def execute(db: Database, sql: str, **params: Any) -> int:
+    """One statement in its own write; returns the rows it changed."""
+    with db.write() as conn:
+        return int(conn.execute(text(sql), params).rowcount)
 
 
 def harvest(writer: CaptureWriter, catalog: PostCatalog, posts: list[Post], body: bytes,
@@ -94,7 +167,25 @@ def recheck_deleted(writer: CaptureWriter, catalog: PostCatalog | None, post_id:
 DERIVED = ("posts", "versions", "media", "statuses", "captures")
 
 
-def derived_tables(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every derived table, in a fixed order, for table-by-table comparison."""
-    return {table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
-            for table in DERIVED}
+def derived_tables(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every derived table, in a fixed order, for table-by-table comparison; the
+    row numbers (``seq``) aside, which only say in what order rows were added."""
+    out = {}
+    with db.read() as conn:
+        for table in DERIVED:
+            result = conn.execute(text(f"SELECT * FROM {table}"))
+            keep = [i for i, name in enumerate(result.keys()) if name != "seq"]
+            out[table] = sorted(tuple(row[i] for i in keep) for row in result)
+    return out
+
+
+def stored_bytes(db: Database) -> bytes:
+    """Everything the catalog holds: its files on SQLite (after a checkpoint), every row of every
+    table on a server."""
+    from catalog.schema import metadata
+
+    if db.path is not None:
+        rows(db, "PRAGMA wal_checkpoint(FULL)")
+        return b"".join(p.read_bytes() for p in db.path.parent.iterdir()
+                        if p.name.startswith(db.path.name))
+    return repr([rows(db, f"SELECT * FROM {t}") for t in metadata.tables]).encode()

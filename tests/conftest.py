@@ -31,3 +31,20 @@ def emulator(tmp_path_factory):
         yield client
     finally:
         client.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalogs(request, tmp_path):
+    """Fresh catalogs (``catalogs.open(name)``) on SQLite, and on PostgreSQL when
+    ``WEIDANG_TEST_POSTGRES_URL`` names a server that answers (else that half is skipped)."""
+    from catalog_helpers import Catalogs, postgres_url
+
+    if request.param == "postgresql":
+        url, reason = postgres_url()
+        if url is None:
+            pytest.skip(reason)
+    place = Catalogs(request.param, tmp_path)
+    try:
+        yield place
+    finally:
+        place.close()

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from emulator_client import ROOT, EmulatorClient, start_subprocess
+from sqlalchemy import text
 from warcio.archiveiterator import ArchiveIterator
 
 from catalog.db import Database, open_catalog
@@ -66,14 +67,20 @@ class Archive:
     client: EmulatorClient
     settings: list[str] = field(default_factory=list)
     credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    catalog_url: str = ""  # the catalog on a database server (CATALOG_URL); "" = SQLite in the home
 
     @property
     def env(self) -> dict[str, str]:
         return dict(os.environ, WEIDANG_HOME=str(self.root), PYTHONPATH=str(ROOT))
 
+    @property
+    def _catalog_setting(self) -> list[str]:
+        return [f"CATALOG_URL={self.catalog_url}"] if self.catalog_url else []
+
     def weidang(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
         sets = [x for s in [f"CRAWLER_PROXY={self.client.proxy_url}", "CRAWLER_DELAY_SECONDS=0",
-                            "CRAWLER_BACKOFF_SECONDS=0.05", *self.settings] for x in ("--set", s)]
+                            "CRAWLER_BACKOFF_SECONDS=0.05", *self._catalog_setting, *self.settings]
+                for x in ("--set", s)]
         done = subprocess.run([*WEIDANG, *sets, *args], env=self.env, capture_output=True,
                               text=True, timeout=120, cwd=ROOT)
         if check:
@@ -82,7 +89,8 @@ class Archive:
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         sets = [x for s in [f"CRAWLER_PROXY={self.client.proxy_url}", "CRAWLER_DELAY_SECONDS=0",
-                            "CRAWLER_BACKOFF_SECONDS=0.05", *self.settings] for x in ("--set", s)]
+                            "CRAWLER_BACKOFF_SECONDS=0.05", *self._catalog_setting, *self.settings]
+                for x in ("--set", s)]
         return subprocess.Popen([*WEIDANG, *sets, *args], env=self.env, cwd=ROOT, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -122,12 +130,17 @@ class Archive:
         return [r for path in self.warc_files() for r in iter_records(path)]
 
     def catalog(self) -> Database:
-        return open_catalog(self.root / "catalog.sqlite")
+        return open_catalog(self.catalog_url or self.root / "catalog.sqlite")
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A query's rows; ``?`` marks its parameters, in order."""
+        pieces = sql.split("?")
+        named = "".join(piece + (f":p{i}" if i < len(params) else "") for i, piece in enumerate(pieces))
         db = self.catalog()
         try:
-            return [tuple(r) for r in db.conn.execute(sql, params).fetchall()]
+            with db.read() as conn:
+                return [tuple(r) for r in conn.execute(text(named), {f"p{i}": v for i, v in
+                                                                     enumerate(params)}).fetchall()]
         finally:
             db.close()
 

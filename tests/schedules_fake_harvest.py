@@ -16,9 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-from catalog.db import Database
-from catalog.runs import RunLog
-
 
 def main() -> int:
     home, account = Path(sys.argv[1]), sys.argv[2]
@@ -35,6 +32,11 @@ def main() -> int:
                            "reason": plan.get("reason", ""), "pause": None}]))
         print(f"Error: {plan.get('reason', '')}", file=sys.stderr)
         return 1
+    # The catalog (and SQLAlchemy) loads after the start is logged: a loaded machine's slow
+    # imports are the harvest's preparation, not a later start.
+    from catalog.db import Database
+    from catalog.runs import RunLog
+
     time.sleep(float(plan.get("prepare", 0)))
     db = Database(home / "catalog.sqlite")
     runs = RunLog(db)

@@ -50,7 +50,7 @@ class Harvested:
     def catalog_documents(self) -> list[IndexedPost]:
         """What the catalog says the index should hold, built afresh."""
         with self.archive.catalog() as db:
-            return list(all_documents(db.conn, {"default": self.collection()}))
+            return list(all_documents(db, {"default": self.collection()}))
 
     def indexed(self) -> dict[str, dict[str, Any]]:
         """Every document of the index, by doc_id, as plain dicts."""

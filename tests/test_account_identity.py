@@ -72,30 +72,6 @@ def test_another_account_is_not_found_through_the_link(registered_by_gh, emulato
     assert posts == set()
 
 
-def test_a_catalog_from_before_the_links_learns_them_from_its_versions(tmp_path, monkeypatch):
-    import catalog.store as store
-    from catalog.db import open_catalog
-    from catalog.identity import account_keys
-    from catalog.posts import PostCatalog
-
-    post = {"platform": "wechat", "account_id": "MzkwMDAwMDAwMQ==", "account_name": "清河发布",
-            "post_id": "2650000001_1", "extras": {"user_name": "gh_0123456789ab"}}
-    with open_catalog(tmp_path / "catalog.sqlite") as db:
-        monkeypatch.setattr(store, "HISTORY_MIGRATIONS", store.HISTORY_MIGRATIONS[:1])
-        store.ensure_schema(db.conn)  # the layout of the version before
-        db.conn.execute("INSERT INTO versions VALUES ('wechat', '2650000001_1', 1, 'new', 'f', "
-                        "'2024-03-01T01:00:00.000000Z', 'h1', 'default', 'urn:uuid:1', '[]', '', "
-                        "'', ?)", (json.dumps(post, ensure_ascii=False),))
-        db.conn.execute("INSERT INTO posts VALUES ('wechat', '2650000001_1', "
-                        "'wechat:MzkwMDAwMDAwMQ==', 1, 'x', 'x', 'live', 0, NULL, '')")
-        monkeypatch.undo()
-        store.ensure_schema(db.conn)
-        assert PostCatalog(db).count("wechat", "gh_0123456789ab") == 1
-        expected = {"wechat:gh_0123456789ab", "wechat:MzkwMDAwMDAwMQ=="}
-        assert expected <= account_keys(db.conn, "清河发布")
-        assert expected == account_keys(db.conn, "wechat:MzkwMDAwMDAwMQ==")
-
-
 def test_an_account_filter_on_a_home_that_never_harvested(tmp_path, capsys):
     from weidang.cli import main
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 
 import pytest
+from catalog_helpers import execute, rows, stored_bytes
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from catalog import schema
 from catalog.accounts import AccountRegistry
 from catalog.credentials import CredentialStore
-from catalog.db import MIGRATIONS, Database, open_catalog
+from catalog.db import Database
 from catalog.errors import (
     CredentialsError,
     DatabaseError,
@@ -18,6 +21,7 @@ from catalog.errors import (
     InvalidAccount,
     UnknownAccount,
 )
+from catalog.schema import AUTHORITATIVE_TABLES, DERIVED_TABLES, MIGRATIONS
 
 COOKIE = "SUB=_2A25LkDqFDeRhGeFK7VoR9SjJzTuIHXVo5n1NrDV8PUNbmtAGLRfDkW9NQ2vE3uT; SUBP=0033WrSXqPxfM725Ws9"
 
@@ -32,9 +36,8 @@ class Clock:
 
 
 @pytest.fixture
-def db(tmp_path):
-    with open_catalog(tmp_path / "catalog.sqlite") as database:
-        yield database
+def db(catalogs):
+    return catalogs.open()
 
 
 @pytest.fixture
@@ -42,29 +45,37 @@ def registry(db):
     return AccountRegistry(db, clock=Clock(), actor="archivist", via="test")
 
 
-def test_database_is_wal_with_foreign_keys_and_a_schema_version(db, tmp_path):
-    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.schema_version() == MIGRATIONS[-1][0]
+def test_database_has_every_table_and_its_schema_recorded(db, catalogs):
+    if db.dialect == "sqlite":
+        assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+        assert rows(db, "PRAGMA foreign_keys") == [(1,)]
+    parts = dict(rows(db, "SELECT part, version FROM catalog_schema"))
+    assert parts == {"migrations": len(MIGRATIONS), "derived": schema.DERIVED_LAYOUT,
+                     "derived_generation": 1}
     db.close()
-    again = Database(tmp_path / "catalog.sqlite")  # reopening applies nothing twice
-    assert [r[0] for r in again.conn.execute("SELECT version FROM schema_version")] == [1]
-    again.close()
+    again = catalogs.open()  # reopening applies nothing twice
+    assert dict(rows(again, "SELECT part, version FROM catalog_schema")) == parts
+    for table in (*AUTHORITATIVE_TABLES, *DERIVED_TABLES):
+        assert rows(again, f"SELECT COUNT(*) FROM {table}") == [(0,)]
 
 
-def test_a_later_migration_is_applied_forward_and_a_newer_catalog_refused(db, tmp_path):
-    assert db.migrate([*MIGRATIONS, (2, "CREATE TABLE later (x INTEGER);")]) == 2
-    assert db.conn.execute("SELECT name FROM sqlite_master WHERE name='later'").fetchone()
+def test_a_later_migration_is_applied_forward_and_a_newer_catalog_refused(db, catalogs, monkeypatch):
     db.close()
-    with pytest.raises(DatabaseError, match="newer weidang"):
-        Database(tmp_path / "catalog.sqlite")
+    later = (len(MIGRATIONS) + 1, "a later table", lambda conn: conn.execute(
+        text("CREATE TABLE later (x INTEGER)")))
+    monkeypatch.setattr(schema, "MIGRATIONS", [*MIGRATIONS, later])
+    assert rows(catalogs.open(), "SELECT COUNT(*) FROM later") == [(0,)]
+    monkeypatch.undo()
+    with pytest.raises(DatabaseError, match="newer weidang") as refused:
+        catalogs.open()
+    assert "upgrade weidang" in str(refused.value) and "password" not in str(refused.value)
 
 
 def test_add_get_list_with_validated_fields(registry):
     added = registry.add(" Weibo:1669879400 ", name="国家档案局", interval="6h", jitter=600,
                          credentials="gov_weibo_login", notes="每六小时")
     assert added.key == "weibo:1669879400" and added.interval_seconds == 21600
-    assert added.jitter_seconds == 600 and added.created_at == "2024-05-01T08:01:00Z"
+    assert added.jitter_seconds == 600 and added.created_at == "2024-05-01T08:01:00.000000Z"
     registry.add("wechat:MzAxMzgxNzUxOA==", name="示例县", source="BACKEND", cron="30 6 * * *")
     registry.add("wechat:gh_6bab8b88e75e")
     assert [a.key for a in registry.list()] == [
@@ -124,8 +135,7 @@ def test_bad_fields_are_refused(registry, fields, message):
 def test_secrets_are_refused_and_never_reach_the_catalog_file(registry, db, field, value):
     with pytest.raises(InvalidAccount, match="secret"):
         registry.add("weibo:1669879400", **{field: value})
-    db.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in db.path.parent.iterdir() if p.name.startswith("catalog"))
+    raw = stored_bytes(db)
     assert value.encode() not in raw and b"2A25LkD" not in raw
 
 
@@ -142,9 +152,7 @@ def test_secrets_are_refused_and_never_reach_the_catalog_file(registry, db, fiel
 def test_notes_holding_a_key_session_or_token_are_refused(registry, db, value):
     with pytest.raises(InvalidAccount, match="secret"):
         registry.add("wechat:MzAxMzgxNzUxOA==", notes=value)
-    db.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in db.path.parent.iterdir() if p.name.startswith("catalog"))
-    assert value.split()[-1][-12:].encode() not in raw
+    assert value.split()[-1][-12:].encode() not in stored_bytes(db)
 
 
 @pytest.mark.parametrize("note", [
@@ -169,7 +177,7 @@ def test_every_change_is_an_event_and_remove_keeps_history(registry, db):
     registry.update("weibo:1669879400", cron="0 7 * * *", name="国家档案局")  # name unchanged
     registry.update("weibo:1669879400", notes="")  # nothing changes: no event
     removed = registry.remove("weibo:1669879400")
-    assert not removed.active and removed.removed_at == "2024-05-01T08:03:00Z"
+    assert not removed.active and removed.removed_at == "2024-05-01T08:03:00.000000Z"
     assert registry.list() == [] and [a.key for a in registry.list(include_removed=True)] == [
         "weibo:1669879400"]
     with pytest.raises(UnknownAccount, match="already removed"):
@@ -188,8 +196,8 @@ def test_every_change_is_an_event_and_remove_keeps_history(registry, db):
     # The trail and the accounts cannot be erased, even by hand.
     for sql in ("DELETE FROM account_events", "UPDATE account_events SET actor='x'",
                 "DELETE FROM accounts"):
-        with pytest.raises(sqlite3.IntegrityError):
-            db.conn.execute(sql)
+        with pytest.raises(DBAPIError, match="append-only|never deleted"):
+            execute(db, sql)
     with pytest.raises(UnknownAccount, match="not registered"):
         registry.get("weibo:1234567")
 
@@ -204,6 +212,10 @@ def test_a_failed_batch_changes_nothing(registry):
 
 def test_backup_copies_accounts_and_events(registry, db, tmp_path):
     registry.add("weibo:1669879400", name="国家档案局")
+    if db.dialect != "sqlite":
+        with pytest.raises(DatabaseError, match="pg_dump"):
+            db.backup(tmp_path / "copy.sqlite")
+        return
     db.backup(tmp_path / "copy.sqlite")
     copy = AccountRegistry(Database(tmp_path / "copy.sqlite"))
     assert copy.get("weibo:1669879400").name == "国家档案局" and len(copy.events()) == 1

@@ -13,9 +13,10 @@ from catalog_helpers import (
     PAGE1,
     PAGE2,
     UID,
-    connect,
+    execute,
     harvest,
     recheck_deleted,
+    rows,
     timeline,
     write_version,
 )
@@ -31,7 +32,7 @@ from catalog.metadata import (
     status_metadata,
 )
 from catalog.posts import Decision, PostCatalog
-from catalog.store import DERIVED_VERSION, needs_rebuild
+from catalog.schema import DERIVED_LAYOUT, needs_rebuild
 from harvesters.dates import SHANGHAI
 from warc_store import CaptureWriter, Collection, read_record
 
@@ -39,13 +40,12 @@ PINNED, NEWEST, NEW_ON_PAGE2 = "4645748019299849", "4649031014551911", "46491064
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, catalogs):
     collection = Collection.create(tmp_path / "default", StepClock())
-    conn = connect(tmp_path / "catalog.sqlite")
-    catalog = PostCatalog(conn, collection.name)
+    db = catalogs.open()
+    catalog = PostCatalog(db, collection.name)
     with CaptureWriter(collection) as writer:
-        yield collection, conn, catalog, writer
-    conn.close()
+        yield collection, db, catalog, writer
 
 
 def test_first_harvest_records_every_post_as_version_one_with_its_evidence(setup):
@@ -68,10 +68,10 @@ def test_first_harvest_records_every_post_as_version_one_with_its_evidence(setup
     assert stored.header("Content-Type") == CONTENT_TYPE
     assert read_metadata(stored.payload).fingerprint == v1.fingerprint
     # Each picture row points at the response holding its bytes.
-    rows = conn.execute("SELECT kind, url, record_id, payload_digest FROM media WHERE post_id = ? "
-                        "ORDER BY position", (NEWEST,)).fetchall()
-    assert rows and all(r[2] for r in rows)
-    assert read_record(collection, rows[0][2]).uri == rows[0][1]
+    found = rows(conn, "SELECT kind, url, record_id, payload_digest FROM media WHERE post_id = :p "
+                 "ORDER BY position", p=NEWEST)
+    assert found and all(r[2] for r in found)
+    assert read_record(collection, found[0][2]).uri == found[0][1]
 
 
 def test_newest_post_id_skips_pinned_posts_and_known_answers(setup):
@@ -95,9 +95,9 @@ def test_second_harvest_finds_one_new_post_and_the_rest_unchanged(setup):
     assert decisions.pop(NEW_ON_PAGE2) == Decision("new", 1)
     assert set(decisions.values()) == {Decision("unchanged", 1)}
     assert catalog.newest_post_id("weibo", UID) == NEW_ON_PAGE2
-    assert conn.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 11
-    first, last = conn.execute("SELECT first_captured, last_captured FROM posts WHERE post_id = ?",
-                               (NEWEST,)).fetchone()
+    assert rows(conn, "SELECT COUNT(*) FROM versions") == [(11,)]
+    [(first, last)] = rows(conn, "SELECT first_captured, last_captured FROM posts WHERE post_id = :p",
+                           p=NEWEST)
     assert first == "2021-06-17T08:30:00.000000Z" and last == "2021-06-18T01:00:00.000000Z"
 
 
@@ -136,7 +136,7 @@ def test_recording_the_same_metadata_record_twice_changes_nothing(setup):
     _, conn, catalog, writer = setup
     body, posts = timeline(PAGE1, FIRST)
     harvest(writer, catalog, posts, body, "run-1")
-    before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+    before = {t: rows(conn, f"SELECT * FROM {t} ORDER BY 1, 2")
               for t in ("posts", "versions", "media", "captures")}
     v1 = catalog.versions("weibo", NEWEST)[0]
     post = v1.post()
@@ -144,7 +144,7 @@ def test_recording_the_same_metadata_record_twice_changes_nothing(setup):
                                    post.captured_at)
     assert again == 1
     # ... even when rerun after an edit was recorded: it is still version 1's record.
-    assert {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+    assert {t: rows(conn, f"SELECT * FROM {t} ORDER BY 1, 2")
             for t in ("posts", "versions", "media", "captures")} == before
 
 
@@ -172,9 +172,9 @@ def test_a_deleted_post_gets_a_status_event_and_keeps_its_versions(setup):
     assert catalog.status("weibo", NEWEST) == "deleted"
     assert len(catalog.versions("weibo", NEWEST)) == 1
     assert catalog.counts(ACCOUNT)["deleted"] == 1
-    status, reason, evidence = conn.execute(
-        "SELECT status, reason, evidence_record_id FROM statuses WHERE metadata_record_id = ?",
-        (record_id,)).fetchone()
+    [(status, reason, evidence)] = rows(
+        conn, "SELECT status, reason, evidence_record_id FROM statuses WHERE metadata_record_id = :r",
+        r=record_id)
     assert (status, reason) == ("deleted", "该微博已被删除")
     writer.flush()
     assert b"20101" in read_record(collection, evidence).payload
@@ -227,14 +227,19 @@ def test_metadata_record_round_trip_and_refusals():
         post_metadata(post, 1, "status", "run-9", evidence)
 
 
-def test_derived_tables_of_an_older_layout_are_recreated_and_flagged_for_rebuild(tmp_path):
-    conn = connect(tmp_path / "catalog.sqlite")
-    PostCatalog(conn)
-    conn.execute("UPDATE catalog_schema SET version = 0 WHERE part = 'derived'")
-    conn.execute("INSERT INTO captures VALUES ('<urn:uuid:x>', 'weibo', '1', 1, 'new', 't', 'r', 'c', 0)")
-    PostCatalog(conn)
-    assert needs_rebuild(conn)
-    assert conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0] == 0
-    conn.execute("UPDATE catalog_schema SET version = ? WHERE part = 'derived'", (DERIVED_VERSION + 1,))
+def test_derived_tables_of_an_older_layout_are_recreated_and_flagged_for_rebuild(catalogs):
+    db = catalogs.open()
+    execute(db, "UPDATE catalog_schema SET version = 0 WHERE part = 'derived'")
+    execute(db, "INSERT INTO captures (metadata_record_id, platform, post_id, version, outcome, "
+            "captured_at, harvest_id, collection, pinned) "
+            "VALUES ('<urn:uuid:x>', 'weibo', '1', 1, 'new', 't', 'r', 'c', 0)")
+    db.close()
+    db = catalogs.open()
+    with db.read() as conn:
+        assert needs_rebuild(conn)
+    assert rows(db, "SELECT COUNT(*) FROM captures") == [(0,)]
+    assert rows(db, "SELECT version FROM catalog_schema WHERE part = 'derived_generation'") == [(2,)]
+    execute(db, "UPDATE catalog_schema SET version = :v WHERE part = 'derived'", v=DERIVED_LAYOUT + 1)
+    db.close()
     with pytest.raises(DatabaseError, match="newer weidang"):
-        PostCatalog(conn)
+        catalogs.open()

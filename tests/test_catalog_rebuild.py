@@ -11,10 +11,11 @@ from catalog_helpers import (
     LATER,
     PAGE1,
     PAGE2,
-    connect,
     derived_tables,
+    execute,
     harvest,
     recheck_deleted,
+    rows,
     timeline,
     write_version,
 )
@@ -24,7 +25,7 @@ from catalog.db import open_catalog
 from catalog.posts import PostCatalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
 from catalog.runs import RunLog
-from catalog.store import needs_rebuild
+from catalog.schema import needs_rebuild
 from harvesters import WechatHarvester
 from harvesters.dates import SHANGHAI
 from warc_store import CaptureWriter, Collection, StoreConfig, recover
@@ -77,8 +78,8 @@ def _three_harvests(root, conn):
     return collection, writer
 
 
-def test_rebuild_gives_exactly_the_tables_the_harvests_wrote(tmp_path):
-    conn = connect(tmp_path / "catalog.sqlite")
+def test_rebuild_gives_exactly_the_tables_the_harvests_wrote(tmp_path, catalogs):
+    conn = catalogs.open()
     collection, writer = _three_harvests(tmp_path / "default", conn)
     with pytest.raises(RebuildError, match="still writing"):
         rebuild(conn, collection)
@@ -87,7 +88,7 @@ def test_rebuild_gives_exactly_the_tables_the_harvests_wrote(tmp_path):
     live = derived_tables(conn)
     assert len(live["versions"]) == 13 and len(live["statuses"]) == 1 and live["media"]
 
-    fresh = connect(tmp_path / "fresh.sqlite")
+    fresh = catalogs.open("fresh")
     seen = []
     summary = rebuild(fresh, collection, progress=seen.append)
     assert derived_tables(fresh) == live
@@ -97,15 +98,15 @@ def test_rebuild_gives_exactly_the_tables_the_harvests_wrote(tmp_path):
     assert seen == warc_files(collection)
 
     # In place: the derived tables are replaced, the run history is kept.
-    runs_before = conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
-    conn.execute("DELETE FROM versions")
+    runs_before = rows(conn, "SELECT * FROM runs ORDER BY run_id")
+    execute(conn, "DELETE FROM versions")
     rebuild(conn, collection)
     assert derived_tables(conn) == live
-    assert conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall() == runs_before
+    assert rows(conn, "SELECT * FROM runs ORDER BY run_id") == runs_before
 
 
-def test_repair_records_what_reached_the_warc_but_not_the_catalog(tmp_path):
-    conn = connect(tmp_path / "catalog.sqlite")
+def test_repair_records_what_reached_the_warc_but_not_the_catalog(tmp_path, catalogs):
+    conn = catalogs.open()
     collection = Collection.create(tmp_path / "default", StepClock())
     catalog = PostCatalog(conn, collection.name)
     with CaptureWriter(collection) as writer:
@@ -125,13 +126,13 @@ def test_repair_records_what_reached_the_warc_but_not_the_catalog(tmp_path):
     assert (summary.metadata_records, summary.added, summary.problems) == (12, 1, [])
     assert catalog.versions("weibo", new_post.post_id)[0].metadata_record_id == lost
     assert repair(conn, collection).added == 0
-    fresh = connect(tmp_path / "fresh.sqlite")
+    fresh = catalogs.open("fresh")
     rebuild(fresh, collection)
     assert derived_tables(fresh) == derived_tables(conn)
 
 
-def test_a_damaged_tail_of_an_unfinished_file_is_reported_and_the_rest_read(tmp_path):
-    conn = connect(tmp_path / "catalog.sqlite")
+def test_a_damaged_tail_of_an_unfinished_file_is_reported_and_the_rest_read(tmp_path, catalogs):
+    conn = catalogs.open()
     collection = Collection.create(tmp_path / "default", StepClock())
     writer = CaptureWriter(collection)
     body, posts = timeline(PAGE1, FIRST)
@@ -144,37 +145,39 @@ def test_a_damaged_tail_of_an_unfinished_file_is_reported_and_the_rest_read(tmp_
     assert summary.versions == 9 and "ends in an unfinished record" in summary.problems[0]
 
 
-def test_rebuild_clears_the_flag_left_by_a_layout_change(tmp_path):
-    conn = connect(tmp_path / "catalog.sqlite")
-    PostCatalog(conn)
-    conn.execute("INSERT INTO catalog_schema VALUES ('needs_rebuild', 1, 'now')")
+def test_rebuild_clears_the_flag_left_by_a_layout_change(tmp_path, catalogs):
+    conn = catalogs.open()
+    execute(conn, "INSERT INTO catalog_schema VALUES ('needs_rebuild', 1, 'now')")
+    with conn.read() as read:
+        assert needs_rebuild(read)
     rebuild(conn, Collection.create(tmp_path / "default"))
-    assert not needs_rebuild(conn)
+    with conn.read() as read:
+        assert not needs_rebuild(read)
 
 
 def test_weidang_catalog_rebuild_and_repair_commands(tmp_path, home, capsys):
     root = home / "collections" / "default"
     db = open_catalog(home / "catalog.sqlite")
-    _, writer = _three_harvests(root, db.conn)
+    _, writer = _three_harvests(root, db)
     _die(writer)
-    live = derived_tables(db.conn)
-    db.conn.execute("DELETE FROM captures")  # the catalog forgot every record it had applied
-    db.conn.execute("DELETE FROM statuses")
+    live = derived_tables(db)
+    execute(db, "DELETE FROM captures")  # the catalog forgot every record it had applied
+    execute(db, "DELETE FROM statuses")
     assert main(["catalog", "repair"]) == 0
     assert "Recorded 24 metadata records" in capsys.readouterr().out
-    assert derived_tables(db.conn) == live
+    assert derived_tables(db) == live
     assert main(["catalog", "rebuild"]) == 0
     out = capsys.readouterr().out
     assert "24 metadata records" in out and "12 posts" in out and "13 versions" in out
-    assert derived_tables(db.conn) == live
+    assert derived_tables(db) == live
     assert main(["catalog", "rebuild", "--collection", "nope"]) == 1
     assert "Error: There is no collection nope" in capsys.readouterr().err
 
 
-def test_repair_drops_versions_whose_metadata_record_is_in_no_file(tmp_path):
+def test_repair_drops_versions_whose_metadata_record_is_in_no_file(tmp_path, catalogs):
     """A power cut took the end of the open file after the catalog had recorded its versions
     (what weidang did before it synced first): repair makes the catalog say what the files hold."""
-    conn = connect(tmp_path / "catalog.sqlite")
+    conn = catalogs.open()
     collection = Collection.create(tmp_path / "default", StepClock())
     catalog = PostCatalog(conn, collection.name)
     with CaptureWriter(collection) as writer:
@@ -197,15 +200,15 @@ def test_repair_drops_versions_whose_metadata_record_is_in_no_file(tmp_path):
     assert summary.dropped == 1 and summary.dropped_posts == [f"weibo:{lost}"], summary
     assert not catalog.known("weibo", lost)
     assert catalog.known("weibo", posts[0].post_id)
-    fresh = connect(tmp_path / "fresh.sqlite")
+    fresh = catalogs.open("fresh")
     rebuild(fresh, collection)
     assert derived_tables(fresh) == derived_tables(conn)
 
 
-def test_repair_reads_a_file_the_index_lost_lines_of_before_dropping_anything(tmp_path):
+def test_repair_reads_a_file_the_index_lost_lines_of_before_dropping_anything(tmp_path, catalogs):
     """The index is appended without its own fsync: a power cut can take its last lines, of a
     file that was closed and synced. Its versions are not taken for lost."""
-    conn = connect(tmp_path / "catalog.sqlite")
+    conn = catalogs.open()
     collection = Collection.create(tmp_path / "default", StepClock())
     catalog = PostCatalog(conn, collection.name)
     with CaptureWriter(collection) as writer:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
+from catalog_helpers import execute, stored_bytes
+from sqlalchemy.exc import DBAPIError
 from store_helpers import StepClock
 
-from catalog.db import open_catalog
 from catalog.errors import InvalidAccount
 from catalog.pauses import PauseScope, for_refusal, pause_length, scopes_for
 from catalog.runs import INTERRUPTED, RunError, RunLog, stopping
@@ -20,10 +19,8 @@ ACCOUNT = "weibo:1669879400"
 
 
 @pytest.fixture
-def runs(tmp_path):
-    db = open_catalog(tmp_path / "catalog.sqlite")  # the registry's database, sqlite3.Row rows
-    yield RunLog(db, StepClock(T0, dt.timedelta(minutes=1)))
-    db.close()
+def runs(catalogs):
+    return RunLog(catalogs.open(), StepClock(T0, dt.timedelta(minutes=1)))
 
 
 def test_a_run_is_started_finished_and_kept_in_the_history(runs):
@@ -79,8 +76,8 @@ def test_the_history_is_never_deleted_and_its_events_never_changed(runs):
                       "UPDATE catalog_events SET action = 'x'", "DELETE FROM pauses"):
         if "pauses" in statement:
             runs.pause("platform:weibo", "rate limited")
-        with pytest.raises(sqlite3.IntegrityError):
-            runs.conn.execute(statement)
+        with pytest.raises(DBAPIError, match="append-only|never deleted"):
+            execute(runs.db, statement)
     assert runs.get(run_id) is not None
 
 
@@ -119,8 +116,7 @@ def test_a_secret_in_a_reason_never_reaches_the_append_only_history(runs):
     run_id = runs.start(ACCOUNT)
     runs.pause("login:gov", reason, advice=f"token {token}", run_id=run_id)
     runs.finish(run_id, "stopped", reason=reason, advice=f"token {token}")
-    runs.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    raw = b"".join(p.read_bytes() for p in runs_files(runs))
+    raw = stored_bytes(runs.db)
     assert token.encode() not in raw and b"SzVxcUdrNmF3T2" not in raw
     stored = runs.last(ACCOUNT)
     assert stored is not None
@@ -129,20 +125,14 @@ def test_a_secret_in_a_reason_never_reaches_the_append_only_history(runs):
     assert stored.advice == "token REDACTED"
 
 
-def runs_files(runs: RunLog) -> list[Path]:
-    """The catalog file and its WAL, as they are on disk."""
-    (_, _, name), = [r for r in runs.conn.execute("PRAGMA database_list") if r[1] == "main"]
-    return [p for p in Path(name).parent.iterdir() if p.name.startswith("catalog")]
-
-
 def test_a_secret_an_older_version_wrote_is_not_shown_again(runs):
     token = "80_" + "AbC9dEf1" * 12
-    runs.conn.execute("INSERT INTO runs (run_id, account, kind, started_at, ended_at, outcome, reason, "
-                      "advice) VALUES ('old', ?, 'harvest', '2026-01-01T00:00:00Z', "
-                      "'2026-01-01T00:01:00Z', 'stopped', ?, '')",
-                      (ACCOUNT, f"refused (at https://x/?access_token={token})"))
-    runs.conn.execute("INSERT INTO pauses (scope, reason, advice, since) VALUES ('login:gov', ?, '', "
-                      "'2026-01-01T00:00:00Z')", (f"token {token}",))
+    execute(runs.db, "INSERT INTO runs (run_id, account, kind, started_at, ended_at, outcome, reason, "
+            "advice) VALUES ('old', :account, 'harvest', '2026-01-01T00:00:00Z', "
+            "'2026-01-01T00:01:00Z', 'stopped', :reason, '')",
+            account=ACCOUNT, reason=f"refused (at https://x/?access_token={token})")
+    execute(runs.db, "INSERT INTO pauses (scope, reason, advice, since) VALUES ('login:gov', :reason, "
+            "'', '2026-01-01T00:00:00Z')", reason=f"token {token}")
     shown = [runs.last(ACCOUNT), *runs.active_pauses(T0)]
     assert [s.reason for s in shown] == ["refused (at https://x/?access_token=REDACTED)", "token REDACTED"]
 

@@ -9,6 +9,7 @@ import os
 import signal
 import time
 
+from catalog_helpers import execute
 from crawler_helpers import Archive, start_emulator, weibo_ids
 
 DERIVED = ("captures", "media", "statuses", "versions", "posts")
@@ -33,8 +34,8 @@ def _forget(archive: Archive, post_ids: list[str]) -> None:
     """As if the catalog's commits of these posts were lost: their records are in the WARC."""
     with archive.catalog() as db:
         for table in DERIVED:
-            db.conn.executemany(f"DELETE FROM {table} WHERE platform = 'weibo' AND post_id = ?",
-                                [(p,) for p in post_ids])
+            for post_id in post_ids:
+                execute(db, f"DELETE FROM {table} WHERE platform = 'weibo' AND post_id = :p", p=post_id)
 
 
 def _search(archive: Archive, key: str) -> tuple[list[dict], str]:
@@ -101,9 +102,9 @@ def test_posts_a_killed_harvest_and_a_repair_recorded_are_all_searchable(tmp_pat
         site.stop()
 
 
-def _page_still_being_written(tmp_path):
+def _page_still_being_written(tmp_path, catalogs):
     """One listing page recorded through a writer left open: (writer, collection, conn, index, posts)."""
-    from catalog_helpers import FIRST, PAGE1, connect, harvest, timeline
+    from catalog_helpers import FIRST, PAGE1, harvest, timeline
     from store_helpers import StepClock
 
     from catalog.posts import PostCatalog
@@ -111,7 +112,7 @@ def _page_still_being_written(tmp_path):
     from warc_store import CaptureWriter, Collection
 
     collection = Collection.create(tmp_path / "default", StepClock())
-    conn = connect(tmp_path / "catalog.sqlite")
+    conn = catalogs.open()
     index = SqliteSearchIndex(tmp_path / "search.sqlite")
     body, posts = timeline(PAGE1, FIRST)
     writer = CaptureWriter(collection)
@@ -119,12 +120,12 @@ def _page_still_being_written(tmp_path):
     return writer, collection, conn, index, posts
 
 
-def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
+def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path, catalogs):
     """The catalog records a version only after its index lines are written (and the WARC
     synced), so another harvest's catch-up cites the posts of a file still being written."""
     from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
 
-    writer, collection, conn, index, posts = _page_still_being_written(tmp_path)
+    writer, collection, conn, index, posts = _page_still_being_written(tmp_path, catalogs)
     with writer:
         assert collection.open_files()
         catch_up(index, DocumentFeed(conn, {"default": collection}))
@@ -136,7 +137,8 @@ def test_posts_of_a_harvest_still_writing_are_citable_at_once(tmp_path):
     conn.close()
 
 
-def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tmp_path, monkeypatch):
+def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tmp_path, catalogs,
+                                                                              monkeypatch):
     """A catalog ahead of the index lines (recorded without waiting for them, as weidang did
     before the catalog waited for durable WARC bytes): the cursor stays before those posts until
     they can be cited."""
@@ -146,7 +148,7 @@ def test_posts_whose_index_lines_are_kept_back_are_indexed_again_once_citable(tm
     from catalog.index_feed import CURSOR_NOTE, DocumentFeed, FeedCursor, catch_up
     from warc_store import Collection
 
-    writer, collection, conn, index, posts = _page_still_being_written(tmp_path)
+    writer, collection, conn, index, posts = _page_still_being_written(tmp_path, catalogs)
     with writer:
         assert collection.open_files()  # still writing, its index lines kept back
         catch_up(index, DocumentFeed(conn, {"default": collection}))

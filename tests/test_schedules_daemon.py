@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
+from catalog_helpers import execute
 from schedules_helpers import Background, add, config, intervals, script, starts, wait_for
 
 from catalog.accounts import AccountRegistry
@@ -217,9 +218,8 @@ def test_an_unrunnable_stored_schedule_skips_that_account_only(tmp_path, monkeyp
     add(home, "weibo:7000000001", interval="1h")
     add(home, "weibo:7000000002", interval="1h")
     db = Database(home / "catalog.sqlite")  # as an older weidang stored `--interval 99999999999999d`
-    db.conn.execute("UPDATE accounts SET interval_seconds=? WHERE account_id='7000000002'",
-                    (99999999999999 * 86400,))
-    db.conn.commit()
+    execute(db, "UPDATE accounts SET interval_seconds = :v WHERE account_id = '7000000002'",
+            v=99999999999999 * 86400)
     db.close()
     daemon = Daemon(config(home))
     reports = daemon.run(once=True)

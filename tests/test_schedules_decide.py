@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from catalog.runs import Pause, Run
-from catalog.store import iso
+from catalog.schema import iso
 from schedules.decide import decide
 from schedules.plan import JobPlan
 

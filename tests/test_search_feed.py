@@ -86,8 +86,8 @@ def test_documents_for_a_harvest_are_its_posts_with_all_their_versions(harvested
     collection = {"default": harvested.collection()}
     second = [s["harvest_id"] for s in harvested.second]
     with harvested.archive.catalog() as db:
-        docs = documents_for(db.conn, collection, harvest_ids=second)
-        named = documents_for(db.conn, collection, posts=[harvested.edited], all_demo=True)
+        docs = documents_for(db, collection, harvest_ids=second)
+        named = documents_for(db, collection, posts=[harvested.edited], all_demo=True)
     keys = {(d.platform, d.post_id) for d in docs}
     # the edit and both deletions (the second harvest found everything else unchanged)
     assert keys == {harvested.edited, harvested.weibo_gone, harvested.wechat_deleted}

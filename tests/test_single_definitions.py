@@ -34,7 +34,7 @@ def test_only_warc_store_uses_warcio():
 def test_the_search_engine_knows_nothing_of_warc_files():
     for path in _sources("catalog/search"):
         assert not {m for m in _imports(path) if m.split(".")[0] in ("warc_store", "warcio")
-                    or m in ("catalog.store", "catalog.db", "catalog.posts")}, path.name
+                    or m in ("catalog.schema", "catalog.db", "catalog.posts")}, path.name
         assert not re.search(r"\.cdxj\b|\.warc\.gz|ArchiveIterator",
                              path.read_text(encoding="utf-8")), path.name
 

@@ -7,7 +7,7 @@ import sys
 from schedules.daemon import DaemonConfig
 from weidang.home import Home
 from weidang.settings import Settings
-from weidang.store import home_path
+from weidang.store import catalog_target
 
 
 def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = ()) -> DaemonConfig:
@@ -16,7 +16,7 @@ def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = (
     command = [sys.executable, "-m", "weidang", "--home", str(home.root), *sets, "harvest"]
     grace = int(settings["SCHEDULES_MISFIRE_GRACE_SECONDS"])
     return DaemonConfig(
-        home=home.root, catalog_path=home_path(home, settings, "CATALOG_DB_FILE"),
+        home=home.root, catalog_path=catalog_target(home, settings),
         harvest_command=command, job_store_url=str(settings["SCHEDULES_JOB_STORE_URL"]),
         max_concurrent=int(settings["SCHEDULES_MAX_CONCURRENT"]),
         sync_seconds=float(settings["SCHEDULES_SYNC_SECONDS"]),

@@ -50,6 +50,8 @@ WARC_STORE_VERIFY_WORKERS: Annotated[int, rule.Between(0, 256)] = 0
 # catalog: accounts, credentials references and (later) posts; file names are relative to the home.
 CATALOG_CREDENTIALS_FILE: HomeFile = "credentials.toml"  # logins by NAME; must be private (chmod 600)
 CATALOG_DB_FILE: HomeFile = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
+# SQLAlchemy URL of the catalog on a server (postgresql+psycopg://USER@HOST/DB); "" = CATALOG_DB_FILE
+CATALOG_URL: Annotated[str, rule.DatabaseUrl()] = ""
 # harvest interval of an account that sets none (once a day); the bounds of an account's own
 CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
     schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400

@@ -14,24 +14,21 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from catalog.errors import CatalogError
-from catalog.index_feed import (
-    DocumentFeed,
-    IndexLag,
-    catch_up,
-    index_lag,
-    rebuild_following,
-)
 from catalog.search import SearchFilters, SearchIndex, open_from_settings
 from catalog.search.document import IndexedPost
 from warc_store import Collection
 from weidang.citation import hit_lines
 from weidang.home import Home
 from weidang.settings import Settings
-from weidang.store import catalog_db, home_path
+from weidang.store import catalog_db, catalog_exists
+
+if TYPE_CHECKING:
+    from catalog.index_feed import IndexLag
 
 INDEX_DIR = "index"  # under the home: the embedded index file lives here
 
@@ -72,9 +69,11 @@ def index_harvest(home: Home, settings: Settings) -> int | None:
 def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
     """Bring the index up to the catalog (``catalog.index_feed.catch_up``); a failure only
     warns, ``safe`` saying what it leaves standing."""
+    from catalog.index_feed import DocumentFeed, catch_up  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     try:
         with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
-            return catch_up(index, DocumentFeed(db.conn, collections_of(home),
+            return catch_up(index, DocumentFeed(db, collections_of(home),
                                                 all_demo=home.is_demo()))
     except Exception as exc:  # noqa: BLE001 - any failure here must leave the captures standing
         # tqdm.write: a harvest's progress bar may still be on the screen.
@@ -85,11 +84,13 @@ def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
 
 def index_lag_of(home: Home, settings: Settings, index: SearchIndex) -> IndexLag:
     """How ``index`` compares with the home's catalog (an absent catalog holds nothing)."""
-    if not home_path(home, settings, "CATALOG_DB_FILE").exists():
+    from catalog.index_feed import DocumentFeed, IndexLag, index_lag  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
+    if not catalog_exists(home, settings):
         count = index.count()
         return IndexLag(count, 0, count != 0)
     with catalog_db(home, settings) as db:
-        return index_lag(index, DocumentFeed(db.conn, collections_of(home)))
+        return index_lag(index, DocumentFeed(db, collections_of(home)))
 
 
 def lag_warning(home: Home, settings: Settings, index: SearchIndex) -> str | None:
@@ -121,9 +122,11 @@ class IndexRebuild:
 def rebuild_index(home: Home, settings: Settings,
                   progress: Callable[[int], None] | None = None) -> IndexRebuild:
     """Recreate the whole index from the catalog; searches keep answering until it is done."""
+    from catalog.index_feed import DocumentFeed, rebuild_following  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     started = time.monotonic()
     with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
-        feed = DocumentFeed(db.conn, collections_of(home), all_demo=home.is_demo())
+        feed = DocumentFeed(db, collections_of(home), all_demo=home.is_demo())
         indexed = rebuild_following(index, feed, _counted(feed.all(), progress))
         backend = index.backend
     return IndexRebuild(indexed, time.monotonic() - started, backend, where_index(home, settings))
@@ -131,8 +134,10 @@ def rebuild_index(home: Home, settings: Settings,
 
 def catalog_versions(home: Home, settings: Settings) -> int:
     """How many post versions the catalog holds (what a complete index holds)."""
+    from catalog.index_feed import DocumentFeed  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     with catalog_db(home, settings) as db:
-        return DocumentFeed(db.conn, collections_of(home)).count()
+        return DocumentFeed(db, collections_of(home)).count()
 
 
 def search_example(home: Home, settings: Settings, query: str, limit: int = 3) -> list[str]:

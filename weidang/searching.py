@@ -9,15 +9,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from catalog.errors import CatalogError
-from catalog.identity import account_keys
 from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchQuery
 from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
-from catalog.store import ensure_schema
 from harvesters.dates import SHANGHAI
 from weidang.home import Home
 from weidang.settings import Settings
-from weidang.store import catalog_db, home_path
+from weidang.store import catalog_db, catalog_exists
 
 PLATFORMS = ("weibo", "wechat")
 _DAY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -42,12 +40,13 @@ def with_account_keys(home: Home, settings: Settings, filters: SearchFilters) ->
     """The account filter as the catalog knows the account: its registered id, any id linked
     to it (a WeChat gh_ id and its __biz), the registered name or a name the platform showed
     all find the same posts. Without a catalog, the index matches the id or name as given."""
-    if not filters.account or not home_path(home, settings, "CATALOG_DB_FILE").exists():
+    from catalog.identity import account_keys  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
+    if not filters.account or not catalog_exists(home, settings):
         return filters
     try:
-        with catalog_db(home, settings) as db:
-            ensure_schema(db.conn)  # a catalog last written by an older weidang gains its links
-            keys = account_keys(db.conn, filters.account, filters.platform)
+        with catalog_db(home, settings) as db, db.read() as conn:
+            keys = account_keys(conn, filters.account, filters.platform)
     except CatalogError:  # e.g. a catalog on read-only storage that cannot be opened
         return filters
     return replace(filters, account=None, accounts=keys)

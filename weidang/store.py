@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from catalog.credentials import CredentialStore
-from catalog.db import Database, open_catalog
 from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
 from warc_store.recovery import quarantine_warnings
 from warc_store.timestamp import TsaConfig
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
+
+if TYPE_CHECKING:
+    from catalog.db import Database
 
 
 def store_config(settings: Settings) -> StoreConfig:
@@ -72,9 +75,22 @@ def tsa_config(home: Home, settings: Settings) -> TsaConfig:
                      timeout=settings["WARC_STORE_SEAL_TSA_TIMEOUT_SECONDS"])
 
 
+def catalog_target(home: Home, settings: Settings) -> Path | str:
+    """The catalog's URL (``CATALOG_URL``), else its SQLite file in the home."""
+    return str(settings["CATALOG_URL"]) or home_path(home, settings, "CATALOG_DB_FILE")
+
+
+def catalog_exists(home: Home, settings: Settings) -> bool:
+    """Whether there is a catalog to read (one on a server always is)."""
+    target = catalog_target(home, settings)
+    return isinstance(target, str) or target.exists()
+
+
 def catalog_db(home: Home, settings: Settings) -> Database:
+    from catalog.db import open_catalog  # noqa: PLC0415 - SQLAlchemy loads when a command opens the catalog, not for --help
+
     home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return open_catalog(home_path(home, settings, "CATALOG_DB_FILE"))
+    return open_catalog(catalog_target(home, settings))
 
 
 def credential_store(home: Home, settings: Settings) -> CredentialStore:

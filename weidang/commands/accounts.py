@@ -7,20 +7,23 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from catalog.account_fields import format_duration
-from catalog.account_files import export_accounts, import_accounts
-from catalog.accounts import Account, AccountRegistry
 from catalog.errors import CatalogError
 from weidang import errors
 from weidang.context import AppContext, pass_app
 from weidang.store import catalog_db, credential_store
 
+if TYPE_CHECKING:
+    from catalog.accounts import Account, AccountRegistry
+
 
 def _registry(app: AppContext) -> AccountRegistry:
+    from catalog.accounts import AccountRegistry  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     return AccountRegistry(catalog_db(app.home, app.settings), via="command line")
 
 
@@ -150,6 +153,8 @@ def remove(app: AppContext, account: str) -> int:
 @pass_app
 def import_(app: AppContext, file: Path) -> int:
     """Add or update the accounts listed in FILE (.toml, .csv or .xlsx); all rows or none."""
+    from catalog.account_files import import_accounts  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     result = import_accounts(_registry(app), file)
     click.echo(f"Imported {file.name}: {result.summary()}.")
     return 0
@@ -161,6 +166,8 @@ def import_(app: AppContext, file: Path) -> int:
 @pass_app
 def export(app: AppContext, file: Path, include_removed: bool) -> int:
     """Write the registered accounts to FILE (.toml, .csv or .xlsx)."""
+    from catalog.account_files import export_accounts  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     count = export_accounts(_registry(app).list(include_removed=include_removed), file)
     click.echo(f"Wrote {count} account(s) to {file}.")
     return 0

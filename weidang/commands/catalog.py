@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from catalog.db import open_catalog
-from catalog.rebuild import RebuildError, rebuild, repair, warc_files
+from catalog.errors import CatalogError
 from warc_store import Collection
 from weidang.context import AppContext, pass_app
 from weidang.indexing import catch_up_index
-from weidang.store import open_collection, recover_and_warn
-
-
-def _catalog_path(app: AppContext) -> Path:
-    return app.home.root / str(app.settings["CATALOG_DB_FILE"])  # an absolute setting replaces the home
+from weidang.store import catalog_db, open_collection, recover_and_warn
 
 
 def _collections(app: AppContext, names: tuple[str, ...]) -> list[Collection]:
     existing = {p.name for p in app.home.collections() if (p / "warcs").is_dir()}
     for name in names:
         if name not in existing:
-            raise RebuildError(f"there is no collection {name} in {app.home.root}")
+            raise CatalogError(f"there is no collection {name} in {app.home.root}")
     chosen = list(names) or sorted(existing)
     if not chosen:
-        raise RebuildError(f"there is no collection in {app.home.root} to read posts from")
+        raise CatalogError(f"there is no collection in {app.home.root} to read posts from")
     return [open_collection(app.home, name) for name in chosen]
 
 
@@ -45,11 +39,13 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
     collections = _collections(app, names)
     for collection in collections:  # rebuild reads dead writers' files: only the collection's own
         recover_and_warn(collection)
+    from catalog.rebuild import rebuild, warc_files  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     total = sum(len(warc_files(c)) for c in collections)
-    with open_catalog(_catalog_path(app)) as db:
+    with catalog_db(app.home, app.settings) as db:
         with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
                                file=sys.stderr) as bar:
-            summary = rebuild(db.conn, collections, progress=lambda _path: bar.update(1))
+            summary = rebuild(db, collections, progress=lambda _path: bar.update(1))
     where = ", ".join(c.name for c in collections)
     click.echo(f"Rebuilt the post tables from {summary.files} WARC files ({where}): "
                f"{summary.metadata_records} metadata records, {summary.posts} posts, "
@@ -65,11 +61,13 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
     """Record the posts that reached the WARC files but not the catalog (after a crash).
 
     Files left open by a harvest that died are closed first, as every harvest does."""
+    from catalog.rebuild import repair  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     problems: list[str] = []
-    with open_catalog(_catalog_path(app)) as db:
+    with catalog_db(app.home, app.settings) as db:
         for collection in _collections(app, names):
             recover_and_warn(collection)
-            summary = repair(db.conn, collection)
+            summary = repair(db, collection)
             problems += summary.problems
             click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
                        f"index. Recorded {summary.added} metadata records the catalog lacked.")

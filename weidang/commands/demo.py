@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl, urlsplit
 import click
 import tomli_w
 
-from catalog.accounts import AccountRegistry
 from catalog.search.errors import SearchError
 from warc_store import make_seal, verify_collection
 from weidang import errors
@@ -155,6 +154,8 @@ def _register(home: Home, settings: Settings, weibo: dict[str, Any],
     creds.write_text(tomli_w.dumps({"demo-wechat": {"cookie": wechat["cookie"], "token": wechat["token"],
                                                     "fakeid": wechat["biz"]}}), encoding="utf-8")
     os.chmod(creds, 0o600)
+    from catalog.accounts import AccountRegistry  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+
     registry = AccountRegistry(catalog_db(home, settings), via="demo")
     weibo_key, wechat_key = f"weibo:{weibo['uid']}", f"wechat:{wechat['biz']}"
     schedule = {"interval": DEMO_INTERVAL, "jitter": 0}

@@ -59,11 +59,11 @@ def post(key: str) -> Any:
         if not versions:
             abort(404)
         status = catalog.status(platform, post_id) or ""
-        docs = {d.version: d for d in documents_for(db.conn, collections_of(home),
+        docs = {d.version: d for d in documents_for(db, collections_of(home),
                                                     posts=[(platform, post_id)],
                                                     all_demo=home.is_demo())}
-    with current_app.config["ENGINE"].connect() as conn:
-        events = status_events(conn, platform, post_id)
+        with db.read() as conn:
+            events = status_events(conn, platform, post_id)
     views, before = [], ""
     for version in versions:
         doc = docs.get(version.version)
