@@ -6,7 +6,9 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   accounts (credentials *references*, never secrets; schedules) and the audit trail of their
   changes (``account_events``), the harvest runs, pauses and their events (``catalog_events``),
   the ids and names each account was seen under (``account_identities``) and where each
-  backfill goes on (``backfills``). They are brought forward by ``MIGRATIONS``, an ordered list
+  backfill goes on (``backfills``), and appraisal: each decision (``appraisals``), the 档号
+  given (``archival_codes``), each account's codes for them (``account_archive_codes``) and the
+  topics (``topics``, ``topic_members``). They are brought forward by ``MIGRATIONS``, an ordered list
   applied once each, never dropped, and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
 - **derived**: what the WARC files already hold: posts, their versions, media, status events and

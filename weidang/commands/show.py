@@ -83,12 +83,12 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
     out = [f"{view.platform}:{view.post_id}  account {view.account}  status {view.status}",
            f"  address {view.url or '(none)'}",
            f"  published {view.published_at or '(unknown)'}; captured first {view.first_captured}, "
-           f"last {view.last_captured} (UTC); {len(view.sightings)} sightings"]
+           f"last {view.last_captured} (times UTC); seen {len(view.sightings)} times"]
     out.append(f"Versions ({len(view.versions)}):")
     for v, shown in zip(view.versions, data["versions"], strict=True):
         out.append(f"  version {v.version} ({v.outcome}), captured {v.captured_at}, harvest "
                    f"{v.harvest_id}; metadata {_place(shown['metadata_record'])}")
-        out.append(f"    {v.title or v.text[:60]}")
+        out.append(f"    {' '.join((v.title or v.text).split())[:80]}")
         out.extend(f"    {line}" for line in v.diff.splitlines())
     out.append(f"Status events ({len(view.statuses)}):")
     for s in data["statuses"]:
