@@ -3,7 +3,9 @@
 Every decision is one row of ``appraisals`` (append-only) and one PREMIS "appraisal" event in the
 hash-chained event log of the collection holding the post, written in the same operation: the
 event first, then the row naming the event (its number and hash) in the same catalog write, so
-that the audit can match one against the other. A later decision supersedes an earlier one; both
+that the audit can match one against the other (an appraisal event no row names is a write that
+failed after its event: the decision was not taken, and the event says so to whoever compares
+them). A later decision supersedes an earlier one; both
 stay. Discarding never touches the WARC files: the post is only left out of transfer.
 
 档号 follow DA/T 22-2015: ``全宗号-门类代码·年度-保管期限-机构代码-件号``, e.g.

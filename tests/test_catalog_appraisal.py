@@ -89,6 +89,8 @@ def test_a_later_decision_supersedes_and_the_code_stays_reserved(archive):
     assert not codes[first[1].code].current and not codes[first[2].code].current
     assert fourth[0].code.endswith("-Y-BGS-0004") and moved[0].code.endswith("-D30-BGS-0001")
     assert codes[moved[0].code].current
+    # Kept again in its first group, the discarded post gets its own number back.
+    assert _keep(db, collection, keys[1:2])[0].code == first[1].code
 
 
 def test_two_appraisers_at_once_leave_no_gap_and_no_repeat(archive):

@@ -118,3 +118,9 @@ def test_a_topic_can_be_a_saved_search(harvested):
     listed = archive.weidang("topics", "show", "更正", "--json", check=True).stdout
     assert [p["post"] for p in json.loads(listed)["posts"]] == [f"weibo:{edited}"]
     assert "更正" in archive.weidang("topics", "list", check=True).stdout
+    # A search appraised at once; the codes come from the settings when the account sets none.
+    done = archive.weidang("--set", "CATALOG_ARCHIVE_FONDS=0194", "--set", "CATALOG_ARCHIVE_CATEGORY=XM",
+                           "--set", "CATALOG_ARCHIVE_UNIT=BGS", "appraise", "--query", "下午三点",
+                           "--keep", "--retention", "永久", "--json", check=True)
+    [decision] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert decision["post_id"] == edited and decision["code"].startswith("0194-XM·")
