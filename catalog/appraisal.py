@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,3 +264,25 @@ def _code_key_filter(keys: Sequence[tuple[str, str]]) -> Any:
     if not keys:
         return or_(False)
     return tuple_(code_table.c.platform, code_table.c.post_id).in_(list(keys))
+
+
+def unmatched_events(conn: Connection, collection: str, entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What does not match between a collection's appraisal events (``EventLog.entries()``) and
+    the catalog's decisions recorded there: a row whose event is missing or different, an event
+    no row names. Empty when every decision and event agree."""
+    events = {e.get("seq"): e for e in entries if e.get("type") == "appraisal"}
+    rows = conn.execute(select(appraisals).where(appraisals.c.collection == collection)
+                        .order_by(appraisals.c.seq)).all()
+    problems = []
+    for row in rows:
+        event = events.pop(row.event_seq, None)
+        post = f"{row.platform}:{row.post_id}"
+        if event is None:
+            problems.append(f"decision {row.seq} ({post}) names event {row.event_seq}, which is not "
+                            "an appraisal event of the log")
+        elif event.get("hash") != row.event_hash or (event.get("detail") or {}).get("post") != post \
+                or (event.get("detail") or {}).get("code") != row.code:
+            problems.append(f"decision {row.seq} ({post}) and event {row.event_seq} disagree")
+    problems += [f"appraisal event {seq} has no decision in the catalog (its write failed)"
+                 for seq in sorted(events, key=lambda s: int(s or 0))]
+    return problems

@@ -21,6 +21,7 @@ from catalog.appraisal import (
     current_decisions,
     decision_history,
     set_account_codes,
+    unmatched_events,
 )
 from catalog.db import Database
 from catalog.posts import PostCatalog
@@ -132,6 +133,12 @@ def test_every_decision_is_an_event_the_row_names(archive):
         assert event["type_uri"].endswith("/app")
         assert event["detail"]["post"] == f"{d.platform}:{d.post_id}" and event["detail"]["code"] == d.code
     assert collection.events.check() == []
+    with db.read() as conn:
+        assert unmatched_events(conn, collection.name, collection.events.entries()) == []
+        # An event whose catalog write failed is told apart.
+        stray = collection.record_event("appraisal", "success", {"post": "weibo:1", "code": None})
+        assert unmatched_events(conn, collection.name, collection.events.entries()) == [
+            f"appraisal event {stray['seq']} has no decision in the catalog (its write failed)"]
 
 
 def test_codes_come_from_the_account_before_the_settings(archive):
