@@ -6,7 +6,9 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   accounts (credentials *references*, never secrets; schedules) and the audit trail of their
   changes (``account_events``), the harvest runs, pauses and their events (``catalog_events``),
   the ids and names each account was seen under (``account_identities``) and where each
-  backfill goes on (``backfills``). They are brought forward by ``MIGRATIONS``, an ordered list
+  backfill goes on (``backfills``), and appraisal: each decision (``appraisals``), the 档号
+  given (``archival_codes``), each account's codes for them (``account_archive_codes``) and the
+  topics (``topics``, ``topic_members``). They are brought forward by ``MIGRATIONS``, an ordered list
   applied once each, never dropped, and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
 - **derived**: what the WARC files already hold: posts, their versions, media, status events and
@@ -51,7 +53,8 @@ from harvesters.records import CATALOG_STATUSES
 DERIVED_LAYOUT = 2  # 2: captures and statuses number their rows (seq), on every database
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
 AUTHORITATIVE_TABLES = ("accounts", "account_events", "runs", "pauses", "catalog_events",
-                        "account_identities", "backfills")
+                        "account_identities", "backfills", "appraisals", "archival_codes",
+                        "account_archive_codes", "topics", "topic_members")
 
 # Byte order on PostgreSQL as on SQLite: ISO times and ids compare as text, the same everywhere.
 TEXT = Text().with_variant(Text(collation="C"), "postgresql")
@@ -146,6 +149,55 @@ backfills = Table(
     _text("finished_at"),  # NULL: it goes on at the account's next harvest
     _text("cursor"),  # JSON: where the listing continues (no login in it)
     _col("pages", default=0), _col("runs", default=0), _text("last_run_id"),
+)
+
+# Appraisal (鉴定): each decision a row, never changed; the current one is the latest per post.
+RETENTION_CODES = {"永久": "Y", "定期30年": "D30", "定期10年": "D10"}  # DA/T 22-2015
+_RETENTIONS = ", ".join(f"'{r}'" for r in RETENTION_CODES)
+appraisals = Table(
+    "appraisals", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("platform"), _col("post_id"), _col("decision"), _col("retention"),
+    _col("reason", default=""), _col("classification", default=""), _col("reviewer"), _col("at"),
+    _text("code"),  # the 档号 a keep gave or kept; NULL for a discard
+    _col("collection"),  # whose event log holds the decision's event
+    _int("event_seq", nullable=False), _col("event_hash"),  # that event, for the audit to match
+    CheckConstraint("decision IN ('keep', 'discard')"),
+    CheckConstraint(f"retention IN ({_RETENTIONS})"),
+    CheckConstraint("decision = 'keep' OR length(reason) > 0"),
+    Index("appraisals_by_post", "platform", "post_id", "seq"),
+    sqlite_autoincrement=True,
+)
+# 档号 (DA/T 22-2015): given once, never reused; item numbers follow each other within a group.
+archival_codes = Table(
+    "archival_codes", metadata,
+    Column("code", TEXT, primary_key=True),
+    _col("grouping"),  # the code less its item number: 全宗号-门类代码·年度-保管期限-机构代码
+    _int("item", nullable=False), _col("platform"), _col("post_id"), _col("assigned_at"),
+    UniqueConstraint("grouping", "item"),
+    CheckConstraint("item > 0"),
+    Index("archival_codes_by_post", "platform", "post_id"),
+)
+# Per account: the fonds, category and unit codes its posts' 档号 use (latest row wins).
+account_archive_codes = Table(
+    "account_archive_codes", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("account"), _col("fonds"), _col("category"), _col("unit"), _col("at"), _col("actor"),
+    Index("account_archive_codes_by_account", "account", "seq"),
+    sqlite_autoincrement=True,
+)
+# 专题: a named selection, by a saved search (query JSON) or by hand (its members).
+topics = Table(
+    "topics", metadata,
+    Column("name", TEXT, primary_key=True),
+    _col("kind"), _col("query", default=""), _col("description", default=""),
+    _col("created_at"), _col("created_by"),
+    CheckConstraint("kind IN ('search', 'list')"),
+)
+topic_members = Table(
+    "topic_members", metadata,
+    _col("topic"), _col("platform"), _col("post_id"), _col("added_at"), _col("added_by"),
+    PrimaryKeyConstraint("topic", "platform", "post_id"),
 )
 
 _STATUSES = ", ".join(f"'{s}'" for s in CATALOG_STATUSES)
@@ -319,6 +371,12 @@ def _one_time_format(conn: Connection) -> None:
     append_only(conn, "account_events")
 
 
+def _appraisal(conn: Connection) -> None:
+    for table in (appraisals, archival_codes, account_archive_codes, topics, topic_members):
+        table.create(conn)
+        append_only(conn, table.name)
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -326,6 +384,7 @@ MIGRATIONS: list[Migration] = [
     (3, "account identities", _identities),
     (4, "backfills", _backfills),
     (5, "one timestamp format", _one_time_format),
+    (6, "appraisal, archival codes (档号) and topics (专题)", _appraisal),
 ]
 
 

@@ -33,6 +33,7 @@ EVENT_TYPES = {
     "metadata modification": "mem",
     "creation": "cre",
     "quarantine": "qua",
+    "appraisal": "app",
 }
 
 

@@ -26,6 +26,7 @@ LongSeconds = Annotated[int, rule.Between(0, 366 * 86400, "seconds")]  # up to a
 HttpUrl = Annotated[str, rule.Url(("http", "https"))]
 EnvName = Annotated[str, rule.ENV_NAME]
 HomeFile = Annotated[str, rule.FilePath()]  # relative to the home, or absolute
+ArchiveCode = Annotated[str, rule.Matches(r"[0-9A-Za-z]{1,16}", "1 to 16 letters or digits", empty=True)]
 
 # warc_store: the bytes.
 # zlib level per gzip member; common WARC writers use 9 (3x slower, ~same size)
@@ -57,6 +58,12 @@ CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
     schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400
 # start up to this much later (random), unless the account says
 CATALOG_SCHEDULE_JITTER_SECONDS: Annotated[int, rule.Between(0, schedule.MAX_JITTER_SECONDS, "seconds")] = 900
+
+# catalog.appraisal: the parts of a 档号 (DA/T 22-2015) for accounts that set none of their own
+# (`weidang accounts codes`); "" = none, and a keep is refused until one is set.
+CATALOG_ARCHIVE_CATEGORY: ArchiveCode = ""  # 档案门类代码, e.g. XM (the archive's own code for posts)
+CATALOG_ARCHIVE_FONDS: ArchiveCode = ""  # 全宗号, e.g. 0194
+CATALOG_ARCHIVE_UNIT: ArchiveCode = ""  # 机构（问题）代码, e.g. BGS
 
 # catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
 # "sqlite" (embedded file under the home's index/) or "elasticsearch"

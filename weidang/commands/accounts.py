@@ -186,3 +186,28 @@ def schedule(app: AppContext, account: str, interval: str | None, old_every: str
     changed = _registry(app).update(account, **fields)
     click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
     return 0
+
+
+@command.command("codes")
+@click.argument("account")
+@click.option("--fonds", required=True, help="全宗号, e.g. 0194.")
+@click.option("--category", required=True, help="档案门类代码, e.g. XM.")
+@click.option("--unit", required=True, help="机构（问题）代码, e.g. BGS.")
+@pass_app
+def codes(app: AppContext, account: str, fonds: str, category: str, unit: str) -> int:
+    """Set the fonds, category and unit codes of ACCOUNT's 档号 (posts kept from now on)."""
+    import datetime as dt  # noqa: PLC0415
+    import getpass  # noqa: PLC0415
+
+    from catalog.appraisal import ArchiveCodes, set_account_codes  # noqa: PLC0415 - SQLAlchemy loads with the catalog
+    from catalog.identity import account_keys  # noqa: PLC0415
+
+    chosen = ArchiveCodes(fonds.strip(), category.strip(), unit.strip()).check(f"for {account}")
+    with catalog_db(app.home, app.settings) as db, db.write() as conn:
+        # Every id the account is known under (a WeChat gh_ name and its __biz) gets the codes.
+        keys = sorted(account_keys(conn, account))
+        for key in keys:
+            set_account_codes(conn, key, chosen, getpass.getuser(), dt.datetime.now(dt.UTC))
+    click.echo(f"{', '.join(keys)}: 档号 {chosen.fonds}-{chosen.category}·YEAR-RETENTION-"
+               f"{chosen.unit}-NNNN for posts kept from now on.")
+    return 0
