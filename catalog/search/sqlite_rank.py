@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from catalog.search.query import SearchQuery, Term
-from catalog.search.text import HAN, normalise, segments
+from catalog.search.text import HAN, folded, segments
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
 
@@ -64,8 +64,24 @@ def phrase_pattern(term_text: str) -> re.Pattern[str] | None:
 def phrase_count(text: str, term: Term) -> int:
     """How many times the term's phrase matches the normalised ``text`` (as FTS5 counts
     instances: overlapping ones too)."""
+    plain = _plain_needle(term.text)
+    if plain is not None:
+        return text.count(plain)
     pattern = phrase_pattern(term.text)
     return 0 if pattern is None else sum(1 for _ in pattern.finditer(text))
+
+
+@lru_cache(maxsize=256)
+def _plain_needle(term_text: str) -> str | None:
+    """The term's one Han run when ``str.count`` counts its matches exactly: a run that cannot
+    overlap itself (in 哈哈, two matches of 哈哈哈 overlap, which ``count`` would miss)."""
+    segs = list(segments(term_text))
+    if len(segs) != 1 or not segs[0].han:
+        return None
+    run = segs[0].text
+    if any(run[:k] == run[-k:] for k in range(1, len(run))):
+        return None
+    return run
 
 
 def varints(blob: bytes) -> list[int]:
@@ -111,32 +127,13 @@ class Scorer:
         self.average_length = average_length or 1.0
 
     def score(self, candidate: Candidate) -> float:
-        length = sum(varints(candidate.sizes))
+        sizes = candidate.sizes  # one byte per column size below 128: their sum is the length
+        length = sum(sizes) if max(sizes, default=0) < 0x80 else sum(varints(sizes))
         norm = K1 * (1 - B + B * length / self.average_length)
-        folded = [_folded(text) for text in candidate.columns]
+        texts = [folded(text) if text else "" for text in candidate.columns]
         score = 0.0
         for term, term_idf in zip(self.terms, self.idfs, strict=True):
             freq = sum(weight * phrase_count(text, term)
-                       for weight, text in zip(self.weights, folded, strict=True) if text)
+                       for weight, text in zip(self.weights, texts, strict=True) if text)
             score += term_idf * (freq * (K1 + 1)) / (freq + norm)
         return score
-
-
-# Characters whose NFKC form can differ in a way that matters for matching: anything but ASCII,
-# Han ideographs (compatibility ideographs excepted) and punctuation that NFKC turns into other
-# punctuation or space. Chinese posts are full of full-width punctuation, which the NFKC pass
-# would turn into ASCII punctuation (still separators): the count is the same without it.
-_UNSAFE = re.compile(
-    "[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002f7ff\U0002fa20-\U0003134f"
-    "\u2000-\u206f\u3000-\u3037\u303b-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40"
-    "\uff5b-\uff65]"
-)
-
-
-def _folded(text: str) -> str:
-    """What ``text.normalise`` makes of ``text``, as far as phrase counts can tell, without
-    its NFKC pass when nothing in the text needs it (that pass costs tens of microseconds on a
-    long post, more than all the rest of its score)."""
-    if _UNSAFE.search(text) is None:
-        return text.lower()
-    return normalise(text)
