@@ -64,7 +64,7 @@ def phrase_pattern(term_text: str) -> re.Pattern[str] | None:
 def phrase_count(text: str, term: Term) -> int:
     """How many times the term's phrase matches the normalised ``text`` (as FTS5 counts
     instances: overlapping ones too)."""
-    plain = _plain_needle(term.text)
+    plain = plain_needle(term.text)
     if plain is not None:
         return text.count(plain)
     pattern = phrase_pattern(term.text)
@@ -72,7 +72,7 @@ def phrase_count(text: str, term: Term) -> int:
 
 
 @lru_cache(maxsize=256)
-def _plain_needle(term_text: str) -> str | None:
+def plain_needle(term_text: str) -> str | None:
     """The term's one Han run when ``str.count`` counts its matches exactly: a run that cannot
     overlap itself (in 哈哈, two matches of 哈哈哈 overlap, which ``count`` would miss)."""
     segs = list(segments(term_text))
@@ -126,10 +126,23 @@ class Scorer:
         self.idfs = idfs
         self.average_length = average_length or 1.0
 
-    def score(self, candidate: Candidate) -> float:
-        sizes = candidate.sizes  # one byte per column size below 128: their sum is the length
+    def length_norm(self, sizes: bytes) -> float:
+        # One byte per column size below 128: then their sum is the length.
         length = sum(sizes) if max(sizes, default=0) < 0x80 else sum(varints(sizes))
-        norm = K1 * (1 - B + B * length / self.average_length)
+        return K1 * (1 - B + B * length / self.average_length)
+
+    def score_counts(self, sizes: bytes, counts: Sequence[int]) -> float:
+        """bm25 from each term's number of matches in each column (term by term, column by
+        column), as counted by ``count_sql``."""
+        norm = self.length_norm(sizes)
+        score, columns = 0.0, len(self.weights)
+        for i, term_idf in enumerate(self.idfs):
+            freq = sum(w * n for w, n in zip(self.weights, counts[i * columns:], strict=False))
+            score += term_idf * (freq * (K1 + 1)) / (freq + norm)
+        return score
+
+    def score(self, candidate: Candidate) -> float:
+        norm = self.length_norm(candidate.sizes)
         texts = [folded(text) if text else "" for text in candidate.columns]
         score = 0.0
         for term, term_idf in zip(self.terms, self.idfs, strict=True):
@@ -137,3 +150,31 @@ class Scorer:
                        for weight, text in zip(self.weights, texts, strict=True) if text)
             score += term_idf * (freq * (K1 + 1)) / (freq + norm)
         return score
+
+
+# Characters whose NFKC form holds a Han ideograph (compatibility and enclosed ideographs,
+# radicals): a text holding one may match a Han run where its raw form does not, so it is
+# scored from its folded form in Python, not by ``count_sql``.
+HAN_FOLDS = re.compile("[\u2e80-\u2fdf\u3038-\u303a\u3190-\u33ff\uf900-\ufaff"
+                       "\U0001f200-\U0001f2ff\U0002f800-\U0002fa1f]")
+
+
+def count_sql(terms: Sequence[Term], columns: Sequence[str]) -> tuple[str, list[object]] | None:
+    """SQL counting each term's matches in each column, or None when a term is not one
+    plain Han run (see ``plain_needle``): then the texts are scored in Python.
+
+    SQLite counts them in the raw text (bytes before and after removing the run), without
+    Python folding a thousand texts; a row whose texts hold a character of ``HAN_FOLDS`` must
+    be scored from its folded texts instead.
+    """
+    needles = [plain_needle(term.text) for term in terms]
+    if not all(needles):
+        return None
+    exprs, args = [], []
+    for needle in needles:
+        for col in columns:
+            # Bytes, not characters: SQLite knows a value's size without reading it.
+            exprs.append(f"(length(CAST({col} AS BLOB)) - "
+                         f"length(CAST(replace({col}, ?, '') AS BLOB))) / ?")
+            args += [needle, len(str(needle).encode())]
+    return ", ".join(exprs), args
