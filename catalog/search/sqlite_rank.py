@@ -168,13 +168,14 @@ def count_sql(terms: Sequence[Term], columns: Sequence[str]) -> tuple[str, list[
     be scored from its folded texts instead.
     """
     needles = [plain_needle(term.text) for term in terms]
-    if not all(needles):
-        return None
-    exprs, args = [], []
+    exprs: list[str] = []
+    args: list[object] = []
     for needle in needles:
+        if needle is None:
+            return None
         for col in columns:
             # Bytes, not characters: SQLite knows a value's size without reading it.
             exprs.append(f"(length(CAST({col} AS BLOB)) - "
                          f"length(CAST(replace({col}, ?, '') AS BLOB))) / ?")
-            args += [needle, len(str(needle).encode())]
+            args += [needle, len(needle.encode())]
     return ", ".join(exprs), args
