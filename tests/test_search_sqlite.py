@@ -62,13 +62,49 @@ def test_file_is_wal_and_survives_reopening(tmp_path):
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_an_index_from_other_tokenizer_rules_must_be_rebuilt(tmp_path):
+def test_an_index_from_other_tokenizer_rules_is_not_read_until_rebuilt(tmp_path):
     path = tmp_path / "search.sqlite"
-    open_index("sqlite", path).close()
+    with open_index("sqlite", path) as index:
+        index.upsert([post(1, "档案管理")])
+        index.set_note("cursor", "1")
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'tokenizer'")
-    with pytest.raises(IndexUnavailable, match="rebuild it"):
-        open_index("sqlite", path)
+    with open_index("sqlite", path) as index:
+        with pytest.raises(IndexUnavailable, match="rebuild it"):
+            index.search("档案管理")
+        with pytest.raises(IndexUnavailable, match="rebuild it"):
+            index.upsert([post(2, "档案")])
+        assert index.note("cursor") is None  # so catch_up rebuilds it whole
+        assert index.rebuild([post(3, "疫情防控")]) == 1
+        assert index.search("疫情").total == 1 and index.search("档案").total == 0
+    with open_index("sqlite", path) as index:
+        assert index.search("疫情防控").hits[0].post_id == "p3"
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_by_catch_up_not_misread(tmp_path):
+    """A file of another layout (other tables, other tokens) opens; searching it says to
+    rebuild, and the next catch-up (a harvest, `weidang index rebuild`) rebuilds it whole."""
+    path = tmp_path / "search.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('schema', '1'), ('tokenizer', '1'), ('note:cursor', 'x');
+            CREATE TABLE posts (rowid INTEGER PRIMARY KEY, doc_id TEXT, body TEXT);
+            INSERT INTO posts VALUES (7, 'weibo:old:v1', '档案');
+            CREATE VIRTUAL TABLE posts_fts USING fts5 (body, content='');
+            INSERT INTO posts_fts (rowid, body) VALUES (7, '档 案');
+        """)
+    with open_index("sqlite", path) as index:
+        with pytest.raises(IndexUnavailable, match="another version of weidang"):
+            index.count()
+        assert index.note("cursor") is None
+        assert index.rebuild([post(1, "档案管理"), post(2, "档案")]) == 2
+        assert index.count() == 2
+        assert index.search("档案").total == 2 and index.search("档案管理").total == 1
+        assert index.get("weibo:old:v1") is None
+    with sqlite3.connect(path) as db:
+        assert dict(db.execute("SELECT key, value FROM meta")) == {
+            "schema": str(sqlite_fts.SCHEMA_VERSION), "tokenizer": "1"}
 
 
 def test_a_file_that_is_not_an_index_is_a_plain_error(tmp_path):

@@ -62,6 +62,23 @@ def test_scores_equal_fts5_bm25_when_every_phrase_is_counted_exactly(index, quer
     assert scores == sorted(scores, reverse=True)
 
 
+def test_enclosed_and_compatibility_ideographs_count_as_the_ideographs_they_fold_to(tmp_path):
+    # ㊥ folds to 中 and 豈 (U+F900) to 豈 (U+8C48): the index finds 中国 in ㊥国, so its
+    # score must count it there too (the raw text does not hold 中国).
+    texts = ["㊥国中国", "中国", "\uf900国中国", "豈国"] + [f"第{i}份档案" for i in range(40)]
+    with open_index("sqlite", tmp_path / "s.sqlite") as index:
+        index.upsert([post(i, "", text) for i, text in enumerate(texts)])
+        for query in ("中国", "豈国"):
+            fts5 = dict(index._db.execute(
+                "SELECT rowid, -bm25(posts_fts, 3.0, 1.0, 0.5) FROM posts_fts "
+                "WHERE posts_fts MATCH ?", [sqlite_fts.fts_expression(SearchQuery.parse(query))]))
+            rowid_of = dict(index._db.execute("SELECT doc_id, rowid FROM posts"))
+            hits = index.search(query).hits
+            assert len(hits) == len(fts5) >= 2
+            for hit in hits:
+                assert hit.score == pytest.approx(fts5[rowid_of[hit.doc_id]], rel=1e-6)
+
+
 def test_phrase_counts_follow_the_token_rules():
     def count(text: str, query: str) -> int:
         return phrase_count(normalise(text), SearchQuery.parse(query).terms[0])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from catalog.search.query import SearchQuery, Term
-from catalog.search.text import HAN, normalise, segments
+from catalog.search.text import HAN, folded, segments
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
 
@@ -64,8 +64,24 @@ def phrase_pattern(term_text: str) -> re.Pattern[str] | None:
 def phrase_count(text: str, term: Term) -> int:
     """How many times the term's phrase matches the normalised ``text`` (as FTS5 counts
     instances: overlapping ones too)."""
+    plain = plain_needle(term.text)
+    if plain is not None:
+        return text.count(plain)
     pattern = phrase_pattern(term.text)
     return 0 if pattern is None else sum(1 for _ in pattern.finditer(text))
+
+
+@lru_cache(maxsize=256)
+def plain_needle(term_text: str) -> str | None:
+    """The term's one Han run when ``str.count`` counts its matches exactly: a run that cannot
+    overlap itself (in 哈哈, two matches of 哈哈哈 overlap, which ``count`` would miss)."""
+    segs = list(segments(term_text))
+    if len(segs) != 1 or not segs[0].han:
+        return None
+    run = segs[0].text
+    if any(run[:k] == run[-k:] for k in range(1, len(run))):
+        return None
+    return run
 
 
 def varints(blob: bytes) -> list[int]:
@@ -110,33 +126,56 @@ class Scorer:
         self.idfs = idfs
         self.average_length = average_length or 1.0
 
+    def length_norm(self, sizes: bytes) -> float:
+        # One byte per column size below 128: then their sum is the length.
+        length = sum(sizes) if max(sizes, default=0) < 0x80 else sum(varints(sizes))
+        return K1 * (1 - B + B * length / self.average_length)
+
+    def score_counts(self, sizes: bytes, counts: Sequence[int]) -> float:
+        """bm25 from each term's number of matches in each column (term by term, column by
+        column), as counted by ``count_sql``."""
+        norm = self.length_norm(sizes)
+        score, columns = 0.0, len(self.weights)
+        for i, term_idf in enumerate(self.idfs):
+            freq = sum(w * n for w, n in zip(self.weights, counts[i * columns:], strict=False))
+            score += term_idf * (freq * (K1 + 1)) / (freq + norm)
+        return score
+
     def score(self, candidate: Candidate) -> float:
-        length = sum(varints(candidate.sizes))
-        norm = K1 * (1 - B + B * length / self.average_length)
-        folded = [_folded(text) for text in candidate.columns]
+        norm = self.length_norm(candidate.sizes)
+        texts = [folded(text) if text else "" for text in candidate.columns]
         score = 0.0
         for term, term_idf in zip(self.terms, self.idfs, strict=True):
             freq = sum(weight * phrase_count(text, term)
-                       for weight, text in zip(self.weights, folded, strict=True) if text)
+                       for weight, text in zip(self.weights, texts, strict=True) if text)
             score += term_idf * (freq * (K1 + 1)) / (freq + norm)
         return score
 
 
-# Characters whose NFKC form can differ in a way that matters for matching: anything but ASCII,
-# Han ideographs (compatibility ideographs excepted) and punctuation that NFKC turns into other
-# punctuation or space. Chinese posts are full of full-width punctuation, which the NFKC pass
-# would turn into ASCII punctuation (still separators): the count is the same without it.
-_UNSAFE = re.compile(
-    "[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002f7ff\U0002fa20-\U0003134f"
-    "\u2000-\u206f\u3000-\u3037\u303b-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40"
-    "\uff5b-\uff65]"
-)
+# Characters whose NFKC form holds a Han ideograph (compatibility and enclosed ideographs,
+# radicals): a text holding one may match a Han run where its raw form does not, so it is
+# scored from its folded form in Python, not by ``count_sql``.
+HAN_FOLDS = re.compile("[\u2e80-\u2fdf\u3038-\u303a\u3190-\u33ff\uf900-\ufaff"
+                       "\U0001f200-\U0001f2ff\U0002f800-\U0002fa1f]")
 
 
-def _folded(text: str) -> str:
-    """What ``text.normalise`` makes of ``text``, as far as phrase counts can tell, without
-    its NFKC pass when nothing in the text needs it (that pass costs tens of microseconds on a
-    long post, more than all the rest of its score)."""
-    if _UNSAFE.search(text) is None:
-        return text.lower()
-    return normalise(text)
+def count_sql(terms: Sequence[Term], columns: Sequence[str]) -> tuple[str, list[object]] | None:
+    """SQL counting each term's matches in each column, or None when a term is not one
+    plain Han run (see ``plain_needle``): then the texts are scored in Python.
+
+    SQLite counts them in the raw text (bytes before and after removing the run), without
+    Python folding a thousand texts; a row whose texts hold a character of ``HAN_FOLDS`` must
+    be scored from its folded texts instead.
+    """
+    needles = [plain_needle(term.text) for term in terms]
+    exprs: list[str] = []
+    args: list[object] = []
+    for needle in needles:
+        if needle is None:
+            return None
+        for col in columns:
+            # Bytes, not characters: SQLite knows a value's size without reading it.
+            exprs.append(f"(length(CAST({col} AS BLOB)) - "
+                         f"length(CAST(replace({col}, ?, '') AS BLOB))) / ?")
+            args += [needle, len(needle.encode())]
+    return ", ".join(exprs), args

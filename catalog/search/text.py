@@ -18,10 +18,21 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import add
 
 # CJK Unified Ideographs, extension A, compatibility ideographs, and the supplementary planes.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _SEGMENT = re.compile(rf"([{HAN}]+)|([^\W_{HAN}]+)")
+
+# Characters whose NFKC form can differ in a way that matters for tokens: anything but ASCII,
+# Han ideographs (compatibility ideographs excepted) and punctuation that NFKC turns into other
+# punctuation or space. Chinese posts are full of full-width punctuation, which the NFKC pass
+# would turn into ASCII punctuation (still separators): the tokens are the same without it.
+UNSAFE = re.compile(
+    "[^\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002f7ff\U0002fa20-\U0003134f"
+    "\u2000-\u206f\u3000-\u3037\u303b-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40"
+    "\uff5b-\uff65]"
+)
 
 # Bump when the tokens change: a contentless FTS5 index can only delete rows whose tokens are
 # recomputed exactly as they were inserted, so an index built by other rules must be rebuilt.
@@ -56,6 +67,15 @@ def normalise(text: str) -> str:
     return "".join(out)
 
 
+def folded(text: str) -> str:
+    """What ``normalise`` makes of ``text``, as far as tokens and phrase matches can tell,
+    without its NFKC pass when nothing in the text needs it (that pass costs more than all
+    the rest of tokenising a post). Not for offsets: use ``normalise``."""
+    if UNSAFE.search(text) is None:
+        return text.lower()
+    return normalise(text)
+
+
 def segments(text: str) -> Iterator[Segment]:
     """Han runs and words of ``text`` in order; everything else separates them."""
     for m in _SEGMENT.finditer(normalise(text)):
@@ -73,15 +93,13 @@ def index_tokens(text: str) -> list[str]:
     """Tokens stored for ``text``, in position order (the same as ``_run_tokens`` with
     ``closing=True`` per run, inlined: this runs for every post indexed)."""
     out: list[str] = []
-    for m in _SEGMENT.finditer(normalise(text)):
-        run = m.group(1)
-        if run is None:
-            out.append(m.group(0))
-        elif len(run) == 1:
-            out.append(run)
+    extend, append = out.extend, out.append
+    for run, word in _SEGMENT.findall(folded(text)):
+        if run:
+            extend(map(add, run, run[1:]))  # the bigrams, built in C
+            append(run[-1])
         else:
-            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
-            out.append(run[-1])
+            append(word)
     return out
 
 
