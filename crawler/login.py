@@ -25,6 +25,7 @@ from typing import Any
 
 from catalog.credential_writer import save_login
 from catalog.login_status import LoginStatus, status_path, write_status
+from catalog.secret_shapes import scrub_secrets
 from crawler.errors import CrawlError
 from harvesters.logins import LoginFlow, Verdict, login_flow
 
@@ -83,9 +84,9 @@ def log_in(name: str, platform: str, options: LoginOptions, show_qr: QrShower) -
             finally:
                 browser.close()
     except PlaywrightError as exc:
-        # Playwright's messages name URLs and selectors, never cookie values.
-        raise LoginError(f"the browser could not complete the {platform} login "
-                         f"({str(exc).splitlines()[0]})") from None
+        # Playwright's messages name URLs and selectors; a URL after the login holds the token.
+        first_line = scrub_secrets(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise LoginError(f"the browser could not complete the {platform} login ({first_line})") from None
     return _store(name, flow, cookies, token, options)
 
 

@@ -185,3 +185,31 @@ def test_the_check_says_unknown_when_the_platform_cannot_be_reached(tmp_path):
     fields = {"cookie": "SUB=_2A25abcdefabcdefabcdef"}
     assert check_login("weibo", fields, proxy="http://127.0.0.1:9", timeout=2) == "unknown"
     assert check_login("wechat", {"cookie": "slave_sid=x"}) == "expired"  # no token: cannot log in
+
+
+@pytest.mark.slow
+def test_nobody_scanning_ends_the_login_with_a_plain_sentence(emu, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed: apt-get install -y chromium fonts-noto-cjk")
+    from crawler.login import LoginError
+    path = _credentials(tmp_path)
+    options = LoginOptions(credentials=path, qr_png=tmp_path / "qr.png", proxy=emu.proxy_url,
+                           proxy_ca=str(emu.ca_cert_path), wait_seconds=2)
+    with pytest.raises(LoginError, match="nobody scanned the weibo QR code within 2 seconds"):
+        log_in("gov-weibo", "weibo", options, lambda png, text: None)
+    assert path.read_text(encoding="utf-8") == OTHER  # nothing written
+
+
+def test_a_new_login_replaces_the_old_one_of_its_name_only(tmp_path):
+    path = _credentials(tmp_path)
+    save_login(path, "gov-weibo", {"cookie": "SUB=old"})
+    save_login(path, "gov-weibo", {"cookie": "SUB=new"})
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(OTHER) and text.count("[gov-weibo]") == 1
+    assert tomllib.loads(text)["gov-weibo"] == {"cookie": "SUB=new"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not list(tmp_path.glob(".*.tmp"))
+    path.write_text("[broken\n", encoding="utf-8")
+    from catalog.errors import CredentialsError
+    with pytest.raises(CredentialsError, match="not valid TOML"):
+        save_login(path, "gov-weibo", {"cookie": "SUB=newer"})
+    assert path.read_text(encoding="utf-8") == "[broken\n"
