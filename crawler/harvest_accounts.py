@@ -28,6 +28,7 @@ from crawler.account_lock import take_account_lock
 from crawler.backfill import backfill_plan
 from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.login_check import LoginGate
 from crawler.settings import Politeness
 from warc_store import CaptureWriter, Collection, RedactionPolicy, StoreConfig, recover
 from warc_store.recovery import quarantine_warnings
@@ -49,11 +50,14 @@ class HarvestConfig:
     credentials: CredentialStore
     store: StoreConfig
     redaction: RedactionPolicy  # the run's secret values are added to it
+    proxy_ca: str = ""  # the CA of an intercepting proxy (the emulator's), for the login check
+    login_warn_days: float = 7.0  # a login expiring this soon yields a notice (an alert)
 
 
 @dataclass(frozen=True)
 class Harvested:
     summary: HarvestSummary
+    notices: tuple[str, ...] = ()  # its login expires soon: the daemon alerts
     kind: Literal["harvested"] = "harvested"
 
     @property
@@ -61,7 +65,10 @@ class Harvested:
         return self.summary.account
 
     def to_json(self) -> dict[str, Any]:
-        return self.summary.to_json()
+        data = self.summary.to_json()
+        if self.notices:
+            data["login_notices"] = list(self.notices)
+        return data
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,12 @@ class Skipped:
     why: SkipWhy
     reason: str  # one sentence for the archivist
     pause: Pause | None = None
+    alert: bool = False  # the pause is news: this harvest's login check made it
     kind: Literal["skipped"] = "skipped"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"account": self.account, "outcome": "skipped", "why": self.why,
-                                "reason": self.reason, "pause": None}
+                                "reason": self.reason, "pause": None, "alert": self.alert}
         if self.pause is not None:
             p = self.pause
             data["pause"] = {"scope": p.scope, "kind": p.target.kind, "health": p.target.health,
@@ -99,6 +107,7 @@ def harvest_accounts(keys: Sequence[str], config: HarvestConfig, db: Database, *
     outcomes: dict[str, AccountOutcome] = {}
     jobs: dict[str, HarvestJob] = {}
     secrets: list[str] = []
+    gate = LoginGate(config.credentials, config.proxy, config.proxy_ca, config.login_warn_days)
     with ExitStack() as held:
         for key in sorted(keys):  # always in one order: two harvests never wait on each other
             lock = take_account_lock(config.locks, key)
@@ -108,13 +117,17 @@ def harvest_accounts(keys: Sequence[str], config: HarvestConfig, db: Database, *
                 continue
             held.callback(lock.release)
             ready = _ready(AccountRegistry(db, via="harvest"), runs, key, clock, force)
+            if not isinstance(ready, Skipped):
+                ready = _checked(gate, ready, key, runs, clock)
             if isinstance(ready, Skipped):
                 outcomes[key] = ready
                 continue
             jobs[key] = _job(ready, key, db, runs, config, full, clock, secrets)
         if jobs:
             summaries = _run(jobs, config, db, secrets, clock, progress, warn)
-            outcomes.update({key: Harvested(s) for key, s in zip(jobs, summaries, strict=True)})
+            for (key, job), summary in zip(jobs.items(), summaries, strict=True):
+                notice = gate.notices.pop(job.credentials_ref, None)  # told once, by one account
+                outcomes[key] = Harvested(summary, (notice,) if notice else ())
     return [outcomes[key] for key in keys]
 
 
@@ -134,6 +147,15 @@ def _ready(registry: AccountRegistry, runs: RunLog, key: str, clock: Callable[[]
     for p in paused:
         runs.clear(p.scope)
     return account
+
+
+def _checked(gate: LoginGate, account: Account, key: str, runs: RunLog,
+             clock: Callable[[], datetime]) -> Account | Skipped:
+    """The account, unless the platform says its login ended (then its login is paused)."""
+    pause = gate.stop(account.credentials, account.platform, key, runs, clock)
+    if pause is None:
+        return account
+    return Skipped(key, "paused", f"{key} is paused ({pause.reason}); {pause.advice}", pause, alert=True)
 
 
 def _job(account: Account, key: str, db: Database, runs: RunLog, config: HarvestConfig,

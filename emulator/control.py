@@ -10,6 +10,10 @@
     POST /mutate                change the world: JSON like {"op":"delete","id":"49..."}
     POST /trigger/<name>        apply the plan's mutations with on_control = "<name>"
     POST /expire-tokens         every WeChat access token handed out expires (42001)
+    GET  /login                 QR logins showing and sessions handed out (no secrets)
+    POST /login/scan            the phone scans the newest QR code: {"platform":"weibo"|"wechat",
+                                "confirm": true} (false: scanned, not yet confirmed)
+    POST /login/expire          the sessions QR logins handed out end: {"platform": ...} or {}
     GET  /ca.pem                the certificate authority to trust for HTTPS
 """
 
@@ -60,6 +64,8 @@ def handle(emulator: Emulator, request: Request) -> Response:
             return _json({"applied": emulator.trigger(path.removeprefix("/trigger/"))})
         if method == "POST" and path == "/expire-tokens":
             return _json({"expired": emulator.wechat.expire_tokens()})
+        if path.startswith("/login"):
+            return _login(emulator, method, path, request)
         if method == "GET" and path == "/ca.pem":
             return Response(body=emulator.ca.cert_path.read_bytes(),
                             content_type="application/x-pem-file")
@@ -67,4 +73,18 @@ def handle(emulator: Emulator, request: Request) -> Response:
             return Response(body=(__doc__ or "").encode(), content_type="text/plain; charset=utf-8")
     except (FaultPlanError, WorldError, ValueError, KeyError) as exc:
         return _json({"error": str(exc)}, 400)
+    return _json({"error": f"No control endpoint {method} {path}."}, 404)
+
+
+def _login(emulator: Emulator, method: str, path: str, request: Request) -> Response:
+    spec = request.json_body() if method == "POST" else {}
+    if not isinstance(spec, dict):
+        return _json({"error": "The body must be a JSON object."}, 400)
+    if method == "GET" and path == "/login":
+        return _json(emulator.logins.describe())
+    if method == "POST" and path == "/login/scan":
+        platform = str(spec.get("platform", ""))
+        return _json(emulator.logins.scan(platform, bool(spec.get("confirm", True))))
+    if method == "POST" and path == "/login/expire":
+        return _json({"expired": emulator.logins.expire(spec.get("platform"))})
     return _json({"error": f"No control endpoint {method} {path}."}, 404)

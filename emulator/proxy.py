@@ -73,6 +73,12 @@ class EmulatorHTTPServer(http.server.ThreadingHTTPServer):
         self.emulator = emulator
         super().__init__(address, ProxyHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser closing its idle keep-alive connections resets them: no news, no traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class ProxyHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

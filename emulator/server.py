@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emulator import control, faults, media_routes, page_assets, wechat_routes, weibo_routes
+from emulator import (
+    control,
+    faults,
+    login_routes,
+    media_routes,
+    page_assets,
+    wechat_routes,
+    weibo_routes,
+)
 from emulator.certs import CertificateAuthority
 from emulator.exchange import Request, Response
 from emulator.faults import FaultPlan
@@ -25,7 +33,8 @@ from emulator.proxy import CONTROL_HOST, EmulatorHTTPServer
 from emulator.world import World
 
 PLATFORM_HOSTS = {"m.weibo.cn", "weibo.com", "www.weibo.com", "api.weixin.qq.com",
-                  "mp.weixin.qq.com", wechat_routes.FEED_HOST, CONTROL_HOST}
+                  "mp.weixin.qq.com", wechat_routes.FEED_HOST, login_routes.PASSPORT_HOST,
+                  CONTROL_HOST}
 REQUEST_LOG_LIMIT = 200_000
 
 
@@ -46,7 +55,8 @@ class Emulator:
         if state_dir is None:
             state_dir = tempfile.mkdtemp(prefix="weidang-emulator-")
         self.ca = CertificateAuthority(Path(state_dir))
-        self.wechat = wechat_routes.WechatService(self.world)
+        self.logins = login_routes.LoginService()
+        self.wechat = wechat_routes.WechatService(self.world, self.logins)
         self._log: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=REQUEST_LOG_LIMIT)
         self._log_lock = threading.Lock()
@@ -171,8 +181,12 @@ class Emulator:
             return Response(status=502, body=(self.unknown_host_message(host) + "\n").encode(),
                             content_type="text/plain; charset=utf-8")
         found: Response | None = None
-        if host == "m.weibo.cn":
+        if host == "m.weibo.cn" and request.path == "/api/config":
+            found = self.logins.weibo_config(request)
+        elif host == "m.weibo.cn":
             found = weibo_routes.mobile(self.world, request)
+        elif host == login_routes.PASSPORT_HOST:
+            found = self.logins.passport(request)
         elif host in ("weibo.com", "www.weibo.com"):
             found = weibo_routes.desktop(self.world, request)
         elif media_routes.is_media_host(host) or host in page_assets.SCRIPT_HOSTS:

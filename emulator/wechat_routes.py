@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from emulator import article_page, ids, samples
 from emulator.exchange import HTML, Request, Response, json_response, plain_json
+from emulator.login_routes import LoginService
 from emulator.wechat_world import Article, WechatAccount
 from emulator.world import World
 
@@ -38,7 +39,8 @@ def base_resp(ret: int, message: str) -> Response:
 class WechatService:
     """Answers for the WeChat hosts; keeps the access tokens it has handed out."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, logins: LoginService | None = None) -> None:
+        self.logins = logins if logins is not None else LoginService()
         self.world = world
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}  # token -> (appid, expires at)
@@ -125,7 +127,15 @@ class WechatService:
     def _session_ok(self, request: Request) -> bool:
         sid, token = request.cookie("slave_sid"), request.query.get("token", "")
         return any(a.session_id == sid and a.session_token == token
-                   for a in self.world.wechat.values())
+                   for a in self.world.wechat.values()) or (
+            self.logins.session_for("wechat", request, token) is not None)  # a QR login's
+
+    def home(self, request: Request) -> Response:
+        """The backend's home page for a live session; an ended one goes back to the login page."""
+        if not self._session_ok(request):
+            return Response(status=302, body=b"", content_type=HTML).header("Location", "/")
+        return Response(body="<html><head><title>公众号</title></head><body><div id=\"menuBar\">"
+                        "首页</div></body></html>".encode(), content_type=HTML)
 
     def backend(self, request: Request) -> Response:
         if not self._session_ok(request):
@@ -271,7 +281,9 @@ def dispatch(service: WechatService, request: Request) -> Response | None:
             return service.backend(request)
         if path == "/s" or path.startswith("/s/"):
             return service.article(request)
-        return None
+        if path == "/cgi-bin/home":
+            return service.home(request)
+        return service.logins.wechat(request)
     if host == FEED_HOST and path.startswith("/wechat/"):
         return service.feed(request)
     return None

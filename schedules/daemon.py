@@ -266,6 +266,11 @@ class Daemon:
 
     def _after(self, key: str, started: dt.datetime, result: ChildResult) -> RunReport:
         if result.kind in SKIPS:  # it did not harvest: nothing to record, nothing to alert
+            skipped = result.skipped or {}
+            pause = skipped.get("pause") or {}
+            if skipped.get("alert"):  # ...unless its login check found the login ended just now
+                self.alerts.send(str(pause.get("health") or "paused"), key,
+                                 str(pause.get("reason") or result.error), str(pause.get("advice") or ""))
             return self._report(key, f"skipped-{result.kind}", result.error)
         db = Database(self.config.catalog_path)
         try:

@@ -40,6 +40,9 @@ def settle(db: Database, runs: RunLog, key: str, started: dt.datetime, result: C
                 kind = paused.target.health
         alerts.send(kind, key, str(s.get("reason") or f"the harvest {result.outcome}"),
                     str(s.get("advice") or ""), s.get("harvest_id"))
+    for notice in s.get("login_notices") or []:
+        alerts.send("login expires soon", key, str(notice), "Log in again before it expires.",
+                    s.get("harvest_id"))
     for warning in s.get("warnings") or []:  # told on the child's stderr, which nobody reads
         alerts.send("quarantined", key, str(warning),
                     "Find out who put the file there; it is kept in the quarantine folder.",

@@ -4,7 +4,8 @@ Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says
 ``sleep`` seconds, ``outcome`` (ok, failed, stopped), ``error`` (a sentence printed as
 `Error: ...`, exit 1, no run recorded), or ``skipped`` (busy, paused or removed: the face's
 JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), ``prepare``
-seconds spent before the run is opened, and ``warnings`` (sentences in its summary). Every
+seconds spent before the run is opened, ``warnings`` (sentences in its summary), ``pause`` and
+``alert`` (a skip's pause, and whether its login check made it just now) and ``login_notices``. Every
 start and end is appended to HOME/fake.log.
 """
 
@@ -29,7 +30,8 @@ def main() -> int:
         return 1
     if plan.get("skipped"):
         print(json.dumps([{"account": account, "outcome": "skipped", "why": plan["skipped"],
-                           "reason": plan.get("reason", ""), "pause": None}]))
+                           "reason": plan.get("reason", ""), "pause": plan.get("pause"),
+                           "alert": plan.get("alert", False)}]))
         print(f"Error: {plan.get('reason', '')}", file=sys.stderr)
         return 1
     # The catalog (and SQLAlchemy) loads after the start is logged: a loaded machine's slow
@@ -50,7 +52,8 @@ def main() -> int:
     print(json.dumps([{"account": account, "harvest_id": run_id, "outcome": outcome,
                        "reason": plan.get("reason", ""), "advice": "", "posts_new": 1,
                        "posts_edited": 0, "posts_deleted": 0,
-                       "warnings": plan.get("warnings", [])}]))
+                       "warnings": plan.get("warnings", []),
+                       "login_notices": plan.get("login_notices", [])}]))
     return 0 if outcome == "ok" else 1
 
 

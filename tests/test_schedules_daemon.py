@@ -298,3 +298,32 @@ def test_a_quarantined_file_is_alerted(tmp_path):
     assert [r.what for r in reports] == ["ok"]
     log = (home / "logs" / "daemon.log").read_text()
     assert log.count(f"ALERT quarantined weibo:7000000001: {warning}") == 1, log
+
+
+def test_a_login_found_ended_before_the_harvest_is_alerted_once(tmp_path):
+    # The harvest's login check paused the login just now (alert); an older pause is no news.
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    add(home, "weibo:7000000002", interval="1h")
+    pause = {"scope": "login:gov-weibo", "kind": "login", "health": "login expired",
+             "reason": "the weibo login gov-weibo no longer works",
+             "advice": "Log in again with `weidang login gov-weibo weibo`", "until": None}
+    script(home, weibo__7000000001={"skipped": "paused", "reason": "paused", "pause": pause, "alert": True},
+           weibo__7000000002={"skipped": "paused", "reason": "paused", "pause": pause})
+    reports = Daemon(config(home)).run(once=True)
+    assert sorted(r.what for r in reports) == ["skipped-paused", "skipped-paused"]
+    log = (home / "logs" / "daemon.log").read_text()
+    assert log.count("ALERT login expired") == 1, log
+    assert ("ALERT login expired weibo:7000000001: the weibo login gov-weibo no longer works What to do: "
+            "Log in again with `weidang login gov-weibo weibo`") in log
+
+
+def test_a_login_expiring_soon_is_alerted(tmp_path):
+    home = tmp_path / "home"
+    add(home, "weibo:7000000001", interval="1h")
+    notice = "the weibo login gov-weibo expires on 2026-03-04 08:00 UTC"
+    script(home, weibo__7000000001={"login_notices": [notice]})
+    reports = Daemon(config(home)).run(once=True)
+    assert [r.what for r in reports] == ["ok"]
+    log = (home / "logs" / "daemon.log").read_text()
+    assert log.count(f"ALERT login expires soon weibo:7000000001: {notice}") == 1, log

@@ -90,8 +90,15 @@ CRAWLER_CONCURRENCY_PER_HOST: Annotated[int, rule.Between(1, 16)] = 2  # request
 CRAWLER_DELAY_SECONDS: Seconds = 2.0  # between requests to one host (AutoThrottle may lengthen it)
 # listing pages one run of a backfill may walk (it goes on next run)
 CRAWLER_FULL_MAX_PAGES: Annotated[int, rule.Between(1, 1_000_000)] = 50
+# a login (`weidang login`) expiring this soon is alerted, once, at its next harvest
+CRAWLER_LOGIN_WARN_DAYS: Annotated[float, rule.Between(0, 366, "days")] = 7.0
+# how long `weidang login` waits for the QR code to be scanned
+CRAWLER_LOGIN_WAIT_SECONDS: Annotated[float, rule.Between(10, 3600, "seconds")] = 300.0
 # send every request through this proxy (the demo points it at the emulator)
 CRAWLER_PROXY: HttpUrl = ""
+# CA certificate of an intercepting proxy, trusted by the login check; the login browser then
+# accepts the proxy's certificates (the demo sets the emulator's ca.pem); "" = none
+CRAWLER_PROXY_CA: Annotated[str, rule.FilePath(empty=True)] = ""
 # posts captured this recently are re-checked for deletion at each harvest
 CRAWLER_RECHECK_DAYS: Annotated[float, rule.Between(0, 366, "days")] = 7.0
 CRAWLER_RETRIES: Retries = 3  # retries after 5xx answers and timeouts

@@ -82,7 +82,8 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
         world = emu.world.summary()
         weibo = next(a for a in world["weibo"] if not a.get("recorded"))
         wechat = next(a for a in world["wechat"] if a.get("token"))
-        overrides = (*DEMO_SETTINGS, f"CRAWLER_PROXY={emu.proxy_url}", *app.overrides)
+        overrides = (*DEMO_SETTINGS, f"CRAWLER_PROXY={emu.proxy_url}",
+                     f"CRAWLER_PROXY_CA={emu.ca_cert_path}", *app.overrides)
         settings = home.settings(overrides)
         keys = _register(home, settings, weibo, wechat)
         click.echo(f"Platform emulator at {emu.proxy_url}. Registered {', '.join(keys)}, "

@@ -44,6 +44,9 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
             click.echo(f"Error: {sentence(CrawlError(outcome.reason))}", err=True)
         elif not as_json:
             print_summary(outcome.summary)
+        if isinstance(outcome, Harvested) and not as_json:
+            for notice in outcome.notices:
+                click.echo(f"Warning: {notice}.", err=True)
     return 0 if all(isinstance(o, Harvested) and o.summary.outcome == "ok" for o in outcomes) else 1
 
 

@@ -1,0 +1,61 @@
+"""`weidang login NAME weibo|wechat`: log in by scanning a QR code; the login goes into
+credentials.toml under NAME, never onto the screen."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import click
+
+from weidang.context import AppContext, pass_app
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+@click.command("login")
+@click.argument("name")
+@click.argument("platform", type=click.Choice(["weibo", "wechat"]))
+@click.option("--headless", is_flag=True, help="Never open a browser window, even where a screen "
+              "exists; the QR code is shown in the terminal and saved as a PNG.")
+@pass_app
+def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
+    """Log in to Weibo or a WeChat official-account backend by scanning a QR code.
+
+    Chromium opens the platform's login page (in a window when a screen exists; otherwise the
+    QR code is printed here and saved as a PNG in the home). Scan it with the phone and confirm.
+    The cookies (and WeChat's token) are stored under NAME in HOME/credentials.toml, readable by
+    you alone; register accounts with --credentials NAME to use them.
+    """
+    from crawler.login import LoginOptions, log_in  # noqa: PLC0415 - Playwright loads for a login only
+    from weidang.store import credential_store  # noqa: PLC0415
+
+    if not NAME.fullmatch(name):
+        raise click.BadParameter("use letters, digits, - and _ only (such as gov-weibo)", param_hint="NAME")
+    home, settings = app.home, app.settings
+    home.root.mkdir(parents=True, exist_ok=True)
+    options = LoginOptions(
+        credentials=credential_store(home, settings).path, qr_png=home.root / f"login-qr-{name}.png",
+        proxy=settings["CRAWLER_PROXY"], proxy_ca=settings["CRAWLER_PROXY_CA"],
+        headed=bool(os.environ.get("DISPLAY")) and not headless,
+        wait_seconds=settings["CRAWLER_LOGIN_WAIT_SECONDS"])
+    if options.headed:
+        click.echo(f"A Chromium window shows the {platform} login page: scan its QR code with your phone.")
+    result = log_in(name, platform, options, _show_qr)
+    kept = ", ".join(result.cookie_names) + (" and the token" if result.has_token else "")
+    until = (f"; the platform says it lasts until {result.expires:%Y-%m-%d %H:%M} UTC"
+             if result.expires else "")
+    click.echo(f"Logged in. The {platform} login is stored as [{name}] in {options.credentials} "
+               f"(cookies {kept}){until}.")
+    click.echo(f"Use it with: weidang accounts add ... --credentials {name}")
+    return 0
+
+
+def _show_qr(png: Path, text: str | None) -> None:
+    if text is not None:
+        click.echo(text)
+    else:
+        click.echo("The QR code could not be drawn here; open the picture instead.")
+    click.echo(f"Scan this QR code with your phone and confirm the login. It is also saved as {png}")
+    click.echo("Waiting for the scan...")
