@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schedules.store import store_url
+
+if TYPE_CHECKING:
+    from schedules.queue import QueueConfig
 
 
 @dataclass
@@ -28,6 +31,8 @@ class DaemonConfig:
     webhook_timeout: float = 5.0
     log_dir: Path | None = None
     log_to_stderr: bool = True
+    dispatch: str = "local"  # "local": child processes; "queue": jobs for `weidang worker`
+    queue: QueueConfig | None = None
 
     @property
     def store_url(self) -> str:
