@@ -9,6 +9,8 @@ import click
 from filelock import FileLock, Timeout
 
 from weidang.context import AppContext, pass_app
+from weidang.home import Home
+from weidang.settings import Settings
 
 PLATFORMS = ("weibo", "wechat")
 
@@ -35,7 +37,6 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     """
     from schedules.queue import make_app, queue_name, safe_url  # noqa: PLC0415 - Celery only here
     from weidang.daemon_config import harvest_command, queue_config  # noqa: PLC0415 - the same
-    from weidang.store import open_collection, recover_and_warn  # noqa: PLC0415
 
     platforms = [p.strip() for p in queues.split(",") if p.strip()]
     unknown = [p for p in platforms if p not in PLATFORMS]
@@ -53,8 +54,8 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
         raise click.ClickException(f"another worker called {name} is running on this home; give "
                                    "each worker its own SCHEDULES_WORKER_NAME") from None
     try:
-        if (home.collection_dir(collection) / "warcs").is_dir():  # what a killed run left open
-            recover_and_warn(open_collection(home, collection))
+        if (home.collection_dir(collection) / "warcs").is_dir():
+            _recover(home, settings, collection)
         config = queue_config(settings, harvest_command(home, app.overrides,
                                                         f"WARC_STORE_COLLECTION={collection}"))
         names = [queue_name(config.prefix, p) for p in platforms]
@@ -68,3 +69,19 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     finally:
         lock.release()
     return 0
+
+
+def _recover(home: Home, settings: Settings, name: str) -> None:
+    """What a killed run of this worker left: its open WARC file closed, and the posts it wrote
+    there but not yet in the catalog recorded (as every harvest does first; done at once here,
+    since this worker's files are on its own disk, where no other worker's harvest repairs them)."""
+    from catalog.rebuild import repair  # noqa: PLC0415
+    from weidang.store import catalog_db, open_collection, recover_and_warn  # noqa: PLC0415
+
+    collection = open_collection(home, name)
+    recover_and_warn(collection)
+    with catalog_db(home, settings) as db:
+        added = repair(db.conn, collection).added
+    if added:
+        click.echo(f"worker: recorded {added} metadata records that a killed harvest wrote to "
+                   f"{name} but not to the catalog", err=True)
