@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from schedules.store import store_url
-
-if TYPE_CHECKING:
-    from schedules.queue import QueueConfig
 
 
 @dataclass
@@ -37,6 +34,32 @@ class DaemonConfig:
     @property
     def store_url(self) -> str:
         return store_url(self.home, self.job_store_url)
+
+
+@dataclass
+class QueueConfig:
+    """Plain values from the face's settings (``SCHEDULES_QUEUE_*``); no Celery import here, so
+    that a daemon without the queue does not load it."""
+
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    result_backend: str = ""  # "": rpc:// for RabbitMQ, the broker itself for Redis
+    prefix: str = "weidang"
+    redis_visibility_seconds: int = 3600
+    poll_seconds: float = 0.5
+    worker_command: list[str] = field(default_factory=list)  # the worker's harvest command
+
+    @property
+    def backend(self) -> str:
+        if self.result_backend:
+            return self.result_backend
+        return self.broker_url if self.broker_url.startswith(("redis", "rediss")) else "rpc://"
+
+    def queue_of(self, account: str) -> str:
+        return queue_name(self.prefix, account.partition(":")[0])
+
+
+def queue_name(prefix: str, platform: str) -> str:
+    return f"{prefix}.harvest.{platform}"
 
 
 @dataclass(frozen=True)

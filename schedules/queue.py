@@ -14,42 +14,17 @@ from __future__ import annotations
 
 import ctypes
 import signal
-from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Celery
 
 from catalog.secret_shapes import scrub_secrets
 from schedules.child import start_child
+from schedules.config import QueueConfig
 
 HARVEST_TASK = "weidang.harvest"
 PLATFORMS = ("weibo", "wechat")
 STDERR_KEEP = 4000  # characters of the child's stderr sent back: its last sentences
-
-
-@dataclass
-class QueueConfig:
-    """Plain values from the face's settings (``SCHEDULES_QUEUE_*``)."""
-
-    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
-    result_backend: str = ""  # "": rpc:// for RabbitMQ, the broker itself for Redis
-    prefix: str = "weidang"
-    redis_visibility_seconds: int = 3600
-    poll_seconds: float = 0.5
-    worker_command: list[str] = field(default_factory=list)  # the worker's harvest command
-
-    @property
-    def backend(self) -> str:
-        if self.result_backend:
-            return self.result_backend
-        return self.broker_url if self.broker_url.startswith(("redis", "rediss")) else "rpc://"
-
-    def queue_of(self, account: str) -> str:
-        return queue_name(self.prefix, account.partition(":")[0])
-
-
-def queue_name(prefix: str, platform: str) -> str:
-    return f"{prefix}.harvest.{platform}"
 
 
 def make_app(config: QueueConfig) -> Celery:

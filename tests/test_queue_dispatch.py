@@ -8,10 +8,10 @@ from filelock import FileLock
 from queue_helpers import RABBITMQ
 
 from schedules.child import Children
-from schedules.config import DaemonConfig
+from schedules.config import DaemonConfig, QueueConfig
 from schedules.dispatch import make_dispatch
 from schedules.dispatch_queue import QueueDispatch
-from schedules.queue import QueueConfig, safe_url
+from schedules.queue import safe_url
 from weidang.cli import main
 from weidang.daemon_config import daemon_config
 from weidang.home import Home

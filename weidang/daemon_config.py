@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from schedules.config import QueueConfig
 from schedules.daemon import DaemonConfig
-from schedules.queue import QueueConfig
 from weidang.home import Home
 from weidang.settings import Settings
 from weidang.store import home_path

@@ -35,7 +35,8 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     worker's own collection, worker-NAME (NAME: SCHEDULES_WORKER_NAME, default the host name).
     A job is acknowledged only when its harvest ended: if this worker dies, another gets it.
     """
-    from schedules.queue import make_app, queue_name, safe_url  # noqa: PLC0415 - Celery only here
+    from schedules.config import queue_name  # noqa: PLC0415
+    from schedules.queue import make_app, safe_url  # noqa: PLC0415 - Celery only here
     from weidang.daemon_config import harvest_command, queue_config  # noqa: PLC0415 - the same
 
     platforms = [p.strip() for p in queues.split(",") if p.strip()]
