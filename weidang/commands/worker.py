@@ -29,7 +29,9 @@ def worker_name(configured: str) -> str:
               help="Harvests this worker runs at once.")
 @pass_app
 def command(app: AppContext, queues: str, concurrency: int) -> int:
-    """Run the harvests the daemon sends to the queue (`SCHEDULES_DISPATCH=queue`), until stopped.
+    """Run the harvests the daemon sends to the message queue, until stopped.
+
+    The daemon sends them with SCHEDULES_DISPATCH=queue (README: "Many machines").
 
     Each harvest is the same as `weidang harvest ACCOUNT`, in a child process, writing to this
     worker's own collection, worker-NAME (NAME: SCHEDULES_WORKER_NAME, default the host name).
