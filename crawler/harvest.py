@@ -61,7 +61,7 @@ def _start(process: CrawlerProcess, job: HarvestJob, writer: CaptureWriter, db: 
            ) -> tuple[HarvestJob, HarvestSummary, CaptureBook, Any]:
     """Open the job's run and set its spider up in the process (it runs with the others)."""
     summary = HarvestSummary(job.account, job.harvest_id)
-    posts = PostCatalog(db)
+    posts = PostCatalog(db, writer.collection.name)  # the collection it writes: a worker has its own
     book = CaptureBook(job, writer, posts, summary, clock)
     since = clock() - timedelta(days=job.recheck_days)
     recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,12 +45,14 @@ class ChildResult:
         return str(self.summary.get("outcome", "failed")) if self.summary else "failed"
 
 
-def start_child(command: list[str], account: str) -> subprocess.Popen[str]:
+def start_child(command: list[str], account: str,
+                preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:
     # A session of its own: Ctrl-C in the daemon's terminal must not reach the child as well,
     # since Scrapy takes a second signal as "shut down uncleanly"; the daemon sends it one SIGTERM.
     return subprocess.Popen([*command, account, "--json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            encoding="utf-8", errors="replace", start_new_session=True)
+                            encoding="utf-8", errors="replace", start_new_session=True,
+                            preexec_fn=preexec)
 
 
 def read_result(returncode: int, stdout: str, stderr: str) -> ChildResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,38 @@ class DaemonConfig:
     webhook_timeout: float = 5.0
     log_dir: Path | None = None
     log_to_stderr: bool = True
+    dispatch: str = "local"  # "local": child processes; "queue": jobs for `weidang worker`
+    queue: QueueConfig | None = None
 
     @property
     def store_url(self) -> str:
         return store_url(self.home, self.job_store_url)
+
+
+@dataclass
+class QueueConfig:
+    """Plain values from the face's settings (``SCHEDULES_QUEUE_*``); no Celery import here, so
+    that a daemon without the queue does not load it."""
+
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    result_backend: str = ""  # "": rpc:// for RabbitMQ, the broker itself for Redis
+    prefix: str = "weidang"
+    redis_visibility_seconds: int = 3600
+    poll_seconds: float = 0.5
+    worker_command: list[str] = field(default_factory=list)  # the worker's harvest command
+
+    @property
+    def backend(self) -> str:
+        if self.result_backend:
+            return self.result_backend
+        return self.broker_url if self.broker_url.startswith(("redis", "rediss")) else "rpc://"
+
+    def queue_of(self, account: str) -> str:
+        return queue_name(self.prefix, account.partition(":")[0])
+
+
+def queue_name(prefix: str, platform: str) -> str:
+    return f"{prefix}.harvest.{platform}"
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@
   once, whatever the job store says, so a killed daemon loses no run.
 - At most one run per account (``max_instances=1``, and the face's per-account lock against a
   manual harvest), at most ``max_concurrent`` at once (the executor's threads).
-- Each run is a child process (``child.py``). Before starting it, the daemon skips accounts
-  whose platform, login or self is paused, and accounts backed off after failing in a row
-  (``decide.py``, pure). What a sync adds, replaces and removes is ``sync.py`` (pure).
+- Each run is a child process (``child.py``), or with ``SCHEDULES_DISPATCH=queue`` a job for a
+  ``weidang worker`` on the message queue (``dispatch_queue.py``), settled alike. Before starting
+  it, the daemon skips accounts whose platform, login or self is paused, and accounts backed off
+  after failing in a row (``decide.py``, pure). What a sync adds, replaces and removes is ``sync.py`` (pure).
 - SIGTERM/SIGINT: no new work, one SIGTERM to each child (which gives up what it waits for,
   closes its WARC files and records ``partial`` within seconds: crawler/stopping.py), wait up
   to ``stop_timeout_seconds``, then SIGKILL (the WARC store recovers the file at the next start).
@@ -42,9 +43,10 @@ from catalog.db import Database
 from catalog.runs import RunLog
 from catalog.schema import iso
 from schedules.alerts import Alerts, daemon_logger
-from schedules.child import SKIPS, Children, ChildResult
+from schedules.child import SKIPS, ChildResult
 from schedules.config import DaemonConfig, RunReport
 from schedules.decide import Decision, decide
+from schedules.dispatch import make_dispatch
 from schedules.lock import DaemonLock
 from schedules.outcome import settle
 from schedules.plan import JobPlan, parse_time, runnable_plans
@@ -81,7 +83,7 @@ class Daemon:
         self._signatures: dict[str, str] = {}  # job id (account) -> schedule signature (job name)
         self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
         self._catalog_version: int | None = -1
-        self.children = Children(config.harvest_command, self.log)
+        self.children = make_dispatch(config, self.log)  # local children or the queue's workers
         self._stop = threading.Event()
         self._stopping = threading.Event()
 

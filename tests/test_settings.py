@@ -40,7 +40,7 @@ def test_every_setting_declares_its_type_and_rule_and_its_default_keeps_them():
     ("CATALOG_SEARCH_ES_URL=es.example:9200", "an address beginning with http:// or https://"),
     ("WARC_STORE_REDACT_HEADERS=Authorization Cookie", "a list of HTTP header names"),
     ("WARC_STORE_REDACT_PARAMS=[1, 2]", "a list of URL parameter names"),
-    ("SCHEDULES_MAX_CONCURRENT=0", "a whole number from 1 to 64"),
+    ("SCHEDULES_MAX_CONCURRENT=0", "a whole number from 1 to 1024"),
     ("SCHEDULES_JOB_STORE_URL=nonsense", "a database address"),
 ])
 def test_a_bad_value_from_set_is_refused_in_one_sentence(home, capsys, setting, allowed):

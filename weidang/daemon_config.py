@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from schedules.config import QueueConfig
 from schedules.daemon import DaemonConfig
 from weidang.home import Home
 from weidang.settings import Settings
@@ -12,8 +13,7 @@ from weidang.store import catalog_target
 
 def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = ()) -> DaemonConfig:
     """The daemon's configuration; its children get the same home and ``--set`` overrides."""
-    sets = [x for item in overrides for x in ("--set", item)]
-    command = [sys.executable, "-m", "weidang", "--home", str(home.root), *sets, "harvest"]
+    command = harvest_command(home, overrides)
     grace = int(settings["SCHEDULES_MISFIRE_GRACE_SECONDS"])
     return DaemonConfig(
         home=home.root, catalog_path=catalog_target(home, settings),
@@ -27,4 +27,20 @@ def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = (
         stop_timeout_seconds=float(settings["SCHEDULES_STOP_TIMEOUT_SECONDS"]),
         webhook_url=str(settings["SCHEDULES_WEBHOOK_URL"]),
         webhook_timeout=float(settings["SCHEDULES_WEBHOOK_TIMEOUT_SECONDS"]),
-        log_dir=home.logs)
+        log_dir=home.logs, dispatch=str(settings["SCHEDULES_DISPATCH"]),
+        queue=queue_config(settings))
+
+
+def queue_config(settings: Settings, worker_command: list[str] | None = None) -> QueueConfig:
+    """The queue's settings, the same for the daemon and the workers."""
+    return QueueConfig(broker_url=str(settings["SCHEDULES_QUEUE_BROKER_URL"]),
+                       result_backend=str(settings["SCHEDULES_QUEUE_RESULT_BACKEND"]),
+                       prefix=str(settings["SCHEDULES_QUEUE_PREFIX"]),
+                       redis_visibility_seconds=int(settings["SCHEDULES_QUEUE_REDIS_VISIBILITY_SECONDS"]),
+                       worker_command=worker_command or [])
+
+
+def harvest_command(home: Home, overrides: tuple[str, ...], *more: str) -> list[str]:
+    """The face's `harvest` command for a child, with this process's home and ``--set``s."""
+    sets = [x for item in (*overrides, *more) for x in ("--set", item)]
+    return [sys.executable, "-m", "weidang", "--home", str(home.root), *sets, "harvest"]

@@ -29,6 +29,8 @@ HomeFile = Annotated[str, rule.FilePath()]  # relative to the home, or absolute
 ArchiveCode = Annotated[str, rule.Matches(r"[0-9A-Za-z]{1,16}", "1 to 16 letters or digits", empty=True)]
 
 # warc_store: the bytes.
+# the collection (folder under HOME/collections) harvests write to; a worker uses worker-NAME
+WARC_STORE_COLLECTION: Annotated[str, rule.FILE_NAME_PART] = "default"
 # zlib level per gzip member; common WARC writers use 9 (3x slower, ~same size)
 WARC_STORE_COMPRESS_LEVEL: Annotated[int, rule.Between(0, 9)] = 6
 # a WARC file open longer than this is closed and a new one begun
@@ -126,15 +128,32 @@ CRAWLER_BROWSER_USER_AGENT: Annotated[str, rule.Matches(r"[^\r\n\0]{1,512}", "on
 # schedules: the daemon (`weidang run`).
 # a failing account's period doubles per failure, up to this
 SCHEDULES_BACKOFF_MAX_SECONDS: LongSeconds = 86400
+# "local": harvests run as child processes here; "queue": sent as jobs to `weidang worker`s
+SCHEDULES_DISPATCH: Annotated[str, rule.OneOf(("local", "queue"))] = "local"
 # SQLAlchemy URL of the job store; "" = sqlite:///HOME/schedules.sqlite
 SCHEDULES_JOB_STORE_URL: Annotated[str, rule.DatabaseUrl()] = ""
-# harvests running at once, across all accounts
-SCHEDULES_MAX_CONCURRENT: Annotated[int, rule.Between(1, 64)] = 2
+# harvests running at once, across all accounts (with the queue: jobs sent and not yet ended)
+SCHEDULES_MAX_CONCURRENT: Annotated[int, rule.Between(1, 1024)] = 2
 # drop a run missed by longer than this; 0 = never drop (run it once)
 SCHEDULES_MISFIRE_GRACE_SECONDS: LongSeconds = 0
+# the message queue's broker (RabbitMQ amqp://, or Redis redis://); it may hold a password
+SCHEDULES_QUEUE_BROKER_URL: Annotated[str, rule.Url(("amqp", "amqps", "pyamqp", "redis", "rediss"),
+                                                     empty=False)] = "amqp://guest:guest@127.0.0.1:5672//"
+# queue names begin with this: PREFIX.harvest.weibo, PREFIX.harvest.wechat (one per platform)
+SCHEDULES_QUEUE_PREFIX: Annotated[str, rule.FILE_NAME_PART] = "weidang"
+# Redis broker only: a job unacknowledged this long is given to another worker (longer than
+# the longest harvest, or a slow harvest runs twice)
+SCHEDULES_QUEUE_REDIS_VISIBILITY_SECONDS: Annotated[int, rule.Between(10, 366 * 86400, "seconds")] = 6 * 3600
+# where the daemon reads each job's result; "" = rpc:// on RabbitMQ, the broker itself on Redis
+SCHEDULES_QUEUE_RESULT_BACKEND: Annotated[str, rule.Matches(
+    r"rpc://|rediss?://\S+", "rpc:// or a redis:// address", empty=True)] = ""
 # on SIGTERM, wait this long for harvests to finish, then kill them
 SCHEDULES_STOP_TIMEOUT_SECONDS: Annotated[float, rule.Between(0, 86400, "seconds")] = 300
 # how often the daemon re-reads accounts and schedules from the catalog
 SCHEDULES_SYNC_SECONDS: Annotated[float, rule.Between(0.1, 86400, "seconds")] = 60
 SCHEDULES_WEBHOOK_TIMEOUT_SECONDS: Annotated[float, rule.Between(0.1, 300, "seconds")] = 5.0  # per alert POST
 SCHEDULES_WEBHOOK_URL: HttpUrl = ""  # alerts are POSTed here as JSON; "" = log only
+# `weidang worker`: its name (unique per worker) and so its collection worker-NAME; "" = host name
+SCHEDULES_WORKER_NAME: Annotated[str, rule.Matches(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,56}", "letters, digits, '.', '_' or '-', at most 57 characters",
+    empty=True)] = ""

@@ -41,7 +41,8 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
     return HarvestConfig(
         politeness=politeness(settings), max_pages=settings["CRAWLER_FULL_MAX_PAGES"],
         recheck_days=settings["CRAWLER_RECHECK_DAYS"], proxy=settings["CRAWLER_PROXY"],
-        demo=demo or home.is_demo(), collection=home.collection_dir(), locks=home.root / "locks",
+        demo=demo or home.is_demo(),
+        collection=home.collection_dir(settings["WARC_STORE_COLLECTION"]), locks=home.root / "locks",
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
         login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"])

@@ -1,0 +1,83 @@
+"""Harvest jobs on a message queue (Celery on RabbitMQ or Redis): the one task and its app.
+
+- One task, ``weidang.harvest(account)``. The worker runs it exactly as the daemon runs a local
+  harvest: the face's ``harvest ACCOUNT --json`` in a child process (Scrapy's reactor cannot
+  restart in one process), read with ``child.read_result``. The task returns what the child
+  printed, so the daemon settles a queued run with the same code as a local one.
+- Late acknowledgement, prefetch 1: a job is acknowledged only after its harvest ended, so a job
+  whose worker dies (kill -9, power loss) is delivered again to another worker.
+- One queue per platform (``PREFIX.harvest.weibo``): a worker serves the platforms it has an
+  address and logins for, and a platform refusal stops only what waits in that platform's queue.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+from typing import Any
+
+from celery import Celery
+
+from catalog.secret_shapes import scrub_secrets
+from schedules.child import start_child
+from schedules.config import QueueConfig
+
+HARVEST_TASK = "weidang.harvest"
+PLATFORMS = ("weibo", "wechat")
+STDERR_KEEP = 4000  # characters of the child's stderr sent back: its last sentences
+
+
+def make_app(config: QueueConfig) -> Celery:
+    """The Celery app of the daemon and of the workers (the same settings on both sides)."""
+    app = Celery("weidang", broker=config.broker_url, backend=config.backend, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,  # acknowledged when the harvest ended, not when it was received
+        task_reject_on_worker_lost=True,  # a pool process that died: the job goes back
+        worker_prefetch_multiplier=1,  # a worker holds no job it is not running
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_default_queue=f"{config.prefix}.harvest", result_expires=7 * 86400,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": config.redis_visibility_seconds},
+        result_backend_transport_options={"visibility_timeout": config.redis_visibility_seconds},
+        worker_hijack_root_logger=False, worker_send_task_events=False,
+    )
+    command = list(config.worker_command)
+
+    @app.task(name=HARVEST_TASK)
+    def harvest(account: str) -> dict[str, Any]:
+        return run_harvest(command, account)
+
+    return app
+
+
+def run_harvest(command: list[str], account: str) -> dict[str, Any]:
+    """One harvest in a child that dies with the worker (so a killed worker leaves no harvest
+    behind to hold the account's lock while another worker runs the job again)."""
+    if not command:
+        raise RuntimeError("this process is not a weidang worker: it has no harvest command")
+    proc = start_child(command, account, preexec=_die_with_parent)
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        proc.kill()
+        raise
+    return {"returncode": proc.returncode, "stdout": out, "stderr": scrub_secrets(err[-STDERR_KEEP:])}
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the worker that started it dies (prctl PR_SET_PDEATHSIG);
+    its WARC file stays ``.open`` and is recovered when the worker starts again."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: a killed worker's child finishes on its own
+
+
+def safe_url(url: str) -> str:
+    """An address to print: its password replaced (the scrubber then takes any key in it)."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if at:
+        user = userinfo.partition(":")[0]
+        rest = f"{user}:***@{host}" if user else f"***@{host}"
+    return scrub_secrets(scheme + sep + rest)
