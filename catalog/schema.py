@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Connection,
@@ -54,7 +55,8 @@ DERIVED_LAYOUT = 2  # 2: captures and statuses number their rows (seq), on every
 DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
 AUTHORITATIVE_TABLES = ("accounts", "account_events", "runs", "pauses", "catalog_events",
                         "account_identities", "backfills", "appraisals", "archival_codes",
-                        "account_archive_codes", "topics", "topic_members")
+                        "account_archive_codes", "topics", "topic_members", "users",
+                        "user_events")
 
 # Byte order on PostgreSQL as on SQLite: ISO times and ids compare as text, the same everywhere.
 TEXT = Text().with_variant(Text(collation="C"), "postgresql")
@@ -198,6 +200,23 @@ topic_members = Table(
     "topic_members", metadata,
     _col("topic"), _col("platform"), _col("post_id"), _col("added_at"), _col("added_by"),
     PrimaryKeyConstraint("topic", "platform", "post_id"),
+)
+
+# The people who may use the web interface (catalog/users.py): never deleted, only disabled.
+users = Table(
+    "users", metadata,
+    Column("name", TEXT, primary_key=True),  # a login name: lower-case, never changed
+    _col("role"), _col("display_name", default=""),
+    _col("password_hash"),  # argon2id, with its salt and cost; never shown
+    Column("disabled", Boolean, nullable=False, default=False),
+    _col("created_at"), _col("password_changed_at"),
+)
+user_events = Table(
+    "user_events", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("at"), _col("actor"), _col("user"), _col("action"),
+    _col("details"),  # JSON, never password material
+    sqlite_autoincrement=True,
 )
 
 _STATUSES = ", ".join(f"'{s}'" for s in CATALOG_STATUSES)
@@ -377,6 +396,13 @@ def _appraisal(conn: Connection) -> None:
         append_only(conn, table.name)
 
 
+def _users(conn: Connection) -> None:
+    users.create(conn)
+    never_deleted(conn, "users", "users are never deleted; disable them")
+    user_events.create(conn)
+    append_only(conn, "user_events")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -385,6 +411,7 @@ MIGRATIONS: list[Migration] = [
     (4, "backfills", _backfills),
     (5, "one timestamp format", _one_time_format),
     (6, "appraisal, archival codes (档号) and topics (专题)", _appraisal),
+    (7, "users of the web interface and their events", _users),
 ]
 
 

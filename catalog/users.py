@@ -5,13 +5,12 @@ that the events naming them keep their meaning), and every change is an event sa
 and when. Passwords are kept only as argon2id hashes; no event ever holds password material.
 
 Written with SQLAlchemy Core: every function takes a ``Connection`` and commits nothing itself
-(``engine.begin()`` around the calls is the caller's transaction). ``create_users_table`` is the
-one place the tables are created.
+(``Database.write()`` around the calls is the caller's transaction). The tables are part of the
+catalog's one schema (``catalog/schema.py``, migration 7).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -20,14 +19,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    Boolean,
-    Column,
     Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     func,
     insert,
     select,
@@ -35,35 +27,12 @@ from sqlalchemy import (
 )
 
 from catalog.errors import CatalogError
+from catalog.schema import iso, user_events, users, utc_now
 
 ROLES = ("researcher", "archivist", "auditor", "admin")
 MIN_PASSWORD = 10  # characters; argon2 makes guessing slow, length makes it hopeless
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended cost
-
-metadata = MetaData()
-
-users = Table(
-    "users", metadata,
-    Column("name", String, primary_key=True),  # a login name: lower-case, never changed
-    Column("role", String, nullable=False),
-    Column("display_name", String, nullable=False, default=""),
-    Column("password_hash", String, nullable=False),  # argon2id, with its salt and cost
-    Column("disabled", Boolean, nullable=False, default=False),
-    Column("created_at", String, nullable=False),  # UTC, ISO 8601
-    Column("password_changed_at", String, nullable=False),
-)
-
-user_events = Table(
-    "user_events", metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("at", String, nullable=False),  # UTC, ISO 8601
-    Column("actor", String, nullable=False),  # who made the change: a user, or cli:<os user>
-    Column("user", String, nullable=False),  # whom it concerns
-    Column("action", String, nullable=False),  # added | password | role | disabled | enabled
-    Column("details", Text, nullable=False),  # JSON, never password material
-)
-
 
 class UserError(CatalogError):
     """A user cannot be added or changed as asked."""
@@ -81,19 +50,6 @@ class User:
 
     def __repr__(self) -> str:
         return f"User(name={self.name!r}, role={self.role!r}, disabled={self.disabled})"
-
-
-def create_users_table(conn: Connection) -> None:
-    """Create the users and their events if absent, with the triggers that keep them: users are
-    never deleted, events never changed or deleted."""
-    metadata.create_all(conn, checkfirst=True)
-    for table, what in (("users", "users are never deleted; disable them"),
-                        ("user_events", "user events are never deleted")):
-        conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {table}_never_deleted BEFORE DELETE "
-                             f"ON {table} BEGIN SELECT RAISE(ABORT, '{what}'); END")
-    conn.exec_driver_sql("CREATE TRIGGER IF NOT EXISTS user_events_never_changed BEFORE UPDATE "
-                         "ON user_events BEGIN SELECT RAISE(ABORT, 'user events are never "
-                         "changed'); END")
 
 
 def hash_password(password: str) -> str:
@@ -221,4 +177,4 @@ def _event(conn: Connection, actor: str, name: str, action: str, details: dict[s
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso(utc_now())

@@ -140,13 +140,13 @@ def check_archive(archive: Archive, expected: dict[str, list[str]]) -> None:
     done = archive.weidang("verify")
     assert done.returncode == 0, done.stdout + done.stderr
     with open_catalog(archive.root / "catalog.sqlite") as db:
-        live = derived_tables(db.conn)
+        live = derived_tables(db)
     copy = archive.root.parent / "rebuilt"
     shutil.copytree(archive.root, copy)
     done = Archive(copy, archive.client).weidang("catalog", "rebuild")
     assert done.returncode == 0, done.stdout + done.stderr
     with open_catalog(copy / "catalog.sqlite") as db:
-        assert derived_tables(db.conn) == live
+        assert derived_tables(db) == live
 
 
 def ended_runs(archive: Archive) -> dict[str, list[str]]:

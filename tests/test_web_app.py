@@ -21,7 +21,7 @@ def app(tmp_path_factory):
     that change a user make their own."""
     home = Home(tmp_path_factory.mktemp("web") / "home")
     flask_app = create_app(home, home.settings(), environ={})
-    with flask_app.config["ENGINE"].begin() as conn:
+    with flask_app.config["DB"].write() as conn:
         for name, role in (("reader", "researcher"), ("keeper", "archivist"), ("boss", "admin")):
             add_user(conn, name, role, PASSWORD, "test")
     return flask_app
@@ -59,7 +59,7 @@ def test_a_login_never_sends_the_browser_to_another_site(app, target):
 
 
 def test_a_wrong_password_an_unknown_user_and_a_disabled_user_get_the_same_answer(app):
-    with app.config["ENGINE"].begin() as conn:
+    with app.config["DB"].write() as conn:
         add_user(conn, "gone", "researcher", PASSWORD, "test")
         set_disabled(conn, "gone", True, "test")
     answers = [log_in(app.test_client(), name, password) for name, password in
@@ -97,14 +97,14 @@ def test_roles_researcher_archivist_admin(app):
 
 
 def test_disabling_a_user_or_changing_their_password_ends_their_sessions(app):
-    with app.config["ENGINE"].begin() as conn:
+    with app.config["DB"].write() as conn:
         add_user(conn, "leaving", "researcher", PASSWORD, "test")
         add_user(conn, "forgetful", "researcher", PASSWORD, "test")
     leaving, forgetful = app.test_client(), app.test_client()
     log_in(leaving, "leaving")
     log_in(forgetful, "forgetful")
     assert leaving.get("/search").status_code == forgetful.get("/search").status_code == 200
-    with app.config["ENGINE"].begin() as conn:
+    with app.config["DB"].write() as conn:
         set_disabled(conn, "leaving", True, "test")
         set_password(conn, "forgetful", "another good password", "test")
     assert leaving.get("/search").status_code == 302
@@ -180,7 +180,7 @@ def test_an_unknown_post_is_not_found(app):
 
 
 def test_repeated_failed_logins_for_one_name_are_refused_for_a_while(app):
-    with app.config["ENGINE"].begin() as conn:
+    with app.config["DB"].write() as conn:
         add_user(conn, "targeted", "researcher", PASSWORD, "test")
     client = app.test_client()
     for _ in range(5):

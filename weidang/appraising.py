@@ -81,7 +81,7 @@ def _by_account(conn: Connection, account: str | None, since: str | None,
 
     from catalog.identity import account_keys  # noqa: PLC0415
     from catalog.schema import iso, posts  # noqa: PLC0415
-    from weidang.commands.search import parse_date  # noqa: PLC0415
+    from weidang.searching import parse_date  # noqa: PLC0415
 
     query = select(posts.c.platform, posts.c.post_id)
     if account is not None:
@@ -107,10 +107,10 @@ def topic_posts(app: AppContext, conn: Connection, name: str) -> list[tuple[str,
 
 def _searched(app: AppContext, saved: dict[str, Any]) -> list[tuple[str, str]]:
     """The posts a search finds (each post once, whichever of its versions matched)."""
-    from weidang.commands.search import build_filters, every_hit, with_account_keys  # noqa: PLC0415
+    from weidang.searching import build_filters, every_hit, with_account_keys  # noqa: PLC0415
     from weidang.indexing import open_search_index  # noqa: PLC0415
 
-    filters = with_account_keys(app, build_filters(
+    filters = with_account_keys(app.home, app.settings, build_filters(
         saved.get("account"), saved.get("platform"), saved.get("since"), saved.get("until"),
         saved.get("status")))
     with open_search_index(app.home, app.settings) as index:

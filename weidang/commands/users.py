@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -10,17 +12,27 @@ import click
 from weidang.context import AppContext, pass_app
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection
 
 # The roles, written out here: importing catalog.users (argon2, SQLAlchemy) only to list them would
 # slow `weidang --help`; tests/test_web_users_cli.py checks they are the catalog's.
 ROLES = ("researcher", "archivist", "auditor", "admin")
 
 
-def _engine(app: AppContext) -> Engine:
-    from weidang.users import catalog_engine  # noqa: PLC0415 - SQLAlchemy loads when a command runs
+@contextmanager
+def _writing(app: AppContext) -> Iterator[Connection]:
+    from weidang.store import catalog_db  # noqa: PLC0415 - SQLAlchemy loads when a command runs
 
-    return catalog_engine(app.home, app.settings)
+    with catalog_db(app.home, app.settings) as db, db.write() as conn:
+        yield conn
+
+
+@contextmanager
+def _reading(app: AppContext) -> Iterator[Connection]:
+    from weidang.store import catalog_db  # noqa: PLC0415 - SQLAlchemy loads when a command runs
+
+    with catalog_db(app.home, app.settings) as db, db.read() as conn:
+        yield conn
 
 
 def _actor() -> str:
@@ -54,7 +66,7 @@ def add(app: AppContext, name: str, role: str, display_name: str, password_stdin
     from catalog.users import add_user  # noqa: PLC0415
 
     password = _password(password_stdin)
-    with _engine(app).begin() as conn:
+    with _writing(app) as conn:
         add_user(conn, name, role, password, _actor(), display_name)
     click.echo(f"Added {name} ({role}).")
     return 0
@@ -69,7 +81,7 @@ def passwd(app: AppContext, name: str, password_stdin: bool) -> int:
     from catalog.users import set_password  # noqa: PLC0415
 
     password = _password(password_stdin)
-    with _engine(app).begin() as conn:
+    with _writing(app) as conn:
         set_password(conn, name, password, _actor())
     click.echo(f"The password of {name} is changed.")
     return 0
@@ -83,7 +95,7 @@ def role(app: AppContext, name: str, role: str) -> int:
     """Give NAME another role."""
     from catalog.users import set_role  # noqa: PLC0415
 
-    with _engine(app).begin() as conn:
+    with _writing(app) as conn:
         set_role(conn, name, role, _actor())
     click.echo(f"{name} is now {role}.")
     return 0
@@ -96,7 +108,7 @@ def disable(app: AppContext, name: str) -> int:
     """Stop NAME from logging in (their open sessions end; the user is kept)."""
     from catalog.users import set_disabled  # noqa: PLC0415
 
-    with _engine(app).begin() as conn:
+    with _writing(app) as conn:
         set_disabled(conn, name, True, _actor())
     click.echo(f"{name} is disabled.")
     return 0
@@ -109,7 +121,7 @@ def enable(app: AppContext, name: str) -> int:
     """Let a disabled NAME log in again."""
     from catalog.users import set_disabled  # noqa: PLC0415
 
-    with _engine(app).begin() as conn:
+    with _writing(app) as conn:
         set_disabled(conn, name, False, _actor())
     click.echo(f"{name} is enabled.")
     return 0
@@ -122,7 +134,7 @@ def list_command(app: AppContext, history: bool) -> int:
     """Show every user, disabled ones too."""
     from catalog.users import list_users, user_history  # noqa: PLC0415
 
-    with _engine(app).connect() as conn:
+    with _reading(app) as conn:
         people, events = list_users(conn), user_history(conn) if history else []
     if not people:
         click.echo("No users yet: add one with `weidang users add NAME --role admin`.")

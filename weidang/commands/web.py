@@ -28,7 +28,7 @@ def command(app: AppContext, host: str, port: int, secure_cookies: bool) -> int:
     from weidang.web import create_app  # noqa: PLC0415
 
     flask_app = create_app(app.home, app.settings, secure_cookies=secure_cookies)
-    with flask_app.config["ENGINE"].connect() as conn:
+    with flask_app.config["DB"].read() as conn:
         if count_users(conn) == 0:
             click.echo("No user can log in yet: add one first with "
                        "`weidang users add NAME --role admin`.", err=True)

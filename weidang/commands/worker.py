@@ -84,7 +84,7 @@ def _recover(home: Home, settings: Settings, name: str) -> None:
     collection = open_collection(home, name)
     recover_and_warn(collection)
     with catalog_db(home, settings) as db:
-        added = repair(db.conn, collection).added
+        added = repair(db, collection).added
     if added:
         click.echo(f"worker: recorded {added} metadata records that a killed harvest wrote to "
                    f"{name} but not to the catalog", err=True)

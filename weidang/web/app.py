@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from weidang import i18n
 from weidang.home import Home
 from weidang.settings import Settings
-from weidang.users import catalog_engine
+from weidang.store import catalog_db
 from weidang.web import labels, lang, security
 
 SECRET_FILE = "web-secret.key"  # under the home: signs the session cookies
@@ -37,7 +37,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         SESSION_COOKIE_SECURE=secure_cookies,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=1 << 20,  # forms only: nothing large is ever uploaded
-        HOME=home, SETTINGS=settings, ENGINE=catalog_engine(home, settings),
+        HOME=home, SETTINGS=settings, DB=catalog_db(home, settings),
         LOGIN_THROTTLE=security.LoginThrottle(),
         LANG_FORCED=i18n.normalise_lang(env.get("WEIDANG_LANG")),
         LANG_FALLBACK=i18n.server_default({"LANG": env.get("LANG", "")}),

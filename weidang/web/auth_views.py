@@ -28,7 +28,7 @@ def login() -> Any:
             flash(_("Too many failed logins for this user name: wait a quarter of an hour, or ask "
                     "an administrator to set a new password."), "error")
             return render_template("login.html", name=name, next=target), 429
-        with current_app.config["ENGINE"].begin() as conn:
+        with current_app.config["DB"].write() as conn:
             user = authenticate(conn, name, request.form.get("password", ""))
         if user is not None:
             throttle.succeeded(name)

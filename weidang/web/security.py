@@ -96,7 +96,7 @@ def load_user() -> None:
     name = session.get("user")
     if not name:
         return
-    with current_app.config["ENGINE"].connect() as conn:
+    with current_app.config["DB"].read() as conn:
         user = get_user(conn, str(name))
     if user is None or user.disabled or session.get("stamp") != session_stamp(user):
         session.clear()

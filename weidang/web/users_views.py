@@ -20,7 +20,7 @@ blueprint = Blueprint("users", __name__)
 @blueprint.route("/admin/users")
 @requires("users")
 def users() -> Any:
-    with current_app.config["ENGINE"].connect() as conn:
+    with current_app.config["DB"].read() as conn:
         people, events = list_users(conn), user_history(conn)[-50:]
     return render_template("users.html", people=people, events=list(reversed(events)),
                            roles=ROLES, labels=labels)
@@ -32,7 +32,7 @@ def change() -> Any:
     action, name = request.form.get("action", ""), request.form.get("name", "").strip().lower()
     actor = g.user.name
     try:
-        with current_app.config["ENGINE"].begin() as conn:
+        with current_app.config["DB"].write() as conn:
             if action == "add":
                 add_user(conn, name, request.form.get("role", ""), request.form.get("password", ""),
                          actor, request.form.get("display_name", "").strip())
