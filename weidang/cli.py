@@ -16,7 +16,7 @@ from weidang.home import keep_private
 
 # Each command lives in weidang/commands/NAME.py as `command`, imported only when it is run or its
 # help is shown, so that a command loads only the libraries it needs (Scrapy, APScheduler, ...).
-COMMANDS = ("accounts", "catalog", "demo", "emulator", "harvest", "index", "parse", "run", "seal",
+COMMANDS = ("accounts", "audit", "catalog", "demo", "emulator", "harvest", "index", "parse", "run", "seal",
             "search", "status", "verify")
 
 
