@@ -242,3 +242,37 @@ def test_the_seal_is_checked_when_given(home, tmp_path):
     code, report, _ = audit(home, tmp_path / "bad", "--seal", ":".join(parts))
     assert code == 1 and failed(report) == {"authenticity.seal"}
     assert "manifest" in evidence(report, "authenticity.seal")
+
+
+def test_a_post_page_gone_from_the_index_fails_the_replay(home, tmp_path):
+    post, url = one(home, "SELECT post_id, url FROM posts WHERE platform = 'wechat' "
+                          "ORDER BY post_id LIMIT 1")
+    index = collection(home) / "index.cdxj"
+    lines = index.read_text("utf-8").splitlines(keepends=True)
+    index.write_text("".join(ln for ln in lines if f'"url":"{url}"' not in ln), "utf-8")
+    _, report, _ = audit(home, tmp_path / "out")
+    assert "usability.replay" in failed(report)
+    assert f"wechat:{post}" in evidence(report, "usability.replay")
+
+
+def test_a_closed_format_fails_naming_its_record(home, tmp_path):
+    index = collection(home) / "index.cdxj"
+    lines = index.read_text("utf-8").splitlines(keepends=True)
+    at = next(i for i, ln in enumerate(lines) if '"mime":"image/jpeg"' in ln)
+    lines[at] = lines[at].replace('"mime":"image/jpeg"', '"mime":"application/x-shockwave-flash"')
+    index.write_text("".join(lines), "utf-8")
+    _, report, _ = audit(home, tmp_path / "out")
+    assert failed(report) == {"usability.formats"}
+    record_id = json.loads(lines[at].split(" ", 2)[2])["record_id"]
+    assert "application/x-shockwave-flash: 1 records" in evidence(report, "usability.formats")
+    assert record_id in evidence(report, "usability.formats")
+
+
+def test_a_folder_that_is_no_collection_is_refused_in_one_sentence(tmp_path):
+    folder = tmp_path / "package"
+    folder.mkdir()
+    done = subprocess.run([*WEIDANG, "audit", str(folder)], capture_output=True, text=True,
+                          env=dict(os.environ, WEIDANG_HOME=str(tmp_path / "home")), timeout=120)
+    assert done.returncode == 1 and done.stderr.startswith("Error: ")
+    assert str(folder) in done.stderr and "not a collection folder" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
