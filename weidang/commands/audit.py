@@ -63,12 +63,11 @@ def command(app: AppContext, target: str | None, html_file: Path | None, json_fi
 def _collection(app: AppContext, target: str | None) -> tuple[Collection, str, bool]:
     """The collection, its name, and whether it is one of the home's (so the catalog is its)."""
     name = target or DEFAULT_COLLECTION
-    if target is not None and ("/" in target or Path(target).is_dir()) and not \
-            app.home.collection_dir(target).is_dir():
-        folder = Path(target)
+    if "/" in name or (not app.home.collection_dir(name).is_dir() and Path(name).is_dir()):
+        folder = Path(name)
         if not (folder / "manifest.jsonl").exists():
-            raise StoreError(f"{folder} is not a collection folder (no manifest.jsonl); auditing "
-                             "transfer packages is not built yet")
+            raise StoreError(f"{folder} is not a collection folder (it has no manifest.jsonl); "
+                             "auditing transfer packages is not built yet")
         inside = folder.resolve().parent == (app.home.root / "collections").resolve()
         return Collection.open(folder), folder.name, inside
     if not app.home.collection_dir(name).is_dir():
