@@ -276,3 +276,14 @@ def test_a_folder_that_is_no_collection_is_refused_in_one_sentence(tmp_path):
     assert done.returncode == 1 and done.stderr.startswith("Error: ")
     assert str(folder) in done.stderr and "not a collection folder" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_collection_folder_outside_any_home_is_audited_without_a_catalog(harvested, tmp_path):
+    folder = tmp_path / "copy" / "default"
+    shutil.copytree(harvested / "collections" / "default", folder, symlinks=True)
+    code, report, _ = audit(tmp_path / "elsewhere", tmp_path / "out", str(folder))
+    results = {row["id"]: row["result"] for row in report["checks"]}
+    catalog_checks = {"authenticity.times", "integrity.media", "usability.replay"}
+    assert code == 0 and {k for k, v in results.items() if v == "not_applicable"} == NOT_YET | catalog_checks
+    assert "no catalog" in evidence(report, "usability.replay")
+    assert results["integrity.metadata"] == results["security.secrets"] == "passed"
