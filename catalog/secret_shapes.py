@@ -48,6 +48,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Two name=value pairs joined by ``;``: a Cookie header pasted whole.
     (_COOKIE, re.compile(r"\b\w+=[^;\s()<>\"',]{4,};\s*\w+=[^;\s()<>\"',]{4,}")),
 )
+_UNMISTAKABLE = 3  # the first shapes above: no code or markup has them by chance
 # A 32-hex value labelled as a digest is a checksum (an MD5 an archivist notes), not a key.
 _CHECKSUM_LABEL = re.compile(r"(?i)(?:md5|sha-?\d*|hash|checksum|digest|校验值?)\s*[=:\uff1a]?\s*$")
 # Only for what should be a short name (a credentials reference): any assignment, any long run
@@ -87,16 +88,19 @@ def _name_holds_secret(text: str) -> bool:
     return any(_mixed_key(part) for part in re.split(r"[_\-\s]+", text))
 
 
-def find_secret(text: str, *, name: bool = False) -> str | None:
+def find_secret(text: str, *, name: bool = False, markup: bool = False) -> str | None:
     """What secret ``text`` seems to hold, in words for the archivist; None when it holds none.
 
     ``name=True`` for text that should be a short name (a credentials reference), where any
-    assignment or long run of letters and digits is taken for a key."""
-    for pattern in _LABELLED:
+    assignment or long run of letters and digits is taken for a key. ``markup=True`` for a
+    page's HTML, scripts and styles, where ``token = this.token`` is code, ``data:`` pictures
+    look random and ``&amp;``-joined links look like cookies: only the unmistakable shapes
+    (web tokens, WeChat access tokens, Weibo's SUB value) count there."""
+    for pattern in () if markup else _LABELLED:
         for match in pattern.finditer(text):
             if match.group(2) != REDACTED:
                 return f"a {match.group(1)} value"
-    for what, pattern in _SHAPES:
+    for what, pattern in _SHAPES[:_UNMISTAKABLE] if markup else _SHAPES:
         if any(_is_secret(what, m) for m in pattern.finditer(text)):
             return what
     if name and _name_holds_secret(text):

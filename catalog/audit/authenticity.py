@@ -1,0 +1,75 @@
+"""真实性 authenticity: every digest recomputed and matched, times in order, the seal, 档号."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from catalog.audit.model import AuditContext, Property, Result, check
+from catalog.audit.reads import table_names, version_times
+
+ARCHIVAL_CODE_TABLE = "archival_codes"  # where appraisal keeps 档号 (not built yet)
+
+
+@check("authenticity.digests", Property.AUTHENTICITY, "摘要值重新计算并一致",
+       "Every digest recomputed and matched")
+def digests(ctx: AuditContext) -> Result:
+    report = ctx.verify
+    problems = [f"{m} (manifest.jsonl)" for m in report.mismatched if ": size is" not in m]
+    for f in report.files:
+        for bad in f.bad_records:
+            wrong = [p for p in bad.problems if "digest" in p]
+            if wrong:
+                problems.append(f"{f.name} offset {bad.offset} record {bad.record_id or '?'}: "
+                                + "; ".join(wrong))
+    problems += [f"manifest.jsonl: {p}" for p in report.manifest_problems]
+    problems += [f"manifest.jsonl / events.jsonl: {p}" for p in report.cross_problems]
+    records = sum(f.records for f in report.files)
+    return Result.of(problems, f"{len(report.files)} WARC files ({report.bytes_checked:,} bytes, "
+                               f"{records} records): the SHA-256 and SM3 of every file and the block "
+                               "and payload digests of every record were recomputed and match")
+
+
+def _time(value: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@check("authenticity.times", Property.AUTHENTICITY, "发布时间 ≤ 采集时间 ≤ 归档时间",
+       "Publish time <= capture time <= archive time")
+def times(ctx: AuditContext) -> Result:
+    """The archive time of a version is its metadata record's WARC-Date: when the WARC took it."""
+    if ctx.db is None:
+        return Result.not_applicable("no catalog: the times are read from the catalog's versions")
+    rows = version_times(ctx.db, ctx.collection_name)
+    problems = []
+    for row in rows:
+        captured = _time(row.captured_at)
+        where = f"{row.post} v{row.version}"
+        if row.published_at and _time(row.published_at) > captured:
+            problems.append(f"{where}: published {row.published_at}, after its capture at {row.captured_at}")
+        entry = ctx.collection.index.by_record_id(row.metadata_record_id)
+        if entry is not None and entry.date and _time(entry.date) < captured:
+            problems.append(f"{where}: captured {row.captured_at}, after its metadata record "
+                            f"{row.metadata_record_id} was written ({entry.date}, {entry.filename})")
+        if captured > ctx.now:
+            problems.append(f"{where}: captured {row.captured_at}, later than now ({ctx.now.isoformat()})")
+    return Result.of(problems, f"{len(rows)} post versions: each was published before it was "
+                               "captured and captured before its metadata record was written")
+
+
+@check("authenticity.seal", Property.AUTHENTICITY, "封印（seal）相符", "The seal matches")
+def seal(ctx: AuditContext) -> Result:
+    if ctx.seal is None:
+        return Result.not_applicable("no seal was given: pass the value `weidang seal` printed "
+                                     "(--seal VALUE) to check the collection still extends it")
+    return Result.of([f"seal {ctx.seal}: {p}" for p in ctx.verify.seal_problems],
+                     f"the event log and manifest still extend the seal {ctx.seal}")
+
+
+@check("authenticity.archival_codes", Property.AUTHENTICITY, "档号唯一且格式正确",
+       "档号 (archival codes) unique and well-formed")
+def archival_codes(ctx: AuditContext) -> Result:
+    if ctx.db is None or ARCHIVAL_CODE_TABLE not in table_names(ctx.db):
+        return Result.not_applicable("no 档号 have been assigned: this catalog has no appraisal "
+                                     "tables yet (档号 are given when posts are appraised)")
+    return Result.not_applicable("this version of weidang cannot check 档号 yet")
