@@ -22,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 from catalog.db import open_catalog
 
 WEIBO, BIZ = "weibo:7000000001", "MzkwMDAwMDAwMQ=="
+# Not applicable before any post is appraised, or without --seal:
 NOT_YET = {"authenticity.seal", "authenticity.archival_codes", "integrity.item_numbers"}
 
 site = emulator_site(posts=8)
@@ -287,3 +288,30 @@ def test_a_collection_folder_outside_any_home_is_audited_without_a_catalog(harve
     assert code == 0 and {k for k, v in results.items() if v == "not_applicable"} == NOT_YET | catalog_checks
     assert "no catalog" in evidence(report, "usability.replay")
     assert results["integrity.metadata"] == results["security.secrets"] == "passed"
+
+
+def test_kept_posts_have_their_archival_codes_and_item_numbers_checked(home, tmp_path):
+    codes = ("--set", "CATALOG_ARCHIVE_FONDS=0194", "--set", "CATALOG_ARCHIVE_CATEGORY=XM",
+             "--set", "CATALOG_ARCHIVE_UNIT=BGS")
+    done = subprocess.run([*WEIDANG, *codes, "appraise", "--account", WEIBO, "--keep",
+                           "--retention", "永久", "--reviewer", "王芳"], capture_output=True,
+                          text=True, env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, report, out = audit(home, tmp_path / "kept")
+    assert code == 0, out
+    assert rows(report)["authenticity.archival_codes"]["result"] == "passed"
+    assert rows(report)["integrity.item_numbers"]["result"] == "passed"
+
+    grouping, last, platform, post_id = one(
+        home, "SELECT grouping, item, platform, post_id FROM archival_codes ORDER BY item DESC")
+    sql(home, "INSERT INTO archival_codes (code, grouping, item, platform, post_id, assigned_at) "
+        "VALUES (:code, :grouping, :item, :platform, :post_id, '2026-01-01T00:00:00.000000Z')",
+        code=f"{grouping}-{last + 3:04d}", grouping=grouping, item=last + 3, platform=platform,
+        post_id=post_id)
+    sql(home, "INSERT INTO archival_codes (code, grouping, item, platform, post_id, assigned_at) "
+        "VALUES ('0194_XM_2026', 'x', 1, :platform, :post_id, '2026-01-01T00:00:00.000000Z')",
+        platform=platform, post_id=post_id)
+    code, report, _ = audit(home, tmp_path / "broken")
+    assert code == 1 and failed(report) == {"authenticity.archival_codes", "integrity.item_numbers"}
+    assert "0194_XM_2026" in evidence(report, "authenticity.archival_codes")
+    assert f"件号 {last + 1:04d}, {last + 2:04d} missing" in evidence(report, "integrity.item_numbers")

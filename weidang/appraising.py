@@ -107,8 +107,8 @@ def topic_posts(app: AppContext, conn: Connection, name: str) -> list[tuple[str,
 
 def _searched(app: AppContext, saved: dict[str, Any]) -> list[tuple[str, str]]:
     """The posts a search finds (each post once, whichever of its versions matched)."""
-    from weidang.searching import build_filters, every_hit, with_account_keys  # noqa: PLC0415
     from weidang.indexing import open_search_index  # noqa: PLC0415
+    from weidang.searching import build_filters, every_hit, with_account_keys  # noqa: PLC0415
 
     filters = with_account_keys(app.home, app.settings, build_filters(
         saved.get("account"), saved.get("platform"), saved.get("since"), saved.get("until"),

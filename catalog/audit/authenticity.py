@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+from catalog import appraisal
 from catalog.audit.model import AuditContext, Property, Result, check
 from catalog.audit.reads import table_names, version_times
 
-ARCHIVAL_CODE_TABLE = "archival_codes"  # where appraisal keeps 档号 (not built yet)
+ARCHIVAL_CODE_TABLE = "archival_codes"  # where appraisal keeps 档号
+# 全宗号-门类代码·年度-保管期限-机构代码-件号 (DA/T 22-2015), e.g. 0194-XM·2026-Y-BGS-0001
+_CODE = re.compile(r"^[^-·\s]+-[^-·\s]+·\d{4}-(Y|D30|D10)-[^-·\s]+-\d{4,}$")
 
 
 @check("authenticity.digests", Property.AUTHENTICITY, "摘要值重新计算并一致",
@@ -72,4 +76,20 @@ def archival_codes(ctx: AuditContext) -> Result:
     if ctx.db is None or ARCHIVAL_CODE_TABLE not in table_names(ctx.db):
         return Result.not_applicable("no 档号 have been assigned: this catalog has no appraisal "
                                      "tables yet (档号 are given when posts are appraised)")
-    return Result.not_applicable("this version of weidang cannot check 档号 yet")
+    with ctx.db.read() as conn:
+        codes = appraisal.archival_codes(conn)
+        unmatched = appraisal.unmatched_events(conn, ctx.collection_name,
+                                               ctx.collection.events.entries())
+    if not codes and not unmatched:
+        return Result.not_applicable("no post has been kept yet, so no 档号 has been given")
+    problems = [f"{c.code} ({c.platform}:{c.post_id}): not of the form "
+                "全宗号-门类代码·年度-保管期限-机构代码-件号 (DA/T 22)"
+                for c in codes if not _CODE.match(c.code) or c.code != f"{c.grouping}-{c.item:04d}"]
+    seen: dict[str, str] = {}
+    for c in codes:
+        post = f"{c.platform}:{c.post_id}"
+        if seen.setdefault(c.code, post) != post:
+            problems.append(f"{c.code} is given to both {seen[c.code]} and {post}")
+    problems += [f"events.jsonl: {p}" for p in unmatched]
+    return Result.of(problems, f"{len(codes)} 档号 are unique and of the DA/T 22 form, and every "
+                               "appraisal decision matches its event in the hash-chained log")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from catalog import appraisal
 from catalog.audit.model import AuditContext, Property, Result, check
 from catalog.audit.reads import media_rows, table_names, version_times
 from catalog.metadata import URI_PREFIX, MetadataError, MetadataRecord, read_metadata
 from warc_store import StoreError, metadata_entries, read_record, read_record_at
 
-ITEM_NUMBER_TABLE = "archival_codes"  # 件号 belong to 档号: appraisal (not built yet)
+ITEM_NUMBER_TABLE = "archival_codes"  # 件号 belong to 档号: appraisal
 
 
 @check("integrity.counts", Property.INTEGRITY, "文件数、记录数和字节数与登记相符",
@@ -95,4 +96,18 @@ def item_numbers(ctx: AuditContext) -> Result:
     if ctx.db is None or ITEM_NUMBER_TABLE not in table_names(ctx.db):
         return Result.not_applicable("no item numbers (件号) have been assigned: this catalog has no "
                                      "appraisal tables yet (件号 come with 档号 at appraisal)")
-    return Result.not_applicable("this version of weidang cannot check item numbers yet")
+    with ctx.db.read() as conn:
+        codes = appraisal.archival_codes(conn)
+    if not codes:
+        return Result.not_applicable("no post has been kept yet, so no 件号 has been given")
+    groups: dict[str, list[int]] = {}
+    for c in codes:
+        groups.setdefault(c.grouping, []).append(c.item)
+    problems = []
+    for grouping, items in sorted(groups.items()):
+        missing = sorted(set(range(1, max(items) + 1)) - set(items))
+        if missing:
+            problems.append(f"{grouping}: 件号 {', '.join(f'{i:04d}' for i in missing[:20])} "
+                            f"missing (of 0001–{max(items):04d})")
+    return Result.of(problems, f"{len(groups)} groups of 档号: item numbers run from 0001 with "
+                               f"no gap ({len(codes)} in all, reserved ones included)")
