@@ -1,4 +1,12 @@
-"""What each platform is: endpoints, pagination and parsing into post records."""
+"""What each platform is: endpoints, pagination and parsing into post records.
+
+The two platform modules (and parsel, lxml with them) load when first used (PEP 562), so that
+reading a time zone (``harvesters.dates``) does not load every parser.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from harvesters.common import ParseResult, RequestSpec
 from harvesters.errors import (
@@ -13,16 +21,36 @@ from harvesters.errors import (
 )
 from harvesters.purposes import Purpose
 from harvesters.records import AccountInfo, Comment, Media, Post
-from harvesters.wechat import WechatHarvester
-from harvesters.weibo import WeiboHarvester
 
-HARVESTERS = {"weibo": WeiboHarvester, "wechat": WechatHarvester}
+if TYPE_CHECKING:
+    from harvesters.wechat import WechatHarvester
+    from harvesters.weibo import WeiboHarvester
+
+
+def __getattr__(name: str) -> Any:
+    if name == "WechatHarvester":
+        from harvesters.wechat import WechatHarvester
+
+        return WechatHarvester
+    if name == "WeiboHarvester":
+        from harvesters.weibo import WeiboHarvester
+
+        return WeiboHarvester
+    if name == "HARVESTERS":
+        from harvesters.wechat import WechatHarvester
+        from harvesters.weibo import WeiboHarvester
+
+        return {"weibo": WeiboHarvester, "wechat": WechatHarvester}
+    raise AttributeError(f"module 'harvesters' has no attribute {name!r}")
 
 
 def make_harvester(platform: str, source: str | None = None, *,
                    follow_media: bool = True) -> WeiboHarvester | WechatHarvester:
     """The harvester for an account: ``source`` is its listing source (Weibo: mobile or desktop;
     WeChat: api, backend, feed or urls; None: the platform's default)."""
+    from harvesters.wechat import WechatHarvester
+    from harvesters.weibo import WeiboHarvester
+
     if platform == "weibo":
         return WeiboHarvester(source or "mobile", follow_media=follow_media)
     if platform == "wechat":

@@ -11,12 +11,12 @@ import click
 from catalog.credentials import CredentialStore
 from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
 from warc_store.recovery import quarantine_warnings
-from warc_store.timestamp import TsaConfig
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
 
 if TYPE_CHECKING:
     from catalog.db import Database
+    from warc_store.timestamp import TsaConfig
 
 
 def store_config(settings: Settings) -> StoreConfig:
@@ -69,6 +69,8 @@ def home_path(home: Home, settings: Settings, setting: str) -> Path:
 
 
 def tsa_config(home: Home, settings: Settings) -> TsaConfig:
+    from warc_store.timestamp import TsaConfig  # noqa: PLC0415 - the time-stamp client loads only to seal or verify
+
     ca = str(settings["WARC_STORE_SEAL_TSA_CA_FILE"])
     return TsaConfig(url=settings["WARC_STORE_SEAL_TSA_URL"],
                      ca_file=home_path(home, settings, "WARC_STORE_SEAL_TSA_CA_FILE") if ca else None,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.browser.keys import ProxyIdentity
+from harvesters.dates import SHANGHAI
 
 QUIET_FLAGS = ("--disable-background-networking", "--disable-component-update",
                "--no-first-run", "--disable-sync", "--disable-default-apps",
@@ -134,7 +135,7 @@ class BrowserPool:
         return self._browser.new_context(
             proxy={"server": proxy_url, "bypass": "<-loopback>"} if proxy_url else None,
             viewport={"width": s.viewport_width, "height": s.viewport_height},
-            device_scale_factor=1, locale="zh-CN", timezone_id="Asia/Shanghai",
+            device_scale_factor=1, locale="zh-CN", timezone_id=str(SHANGHAI),
             service_workers="block", user_agent=s.user_agent or None)
 
     def after_page(self) -> None:
