@@ -79,6 +79,10 @@ class CaptureBook:
         entry = self._pending.get(key)
         return entry.waiting if entry is not None else None
 
+    def seen(self, post: Post) -> bool:
+        """Some answer of this harvest showed ``post``."""
+        return self.key(post) in self._seen
+
     # -- what the spider tells it ------------------------------------------------------------
     def rechecking(self, post: Post) -> str:
         """A post of an earlier harvest is asked for again; its key, for the re-check's answer."""

@@ -3,10 +3,13 @@
 It sits at 950, above HttpCompressionMiddleware (590): ``process_response`` runs from the highest
 number down, so it sees the body exactly as it arrived (still gzip-encoded if it came so), and
 every response, including the 5xx ones a retry will follow and the redirects. A request with
-``meta["dont_archive"]`` (token exchanges, logins) is never recorded. Media already stored become
-revisits. The record ids go into the request's Exchange for the spider. The writer is the one in
-the harvest's state (crawler.exchange; settings are deep-copied by Scrapy, so an open file
-cannot go there).
+``meta["dont_archive"]`` (token exchanges, logins) is never recorded. A payload already stored, of
+whatever purpose, becomes a revisit (identical-payload-digest, WARC-Refers-To the original): an
+unchanged re-harvest then stores headers, not the same article pages and pictures again. An
+empty body is not deduplicated: there is nothing to save, and a revisit of an empty 404 would
+point at an unrelated answer. The record ids go into the request's Exchange for the spider.
+The writer is the one in the harvest's state (crawler.exchange; settings are deep-copied by
+Scrapy, so an open file cannot go there).
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class WarcRecorderMiddleware:
             HttpRequest(request.method, request.url, req_headers, body),
             HttpResponse(response.status, reason_of(response), header_pairs(response.headers),
                          response.body, protocol=response.protocol or "HTTP/1.1"),
-            dedup=exchange is not None and exchange.purpose.dedup,
+            dedup=bool(response.body),
         )
         if exchange is not None:
             exchange.records = records

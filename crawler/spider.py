@@ -3,7 +3,10 @@
 It knows nothing of a particular platform: the harvester turns an account into requests and
 answers into posts; the spider turns those into Scrapy requests, follows pages (stopping an
 incremental harvest at the first post the archive already holds, pinned posts aside), asks for
-media only for new or edited posts, and stops the whole harvest when the platform refuses us.
+media only for new or edited posts, each media address once per harvest, and stops the whole
+harvest when the platform refuses us. Posts of earlier harvests are re-checked once the listing
+is done, and only those it did not show: a post the listing showed was just read, and asking its
+page again could show nothing more.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import scrapy
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -25,6 +28,7 @@ from crawler.backfill import BackfillWalk
 from crawler.book import CaptureBook
 from crawler.exchange import EXCHANGE, Exchange, HarvestState, exchange_of
 from crawler.job import HarvestJob, HarvestSummary
+from crawler.media_once import MediaAnswer, MediaOnce
 from crawler.outcome import Ending
 from crawler.reachability import in_words, is_no_connection
 from crawler.reading import STOPPING, response_headers
@@ -56,6 +60,8 @@ class HarvestSpider(scrapy.Spider):
         self.summary = summary
         self.clock = clock
         self.recheck = recheck or []
+        self.rechecks_asked = False  # asked when the spider first runs out of requests
+        self.media = MediaOnce()
         # Media are asked for here, once a post is known to be new or edited.
         self.harvester = make_harvester(job.platform, job.source, follow_media=False)
         self.state = HarvestState(clock, book.writer, self._read)
@@ -68,6 +74,7 @@ class HarvestSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> HarvestSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_spider_error, signal=scrapy_signals.spider_error)
+        crawler.signals.connect(spider.on_idle, signal=scrapy_signals.spider_idle)
         return spider
 
     def ending(self, closed: str, give_up_seconds: float) -> Ending:
@@ -94,10 +101,23 @@ class HarvestSpider(scrapy.Spider):
         for spec in first:
             spec.meta.setdefault("chain", "backfill" if self.job.backfill == "start" else "top")
             yield self._request(spec)
+
+    def on_idle(self) -> None:
+        """The listing and everything it led to is done: re-check the earlier posts it did not
+        show (deleted, blocked, or beyond the pages read), then let the spider close."""
+        if self.rechecks_asked or self.state.asks_nothing_more or self.disk_full:
+            return
+        self.rechecks_asked = True
+        asked = False
         for post in self.recheck:
+            if self.book.seen(post):
+                continue
             spec = self.harvester.recheck_request(post)
             spec.meta.setdefault("post_id", post.post_id)
-            yield self._request(spec, key=self.book.rechecking(post))
+            self.crawler.engine.crawl(self._request(spec, key=self.book.rechecking(post)))
+            asked = True
+        if asked:
+            raise DontCloseSpider
 
     # -- requests ---------------------------------------------------------------------------
     def _request(self, spec: RequestSpec, key: str | None = None) -> scrapy.Request:
@@ -123,8 +143,9 @@ class HarvestSpider(scrapy.Spider):
         if exchange is None:  # not a request of this spider's: nothing to read in it
             return
         if exchange.purpose is Purpose.MEDIA:
-            self.book.media_done(exchange.post_key, exchange.records, ok=response.status < 400,
-                                 error=f"{exchange.spec.url} answered HTTP {response.status}")
+            self._media_answered(exchange, MediaAnswer(
+                exchange.records, ok=response.status < 400,
+                error=f"{exchange.spec.url} answered HTTP {response.status}"))
             return
         result = self._result(exchange, response)
         if result is None:
@@ -214,7 +235,15 @@ class HarvestSpider(scrapy.Spider):
             media = self.harvester.media_requests(changed) if self.job.media else []
             self.book.expect_media(key, len(media))
             for m in media:
-                yield self._request(m, key=key)
+                if self.media.first(m.url, key):
+                    yield self._request(m, key=key)
+                elif (answer := self.media.known(m.url)) is not None:
+                    self.book.media_done(key, answer.records, ok=answer.ok, error=answer.error)
+
+    def _media_answered(self, exchange: Exchange, answer: MediaAnswer) -> None:
+        """A media answer counts for every post of this harvest that showed its address."""
+        for key in [exchange.post_key, *self.media.answered(exchange.spec.url, answer)]:
+            self.book.media_done(key, answer.records, ok=answer.ok, error=answer.error)
 
     def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
         """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
@@ -257,8 +286,8 @@ class HarvestSpider(scrapy.Spider):
         self.summary.errors.append(_failed(request, exchange, error))
         if exchange is None:
             return
-        if exchange.purpose is Purpose.MEDIA:
-            self.book.media_done(exchange.post_key, None, ok=True)  # the error is already counted
+        if exchange.purpose is Purpose.MEDIA:  # the error is already counted
+            self._media_answered(exchange, MediaAnswer(None, ok=True))
         else:
             self.book.answered(exchange.post_key)
 

@@ -1,9 +1,9 @@
 """Why a request is made: one name per kind of request, and what each kind means to a harvest.
 
 The harvesters name the purpose of every request they ask for; the crawler reads from it whether
-an answer is a listing page, whether it completes a post found earlier, whether its payload may
-become a revisit, and which role the answer plays in a post's evidence (the catalog's
-``evidence[].role``). Those readings live here once, not as lists of strings in each component.
+an answer is a listing page, whether it completes a post found earlier, and which role the
+answer plays in a post's evidence (the catalog's ``evidence[].role``). Those readings live here
+once, not as lists of strings in each component.
 """
 
 from __future__ import annotations
@@ -37,11 +37,6 @@ class Purpose(StrEnum):
     def completes_post(self) -> bool:
         """Asked to complete a post found earlier (the post waits for its answer)."""
         return self in (Purpose.LONG_TEXT, Purpose.ARTICLE, Purpose.RECHECK)
-
-    @property
-    def dedup(self) -> bool:
-        """A payload already stored is recorded as a revisit (media repeat across harvests)."""
-        return self is Purpose.MEDIA
 
     @property
     def role(self) -> str:

@@ -56,16 +56,18 @@ def test_a_request_that_must_not_be_archived_is_not(harvest):
     assert harvest.crawler.stats.get_value("warc/exchanges") is None
 
 
-def test_a_media_file_stored_before_becomes_a_revisit_a_page_never_does(harvest):
+def test_any_payload_stored_before_becomes_a_revisit_an_empty_one_never_does(harvest):
     middleware = WarcRecorderMiddleware.from_crawler(harvest.crawler)
     picture = b"\xff\xd8\xff picture bytes" * 100
     firsts = []
-    for purpose, url, body in (("media", PICTURE, picture), ("timeline", LISTING, b'{"ok":1}')):
+    for purpose, url, body in (("media", PICTURE, picture), ("timeline", LISTING, b'{"ok":1}'),
+                               ("recheck", LISTING + "&empty=1", b"")):
         for _ in range(2):
             request = request_for(harvest, RequestSpec(url, purpose))
             middleware.process_response(request, answer(request, body, content_type="image/jpeg"))
             firsts.append(exchange_of(request).records)
-    media, media_again, page, page_again = firsts
+    media, media_again, page, page_again, empty, empty_again = firsts
     assert media.revisit_of is None and media_again.revisit_of == media.response_id
-    assert page.revisit_of is None and page_again.revisit_of is None
-    assert harvest.crawler.stats.get_value("warc/revisits") == 1
+    assert page.revisit_of is None and page_again.revisit_of == page.response_id
+    assert empty.revisit_of is None and empty_again.revisit_of is None
+    assert harvest.crawler.stats.get_value("warc/revisits") == 2

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from catalog_helpers import PAGE1, UID
 from crawler_units import answer, build_harvest, request_for, sample
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from twisted.internet import error as tx
 from twisted.python.failure import Failure
 
 from crawler.exchange import exchange_of
 from crawler.reading import ReadingMiddleware
 from crawler.recorder import WarcRecorderMiddleware
-from harvesters import Post, Purpose, RateLimited, WeiboHarvester
+from harvesters import Media, ParseResult, Post, Purpose, RateLimited, WeiboHarvester
 
 CUT = "4649031014551911"  # cut short in the listing, one picture
 WHOLE = "4648004356937383"  # whole in the listing, one picture
@@ -100,3 +100,51 @@ def test_a_long_text_that_got_no_answer_is_said_in_words_and_its_post_stops_wait
     [version] = harvest.posts.versions("weibo", CUT)
     assert [e.role for e in version.evidence] == ["listing"]
     assert harvest.summary.posts_incomplete == 6  # no long text was answered
+
+
+def test_a_media_address_is_asked_once_per_harvest_and_named_by_every_post_showing_it(harvest):
+    """Two posts showing one picture wait for the same answer; a third, later, takes it as it is."""
+    shared = "https://wx1.sinaimg.cn/large/shared0banner.jpg"
+    listing = first_page(harvest)
+    exchange = exchange_of(listing)
+
+    def shown(post_id: str) -> ParseResult:
+        return ParseResult(posts=[Post("weibo", UID, post_id, text=f"通知 {post_id}",
+                                       media=[Media("image", shared, id="shared0banner")])])
+
+    asked = list(harvest.spider._offer_posts(exchange, shown("5000000000000001")))
+    assert purposes(asked) == [Purpose.MEDIA]
+    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000002"))) == []
+    [picture] = asked
+    assert handed(harvest, picture, b"\xff\xd8 the banner") == []
+    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000003"))) == []
+    harvest.book.page_done()
+    record_id = exchange_of(picture).records.response_id
+    for post_id in ("5000000000000001", "5000000000000002", "5000000000000003"):
+        [version] = harvest.posts.versions("weibo", post_id)
+        assert [e.record_id for e in version.evidence if e.role == "media"] == [record_id]
+
+
+class _Engine:
+    """Where the spider puts the requests it makes when idle (Scrapy's engine, in a harvest)."""
+
+    def __init__(self) -> None:
+        self.asked: list = []
+
+    def crawl(self, request) -> None:
+        self.asked.append(request)
+
+
+def test_rechecks_wait_for_the_listing_and_skip_the_posts_it_showed(harvest):
+    shown = Post("weibo", UID, WHOLE, url=f"https://m.weibo.cn/status/{WHOLE}")
+    unseen = Post("weibo", UID, "4600000000000001", url="https://m.weibo.cn/status/4600000000000001")
+    harvest.spider.recheck = [shown, unseen]
+    harvest.crawler.engine = engine = _Engine()
+    handed(harvest, first_page(harvest), sample(PAGE1))
+    with pytest.raises(DontCloseSpider):  # the spider stays open for the re-check's answer
+        harvest.spider.on_idle()
+    [recheck] = engine.asked
+    assert exchange_of(recheck).purpose is Purpose.RECHECK
+    assert exchange_of(recheck).post_key == f"weibo:{unseen.post_id}"
+    harvest.spider.on_idle()  # asked once: idle again, the spider may close
+    assert len(engine.asked) == 1
