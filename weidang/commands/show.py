@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _ANSWER_CHARS = 200  # of the platform's answer, shown as proof of a deletion
 
 
-@click.command("show")
+@click.command("show", short_help="Show what the archive holds about one post: versions, status, evidence.")
 @click.argument("post", metavar="PLATFORM:POST_ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document for machines.")
 @pass_app

@@ -13,7 +13,7 @@ from weidang.context import AppContext, pass_app
 from weidang.store import catalog_db
 
 
-@click.group("topics")
+@click.group("topics", short_help="Thematic collections (专题): named selections of posts.")
 def command() -> None:
     """Thematic collections (专题): name a selection of posts to appraise and transfer as a unit."""
 
