@@ -245,6 +245,22 @@ def test_the_seal_is_checked_when_given(home, tmp_path):
     assert "manifest" in evidence(report, "authenticity.seal")
 
 
+def test_the_seals_kept_in_the_collection_are_checked_without_being_given(home, tmp_path):
+    done = subprocess.run([*WEIDANG, "seal"], capture_output=True, text=True,
+                          env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, report, _ = audit(home, tmp_path / "ok")
+    assert rows(report)["authenticity.seal"]["result"] == "passed"
+    assert "seals/" in evidence(report, "authenticity.seal")
+    (kept,) = (home / "collections" / "default" / "seals").glob("*.seal")
+    parts = kept.read_text("ascii").strip().split(":")
+    parts[4] = "0" * 64  # the kept seal now names another manifest
+    kept.write_text(":".join(parts) + "\n", "ascii")
+    code, report, _ = audit(home, tmp_path / "bad")
+    assert code == 1 and "authenticity.seal" in failed(report)
+    assert kept.name in evidence(report, "authenticity.seal")
+
+
 def test_a_post_page_gone_from_the_index_fails_the_replay(home, tmp_path):
     post, url = one(home, "SELECT post_id, url FROM posts WHERE platform = 'wechat' "
                           "ORDER BY post_id LIMIT 1")

@@ -8,6 +8,7 @@ import re
 from catalog import appraisal
 from catalog.audit.model import AuditContext, Property, Result, check
 from catalog.audit.reads import table_names, version_times
+from warc_store.seal import stored_seals
 
 ARCHIVAL_CODE_TABLE = "archival_codes"  # where appraisal keeps 档号
 # 全宗号-门类代码·年度-保管期限-机构代码-件号 (DA/T 22-2015), e.g. 0194-XM·2026-Y-BGS-0001
@@ -63,11 +64,17 @@ def times(ctx: AuditContext) -> Result:
 
 @check("authenticity.seal", Property.AUTHENTICITY, "封印（seal）相符", "The seal matches")
 def seal(ctx: AuditContext) -> Result:
-    if ctx.seal is None:
-        return Result.not_applicable("no seal was given: pass the value `weidang seal` printed "
-                                     "(--seal VALUE) to check the collection still extends it")
-    return Result.of([f"seal {ctx.seal}: {p}" for p in ctx.verify.seal_problems],
-                     f"the event log and manifest still extend the seal {ctx.seal}")
+    """The seal given on the command line and every seal kept in the collection's ``seals/``
+    folder (with its RFC 3161 time-stamp token): the log and manifest must still extend each."""
+    report = ctx.verify
+    if ctx.seal is None and not stored_seals(ctx.collection):
+        return Result.not_applicable("the collection holds no seal (`weidang seal` keeps one in its "
+                                     "seals/ folder) and none was given with --seal VALUE")
+    given = [f"the seal given, {ctx.seal}"] if ctx.seal is not None else []
+    kept = [f"{len(stored_seals(ctx.collection))} seals in seals/"]
+    result = Result.of(list(report.seal_problems),
+                       "the event log and manifest still extend " + " and ".join(given + kept))
+    return Result(result.outcome, result.evidence + report.seal_notes)
 
 
 @check("authenticity.archival_codes", Property.AUTHENTICITY, "档号唯一且格式正确",

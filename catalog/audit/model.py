@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.db import Database
 from warc_store import Collection, Seal, VerifyReport, verify_collection
+from warc_store.timestamp import TsaConfig
 
 
 class Property(enum.Enum):
@@ -79,12 +80,13 @@ class AuditContext:
     home_root: Any = None  # pathlib.Path of the home, or None when auditing a bare collection
     seal: Seal | None = None
     workers: int = 0
+    tsa: TsaConfig | None = None  # who may sign the seals' time-stamps (the CA); None: not checked
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @cached_property
     def verify(self) -> VerifyReport:
         """The collection's full verification, run once and shared by the checks that need it."""
-        return verify_collection(self.collection, self.workers, self.seal)
+        return verify_collection(self.collection, self.workers, self.seal, tsa=self.tsa)
 
 
 Runner = Callable[[AuditContext], Result]

@@ -8,6 +8,7 @@ from typing import Any
 from catalog.audit.model import AuditContext, Property, Result, check
 from catalog.audit.reads import current_pages
 from warc_store import StoredRecord, StoreError, read_record
+from warc_store.replay_index import replay_line
 
 # Open, documented formats (DA/T 70 asks for formats allowed for archiving): the media types a
 # capture may hold. Anything else is named in the report for the archivist to judge.
@@ -77,8 +78,11 @@ def replay(ctx: AuditContext) -> Result:
     pages = current_pages(ctx.db, ctx.collection_name)
     problems = []
     for page in pages:
+        # the records a replay tool is shown for the address: the replay index's rule, so the
+        # check passes only for what pywb or ReplayWeb.page would replay from a package
         entries = [e for e in ctx.collection.index.by_url(page.url)
-                   if e.record_type in ("response", "revisit")] if page.url else []
+                   if e.record_type in ("response", "revisit") and replay_line(e) is not None
+                   ] if page.url else []
         item = _page_evidence(page.evidence)
         record_id = entries[-1].record_id if entries else (item or {}).get("record_id")
         if not record_id:

@@ -10,7 +10,7 @@ import click
 from warc_store import Collection, Seal, StoreError
 from weidang.context import AppContext, pass_app
 from weidang.home import DEFAULT_COLLECTION
-from weidang.store import catalog_db, catalog_exists, open_collection
+from weidang.store import catalog_db, catalog_exists, open_collection, tsa_config
 
 
 @click.command("audit")
@@ -20,7 +20,8 @@ from weidang.store import catalog_db, catalog_exists, open_collection
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report as JSON to this file ('-' prints it instead of the summary).")
 @click.option("--seal", "seal_value", metavar="VALUE",
-              help="Also check the collection still extends this seal (as `weidang seal` printed it).")
+              help="Also check the collection still extends this seal (as `weidang seal` printed it); "
+              "the seals kept in its seals/ folder are always checked.")
 @click.option("--workers", type=int, default=None, help="Processes for re-hashing (default: one per core).")
 @pass_app
 def command(app: AppContext, target: str | None, html_file: Path | None, json_file: Path | None,
@@ -40,7 +41,7 @@ def command(app: AppContext, target: str | None, html_file: Path | None, json_fi
     try:
         ctx = AuditContext(collection, name, db, app.home.root if in_home else None,
                            seal=Seal.parse(seal_value) if seal_value else None,
-                           workers=workers)
+                           workers=workers, tsa=tsa_config(app.home, app.settings))
         report = run_audit(ctx)
     finally:
         if db is not None:
