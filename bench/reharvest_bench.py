@@ -17,6 +17,7 @@ import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -49,8 +50,10 @@ def _twice(archive: Archive, key: str) -> tuple[int, int, Counter[str]]:
     first_bytes = _bytes(archive)
     second, _ = archive.harvest(key)
     assert second["outcome"] == "ok" and second["posts_new"] == 0, second
-    kinds = Counter(r.record_type for r in archive.records() if r.record_id not in before_ids)
-    return first_bytes, _bytes(archive) - first_bytes, kinds
+    added = [r for r in archive.records() if r.record_id not in before_ids]
+    kinds = Counter(r.record_type for r in added)
+    asked = Counter(urlsplit(r.uri).path for r in added if r.record_type == "request")
+    return first_bytes, _bytes(archive) - first_bytes, kinds, asked
 
 
 def main() -> None:
@@ -70,9 +73,10 @@ def main() -> None:
             else:
                 key = "weibo:7000000001"
                 archive.add(key)
-            first, second, kinds = _twice(archive, key)
+            first, second, kinds, asked = _twice(archive, key)
             print(f"{platform:6s}: first harvest {first / 1e6:.2f} MB, second {second / 1e6:.3f} MB "
-                  f"= {second / first:.1%} of the first; second harvest's records: {dict(kinds)}")
+                  f"= {second / first:.1%} of the first; second harvest's records: {dict(kinds)}; "
+                  f"what it asked for: {dict(asked.most_common(6))}")
     finally:
         site.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -60,6 +60,7 @@ class HarvestSpider(scrapy.Spider):
         self.summary = summary
         self.clock = clock
         self.recheck = recheck or []
+        self.due = {CaptureBook.key(p) for p in self.recheck}  # the posts to re-check, by key
         self.rechecks_asked = False  # asked when the spider first runs out of requests
         self.media = MediaOnce()
         # Media are asked for here, once a post is known to be new or edited.
@@ -254,13 +255,25 @@ class HarvestSpider(scrapy.Spider):
     def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
         if not result.next_requests:
             return
-        if self.job.mode == "incremental" and reached_known:
+        if self.job.mode == "incremental" and reached_known and not self._reads_due_posts(result):
             return  # the rest is already in the archive
         if self.job.mode == "full" and self.summary.pages >= self.job.max_pages:
             self.summary.errors.append(f"stopped after {self.job.max_pages} pages (the page limit)")
             return
         for request in result.next_requests:
             yield self._request(request)
+
+    def _reads_due_posts(self, result: ParseResult) -> bool:
+        """Whether the listing, though it reached what the archive holds, goes on to the next page:
+        while its pages re-check posts that are due, more than one each without a request of its
+        own (a page costs one request; a re-check costs one per post), and some are still unseen.
+        A WeChat listing re-checks nothing by itself (each article's page is asked for anyway);
+        a Weibo timeline page shows its posts whole, long texts aside."""
+        asking = {_owner(r) for r in result.follow_up_requests if r.purpose is not Purpose.MEDIA}
+        shown = {CaptureBook.key(p) for p in result.posts}
+        if len((shown & self.due) - asking) < 2:
+            return False
+        return any(CaptureBook.key(p) not in shown and not self.book.seen(p) for p in self.recheck)
 
     def _held_from_own_listing(self, post: Post) -> bool:
         """Captured by an earlier, finished harvest of this account: only then is everything older held.

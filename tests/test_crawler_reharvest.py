@@ -86,3 +86,20 @@ def test_an_edited_article_gets_its_version_from_a_full_response(site, tmp_path)
         assert holder.record_type == "response"
         assert holder.header("WARC-Payload-Digest") == named.header("WARC-Payload-Digest")
     assert archive.weidang("verify").returncode == 0
+
+
+def test_an_unchanged_weibo_reharvest_rechecks_through_the_timeline(site, tmp_path):
+    """The incremental listing reaches the archive on its first page, but goes on while its pages
+    show posts due for a re-check: a page re-checks ten posts for one request, where asking each
+    post again (statuses/show) would take one request each."""
+    archive = Archive(tmp_path / "home", site)
+    key = "weibo:7000000001"
+    archive.add(key)
+    first, _ = archive.harvest(key)
+    assert first["outcome"] == "ok" and first["posts_new"] >= 12
+    before = {r.record_id for r in archive.records()}
+    second, _ = archive.harvest(key)
+    assert second["outcome"] == "ok" and second["posts_new"] == second["posts_edited"] == 0, second
+    asked = [r.uri for r in archive.records() if r.record_id not in before and r.record_type == "request"]
+    assert sum("/api/container/getIndex" in u for u in asked) >= 2, asked  # beyond the first page
+    assert not [u for u in asked if "/statuses/show" in u], asked  # every post was seen listed
