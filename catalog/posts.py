@@ -95,6 +95,12 @@ class PostCatalog:
             return Decision("unchanged", int(row[0]))
         return Decision("edited", int(row[0]) + 1)
 
+    def current_post(self, platform: str, post_id: str) -> Post | None:
+        """The post as its latest version holds it, or None when none is held."""
+        row = self._one("SELECT post FROM versions WHERE platform = :platform AND post_id = :post_id "
+                        "ORDER BY version DESC LIMIT 1", platform=platform, post_id=post_id)
+        return Post.from_json(json.loads(row[0])) if row and row[0] else None
+
     # -- recording -------------------------------------------------------------------------
     def record_version(self, post: Post, version: int, outcome: str, metadata_record_id: str,
                        evidence: Sequence[EVIDENCE_LIKE], harvest_id: str,

@@ -32,6 +32,11 @@ class Pending:
     decided: bool = False
 
 
+def _marks(post: Post) -> tuple[list[str], str]:
+    """What a cut post still shows of its content besides the text: pictures and repost."""
+    return [m.id or m.url for m in post.media], post.repost.post_id if post.repost else ""
+
+
 def evidence(records: ExchangeRecords | None, role: str) -> list[dict[str, Any]]:
     if records is None:
         return []
@@ -90,13 +95,25 @@ class CaptureBook:
         self._rechecked[key] = post
         return key
 
+    def held_whole(self, post: Post) -> bool:
+        """``post`` is shown cut (its long text not read) and the archive holds it whole with the
+        same edit count, pictures and repost. On a platform that counts every edit, reading its
+        long text again could show no change: the spider need not ask (``offer(held_whole=True)``)."""
+        if post.long_text_complete:
+            return False
+        held = self.catalog.current_post(post.platform, post.post_id)
+        return (held is not None and held.long_text_complete and held.edit_count == post.edit_count
+                and _marks(held) == _marks(post))
+
     def offer(self, post: Post, records: ExchangeRecords | None, role: str,
-              follow_ups: int = 0) -> Post | None:
+              follow_ups: int = 0, held_whole: bool = False) -> Post | None:
         """A post seen in an answer that asks ``follow_ups`` more requests to complete it.
 
         Merged with what is known of it in this harvest. A post whole and waiting for nothing
         this answer asks is decided now: the post is returned when new or edited (its media
         are to be asked for, then told with ``expect_media``); an unchanged one is finished.
+        ``held_whole``: a cut post whose long text was not asked for again (``held_whole()``),
+        unchanged.
         """
         key = self.key(post)
         self._seen.add(key)
@@ -110,6 +127,10 @@ class CaptureBook:
             entry.post = post.merged(pinned=entry.post.pinned or post.pinned)
         entry.evidence += evidence(records, role)
         entry.waiting += follow_ups
+        if held_whole and not entry.post.long_text_complete and not entry.waiting:
+            entry.outcome, entry.decided = "unchanged", True
+            self._finish(key)
+            return None
         if not entry.post.long_text_complete or entry.decided or follow_ups:
             return None
         if self._decide(entry) == "unchanged":

@@ -183,15 +183,17 @@ class HarvestSpider(scrapy.Spider):
         self._note_errors(exchange, result)
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
         reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
+        held = self._held_whole(result)
+        follow_ups = [r for r in result.follow_up_requests if r.purpose is not Purpose.MEDIA
+                      and not (r.purpose is Purpose.LONG_TEXT and _owner(r) in held)]
         if purpose.leads_on:
             # The next page first: its round trip overlaps the work on this page's posts.
-            yield from self._following(exchange.spec, result, reached_known)
-        yield from self._offer_posts(exchange, result)
+            yield from self._following(exchange.spec, result, reached_known, follow_ups)
+        yield from self._offer_posts(exchange, result, follow_ups, held)
         if purpose.completes_post:
             self.book.answered(exchange.post_key)
-        for request in result.follow_up_requests:
-            if request.purpose is not Purpose.MEDIA:
-                yield self._request(request, key=_owner(request))
+        for request in follow_ups:
+            yield self._request(request, key=_owner(request))
         if purpose.is_page:
             self.book.page_done()
 
@@ -219,18 +221,26 @@ class HarvestSpider(scrapy.Spider):
         self.summary.errors += [_item_error(exchange.spec, exchange.records, e)
                                 for e in result.item_errors]
 
-    def _offer_posts(self, exchange: Exchange, result: ParseResult) -> Any:
+    def _held_whole(self, result: ParseResult) -> set[str]:
+        """The cut posts whose long text is not asked for again: the platform counts every edit
+        and the archive holds them whole, unchanged by that count (``CaptureBook.held_whole``)."""
+        if not self.harvester.counts_edits:
+            return set()
+        return {CaptureBook.key(p) for p in result.posts if self.book.held_whole(p)}
+
+    def _offer_posts(self, exchange: Exchange, result: ParseResult, follow_up_requests: list[RequestSpec],
+                     held: set[str]) -> Any:
         """Hand the answer's posts to the book; a post complete and new or edited gets its media
         asked for (one waiting for a follow-up, such as its long text, is decided later)."""
         follow_ups: dict[str, int] = {}
-        for request in result.follow_up_requests:
+        for request in follow_up_requests:
             owner = _owner(request)
-            if owner and request.purpose is not Purpose.MEDIA:
+            if owner:
                 follow_ups[owner] = follow_ups.get(owner, 0) + 1
         for post in result.posts:
             key = CaptureBook.key(post)
             changed = self.book.offer(post, exchange.records, exchange.purpose.role,
-                                      follow_ups=follow_ups.get(key, 0))
+                                      follow_ups=follow_ups.get(key, 0), held_whole=key in held)
             if changed is None:
                 continue
             media = self.harvester.media_requests(changed) if self.job.media else []
@@ -246,16 +256,17 @@ class HarvestSpider(scrapy.Spider):
         for key in [exchange.post_key, *self.media.answered(exchange.spec.url, answer)]:
             self.book.media_done(key, answer.records, ok=answer.ok, error=answer.error)
 
-    def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool) -> Any:
+    def _following(self, spec: RequestSpec, result: ParseResult, reached_known: bool,
+                   follow_ups: list[RequestSpec]) -> Any:
         """The backfill walk's next pages within its budget (crawler.backfill); others as ever."""
         if self.backfill is not None and spec.meta.get("chain") == "backfill":
             return map(self._request, self.backfill.next_pages(spec, result))
-        return self._next_pages(result, reached_known)
+        return self._next_pages(result, reached_known, follow_ups)
 
-    def _next_pages(self, result: ParseResult, reached_known: bool) -> Any:
+    def _next_pages(self, result: ParseResult, reached_known: bool, follow_ups: list[RequestSpec]) -> Any:
         if not result.next_requests:
             return
-        if self.job.mode == "incremental" and reached_known and not self._reads_due_posts(result):
+        if self.job.mode == "incremental" and reached_known and not self._reads_due_posts(result, follow_ups):
             return  # the rest is already in the archive
         if self.job.mode == "full" and self.summary.pages >= self.job.max_pages:
             self.summary.errors.append(f"stopped after {self.job.max_pages} pages (the page limit)")
@@ -263,13 +274,13 @@ class HarvestSpider(scrapy.Spider):
         for request in result.next_requests:
             yield self._request(request)
 
-    def _reads_due_posts(self, result: ParseResult) -> bool:
+    def _reads_due_posts(self, result: ParseResult, follow_ups: list[RequestSpec]) -> bool:
         """Whether the listing, though it reached what the archive holds, goes on to the next page:
         while its pages re-check posts that are due, more than one each without a request of its
         own (a page costs one request; a re-check costs one per post), and some are still unseen.
         A WeChat listing re-checks nothing by itself (each article's page is asked for anyway);
         a Weibo timeline page shows its posts whole, long texts aside."""
-        asking = {_owner(r) for r in result.follow_up_requests if r.purpose is not Purpose.MEDIA}
+        asking = {_owner(r) for r in follow_ups}
         shown = {CaptureBook.key(p) for p in result.posts}
         if len((shown & self.due) - asking) < 2:
             return False

@@ -60,6 +60,7 @@ class WechatHarvester:
     """Platform knowledge of WeChat official accounts; keeps no state between calls."""
 
     name = "wechat"
+    counts_edits = False  # a listed article shows no edit count: only its page can show an edit
 
     def __init__(self, *, follow_media: bool = True, backend_list: str = "appmsgpublish",
                  source: str | None = None) -> None:

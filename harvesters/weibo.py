@@ -45,6 +45,7 @@ class WeiboHarvester(WeiboRequests):
     """Platform knowledge of Weibo; keeps no state between calls."""
 
     name = "weibo"
+    counts_edits = True  # Weibo counts every edit of a post in its ``edit_count``
 
     # -- parsing --------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ collection and catalog under tmp_path."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from catalog_helpers import FIRST, LISTING_URL, PAGE1, timeline
 from crawler_units import build_harvest, sample
@@ -101,6 +103,25 @@ def test_a_post_seen_again_unchanged_is_counted_once_and_not_written(tmp_path):
         book.close()
         assert (harvest.summary.posts_new, harvest.summary.posts_unchanged) == (0, 1)
         assert [v.harvest_id for v in harvest.posts.versions("weibo", WHOLE)] == ["run-1"]
+
+
+def test_a_cut_post_held_whole_with_the_same_edit_count_needs_no_long_text(tmp_path):
+    cut = listed(CUT)
+    weibo = WeiboHarvester(follow_media=False)
+    [whole] = weibo.parse(weibo.long_text_request(cut), 200, {}, sample(LONG_TEXT), FIRST).posts
+    with build_harvest(tmp_path) as first:
+        assert not first.book.held_whole(cut)  # nothing held yet: its long text is asked for
+        record_new(first, whole)
+    with build_harvest(tmp_path, harvest_id="run-2", day=26) as harvest:
+        book = harvest.book
+        assert book.held_whole(cut) and not book.held_whole(whole)  # a whole post asks nothing
+        assert not book.held_whole(replace(cut, edit_count=cut.edit_count + 1))  # edited since
+        assert not book.held_whole(replace(cut, media=[]))  # its pictures differ
+        assert book.offer(cut, fetched(harvest, LISTING_URL, b"{}"), "listing", held_whole=True) is None
+        assert book.seen(cut) and book.waiting(CaptureBook.key(cut)) is None
+        book.close()
+        assert (harvest.summary.posts_unchanged, harvest.summary.posts_edited) == (1, 0)
+        assert [v.harvest_id for v in harvest.posts.versions("weibo", CUT)] == ["run-1"]
 
 
 def test_a_rechecked_post_found_deleted_is_an_event_recorded_once(tmp_path):

@@ -103,3 +103,23 @@ def test_an_unchanged_weibo_reharvest_rechecks_through_the_timeline(site, tmp_pa
     asked = [r.uri for r in archive.records() if r.record_id not in before and r.record_type == "request"]
     assert sum("/api/container/getIndex" in u for u in asked) >= 2, asked  # beyond the first page
     assert not [u for u in asked if "/statuses/show" in u], asked  # every post was seen listed
+    # nor is a long text asked for again: the archive holds it whole and Weibo counts every edit
+    own = set(archive.post_ids(key))
+    long_posts = {u.split("id=")[1] for u in first_asked(archive, before) if "/statuses/extend" in u} & own
+    assert long_posts, "the emulator's account has long posts"
+    assert not [u for u in asked if "/statuses/extend" in u and u.split("id=")[1] in own], asked
+    # an edit of a long post raises its edit count: its long text is read again, a new version
+    edited = sorted(long_posts)[0]
+    correction = "更正：" + "本次会议改期举行，具体时间另行通知。" * 20
+    site.control("POST", "/mutate", json.dumps({"op": "edit", "platform": "weibo", "id": edited,
+                                                "text": correction}).encode())
+    third, _ = archive.harvest(key)
+    assert third["outcome"] == "ok" and third["posts_edited"] == 1, third
+    (text,) = archive.rows("SELECT text FROM versions WHERE platform = 'weibo' AND post_id = ? "
+                           "AND version = 2", edited)[0]
+    assert "具体时间另行通知" in text
+
+
+def first_asked(archive: Archive, later: set[str]) -> list[str]:
+    """The addresses the harvests before the records ``later`` asked for."""
+    return [r.uri for r in archive.records() if r.record_id in later and r.record_type == "request"]

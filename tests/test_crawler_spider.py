@@ -112,12 +112,12 @@ def test_a_media_address_is_asked_once_per_harvest_and_named_by_every_post_showi
         return ParseResult(posts=[Post("weibo", UID, post_id, text=f"通知 {post_id}",
                                        media=[Media("image", shared, id="shared0banner")])])
 
-    asked = list(harvest.spider._offer_posts(exchange, shown("5000000000000001")))
+    asked = list(harvest.spider._offer_posts(exchange, shown("5000000000000001"), [], set()))
     assert purposes(asked) == [Purpose.MEDIA]
-    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000002"))) == []
+    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000002"), [], set())) == []
     [picture] = asked
     assert handed(harvest, picture, b"\xff\xd8 the banner") == []
-    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000003"))) == []
+    assert list(harvest.spider._offer_posts(exchange, shown("5000000000000003"), [], set())) == []
     harvest.book.page_done()
     record_id = exchange_of(picture).records.response_id
     for post_id in ("5000000000000001", "5000000000000002", "5000000000000003"):
