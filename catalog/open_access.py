@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, literal, or_, select
 
 from catalog.account_fields import parse_account
+from catalog.appraisal import kept_condition
 from catalog.errors import N_, CatalogError
 from catalog.schema import open_marks, posts
 
@@ -116,11 +117,14 @@ def open_condition() -> Any:
 def open_posts(conn: Connection, *, platform: str | None = None, account: str | None = None,
                after: tuple[str, str, str] | None = None, since: str | None = None,
                until: str | None = None, limit: int = 100,
-               keys: Sequence[tuple[str, str]] | None = None) -> list[Any]:
+               keys: Sequence[tuple[str, str]] | None = None, kept: bool = False) -> list[Any]:
     """Rows of ``posts`` that are open, ordered by (last_captured, platform, post_id); ``after``
-    pages on from such a triple, ``since``/``until`` bound ``last_captured`` (ISO UTC text)."""
+    pages on from such a triple, ``since``/``until`` bound ``last_captured`` (ISO UTC text);
+    ``kept``: only those whose current appraisal is a keep (the archival records)."""
     c = posts.c
     query = select(posts).where(open_condition())
+    if kept:
+        query = query.where(kept_condition())
     if platform:
         query = query.where(c.platform == platform)
     if account:
