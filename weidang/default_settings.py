@@ -164,3 +164,5 @@ WEB_OAI_ADMIN_EMAIL: Annotated[str, rule.Matches(
     r"[^@\s]+@[^@\s]+", "an e-mail address")] = "archive@localhost"
 # OAI-PMH Identify: the archive's name as other archives see it
 WEB_OAI_REPOSITORY_NAME: Annotated[str, rule.Matches(r"\S.{0,199}", "1 to 200 characters")] = "微档 weidang"
+# OAI-PMH: records per answer; the rest follow with a resumption token
+WEB_OAI_PAGE_SIZE: Annotated[int, rule.Between(1, 1000)] = 100

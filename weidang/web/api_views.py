@@ -61,8 +61,8 @@ def search() -> Response | tuple[Response, int]:
                 if skip <= total < skip + per_page:
                     out.append(_hit(hit))
                 total += 1
-    except QueryError as exc:
-        raise BadRequest(str(exc)) from None
+    except QueryError as exc:  # filters that contradict each other (an until before since): none match
+        return jsonify(total=0, page=page, per_page=per_page, hits=[], note=str(exc))
     except SearchError as exc:  # the index is being rebuilt, or its server is down: try later
         return jsonify(error=str(exc)), 503
     return jsonify(total=total, page=page, per_page=per_page, hits=out)

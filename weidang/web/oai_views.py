@@ -5,8 +5,9 @@ A record is a post that is open (``catalog.open_access``) and whose current appr
 ``oai_dc`` (Dublin Core) and ``dat46``, the DA/T 46 elements the catalog holds today (档号, 题名,
 责任者, 日期, 保管期限, …), described by the schema served at ``/oai/dat46.xsd``. Sets are the
 platforms (``weibo``, ``wechat``). A record's datestamp is its post's last capture. Lists come
-100 records at a time with a resumption token that names where the next page starts, so tokens
-never expire and need no server state. Like the JSON API, no login: only open records are shown.
+``WEB_OAI_PAGE_SIZE`` records at a time with a resumption token that names where the next page
+starts, so tokens never expire and need no server state. Like the JSON API, no login: only
+open records are shown.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ FORMATS = {
     "dat46": (DAT46, None),  # served by this server: /oai/dat46.xsd
 }
 SETS = {"weibo": "微博 Weibo", "wechat": "微信公众号 WeChat"}
-PAGE_SIZE = 100
 ID_PREFIX = "oai:weidang:"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -157,7 +157,7 @@ def _sets(_conn: Connection, given: dict[str, str]) -> etree._Element:
 def _list(verb: str) -> Any:
     def handler(conn: Connection, given: dict[str, str]) -> etree._Element:
         query = _decode(given["resumptionToken"]) if "resumptionToken" in given else _query(given)
-        size = int(current_app.config.get("OAI_PAGE_SIZE", PAGE_SIZE))
+        size = int(current_app.config["SETTINGS"]["WEB_OAI_PAGE_SIZE"])
         rows = open_posts(conn, platform=query["set"], since=query["from"], until=query["until"],
                           after=tuple(query["after"]) if query["after"] else None, limit=size + 1,
                           kept=True)

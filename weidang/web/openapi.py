@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.search.document import STATUSES
+
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": "string", "nullable": True}
 _INT = {"type": "integer"}
@@ -25,7 +27,7 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
 
 _PAGE = _param("page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}, "Page number.")
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_STATUSES = ["live", "edited", "deleted", "blocked", "expired", "unavailable"]
+_STATUSES = list(STATUSES)
 
 DESCRIPTION: dict[str, Any] = {
     "openapi": "3.0.3",
@@ -99,8 +101,11 @@ DESCRIPTION: dict[str, Any] = {
                            "description": "[start, end) character offsets of matches in snippet"},
             "published_at": _TEXT, "captured_at": _TEXT, "warc_file": _TEXT,
             "warc_record_id": _TEXT, "payload_sha256": _TEXT}),
-        "SearchResults": _object({"total": _INT, "page": _INT, "per_page": _INT, "hits": {
-            "type": "array", "items": {"$ref": "#/components/schemas/Hit"}}}),
+        "SearchResults": {**_object({"total": _INT, "page": _INT, "per_page": _INT, "hits": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "note": {**_TEXT, "description": "Why nothing matched, when the filters contradict "
+                                             "each other (e.g. until before since)."}}),
+            "required": ["total", "page", "per_page", "hits"]},
         "Post": _object({
             "id": _TEXT, "platform": _TEXT, "post_id": _TEXT, "account": _TEXT,
             "account_name": _TEXT, "url": _TEXT, "status": _TEXT, "published_at": _NULLABLE_TEXT,
