@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from catalog.db import open_catalog
 from catalog.errors import CatalogError
 from catalog.open_access import current_marks, is_open, open_posts, set_open
 from catalog.schema import posts
@@ -16,15 +15,16 @@ AT = "2026-01-01T00:00:00.000000Z"
 
 
 @pytest.fixture
-def db(tmp_path):
-    with open_catalog(tmp_path / "catalog.sqlite") as database:
-        with database.write() as conn:
-            for n, account in ((1, "weibo:1669879400"), (2, "weibo:1669879400"), (3, "weibo:2222222222")):
-                conn.execute(posts.insert().values(
-                    platform="weibo", post_id=f"49000{n}", account=account, current_version=1,
-                    first_captured=AT, last_captured=f"2026-01-0{n}T00:00:00.000000Z", status="live",
-                    pinned=0, url=f"https://m.weibo.cn/detail/49000{n}"))
-        yield database
+def db(catalogs):
+    """A fresh catalog (SQLite, and PostgreSQL where one answers) with three posts."""
+    database = catalogs.open()
+    with database.write() as conn:
+        for n, account in ((1, "weibo:1669879400"), (2, "weibo:1669879400"), (3, "weibo:2222222222")):
+            conn.execute(posts.insert().values(
+                platform="weibo", post_id=f"49000{n}", account=account, current_version=1,
+                first_captured=AT, last_captured=f"2026-01-0{n}T00:00:00.000000Z", status="live",
+                pinned=0, url=f"https://m.weibo.cn/detail/49000{n}"))
+    return database
 
 
 def keys(db):
