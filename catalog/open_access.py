@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 from catalog.account_fields import parse_account
 from catalog.appraisal import kept_condition
 from catalog.errors import N_, CatalogError
-from catalog.schema import open_marks, posts
+from catalog.schema import appraisals, open_marks, posts
 
 KINDS = ("account", "post")
 
@@ -101,45 +103,82 @@ def _mark(row: Any) -> OpenMark:
                     row.reason, row.actor, row.at)
 
 
-def open_condition() -> Any:
-    """A condition on ``posts``: the post is open (its own mark, else its account's)."""
-    current = select(open_marks).where(open_marks.c.seq.in_(_latest())).subquery()
-    own = select(current.c.open).where(
+class greatest(ReturnTypeFromArgs[Any]):  # noqa: N801 - the SQL function's name
+    """The largest of its arguments: GREATEST on PostgreSQL, max() on SQLite."""
+
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_on_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+def _current() -> Any:
+    return select(open_marks).where(open_marks.c.seq.in_(_latest())).subquery()
+
+
+def _own(current: Any, column: str) -> Any:
+    return select(current.c[column]).where(
         current.c.kind == "post", current.c.platform == posts.c.platform,
         current.c.subject_id == posts.c.post_id).scalar_subquery()
-    account = select(current.c.open).where(
+
+
+def _account(current: Any, column: str) -> Any:
+    return select(current.c[column]).where(
         current.c.kind == "account",
         current.c.platform.concat(literal(":")).concat(current.c.subject_id) == posts.c.account
     ).scalar_subquery()
+
+
+def open_condition() -> Any:
+    """A condition on ``posts``: the post is open (its own mark, else its account's)."""
+    current = _current()
+    own, account = _own(current, "open"), _account(current, "open")
     return or_(own == True, and_(own.is_(None), account == True))  # noqa: E712 - SQL, not Python
+
+
+def changed_at() -> Any:
+    """When what another archive sees of a post last changed: its last capture, or later its
+    opening (its own mark or its account's) or its latest appraisal. OAI-PMH datestamps are
+    this, so that a post opened or kept after its last capture reaches incremental harvests."""
+    current, last = _current(), posts.c.last_captured
+    appraised = select(func.max(appraisals.c.at)).where(
+        appraisals.c.platform == posts.c.platform,
+        appraisals.c.post_id == posts.c.post_id).scalar_subquery()
+    return greatest(last, *(func.coalesce(moment, last) for moment in (
+        _own(current, "at"), _account(current, "at"), appraised)))
 
 
 def open_posts(conn: Connection, *, platform: str | None = None, account: str | None = None,
                after: tuple[str, str, str] | None = None, since: str | None = None,
                until: str | None = None, limit: int = 100,
                keys: Sequence[tuple[str, str]] | None = None, kept: bool = False) -> list[Any]:
-    """Rows of ``posts`` that are open, ordered by (last_captured, platform, post_id); ``after``
-    pages on from such a triple, ``since``/``until`` bound ``last_captured`` (ISO UTC text);
-    ``kept``: only those whose current appraisal is a keep (the archival records)."""
-    c = posts.c
-    query = select(posts).where(open_condition())
+    """Rows of ``posts`` that are open, with ``changed_at`` (see there), ordered by
+    (changed_at, platform, post_id); ``after`` pages on from such a triple, ``since``/``until``
+    bound ``changed_at`` (ISO UTC text as the catalog writes it); ``kept``: only those whose
+    current appraisal is a keep (the archival records)."""
+    c, changed = posts.c, changed_at()
+    inner = select(posts, changed.label("changed_at")).where(open_condition())
     if kept:
-        query = query.where(kept_condition())
+        inner = inner.where(kept_condition())
     if platform:
-        query = query.where(c.platform == platform)
+        inner = inner.where(c.platform == platform)
     if account:
-        query = query.where(c.account == account)
-    if since:
-        query = query.where(c.last_captured >= since)
-    if until:
-        query = query.where(c.last_captured <= until)
+        inner = inner.where(c.account == account)
     if keys is not None:
-        query = query.where(or_(False, *(and_(c.platform == p, c.post_id == i) for p, i in keys)))
+        inner = inner.where(or_(False, *(and_(c.platform == p, c.post_id == i) for p, i in keys)))
+    rows = inner.subquery()
+    query = select(rows)
+    if since:
+        query = query.where(rows.c.changed_at >= since)
+    if until:
+        query = query.where(rows.c.changed_at <= until)
     if after is not None:
         at, plat, post_id = after
-        query = query.where(or_(c.last_captured > at, and_(c.last_captured == at, or_(
-            c.platform > plat, and_(c.platform == plat, c.post_id > post_id)))))
-    query = query.order_by(c.last_captured, c.platform, c.post_id).limit(limit)
+        query = query.where(or_(rows.c.changed_at > at, and_(rows.c.changed_at == at, or_(
+            rows.c.platform > plat, and_(rows.c.platform == plat, rows.c.post_id > post_id)))))
+    query = query.order_by(rows.c.changed_at, rows.c.platform, rows.c.post_id).limit(limit)
     return list(conn.execute(query))
 
 

@@ -73,3 +73,17 @@ def test_what_cannot_be_marked_is_refused(db, kind, subject):
         set_open(conn, kind, subject, True, "boss", AT)
     with db.read() as conn:
         assert current_marks(conn) == []
+
+
+def test_a_post_opened_after_its_capture_changes_then(db):
+    later = "2026-03-01T00:00:00.000000Z"
+    with db.write() as conn:
+        set_open(conn, "account", "weibo:1669879400", True, "boss", AT)
+        set_open(conn, "post", "weibo:490003", True, "boss", later)
+    with db.read() as conn:
+        rows = open_posts(conn)
+        assert [(r.post_id, r.changed_at) for r in rows] == [
+            ("490001", "2026-01-01T00:00:00.000000Z"), ("490002", "2026-01-02T00:00:00.000000Z"),
+            ("490003", later)]
+        # an incremental harvest since the last captures finds the post opened since
+        assert [r.post_id for r in open_posts(conn, since="2026-02-01T00:00:00.000000Z")] == ["490003"]

@@ -104,7 +104,8 @@ def post(key: str) -> Response | tuple[Response, int]:
 
 @blueprint.route("/api/v1/open")
 def listing() -> Response:
-    """Every open post, oldest capture first, a page at a time (for whole-archive copies)."""
+    """Every open post, in the order it last changed (captured, opened, appraised), a page at a
+    time (for whole-archive copies)."""
     args = _Args()
     page, per_page = args.number("page", 1, MAX_PAGE, 1), args.number("per_page", 1, MAX_PER_PAGE, 100)
     with current_app.config["DB"].read() as conn:

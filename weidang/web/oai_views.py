@@ -4,7 +4,8 @@ A record is a post that is open (``catalog.open_access``) and whose current appr
 (``catalog.appraisal``): an archival record another archive may copy. Two metadata formats:
 ``oai_dc`` (Dublin Core) and ``dat46``, the DA/T 46 elements the catalog holds today (档号, 题名,
 责任者, 日期, 保管期限, …), described by the schema served at ``/oai/dat46.xsd``. Sets are the
-platforms (``weibo``, ``wechat``). A record's datestamp is its post's last capture. Lists come
+platforms (``weibo``, ``wechat``). A record's datestamp is when what it shows last changed: its
+last capture, its opening or its appraisal (``catalog.open_access.changed_at``). Lists come
 ``WEB_OAI_PAGE_SIZE`` records at a time with a resumption token that names where the next page
 starts, so tokens never expire and need no server state. Like the JSON API, no login: only
 open records are shown.
@@ -175,7 +176,7 @@ def _list(verb: str) -> Any:
             token = etree.SubElement(out, f"{{{OAI}}}resumptionToken")
             if len(rows) > size:
                 last = rows[size - 1]
-                token.text = _encode({**query, "after": [last.last_captured, last.platform,
+                token.text = _encode({**query, "after": [last.changed_at, last.platform,
                                                          last.post_id]})
         return out
     return handler
@@ -256,7 +257,7 @@ def _decode(token: str) -> dict[str, Any]:
 def _header(row: Any) -> etree._Element:
     header = etree.Element(f"{{{OAI}}}header")
     etree.SubElement(header, f"{{{OAI}}}identifier").text = f"{ID_PREFIX}{row.platform}:{row.post_id}"
-    etree.SubElement(header, f"{{{OAI}}}datestamp").text = _datestamp(row.last_captured)
+    etree.SubElement(header, f"{{{OAI}}}datestamp").text = _datestamp(row.changed_at)
     etree.SubElement(header, f"{{{OAI}}}setSpec").text = row.platform
     return header
 

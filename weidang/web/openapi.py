@@ -79,7 +79,7 @@ DESCRIPTION: dict[str, Any] = {
         }},
         "/api/v1/open": {"get": {
             "operationId": "listOpen",
-            "summary": "Every open post, oldest capture first",
+            "summary": "Every open post, in the order it was last captured, opened or appraised",
             "parameters": [_PAGE, _param("per_page", {"type": "integer", "minimum": 1, "maximum": 100,
                                                       "default": 100}, "Posts per page.")],
             "responses": {
