@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from catalog.errors import InvalidAccount
+from catalog.errors import N_, InvalidAccount
 from catalog.secret_shapes import find_secret
 from harvesters.dates import SHANGHAI
 
@@ -42,21 +44,62 @@ MAX_JITTER_SECONDS = 7 * 86400
 
 
 def parse_account(text: str) -> tuple[str, str]:
-    """``platform:id`` -> (platform, id), or InvalidAccount saying what is wrong."""
+    """``platform:id``, or an address archivists copy from a browser (``account_address``), ->
+    (platform, id); or InvalidAccount saying what is wrong."""
     raw = (text or "").strip()
+    if raw.lower().startswith(("http://", "https://")) or raw.lower().startswith(_ADDRESS_HOSTS):
+        return account_address(raw)
     platform, sep, account_id = raw.partition(":")
     platform = platform.strip().lower()
     account_id = account_id.strip()
     if not sep or not account_id:
-        raise InvalidAccount(f"{raw!r} is not an account name; write platform:id, e.g. weibo:1669879400 "
-                             "or wechat:MzAxMzgxNzUxOA==")
+        raise InvalidAccount.told(N_("%(raw)s is not an account name; write platform:id, e.g. "
+                                     "weibo:1669879400 or wechat:MzAxMzgxNzUxOA==, or paste the "
+                                     "profile address"), raw=repr(raw))
     if platform not in PLATFORMS:
-        raise InvalidAccount(f"{platform!r} in {raw!r} is not a platform weidang harvests; use "
-                             + " or ".join(PLATFORMS))
+        raise InvalidAccount.told(N_("%(platform)s in %(raw)s is not a platform weidang harvests; "
+                                     "use weibo or wechat"), platform=repr(platform), raw=repr(raw))
     if not _valid_id(platform, account_id):
-        raise InvalidAccount(f"{account_id!r} is not a valid {platform} account id: "
-                             f"{PLATFORMS[platform]['id_form']}")
+        template = (N_("%(id)s is not a valid weibo account id: a Weibo uid is digits only, e.g. "
+                       "weibo:1669879400") if platform == "weibo" else
+                    N_("%(id)s is not a valid wechat account id: a WeChat account is its __biz "
+                       "(e.g. wechat:MzAxMzgxNzUxOA==) or its gh_ user name (e.g. wechat:gh_6bab8b88e75e)"))
+        raise InvalidAccount.told(template, id=repr(account_id))
     return platform, account_id
+
+
+_ADDRESS_HOSTS = ("weibo.com/", "www.weibo.com/", "m.weibo.cn/", "mp.weixin.qq.com/")
+_WEIBO_HOSTS = {"weibo.com", "www.weibo.com", "m.weibo.cn"}
+# /u/UID (both sites), /profile/UID (m.weibo.cn), and a bare /UID (weibo.com's short form).
+_WEIBO_PATH = re.compile(r"/(?:u/|profile/)?([1-9][0-9]{4,15})/?")
+
+
+def account_address(address: str) -> tuple[str, str]:
+    """The account an address names: a Weibo profile (``https://weibo.com/u/UID``,
+    ``https://m.weibo.cn/u/UID``, ``…/profile/UID``) or a WeChat article whose address carries
+    its account's ``__biz`` (``https://mp.weixin.qq.com/s?__biz=…``). Short article addresses
+    (``/s/AbCd…``) do not say whose they are, so they are refused with what to give instead."""
+    raw = address.strip()
+    parts = urlsplit(raw if "://" in raw else "https://" + raw)
+    host = (parts.hostname or "").lower()
+    if host in _WEIBO_HOSTS:
+        match = _WEIBO_PATH.fullmatch(parts.path)
+        uid = match.group(1) if match else parse_qs(parts.query).get("uid", [""])[0]
+        if uid and _WEIBO_UID.fullmatch(uid):
+            return "weibo", uid
+        raise InvalidAccount.told(N_("%(address)s is not a Weibo profile address; copy it from the "
+                                     "account's home page, e.g. https://weibo.com/u/1669879400"),
+                                  address=raw)
+    if host == "mp.weixin.qq.com":
+        biz = parse_qs(parts.query).get("__biz", [""])[0]
+        if biz and _valid_id("wechat", biz):
+            return "wechat", biz
+        raise InvalidAccount.told(N_("%(address)s does not say which account wrote the article; "
+                                     "open the article, copy its long address (with __biz=) from "
+                                     "the browser, or give wechat:__biz"), address=raw)
+    raise InvalidAccount.told(N_("%(address)s is not a Weibo or WeChat address weidang knows; give "
+                                 "a profile address (https://weibo.com/u/…, https://m.weibo.cn/u/…), "
+                                 "a WeChat article address or platform:id"), address=raw)
 
 
 def _valid_id(platform: str, account_id: str) -> bool:
@@ -81,8 +124,9 @@ def check_source(platform: str, source: str | None) -> str | None:
     sources = PLATFORMS[platform]["sources"]
     assert isinstance(sources, tuple)
     if value not in sources:
-        raise InvalidAccount(f"{source!r} is not a {platform} listing source; use one of "
-                             + ", ".join(sources))
+        raise InvalidAccount.told(N_("%(source)s is not a %(platform)s listing source; use one of "
+                                     "%(sources)s"), source=repr(source), platform=platform,
+                                  sources=", ".join(sources))
     return value
 
 
@@ -97,8 +141,9 @@ def check_credentials_reference(reference: str | None) -> str | None:
             "stored in the catalog; put it in HOME/credentials.toml under a [NAME] table and give "
             "--credentials NAME")
     if not _REFERENCE.fullmatch(value):
-        raise InvalidAccount(f"{value!r} is not a credentials name; use letters, digits, _ or -, "
-                             "starting with a letter, e.g. gov_weibo_login")
+        raise InvalidAccount.told(N_("%(value)s is not a credentials name; use letters, digits, _ "
+                                     "or -, starting with a letter, e.g. gov_weibo_login"),
+                                  value=repr(value))
     return value
 
 
@@ -124,7 +169,7 @@ def parse_duration(field: str, value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise InvalidAccount(f"{field} {value!r} is not a duration; write seconds or e.g. 30m, 6h, 1d")
+        raise _not_a_duration(field, value)
     if isinstance(value, int):
         seconds = value
     elif isinstance(value, float) and value.is_integer():
@@ -132,11 +177,16 @@ def parse_duration(field: str, value: object) -> int | None:
     else:
         match = _DURATION.fullmatch(str(value))
         if not match:
-            raise InvalidAccount(f"{field} {value!r} is not a duration; write seconds or e.g. 30m, 6h, 1d")
+            raise _not_a_duration(field, value)
         digits = match.group(1).lstrip("0") or "0"
         # Past 15 digits it is too long anyway; int() of thousands of digits would refuse to work.
         seconds = int(digits[:16]) * _UNIT[match.group(2).lower()]
     return check_seconds(field, seconds, value)
+
+
+def _not_a_duration(field: str, value: object) -> InvalidAccount:
+    return InvalidAccount.told(N_("%(field)s %(value)s is not a duration; write seconds or e.g. 30m, "
+                                  "6h, 1d"), field=field, value=repr(value))
 
 
 def check_seconds(field: str, seconds: int, given: object = None) -> int:
@@ -177,8 +227,9 @@ def check_cron(value: str | None) -> str | None:
         return None
     fields = str(value).split()
     if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
-        raise InvalidAccount(f"cron {value!r} is not a crontab expression; write five fields "
-                             "(minute hour day month weekday), e.g. '30 6 * * *' for 06:30 every day")
+        raise InvalidAccount.told(N_("cron %(value)s is not a crontab expression; write five fields "
+                                     "(minute hour day month weekday), e.g. '30 6 * * *' for 06:30 "
+                                     "every day"), value=repr(value))
     from apscheduler.triggers.cron import CronTrigger
 
     try:
@@ -186,3 +237,34 @@ def check_cron(value: str | None) -> str | None:
     except ValueError as exc:
         raise InvalidAccount(f"cron {value!r} cannot be used: {exc}") from exc
     return " ".join(fields)
+
+
+# Schedules as archivists say them: 每天, 每6小时, 每30分钟, 每2天, 每天 06:30, 每周一 06:30, 工作日 08:00.
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9, "十": 10, "十二": 12}
+_CN_UNITS = {"分钟": 60, "分": 60, "小时": 3600, "个小时": 3600, "时": 3600, "天": 86400, "日": 86400}
+_WEEKDAYS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "日": "0", "天": "0"}
+_EVERY = re.compile(r"每\s*(\d+|十二|[一二两三四五六七八九十])?\s*(分钟|分|个小时|小时|时|天|日)")
+_AT = re.compile(r"(?:每天|每日|每周([一二三四五六日天])|工作日)\s*(\d{1,2})[:：](\d{2})")
+
+
+def schedule_words(text: str) -> dict[str, Any]:
+    """A schedule said in Chinese as the ``interval`` (seconds) or ``cron`` field it means;
+    InvalidAccount naming the forms understood when it is none of them."""
+    value = re.sub(r"\s+", " ", (text or "").strip())
+    every = _EVERY.fullmatch(value)
+    if every:
+        count, unit = every.group(1), every.group(2)
+        number = 1 if count is None else int(count) if count.isdigit() else _CN_DIGITS[count]
+        return {"interval": check_seconds("interval", number * _CN_UNITS[unit], value)}
+    at = _AT.fullmatch(value)
+    if at:
+        hour, minute = int(at.group(2)), int(at.group(3))
+        if hour < 24 and minute < 60:
+            day = "1-5" if value.startswith("工作日") else _WEEKDAYS[at.group(1)] if at.group(1) else "*"
+            return {"cron": f"{minute} {hour} * * {day}"}
+    if value.startswith("每周") and value[2:] in _WEEKDAYS:  # 每周一: at midnight that day
+        return {"cron": f"0 0 * * {_WEEKDAYS[value[2:]]}"}
+    raise InvalidAccount.told(N_("%(value)s is not a schedule weidang understands; write e.g. 每天, "
+                                 "每6小时, 每30分钟, 每天 06:30, 每周一 06:30 or 工作日 08:00"),
+                              value=repr(value))

@@ -28,8 +28,11 @@ from catalog.errors import AccountFileError, CatalogError
 from catalog.spreadsheet import neutralise, restore, xlsx_row
 
 COLUMNS = ("account", "name", "credentials", "source", "interval", "cron", "jitter", "notes")
+# Read, never written: a schedule in Chinese (每6小时, 每周一 06:30) in place of interval or cron.
+READ_ONLY_COLUMNS = ("schedule",)
 HEADING_ALIASES = {"账号": "account", "帐号": "account", "名称": "name", "凭据": "credentials",
                    "来源": "source", "间隔": "interval", "定时": "cron", "抖动": "jitter", "备注": "notes",
+                   "计划": "schedule", "采集计划": "schedule", "频率": "schedule",
                    "interval_seconds": "interval", "jitter_seconds": "jitter"}
 FORMATS = (".toml", ".csv", ".xlsx")
 
@@ -41,6 +44,32 @@ class AccountRow:
     where: str
     account: str
     fields: dict[str, Any]
+    number: int = 0  # the spreadsheet's row number (or the TOML entry's), for a face to name
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row cannot be imported: ``error`` as the catalog raised it (a face may tell it in
+    its reader's language from ``error.template``); ``repeat_of`` names the row listing the
+    same account first."""
+
+    row: AccountRow
+    error: CatalogError | None
+    repeat_of: AccountRow | None = None
+    account: str = ""
+
+    def __str__(self) -> str:
+        if self.repeat_of is not None:
+            return f"{self.row.where}: {self.account} is listed again (first in {self.repeat_of.where})"
+        return f"{self.row.where}: {str(self.error).rstrip('.')}"
+
+
+class BadRows(AccountFileError):
+    """Rows of an account list that are wrong, every one of them: nothing was imported."""
+
+    def __init__(self, message: str, problems: list[RowProblem]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 @dataclass
@@ -78,22 +107,22 @@ def read_account_file(path: Path) -> list[AccountRow]:
 
 def check_rows(rows: list[AccountRow], source_name: str) -> None:
     """Raise one AccountFileError listing every bad row, or return if all rows are good."""
-    problems: list[str] = []
-    seen: dict[str, str] = {}
+    problems: list[RowProblem] = []
+    seen: dict[str, AccountRow] = {}
     for row in rows:
         try:
             platform, account_id = parse_account(row.account)
             clean_fields(platform, row.fields)
         except CatalogError as exc:
-            problems.append(f"{row.where}: {str(exc).rstrip('.')}")
+            problems.append(RowProblem(row, exc))
             continue
         key = f"{platform}:{account_id}"
         if key in seen:
-            problems.append(f"{row.where}: {key} is listed again (first in {seen[key]})")
-        seen.setdefault(key, row.where)
+            problems.append(RowProblem(row, None, seen[key], key))
+        seen.setdefault(key, row)
     if problems:
-        raise AccountFileError(f"{source_name} was not imported and nothing was changed, because "
-                               f"{len(problems)} row(s) are wrong: " + "; ".join(problems))
+        raise BadRows(f"{source_name} was not imported and nothing was changed, because "
+                      f"{len(problems)} row(s) are wrong: " + "; ".join(map(str, problems)), problems)
 
 
 def import_accounts(registry: AccountRegistry, path: Path) -> ImportResult:
@@ -162,13 +191,13 @@ def _read_toml(path: Path) -> list[AccountRow]:
     for number, entry in enumerate(entries, start=1):
         where = f"entry {number}"
         if not isinstance(entry, dict):
-            rows.append(AccountRow(where, "", {}))
+            rows.append(AccountRow(where, "", {}, number))
             continue
         values = {_heading(str(k)): v for k, v in entry.items()}
         account = str(values.pop("account", "") or "")
         if "account" not in {_heading(str(k)) for k in entry}:
             where += " (no account)"
-        rows.append(AccountRow(where, account, values))
+        rows.append(AccountRow(where, account, values, number))
     return rows
 
 
@@ -219,7 +248,7 @@ def _rows_from_table(table: list[list[Any]]) -> list[AccountRow]:
         raise AccountFileError("the account list is empty; its first row should name the columns "
                                + ", ".join(COLUMNS))
     headings = [_heading(str(h or "")) for h in table[0]]
-    unknown = [h for h in headings if h and h not in COLUMNS]
+    unknown = [h for h in headings if h and h not in COLUMNS + READ_ONLY_COLUMNS]
     if unknown or "account" not in headings:
         raise AccountFileError("the first row should name the columns " + ", ".join(COLUMNS)
                                + (f" (unknown: {', '.join(unknown)})" if unknown else
@@ -233,5 +262,5 @@ def _rows_from_table(table: list[list[Any]]) -> list[AccountRow]:
             if h:
                 values.setdefault(h, "")
         account = str(values.pop("account"))
-        rows.append(AccountRow(f"row {number}", account, values))
+        rows.append(AccountRow(f"row {number}", account, values, number))
     return rows

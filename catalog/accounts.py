@@ -30,6 +30,7 @@ from catalog.account_fields import (
     check_source,
     parse_account,
     parse_duration,
+    schedule_words,
 )
 from catalog.db import Database
 from catalog.errors import DuplicateAccount, InvalidAccount, UnknownAccount
@@ -107,7 +108,13 @@ class AccountEvent:
 
 
 def clean_fields(platform: str, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate caller-named fields (see ``EDITABLE``) into catalog columns; raises InvalidAccount."""
+    """Validate caller-named fields (see ``EDITABLE``) into catalog columns; raises InvalidAccount.
+    ``schedule`` is a schedule said in Chinese (``schedule_words``): it fills interval or cron."""
+    raw = dict(raw)
+    if raw.get("schedule") not in (None, ""):  # 每6小时 etc.: the interval or cron it means
+        raw.update({k: v for k, v in schedule_words(str(raw["schedule"])).items()
+                    if raw.get(k) in (None, "")})
+    raw.pop("schedule", None)
     unknown = sorted(set(raw) - set(EDITABLE))
     if unknown:
         raise InvalidAccount("unknown account field " + ", ".join(unknown) + "; known fields are "

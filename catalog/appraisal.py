@@ -217,6 +217,14 @@ def _latest_seqs(keys: Sequence[tuple[str, str]] | None) -> Any:
     return latest.subquery()
 
 
+def kept_condition() -> Any:
+    """A condition on ``posts``: the post's current decision is a keep (it is an archival record)."""
+    latest = _latest_seqs(None)
+    kept = select(appraisals.c.platform, appraisals.c.post_id).join(
+        latest, appraisals.c.seq == latest.c.seq).where(appraisals.c.decision == "keep")
+    return tuple_(posts.c.platform, posts.c.post_id).in_(kept)
+
+
 def _key_filter(keys: Sequence[tuple[str, str]]) -> Any:
     if not keys:
         return or_(False)

@@ -24,7 +24,7 @@ import os
 import stat
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,21 @@ class CredentialStore:
             warnings.warn(message, stacklevel=3)
 
 
+
+
+def unknown_logins(store: CredentialStore, references: Iterable[str | None]) -> list[str]:
+    """The logins named by ``references`` (accounts' ``credentials``) that ``store`` does not
+    hold, each once, in order: an account list may name a login not made yet, and the archivist
+    should hear of it before a harvest fails on it."""
+    out: list[str] = []
+    for name in references:
+        if not name or name in out:
+            continue
+        try:
+            store.get(name)
+        except CredentialsError:
+            out.append(name)
+    return out
 
 
 def secret_values(values: Mapping[str, Any]) -> tuple[str, ...]:

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any, Self
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name message extraction looks for
+    """Marks ``message`` for the message catalog (weidang/locale/babel.cfg); returns it as is."""
+    return message
+
 
 class CatalogError(Exception):
-    """Base of every error raised by the catalog (accounts, credentials, the database)."""
+    """Base of every error raised by the catalog (accounts, credentials, the database).
+
+    An error made with ``told`` also keeps its English message ``template`` (marked with ``N_``
+    for the face's message catalog) and its ``values``, so that a face can tell it in the
+    reader's language; ``str()`` is always the English sentence.
+    """
+
+    template: str | None = None
+    values: dict[str, Any] | None = None
+
+    @classmethod
+    def told(cls, template: str, **values: Any) -> Self:
+        error = cls(template % values if values else template)
+        error.template, error.values = template, values
+        return error
 
 
 class InvalidAccount(CatalogError):

@@ -8,8 +8,9 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   the ids and names each account was seen under (``account_identities``) and where each
   backfill goes on (``backfills``), and appraisal: each decision (``appraisals``), the 档号
   given (``archival_codes``), each account's codes for them (``account_archive_codes``) and the
-  topics (``topics``, ``topic_members``). They are brought forward by ``MIGRATIONS``, an ordered list
-  applied once each, never dropped, and must be backed up. Rows are never deleted, and the event
+  topics (``topics``, ``topic_members``), and what is open to other archives (``open_marks``).
+  They are brought forward by ``MIGRATIONS``, an ordered list applied once each, never dropped,
+  and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
 - **derived**: what the WARC files already hold: posts, their versions, media, status events and
   captures. They carry one layout number, ``DERIVED_LAYOUT``: a catalog with another layout has
@@ -219,6 +220,19 @@ user_events = Table(
     sqlite_autoincrement=True,
 )
 
+# What other archives may read (the JSON API and OAI-PMH, catalog/open_access.py): each row an
+# administrator's decision to open or close an account's posts or one post, never changed; the
+# latest row per subject is in force, and the rows are the decisions' history.
+open_marks = Table(
+    "open_marks", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("kind"), _col("platform"), _col("subject_id"),  # an account id or a post id
+    Column("open", Boolean, nullable=False), _col("reason", default=""), _col("actor"), _col("at"),
+    CheckConstraint("kind IN ('account', 'post')"),
+    Index("open_marks_by_subject", "kind", "platform", "subject_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
 _STATUSES = ", ".join(f"'{s}'" for s in CATALOG_STATUSES)
 posts = Table(
     "posts", metadata,
@@ -403,6 +417,11 @@ def _users(conn: Connection) -> None:
     append_only(conn, "user_events")
 
 
+def _open_marks(conn: Connection) -> None:
+    open_marks.create(conn)
+    append_only(conn, "open_marks")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -412,6 +431,7 @@ MIGRATIONS: list[Migration] = [
     (5, "one timestamp format", _one_time_format),
     (6, "appraisal, archival codes (档号) and topics (专题)", _appraisal),
     (7, "users of the web interface and their events", _users),
+    (8, "what is open to other archives (open_marks)", _open_marks),
 ]
 
 

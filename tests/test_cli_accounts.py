@@ -147,3 +147,21 @@ def test_a_schedule_out_of_range_is_refused_when_given(home, tmp_path, capsys):
     assert "row 2: interval '99999999999999d' is too long" in capsys.readouterr().err
     assert main(["accounts", "list", "--json"]) == 0
     assert [a["interval_seconds"] for a in json.loads(capsys.readouterr().out)] == [366 * 86400]
+
+
+def test_an_account_by_its_address_with_a_schedule_in_chinese(home, capsys):
+    assert main(["accounts", "add", "https://m.weibo.cn/u/1669879400", "--schedule", "每周一 06:30"]) == 0
+    assert "Registered weibo:1669879400; harvested cron 30 6 * * 1" in capsys.readouterr().out
+    assert main(["accounts", "schedule", "weibo:1669879400", "--schedule", "每6小时"]) == 0
+    assert "weibo:1669879400 is now harvested every 6h" in capsys.readouterr().out
+    assert main(["accounts", "schedule", "weibo:1669879400", "--schedule", "每6小时", "--cron",
+                 "0 6 * * *"]) != 0
+
+
+def test_an_import_naming_a_login_not_stored_says_so(home, tmp_path, capsys):
+    listing = tmp_path / "list.csv"
+    listing.write_text("账号,凭据,计划\nhttps://weibo.com/u/1669879400,missing_login,每天\n",
+                       encoding="utf-8")
+    assert main(["accounts", "import", str(listing)]) == 0
+    out = capsys.readouterr()
+    assert "1 added" in out.out and "no login is stored under missing_login" in out.err

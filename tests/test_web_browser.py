@@ -116,19 +116,43 @@ def test_a_post_shows_its_pictures_from_the_archive_its_versions_and_its_evidenc
 
 def test_a_researcher_is_refused_archivist_pages_by_link_and_by_address(page, browser, server):
     log_in(page, "reader")
-    assert page.locator("header nav a[href='/accounts/status']").count() == 0
-    refused = page.goto("/accounts/status")
-    assert refused is not None and refused.status == 403
-    assert "无权访问" in page.inner_text("main")
-    assert page.goto("/admin/users").status == 403
+    assert page.locator("header nav a[href='/accounts']").count() == 0
+    for address in ("/accounts", "/accounts/status", "/accounts/logins", "/admin/users"):
+        refused = page.goto(address)
+        assert refused is not None and refused.status == 403, address
+        assert "无权访问" in page.inner_text("main")
     keeper = browser.new_context(locale="zh-CN", base_url=server.url).new_page()
     try:
         log_in(keeper, "keeper")
-        keeper.click("header nav a[href='/accounts/status']")
+        keeper.click("header nav a[href='/accounts']")
+        keeper.wait_for_load_state()
+        assert "weibo:7000000001" in keeper.inner_text("table.accounts")
+        keeper.click("a[href='/accounts/status']")
         keeper.wait_for_load_state()
         assert "weibo:7000000001" in keeper.inner_text("table.accounts")
     finally:
         keeper.context.close()
+
+
+def test_an_archivist_adds_an_account_and_a_bad_import_changes_nothing(page, tmp_path):
+    log_in(page, "keeper", "/accounts")
+    page.fill("form.add-account input[name=account]", "https://weibo.com/u/1669879400")
+    page.fill("form.add-account input[name=name]", "国家档案局")
+    page.fill("form.add-account input[name=schedule]", "每6小时")
+    page.click("form.add-account button[type=submit]")
+    page.wait_for_load_state()
+    assert "已添加 weibo:1669879400；采集计划：每 6h" in page.inner_text("main")
+    assert "国家档案局" in page.inner_text("table.accounts")
+    listing = tmp_path / "名单.csv"
+    listing.write_text("账号,名称,计划\nweibo:2000000001,甲,每天\nweibo:abc,乙,每天\n", encoding="utf-8-sig")
+    page.set_input_files("form.import input[type=file]", str(listing))
+    page.click("form.import button[type=submit]")
+    page.wait_for_load_state()
+    shown = page.inner_text("main")
+    assert "导入被拒绝" in shown and "名单.csv 未导入，没有任何改动" in shown
+    assert "第 3 行：'abc' 不是有效的 weibo 账号" in shown
+    page.goto("/accounts")
+    assert "weibo:2000000001" not in page.inner_text("table.accounts")
 
 
 def test_the_core_pages_work_with_javascript_off(browser, server, web):

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "weidang" / "locale"
-METHODS = [("weidang/web/**.py", "python"), ("weidang/i18n.py", "python"),
+METHODS = [("weidang/web/**.py", "python"), ("weidang/i18n.py", "python"), ("catalog/**.py", "python"),
            ("weidang/web/templates/**.html", "jinja2")]
 OPTIONS = {"weidang/web/templates/**.html": {"extensions": "jinja2.ext.i18n",
                                                "newstyle_gettext": "true"}}

@@ -157,3 +157,12 @@ SCHEDULES_WEBHOOK_URL: HttpUrl = ""  # alerts are POSTed here as JSON; "" = log 
 SCHEDULES_WORKER_NAME: Annotated[str, rule.Matches(
     r"[A-Za-z0-9][A-Za-z0-9._-]{0,56}", "letters, digits, '.', '_' or '-', at most 57 characters",
     empty=True)] = ""
+
+# web: `weidang web`, and what it tells other archives.
+# OAI-PMH Identify: who answers for the repository (required by the protocol)
+WEB_OAI_ADMIN_EMAIL: Annotated[str, rule.Matches(
+    r"[^@\s]+@[^@\s]+", "an e-mail address")] = "archive@localhost"
+# OAI-PMH Identify: the archive's name as other archives see it
+WEB_OAI_REPOSITORY_NAME: Annotated[str, rule.Matches(r"\S.{0,199}", "1 to 200 characters")] = "微档 weidang"
+# OAI-PMH: records per answer; the rest follow with a resumption token
+WEB_OAI_PAGE_SIZE: Annotated[int, rule.Between(1, 1000)] = 100

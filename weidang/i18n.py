@@ -90,6 +90,16 @@ def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str
     return translations(lang or server_default()).ngettext(singular, plural, n)
 
 
+def told(error: BaseException, lang: str | None = None) -> str:
+    """An error in ``lang``: one a layer made with ``CatalogError.told`` from its message
+    template and values, any other as its English sentence."""
+    template, values = getattr(error, "template", None), getattr(error, "values", None)
+    if not template:
+        return str(error)
+    text = gettext(template, lang)
+    return text % values if values else text
+
+
 def china_time(moment: dt.datetime | str | None, *, seconds: bool = False) -> str:
     """A moment as China time with its offset (``2024-03-01 08:00 UTC+08:00``), whatever zone it
     was recorded in; an ISO text is read first (catalog times are UTC text); None: empty."""

@@ -48,17 +48,22 @@ def schedule_options(function: F) -> F:
         click.option("--cron", default=None,
                      help="Or at these times: five crontab fields, China time, e.g. '30 6 * * *'."),
         click.option("--jitter", default=None, help="Start up to this much later, e.g. 10m."),
+        click.option("--schedule", "words", default=None,
+                     help="Or in words: 每天, 每6小时, 每周一 06:30, 工作日 08:00."),
     ]):
         function = option(function)
     return function
 
 
 def _schedule_fields(interval: str | None, old_every: str | None, cron: str | None,
-                     jitter: str | None) -> dict[str, str]:
+                     jitter: str | None, words: str | None = None) -> dict[str, str]:
     """The schedule fields given, by the names the registry takes."""
     if interval is not None and old_every is not None:
         raise click.UsageError("give --interval only once (--every is its old name)")
-    given = {"interval": interval if interval is not None else old_every, "cron": cron, "jitter": jitter}
+    if words is not None and (interval or old_every or cron):
+        raise click.UsageError("give --schedule or --interval/--cron, not both")
+    given = {"interval": interval if interval is not None else old_every, "cron": cron, "jitter": jitter,
+             "schedule": words}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -77,11 +82,11 @@ def command() -> None:
 @click.option("--notes", default="", help="Anything to remember about the account.")
 @pass_app
 def add(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
-        jitter: str | None, **fields: str | None) -> int:
-    """Register ACCOUNT (platform:id, e.g. weibo:1669879400)."""
+        jitter: str | None, words: str | None, **fields: str | None) -> int:
+    """Register ACCOUNT (platform:id, e.g. weibo:1669879400, or its profile or article address)."""
     registry = _registry(app)
     given = {k: v for k, v in fields.items() if v is not None}
-    added = registry.add(account, **given, **_schedule_fields(interval, old_every, cron, jitter))
+    added = registry.add(account, **given, **_schedule_fields(interval, old_every, cron, jitter, words))
     label = f"{added.key} ({added.name})" if added.name else added.key
     click.echo(f"Registered {label}; harvested {_schedule_text(app, added)}.")
     if added.credentials:
@@ -154,9 +159,16 @@ def remove(app: AppContext, account: str) -> int:
 def import_(app: AppContext, file: Path) -> int:
     """Add or update the accounts listed in FILE (.toml, .csv or .xlsx); all rows or none."""
     from catalog.account_files import import_accounts  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
+    from catalog.credentials import unknown_logins  # noqa: PLC0415
 
-    result = import_accounts(_registry(app), file)
+    registry = _registry(app)
+    result = import_accounts(registry, file)
     click.echo(f"Imported {file.name}: {result.summary()}.")
+    imported = [registry.get(key) for key in result.added + result.updated + result.restored]
+    missing = unknown_logins(credential_store(app.home, app.settings), [a.credentials for a in imported])
+    if missing:
+        click.echo(f"Note: no login is stored under {', '.join(missing)}; harvests of the accounts "
+                   "naming it need it (`weidang login NAME weibo|wechat`).", err=True)
     return 0
 
 
@@ -178,11 +190,11 @@ def export(app: AppContext, file: Path, include_removed: bool) -> int:
 @schedule_options
 @pass_app
 def schedule(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
-             jitter: str | None) -> int:
+             jitter: str | None, words: str | None) -> int:
     """Set when ACCOUNT is harvested; a running daemon picks it up without a restart."""
-    fields = _schedule_fields(interval, old_every, cron, jitter)
+    fields = _schedule_fields(interval, old_every, cron, jitter, words)
     if not fields:
-        raise click.UsageError("give --interval, --cron or --jitter")
+        raise click.UsageError("give --schedule, --interval, --cron or --jitter")
     changed = _registry(app).update(account, **fields)
     click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
     return 0

@@ -18,7 +18,8 @@ from weidang.store import catalog_db
 from weidang.web import labels, lang, security
 
 SECRET_FILE = "web-secret.key"  # under the home: signs the session cookies
-SESSION_HOURS = 8  # a working day: then log in again
+SESSION_HOURS = 8
+MACHINE_PATHS = ("/api/", "/oai")  # a working day: then log in again
 
 
 def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
@@ -44,9 +45,18 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
     )
     _templates(app)
     _hooks(app)
-    from weidang.web import accounts_views, auth_views, post_views, search_views, users_views
+    from weidang.web import (
+        accounts_views,
+        api_views,
+        auth_views,
+        oai_views,
+        post_views,
+        search_views,
+        users_views,
+    )
 
-    for module in (auth_views, search_views, post_views, accounts_views, users_views):
+    for module in (auth_views, search_views, post_views, accounts_views, users_views, api_views,
+                   oai_views):
         app.register_blueprint(module.blueprint)
     return app
 
@@ -79,6 +89,8 @@ def _hooks(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _error(exc: HTTPException) -> Any:
+        if request.path.startswith(MACHINE_PATHS):  # machines read these: JSON, not a page
+            return {"error": exc.description or exc.name}, exc.code
         return render_template("error.html", code=exc.code, description=exc.description), exc.code
 
 

@@ -37,3 +37,8 @@ def _(message: str, **values: Any) -> str:
 def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = i18n.ngettext(singular, plural, n, current())
     return text % {"num": n, **values}
+
+
+def told(error: BaseException) -> str:
+    """An error of a lower layer, in the request's language where it has a message template."""
+    return i18n.told(error, current())

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template
 from markupsafe import Markup
 
 from catalog.index_feed import documents_for
+from catalog.open_access import is_open
 from catalog.post_history import StatusEvent, status_events
 from catalog.posts import PostCatalog, StoredVersion
 from catalog.search import SearchHit
@@ -64,6 +65,7 @@ def post(key: str) -> Any:
                                                     all_demo=home.is_demo())}
         with db.read() as conn:
             events = status_events(conn, platform, post_id)
+            opened = is_open(conn, platform, post_id)
     views, before = [], ""
     for version in versions:
         doc = docs.get(version.version)
@@ -72,7 +74,7 @@ def post(key: str) -> Any:
         before = version.text
     return render_template("post.html", key=key, platform=platform, post_id=post_id, status=status,
                            versions=list(reversed(views)), events=events, labels=labels,
-                           finding=_finding(status, events))
+                           finding=_finding(status, events), opened=opened)
 
 
 @blueprint.route("/posts/<key>/v<int:version>/media/<int:number>")

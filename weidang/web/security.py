@@ -32,9 +32,13 @@ PERMISSIONS = {
     "researcher": frozenset({"read"}),
     "archivist": frozenset({"read", "accounts"}),
     "auditor": frozenset({"read", "audit"}),
-    "admin": frozenset({"read", "accounts", "audit", "users"}),
+    # "open": what other archives may read through the API and OAI-PMH.
+    "admin": frozenset({"read", "accounts", "audit", "users", "open"}),
 }
 assert set(PERMISSIONS) == set(ROLES)
+
+# OAI-PMH harvesters may POST their (read-only) requests; no session or cookie is involved.
+CSRF_FREE = frozenset({"oai"})
 
 CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -82,7 +86,7 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse a state-changing request whose form does not carry the session's token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.blueprint in CSRF_FREE:
         return
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
