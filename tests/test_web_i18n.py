@@ -16,6 +16,8 @@ babel_extract = pytest.importorskip("babel.messages.extract")
 from babel.messages.mofile import read_mo  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
 
+pytestmark = pytest.mark.default_language  # the web chooses by request; the server default is Chinese
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "weidang" / "locale"
 METHODS = [("weidang/web/**.py", "python"), ("weidang/i18n.py", "python"),

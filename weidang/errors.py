@@ -12,6 +12,7 @@ from pathlib import Path
 
 from catalog.secret_shapes import scrub_secrets
 from warc_store import lines as store_lines
+from weidang.i18n import N_, _
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people, by
 # module and class name. They are looked up among the modules loaded so far: a layer never imported
@@ -45,8 +46,58 @@ def disk_full(exc: BaseException) -> bool:
 _PLAIN_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;]|$)")
 
 
+# The layers below write their messages in English and cannot reach the catalog (they sit below
+# the face); the ones archivists meet most are translated here: each message as its layer writes
+# it, with %(name)s where it quotes an identifier, a path or a date. Others are shown as written.
+LAYER_MESSAGES = (
+    N_("%(account)s is not registered; `weidang accounts list` shows the registered accounts"),
+    N_("%(account)s is already registered; change it with `weidang accounts import` or remove it "
+       "first"),
+    N_("%(account)s was removed on %(when)s; add it again to restore it"),
+    N_("%(account)s was already removed on %(when)s"),
+    N_("give either an interval or a cron expression, not both"),
+    N_("%(post)s is not in the catalog (check the platform and id, or `weidang search` for it)"),
+    N_("%(post)s is not in the catalog; only captured posts can be appraised"),
+    N_("%(post)s is not in the catalog; only captured posts can join a topic"),
+    N_("a discard needs a reason (--reason), so that the decision can be understood later"),
+    N_("name the reviewer (--reviewer)"),
+    N_("there is no topic named %(name)s; make one with `weidang topics create NAME`"),
+    N_("there is no topic named %(name)s; the topics are: %(names)s"),
+    N_("a topic named %(name)s exists already; topics keep their definition, so choose another "
+       "name"),
+    N_("the disk is full (no space left on the device); free some space (or move the home to a "
+       "larger disk), then try again"),
+    N_("running (process %(pid)s on %(host)s, since %(since)s)"),
+)
+# The layers' one-word states, shown as words (a run's outcome, the daemon's state, an appraisal
+# decision); the health
+# words and post statuses are already in the catalog for the web (weidang/web/labels.py).
+LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"),
+               N_("not running (it was stopped without a clean shutdown)"), N_("new"), N_("unchanged"),
+               N_("keep"), N_("discard"))
+
+
+def _pattern(message: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", message)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                              for i, p in enumerate(parts)))
+
+
+_LAYER_PATTERNS = [(message, _pattern(message)) for message in LAYER_MESSAGES]
+
+
+def translated(text: str) -> str:
+    """A layer's message in the process's language, when it is one of ``LAYER_MESSAGES``."""
+    for message, pattern in _LAYER_PATTERNS:
+        found = pattern.fullmatch(text.rstrip("."))
+        if found:
+            return _(message, **found.groupdict())
+    return text
+
+
 def sentence(exc: BaseException) -> str:
     text = scrub_secrets(str(exc).strip()) or exc.__class__.__name__  # it may quote an address
+    text = translated(text)
     if _PLAIN_FIRST_WORD.match(text):
         text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "。")) else text + "."
