@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from catalog.secret_shapes import scrub_secrets
-from weidang import __version__, errors, i18n
+from weidang import __version__, cli_help, errors, i18n
 from weidang.context import AppContext
 from weidang.home import keep_private
 from weidang.i18n import _
@@ -32,7 +32,7 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None  # click then says "No such command"
         command: click.Command = importlib.import_module(f"weidang.commands.{cmd_name}").command
-        return command
+        return cli_help.translate(command)
 
 
 def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
@@ -42,6 +42,7 @@ def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) 
     if lang is None:
         raise click.BadParameter(_("choose zh_CN (简体中文) or en (English)."), ctx, param)
     i18n.choose(lang)
+    cli_help.translate(ctx.command)
     return lang
 
 
@@ -68,6 +69,7 @@ def main(args: Sequence[str] | None = None) -> int:
     """Run a command; errors become one sentence and a non-zero exit, never a traceback."""
     keep_private()  # before anything is created: catalog, logs, index, WARC files
     i18n.choose(None)  # the environment's, until --lang is read (a usage error may come first)
+    cli_help.translate(cli)
     try:
         result = cli.main(args=list(args) if args is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -44,6 +44,7 @@ def disk_full(exc: BaseException) -> bool:
 # A first word that is a plain lowercase word ("the", "cannot"), not an identifier quoted as it is
 # written (wechat:MzAx..., gh_6bab..., accounts_try1_gbk.csv, sm3): only such a word is capitalised.
 _PLAIN_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;]|$)")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 # The layers below write their messages in English and cannot reach the catalog (they sit below
@@ -100,7 +101,9 @@ def sentence(exc: BaseException) -> str:
     text = translated(text)
     if _PLAIN_FIRST_WORD.match(text):
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "。")) else text + "."
+    if text.endswith((".", "!", "?", "。", "！", "？")):
+        return text
+    return text + ("。" if _CJK.match(text[-1]) else ".")  # a Chinese sentence ends the Chinese way
 
 
 def write_crash_report(exc: BaseException, logs: Path | None) -> Path | None:

@@ -15,7 +15,7 @@ from catalog.account_fields import format_duration
 from catalog.errors import CatalogError
 from weidang import errors
 from weidang.context import AppContext, pass_app
-from weidang.i18n import _, china_time, ngettext
+from weidang.i18n import N_, _, china_time, ngettext
 from weidang.store import catalog_db, credential_store
 
 if TYPE_CHECKING:
@@ -35,9 +35,9 @@ def _schedule_text(app: AppContext, account: Account, people: bool = True) -> st
     schedule = account.schedule(int(app.settings["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
                                 int(app.settings["CATALOG_SCHEDULE_JITTER_SECONDS"]))
     when = f"cron {schedule.cron}" if schedule.cron else say(
-        "every %(duration)s", duration=format_duration(schedule.interval_seconds))
+        N_("every %(duration)s"), duration=format_duration(schedule.interval_seconds))
     text = f"{when} ± {format_duration(schedule.jitter_seconds) or '0s'}"
-    return text + say(" (default)") if schedule.is_default else text
+    return text + say(N_(" (default)")) if schedule.is_default else text
 
 
 def _english(message: str, **values: str) -> str:

@@ -41,8 +41,7 @@ def command(app: AppContext, as_json_flag: bool) -> int:
         click.echo(json.dumps({"daemon": daemon, "accounts": as_json(statuses)}, ensure_ascii=False,
                               indent=2))
         return 0
-    click.echo(_("Daemon: %(state)s.", state=_(errors.translated(daemon))) + " "
-               + _("Times are China time (UTC+08:00)."))
+    click.echo(_("Daemon: %(state)s. Times are China time (UTC+08:00).", state=_(errors.translated(daemon))))
     if not statuses:
         click.echo(_("No accounts are registered; add one with "
                      "`weidang accounts add weibo:UID --name NAME`."))
