@@ -62,6 +62,9 @@ LAYER_MESSAGES = (
     N_("%(post)s is not in the catalog; only captured posts can join a topic"),
     N_("a discard needs a reason (--reason), so that the decision can be understood later"),
     N_("name the reviewer (--reviewer)"),
+    N_("no fonds, category and unit codes are set for %(account)s; set them with `weidang accounts "
+       "codes %(account)s --fonds … --category … --unit …` or the settings CATALOG_ARCHIVE_FONDS, "
+       "CATALOG_ARCHIVE_CATEGORY, CATALOG_ARCHIVE_UNIT"),
     N_("there is no topic named %(name)s; make one with `weidang topics create NAME`"),
     N_("there is no topic named %(name)s; the topics are: %(names)s"),
     N_("a topic named %(name)s exists already; topics keep their definition, so choose another "
@@ -79,9 +82,16 @@ LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"),
 
 
 def _pattern(message: str) -> re.Pattern[str]:
-    parts = re.split(r"%\((\w+)\)s", message)
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
-                              for i, p in enumerate(parts)))
+    """The message's text with each %(name)s read back (the same text where it comes again)."""
+    parts, seen = re.split(r"%\((\w+)\)s", message), set()
+    regex = ""
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            regex += re.escape(part)
+        else:
+            regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+            seen.add(part)
+    return re.compile(regex)
 
 
 _LAYER_PATTERNS = [(message, _pattern(message)) for message in LAYER_MESSAGES]
