@@ -170,3 +170,9 @@ def test_help_lists_the_commands_in_chinese(capsys):
     assert "status    显示每个账号的上次采集、下次采集和状况" in out
     assert main(["--lang", "en", "--help"]) == 0
     assert "status    Show each account's last run" in capsys.readouterr().out
+    assert main(["appraise", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "鉴定帖文：归档（赋予档号）或不归档（说明理由），并确定保管期限。" in out
+    assert "保管期限：永久、定期30年 或 定期10年。" in out and "--retention" in out
+    assert main(["--lang", "en", "appraise", "--help"]) == 0
+    assert "Retention period (保管期限): 永久, 定期30年 or 定期10年." in capsys.readouterr().out

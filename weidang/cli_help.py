@@ -1,12 +1,12 @@
-"""The commands' one-line help in the language of the messages.
+"""The commands' help in the language of the messages.
 
 Click takes a command's help when the command is defined, at import, before ``--lang`` is read,
 and a test process runs commands in both languages: so the help stays English in the code (the
-docstrings are the msgids, as ``_()`` texts are) and is translated each time a command is handed
-out. The first paragraph of a docstring (or a ``short_help``) is the one-line help shown in
-``weidang --help`` and at the top of a command's own help; the paragraphs after it and the
-options' help stay English. ``extract`` lets ``pybabel extract`` find these messages
-(``weidang/locale/babel.cfg``).
+docstrings and ``help=`` texts are the msgids, as ``_()`` texts are) and is translated each time
+a command is handed out. The first paragraph of a docstring (or a ``short_help``) is the one-line
+help shown in ``weidang --help`` and at the top of a command's own help, and each option's
+``help`` is translated; the paragraphs after the first stay English. ``extract`` lets ``pybabel
+extract`` find these messages (``weidang/locale/babel.cfg``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def translate(command: click.Command) -> click.Command:
         command.short_help = gettext(one_line(short_help)) if short_help else first
     elif short_help:
         command.short_help = gettext(one_line(short_help))
+    for param in command.params:
+        if isinstance(param, click.Option):
+            english = param.__dict__.setdefault(_ORIGINAL, param.help)
+            param.help = gettext(one_line(english)) if english else english
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             translate(sub)
@@ -56,6 +60,10 @@ def extract(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
     fileobj.seek(0)
     tree = ast.parse(fileobj.read())
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "option":
+            for k in node.keywords:
+                if k.arg == "help" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str):
+                    yield node.lineno, "_", one_line(k.value.value), []
         if not isinstance(node, ast.FunctionDef):
             continue
         for decorator in node.decorator_list:

@@ -51,6 +51,11 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # the face); the ones archivists meet most are translated here: each message as its layer writes
 # it, with %(name)s where it quotes an identifier, a path or a date. Others are shown as written.
 LAYER_MESSAGES = (
+    N_("%(account)s is being harvested by another weidang process right now; wait for that harvest "
+       "to finish"),
+    N_("%(account)s was removed from the register; add it again to harvest it"),
+    N_("%(account)s is paused (%(reason)s); %(advice)s (or use --force once the cause is fixed)"),
+    N_("%(account)s is paused (%(reason)s); %(advice)s"),
     N_("%(account)s is not registered; `weidang accounts list` shows the registered accounts"),
     N_("%(account)s is already registered; change it with `weidang accounts import` or remove it "
        "first"),
