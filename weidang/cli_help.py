@@ -3,9 +3,8 @@
 Click takes a command's help when the command is defined, at import, before ``--lang`` is read,
 and a test process runs commands in both languages: so the help stays English in the code (the
 docstrings and ``help=`` texts are the msgids, as ``_()`` texts are) and is translated each time
-a command is handed out. The first paragraph of a docstring (or a ``short_help``) is the one-line
-help shown in ``weidang --help`` and at the top of a command's own help, and each option's
-``help`` is translated; the paragraphs after the first stay English. ``extract`` lets ``pybabel
+a command is handed out, paragraph by paragraph: the first paragraph of a docstring (or a
+``short_help``) is the one-line help shown in ``weidang --help``. ``extract`` lets ``pybabel
 extract`` find these messages (``weidang/locale/babel.cfg``).
 """
 
@@ -24,18 +23,24 @@ from weidang.i18n import gettext
 _ORIGINAL = "_weidang_english_help"
 
 
+def paragraphs(help_text: str) -> list[str]:
+    """The paragraphs of a help text, each on one line: the messages the catalog knows it by
+    (click wraps them again when it shows them)."""
+    return [" ".join(p.split()) for p in inspect.cleandoc(help_text).split("\n\n")]
+
+
 def one_line(help_text: str) -> str:
-    """The first paragraph of a help text on one line: the message the catalog knows it by."""
-    return " ".join(inspect.cleandoc(help_text).split("\n\n")[0].split())
+    """The first paragraph of a help text on one line."""
+    return paragraphs(help_text)[0]
 
 
 def translate(command: click.Command) -> click.Command:
     """``command`` (and its subcommands) with its one-line help in the process's language."""
     help_text, short_help = command.__dict__.setdefault(_ORIGINAL, (command.help, command.short_help))
     if help_text:
-        rest = inspect.cleandoc(help_text).split("\n\n")[1:]
-        first = gettext(one_line(help_text))
-        command.help = "\n\n".join([first, *rest])
+        translated = [gettext(p) for p in paragraphs(help_text)]
+        first = translated[0]
+        command.help = "\n\n".join(translated)
         # Click shortens a help at spaces for the list of commands; Chinese has none.
         command.short_help = gettext(one_line(short_help)) if short_help else first
     elif short_help:
@@ -72,6 +77,8 @@ def extract(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
                 continue
             short = next((k.value.value for k in decorator.keywords if k.arg == "short_help"
                           and isinstance(k.value, ast.Constant)), None)
-            for text in (short, ast.get_docstring(node, clean=True)):
-                if isinstance(text, str) and text.strip():
-                    yield node.lineno, "_", one_line(text), []
+            if isinstance(short, str) and short.strip():
+                yield node.lineno, "_", one_line(short), []
+            for paragraph in paragraphs(ast.get_docstring(node, clean=True) or ""):
+                if paragraph:
+                    yield node.lineno, "_", paragraph, []
