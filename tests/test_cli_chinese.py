@@ -176,3 +176,8 @@ def test_help_lists_the_commands_in_chinese(capsys):
     assert "保管期限：永久、定期30年 或 定期10年。" in out and "--retention" in out
     assert main(["--lang", "en", "appraise", "--help"]) == 0
     assert "Retention period (保管期限): 永久, 定期30年 or 定期10年." in capsys.readouterr().out
+
+
+def test_a_wrong_setting_in_chinese(tmp_path, capsys):
+    code, _, err = weidang(capsys, tmp_path / "home", "--set", "NO_SUCH_SETTING=1", "status")
+    assert code == 1 and err.strip() == "错误：没有设置 NO_SUCH_SETTING（来自 --set）。"

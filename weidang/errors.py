@@ -44,7 +44,7 @@ def disk_full(exc: BaseException) -> bool:
 # A first word that is a plain lowercase word ("the", "cannot"), not an identifier quoted as it is
 # written (wechat:MzAx..., gh_6bab..., accounts_try1_gbk.csv, sm3): only such a word is capitalised.
 _PLAIN_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;]|$)")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u201d]")  # and Chinese punctuation
 
 
 # The layers below write their messages in English and cannot reach the catalog (they sit below
