@@ -27,7 +27,7 @@ from warc_store import make_seal, verify_collection
 from weidang import errors
 from weidang.context import AppContext, pass_app
 from weidang.home import Home, HomeError, default_demo_home
-from weidang.i18n import _
+from weidang.i18n import _, china_time
 from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
@@ -111,7 +111,7 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                  records=sum(f.records for f in report.files), mb=f"{report.bytes_checked / 1e6:,.1f}"))
     click.echo(_("Verification: %(verdict)s (SHA-256 and SM3 of every file, every record digest, manifest, "
                  "event chain).", verdict=_("all checks passed") if report.ok else _("PROBLEMS FOUND")))
-    click.echo(f"{_('Seal')}: {make_seal(collection)}")
+    click.echo(_("Seal: %(seal)s", seal=make_seal(collection)))
     click.echo("")
     try:
         for line in search_example(home, settings, DEMO_QUERY, limit=2):
@@ -130,14 +130,14 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
 
 
 def _print_runs(reports: list[RunReport]) -> None:
-    click.echo(_("Scheduled runs: %(n)s", n=len(reports)))
+    click.echo(_("Scheduled runs: %(n)s (times are China time, UTC+08:00)", n=len(reports)))
     for r in reports:
         s = r.summary or {}
         counts = (_("new %(new)s, edited %(edited)s, deleted %(deleted)s, %(exchanges)s exchanges",
                     new=s.get("posts_new", 0), edited=s.get("posts_edited", 0),
                     deleted=s.get("posts_deleted", 0), exchanges=s.get("exchanges", 0))
                   if s else r.detail)
-        click.echo(f"  {r.at[11:19]} {r.account}: {_(r.what)} ({counts})")
+        click.echo(f"  {china_time(r.at, seconds=True)[11:19]} {r.account}: {_(r.what)} ({counts})")
 
 
 def _quiet() -> logging.Logger:
