@@ -4,7 +4,9 @@ and `--json` stay as they are."""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -181,3 +183,33 @@ def test_help_lists_the_commands_in_chinese(capsys):
 def test_a_wrong_setting_in_chinese(tmp_path, capsys):
     code, _, err = weidang(capsys, tmp_path / "home", "--set", "NO_SUCH_SETTING=1", "status")
     assert code == 1 and err.strip() == "错误：没有设置 NO_SUCH_SETTING（来自 --set）。"
+
+
+def _literal_text(node: ast.expr) -> str | None:
+    """The words written in a string, an f-string or a sum of them (placeholders left out)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return " ".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return f"{_literal_text(node.left) or ''} {_literal_text(node.right) or ''}"
+    return None
+
+
+def test_no_message_of_the_command_line_bypasses_the_catalog():
+    """What the command line prints or raises for people goes through `_()`: a sentence written
+    straight into `click.echo`, a click exception or an error would stay English in Chinese."""
+    english = re.compile(r"[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")  # two English words in a row
+    root = Path(__file__).resolve().parent.parent / "weidang"
+    bypassing = []
+    for path in sorted([*root.glob("*.py"), *(root / "commands").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("echo", "write", "prompt", "ClickException", "UsageError", "BadParameter") \
+                    or name.endswith("Error"):
+                text = _literal_text(node.args[0])
+                if text and english.search(text):
+                    bypassing.append(f"{path.name}:{node.lineno}: {text[:60]}")
+    assert not bypassing, bypassing

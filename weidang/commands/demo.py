@@ -46,8 +46,8 @@ def prepare_demo_home(root: Path) -> Home:
     home = Home(root)
     if root.exists() and any(root.iterdir()):
         if not home.is_demo():
-            raise HomeError(f"{root} already holds files that are not weidang demo data; the demo "
-                            "never writes into a real archive's home, choose another --home")
+            raise HomeError(_("%(home)s already holds files that are not weidang demo data; the demo "
+                              "never writes into a real archive's home, choose another --home", home=root))
         shutil.rmtree(root)
     home.ensure(demo=True)
     return home

@@ -45,8 +45,9 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     platforms = [p.strip() for p in queues.split(",") if p.strip()]
     unknown = [p for p in platforms if p not in PLATFORMS]
     if unknown or not platforms:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a platform weidang "
-                                 f"harvests (it knows {', '.join(PLATFORMS)})", param_hint="--queues")
+        raise click.BadParameter(_("%(given)s is not a platform weidang harvests (it knows %(known)s)",
+                                   given=", ".join(unknown) or "''", known=", ".join(PLATFORMS)),
+                                 param_hint="--queues")
     settings, home = app.settings, app.home
     name = worker_name(str(settings["SCHEDULES_WORKER_NAME"]))
     collection = f"worker-{name}"
