@@ -5,6 +5,18 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def english_messages(request, monkeypatch):
+    """Tests check wording in English, the text in the code: every test (and the commands it
+    starts) speaks English, unless it is marked ``default_language`` to see what a person gets
+    without choosing (Chinese; the web's tests and the command line's Chinese tests)."""
+    from weidang import i18n
+
+    monkeypatch.setattr(i18n, "_chosen", None)  # a command run in this process chose its own
+    if request.node.get_closest_marker("default_language") is None:
+        monkeypatch.setenv("WEIDANG_LANG", "en")
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh weidang home that no other test sees."""

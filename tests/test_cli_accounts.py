@@ -80,7 +80,7 @@ def test_import_export_by_extension_without_secrets(home, tmp_path, capsys):
     for suffix in ("csv", "toml", "xlsx"):
         out = tmp_path / f"export.{suffix}"
         assert main(["accounts", "export", str(out)]) == 0
-        assert f"Wrote 2 account(s) to {out}." in capsys.readouterr().out
+        assert f"Wrote 2 accounts to {out}." in capsys.readouterr().out
         assert main(["accounts", "import", str(out)]) == 0
         assert "2 unchanged" in capsys.readouterr().out
     assert "国家档案局" in (tmp_path / "export.toml").read_text(encoding="utf-8")

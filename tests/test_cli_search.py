@@ -169,7 +169,7 @@ def test_an_empty_index_says_how_to_build_it(tmp_path, capsys):
 def test_search_example_for_the_demo(demo_home, capsys):
     lines = search_example(Home(demo_home), Home(demo_home).settings(), "应急管理")
     total = len(as_json(capsys, demo_home, "应急管理"))
-    assert lines[0] == f"weidang search 应急管理: {total} post versions match, the best 3:"
+    assert lines[0] == f"weidang search 应急管理: {total} post versions match 应急管理; the best 3:"
     assert sum(line.startswith(("1. ", "2. ", "3. ")) for line in lines) == 3
     assert any("«应急管理»" in line for line in lines)
     assert any(line.strip().startswith("payload SHA-256 ") for line in lines)

@@ -12,6 +12,8 @@ from weidang.home import Home
 from weidang.web import create_app
 from weidang.web.security import CSP
 
+pytestmark = pytest.mark.default_language  # the web chooses by request; the server default is Chinese
+
 PASSWORD = "correct horse battery"
 
 

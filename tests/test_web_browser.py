@@ -20,7 +20,7 @@ from weidang.home import Home
 from weidang.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.default_language]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -13,22 +13,24 @@ import pytest
 from weidang import i18n
 
 babel_extract = pytest.importorskip("babel.messages.extract")
+from babel.messages.frontend import parse_mapping_cfg  # noqa: E402
 from babel.messages.mofile import read_mo  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
 
+pytestmark = pytest.mark.default_language  # the web chooses by request; the server default is Chinese
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "weidang" / "locale"
-METHODS = [("weidang/web/**.py", "python"), ("weidang/i18n.py", "python"), ("catalog/**.py", "python"),
-           ("weidang/web/templates/**.html", "jinja2")]
-OPTIONS = {"weidang/web/templates/**.html": {"extensions": "jinja2.ext.i18n",
-                                               "newstyle_gettext": "true"}}
 
 
 def extracted() -> set[str]:
-    """Every msgid in the code and templates, as `pybabel extract` finds them (weidang/locale/babel.cfg)."""
+    """Every msgid in the code and templates (the web's, the command line's and each command's
+    one-line help), as `pybabel extract` finds them with weidang/locale/babel.cfg."""
+    with open(LOCALE / "babel.cfg", encoding="utf-8") as fh:
+        methods, options = parse_mapping_cfg(fh)
     found = set()
     for _, _, message, *_ in babel_extract.extract_from_dir(
-            str(ROOT), METHODS, OPTIONS, keywords={**babel_extract.DEFAULT_KEYWORDS, "N_": None}):
+            str(ROOT), methods, options, keywords={**babel_extract.DEFAULT_KEYWORDS, "N_": None}):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 

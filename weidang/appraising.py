@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.errors import CatalogError
 from warc_store import Collection
 from weidang.context import AppContext
+from weidang.i18n import _
 from weidang.store import open_collection
 
 if TYPE_CHECKING:
@@ -22,8 +23,8 @@ def parse_post(text: str) -> tuple[str, str]:
     """``platform:post_id`` -> (platform, post_id), or CatalogError saying what is wrong."""
     platform, sep, post_id = (text or "").strip().partition(":")
     if not sep or platform not in ("weibo", "wechat") or not post_id.strip():
-        raise CatalogError(f"{text!r} does not name a post; write platform:post_id, e.g. "
-                           "weibo:5012345678901234 or wechat:2247483650_1")
+        raise CatalogError(_("%(text)s does not name a post; write platform:post_id, e.g. "
+                             "weibo:5012345678901234 or wechat:2247483650_1", text=repr(text)))
     return platform, post_id.strip()
 
 
@@ -70,8 +71,8 @@ def selected_posts(app: AppContext, db: Database, posts: Iterable[str], account:
         keys += _searched(app, {"text": query})
     unique = list(dict.fromkeys(keys))
     if not unique:
-        raise CatalogError("no post was selected: name posts (weibo:ID), or choose them with "
-                           "--account, --from/--to, --topic or --query")
+        raise CatalogError(_("no post was selected: name posts (weibo:ID), or choose them with "
+                             "--account, --from/--to, --topic or --query"))
     return unique
 
 

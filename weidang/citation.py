@@ -6,21 +6,25 @@ import datetime as dt
 
 from catalog.search import SearchHit
 from harvesters.dates import SHANGHAI
+from weidang.i18n import N_, _
 
-DEMO_NOTE = "DEMO DATA, not a capture of the real platform"
+DEMO_NOTE = N_("DEMO DATA, not a capture of the real platform")
 
 
 def hit_lines(number: int, hit: SearchHit) -> list[str]:
     """A numbered hit: who and where, when, the WARC record to cite, the matching words."""
     account = f"{hit.account_name} ({hit.account_id})" if hit.account_name else hit.account_id
-    head = f"{number}. {hit.platform} · {account} · version {hit.version} · {hit.status}"
-    lines = [head + (f" · {DEMO_NOTE}" if hit.demo else "")]
+    head = f"{number}. {hit.platform} · {account} · " + _("version %(n)s", n=hit.version) + \
+        f" · {_(hit.status)}"
+    lines = [head + (f" · {_(DEMO_NOTE)}" if hit.demo else "")]
     if hit.title:
         lines.append(f"   {hit.title}")
-    lines.append(f"   {hit.url or '(no address)'}")
-    lines.append(f"   published {published(hit.published_at)}, captured {captured(hit.captured_at)}")
-    lines.append(f"   WARC {hit.warc_file or '(file unknown)'} record {hit.warc_record_id}")
-    lines.append(f"   payload SHA-256 {hit.payload_sha256 or '(unknown)'}")
+    lines.append("   " + (hit.url or _("(no address)")))
+    lines.append("   " + _("published %(published)s, captured %(captured)s",
+                           published=published(hit.published_at), captured=captured(hit.captured_at)))
+    lines.append("   " + _("WARC %(file)s record %(record)s", file=hit.warc_file or _("(file unknown)"),
+                           record=hit.warc_record_id))
+    lines.append("   " + _("payload SHA-256 %(digest)s", digest=hit.payload_sha256 or _("(unknown)")))
     if hit.snippet:
         lines.append(f"   {' '.join(hit.marked().split())}")
     return lines

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from catalog.secret_shapes import scrub_secrets
-from weidang import __version__, errors
+from weidang import __version__, cli_help, errors, i18n
 from weidang.context import AppContext
 from weidang.home import keep_private
+from weidang.i18n import _
 
 # Each command lives in weidang/commands/NAME.py as `command`, imported only when it is run or its
 # help is shown, so that a command loads only the libraries it needs (Scrapy, APScheduler, ...).
@@ -31,12 +32,25 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None  # click then says "No such command"
         command: click.Command = importlib.import_module(f"weidang.commands.{cmd_name}").command
-        return command
+        return cli_help.translate(command)
+
+
+def _choose_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """The language of every message from here on: --lang, else WEIDANG_LANG, else LANG, else
+    Chinese. Eager, so that the commands' own errors and help already speak it."""
+    lang = i18n.normalise_lang(value) if value else i18n.server_default()
+    if lang is None:
+        raise click.BadParameter(_("choose zh_CN (简体中文) or en (English)."), ctx, param)
+    i18n.choose(lang)
+    cli_help.translate(ctx.command)
+    return lang
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
                                              "max_content_width": 100, "terminal_width": 100})
 @click.version_option(__version__, prog_name="weidang")
+@click.option("--lang", metavar="zh_CN|en", is_eager=True, expose_value=False, callback=_choose_lang,
+              help="Language of the messages: zh_CN (default) or en; else $WEIDANG_LANG, else $LANG.")
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -54,30 +68,34 @@ def cli(ctx: click.Context, home: Path | None, overrides: tuple[str, ...]) -> No
 def main(args: Sequence[str] | None = None) -> int:
     """Run a command; errors become one sentence and a non-zero exit, never a traceback."""
     keep_private()  # before anything is created: catalog, logs, index, WARC files
+    i18n.choose(None)  # the environment's, until --lang is read (a usage error may come first)
+    cli_help.translate(cli)
     try:
         result = cli.main(args=list(args) if args is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
-        click.echo("Stopped.", err=True)
+        click.echo(_("Stopped."), err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("Stopped.", err=True)
+        click.echo(_("Stopped."), err=True)
         return 130
     except Exception as exc:  # a bug, unless written for people: say so plainly, keep the details
         if isinstance(exc, errors.user_errors()):
-            click.echo(f"Error: {errors.sentence(exc)}", err=True)
+            click.echo(_("Error: %(sentence)s", sentence=errors.sentence(exc)), err=True)
             return 1
         if errors.disk_full(exc):  # not a bug: the archivist can free space and run it again
-            click.echo(f"Error: {errors.sentence(Exception(errors.DISK_FULL))}", err=True)
+            click.echo(_("Error: %(sentence)s", sentence=errors.sentence(Exception(errors.DISK_FULL))),
+                       err=True)
             return 1
         report = errors.write_crash_report(exc, _logs_dir())
-        where = f" Details were saved to {report}." if report else ""
-        click.echo(f"Error: weidang failed unexpectedly ({exc.__class__.__name__}: "
-                   f"{scrub_secrets(str(exc))}).{where}", err=True)
+        failed = _("weidang failed unexpectedly (%(error)s).",
+                   error=f"{exc.__class__.__name__}: {scrub_secrets(str(exc))}")
+        where = " " + _("Details were saved to %(file)s.", file=report) if report else ""
+        click.echo(_("Error: %(sentence)s", sentence=failed + where), err=True)
         return 70
     return result if isinstance(result, int) else 0
 

@@ -6,6 +6,7 @@ import sys
 
 from schedules.config import QueueConfig
 from schedules.daemon import DaemonConfig
+from weidang import i18n
 from weidang.home import Home
 from weidang.settings import Settings
 from weidang.store import catalog_target
@@ -41,6 +42,8 @@ def queue_config(settings: Settings, worker_command: list[str] | None = None) ->
 
 
 def harvest_command(home: Home, overrides: tuple[str, ...], *more: str) -> list[str]:
-    """The face's `harvest` command for a child, with this process's home and ``--set``s."""
+    """The face's `harvest` command for a child, with this process's home, ``--set``s and language
+    (its messages reach the daemon's log and alerts)."""
     sets = [x for item in (*overrides, *more) for x in ("--set", item)]
-    return [sys.executable, "-m", "weidang", "--home", str(home.root), *sets, "harvest"]
+    return [sys.executable, "-m", "weidang", "--lang", i18n.current(), "--home", str(home.root), *sets,
+            "harvest"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from catalog.secret_shapes import scrub_secrets
 from warc_store import lines as store_lines
+from weidang.i18n import N_, _
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people, by
 # module and class name. They are looked up among the modules loaded so far: a layer never imported
@@ -43,13 +44,81 @@ def disk_full(exc: BaseException) -> bool:
 # A first word that is a plain lowercase word ("the", "cannot"), not an identifier quoted as it is
 # written (wechat:MzAx..., gh_6bab..., accounts_try1_gbk.csv, sm3): only such a word is capitalised.
 _PLAIN_FIRST_WORD = re.compile(r"[a-z]+(?=[\s,;]|$)")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u201d]")  # and Chinese punctuation
+
+
+# The layers below write their messages in English and cannot reach the catalog (they sit below
+# the face); the ones archivists meet most are translated here: each message as its layer writes
+# it, with %(name)s where it quotes an identifier, a path or a date. Others are shown as written.
+LAYER_MESSAGES = (
+    N_("%(account)s is being harvested by another weidang process right now; wait for that harvest "
+       "to finish"),
+    N_("%(account)s was removed from the register; add it again to harvest it"),
+    N_("%(account)s is paused (%(reason)s); %(advice)s (or use --force once the cause is fixed)"),
+    N_("%(account)s is paused (%(reason)s); %(advice)s"),
+    N_("%(account)s is not registered; `weidang accounts list` shows the registered accounts"),
+    N_("%(account)s is already registered; change it with `weidang accounts import` or remove it "
+       "first"),
+    N_("%(account)s was removed on %(when)s; add it again to restore it"),
+    N_("%(account)s was already removed on %(when)s"),
+    N_("give either an interval or a cron expression, not both"),
+    N_("%(post)s is not in the catalog (check the platform and id, or `weidang search` for it)"),
+    N_("%(post)s is not in the catalog; only captured posts can be appraised"),
+    N_("%(post)s is not in the catalog; only captured posts can join a topic"),
+    N_("a discard needs a reason (--reason), so that the decision can be understood later"),
+    N_("name the reviewer (--reviewer)"),
+    N_("no fonds, category and unit codes are set for %(account)s; set them with `weidang accounts "
+       "codes %(account)s --fonds … --category … --unit …` or the settings CATALOG_ARCHIVE_FONDS, "
+       "CATALOG_ARCHIVE_CATEGORY, CATALOG_ARCHIVE_UNIT"),
+    N_("there is no topic named %(name)s; make one with `weidang topics create NAME`"),
+    N_("there is no topic named %(name)s; the topics are: %(names)s"),
+    N_("a topic named %(name)s exists already; topics keep their definition, so choose another "
+       "name"),
+    N_("the disk is full (no space left on the device); free some space (or move the home to a "
+       "larger disk), then try again"),
+    N_("running (process %(pid)s on %(host)s, since %(since)s)"),
+)
+# The layers' one-word states, shown as words (a run's outcome, the daemon's state, an appraisal
+# decision); the health
+# words and post statuses are already in the catalog for the web (weidang/web/labels.py).
+LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"),
+               N_("not running (it was stopped without a clean shutdown)"), N_("new"), N_("unchanged"),
+               N_("keep"), N_("discard"))
+
+
+def _pattern(message: str) -> re.Pattern[str]:
+    """The message's text with each %(name)s read back (the same text where it comes again)."""
+    parts, seen = re.split(r"%\((\w+)\)s", message), set()
+    regex = ""
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            regex += re.escape(part)
+        else:
+            regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+            seen.add(part)
+    return re.compile(regex)
+
+
+_LAYER_PATTERNS = [(message, _pattern(message)) for message in LAYER_MESSAGES]
+
+
+def translated(text: str) -> str:
+    """A layer's message in the process's language, when it is one of ``LAYER_MESSAGES``."""
+    for message, pattern in _LAYER_PATTERNS:
+        found = pattern.fullmatch(text.rstrip("."))
+        if found:
+            return _(message, **found.groupdict())
+    return text
 
 
 def sentence(exc: BaseException) -> str:
     text = scrub_secrets(str(exc).strip()) or exc.__class__.__name__  # it may quote an address
+    text = translated(text)
     if _PLAIN_FIRST_WORD.match(text):
         text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "。")) else text + "."
+    if text.endswith((".", "!", "?", "。", "！", "？")):
+        return text
+    return text + ("。" if _CJK.match(text[-1]) else ".")  # a Chinese sentence ends the Chinese way
 
 
 def write_crash_report(exc: BaseException, logs: Path | None) -> Path | None:

@@ -16,6 +16,7 @@ from crawler.harvest_accounts import AccountOutcome, HarvestConfig, Harvested
 from crawler.harvest_accounts import harvest_accounts as crawl_accounts
 from crawler.settings import Politeness
 from weidang.home import Home
+from weidang.i18n import _
 from weidang.indexing import index_harvest
 from weidang.settings import Settings
 from weidang.store import catalog_db, credential_store, redaction_policy, store_config
@@ -61,4 +62,4 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
 
 
 def _warn(sentence: str) -> None:
-    click.echo(f"Warning: {sentence}", err=True)
+    click.echo(_("Warning: %(notice)s", notice=sentence), err=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from weidang.i18n import _
 from weidang.settings import Settings
 
 # Files a weidang process creates are its owner's only: the catalog, logs, index and WARC
@@ -78,12 +79,12 @@ class Home:
         """Create the home if needed; a demo home is marked so that nothing mistakes it for an archive."""
         if demo and self.root.exists() and any(self.root.iterdir()) and not self.is_demo():
             raise HomeError(
-                f"{self.root} already holds files that are not weidang demo data; "
-                "the demo never writes into a real archive's home, choose another --home"
+                _("%(home)s already holds files that are not weidang demo data; the demo never writes "
+                  "into a real archive's home, choose another --home", home=self.root)
             )
         if not demo and self.is_demo():
             raise HomeError(
-                f"{self.root} is a demo home; use another --home for a real archive"
+                _("%(home)s is a demo home; use another --home for a real archive", home=self.root)
             )
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.logs.mkdir(mode=0o700, exist_ok=True)

@@ -8,7 +8,8 @@ step. Simplified Chinese is the default; English is the source text itself.
     from weidang.i18n import gettext as _
     _("Search", lang="zh_CN")  # "检索"
 
-The web sets the language per request; a command line may call ``server_default()`` once.
+The web sets the language per request. The command line chooses one for its whole process
+(``--lang``, else ``server_default()``) with ``choose()``; then ``_()`` and ``ngettext()`` speak it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from harvesters.dates import SHANGHAI
 
@@ -27,6 +29,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LANG = "zh_CN"
 LANGS = ("zh_CN", "en")  # what a person can choose; English is the msgid itself
 LANG_NAMES = {"zh_CN": "简体中文", "en": "English"}
+_chosen: str | None = None  # the process's language once the command line chose it
 
 
 def normalise_lang(value: str | None) -> str | None:
@@ -72,6 +75,18 @@ def from_accept_language(header: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
+def choose(lang: str | None) -> None:
+    """Make ``lang`` the language of this process (the command line's ``--lang``); None goes back
+    to ``server_default()``, read from the environment at each message."""
+    global _chosen
+    _chosen = lang
+
+
+def current() -> str:
+    """The process's language: the one chosen, else ``server_default()``."""
+    return _chosen or server_default()
+
+
 @lru_cache(maxsize=len(LANGS))
 def translations(lang: str) -> _gettext.NullTranslations:
     """The compiled catalog of ``lang`` (English, or a language without one: the msgids)."""
@@ -81,13 +96,24 @@ def translations(lang: str) -> _gettext.NullTranslations:
 
 
 def gettext(message: str, lang: str | None = None) -> str:
-    """``message`` in ``lang`` (default: ``server_default()``)."""
-    return translations(lang or server_default()).gettext(message)
+    """``message`` in ``lang`` (default: the process's, ``current()``)."""
+    return translations(lang or current()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:
     """The form of ``singular``/``plural`` for ``n`` in ``lang``."""
-    return translations(lang or server_default()).ngettext(singular, plural, n)
+    return translations(lang or current()).ngettext(singular, plural, n)
+
+
+def _(message: str, **values: Any) -> str:
+    """``message`` in the process's language, with ``%(name)s`` filled from ``values``."""
+    text = gettext(message)
+    return text % values if values else text
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext tools look for
+    """Marks ``message`` for the catalog; it is translated where it is shown."""
+    return message
 
 
 def told(error: BaseException, lang: str | None = None) -> str:

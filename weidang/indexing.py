@@ -24,6 +24,7 @@ from catalog.search.document import IndexedPost
 from warc_store import Collection
 from weidang.citation import hit_lines
 from weidang.home import Home
+from weidang.i18n import _
 from weidang.settings import Settings
 from weidang.store import catalog_db, catalog_exists
 
@@ -63,7 +64,7 @@ def index_harvest(home: Home, settings: Settings) -> int | None:
 
     Never raises: the harvest is done and its captures are safe whatever happens here.
     """
-    return catch_up_index(home, settings, "the harvest's captures are safe, but")
+    return catch_up_index(home, settings, _("the harvest's captures are safe, but"))
 
 
 def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
@@ -77,8 +78,8 @@ def catch_up_index(home: Home, settings: Settings, safe: str) -> int | None:
                                                 all_demo=home.is_demo()))
     except Exception as exc:  # noqa: BLE001 - any failure here must leave the captures standing
         # tqdm.write: a harvest's progress bar may still be on the screen.
-        tqdm.write(f"Warning: {safe} the search index was not updated: {_reason(exc)}. "
-                   "Run `weidang index rebuild` to catch up.", file=sys.stderr)
+        tqdm.write(_("Warning: %(safe)s the search index was not updated: %(reason)s. Run `weidang "
+                     "index rebuild` to catch up.", safe=safe, reason=_reason(exc)), file=sys.stderr)
         return None
 
 
@@ -103,12 +104,11 @@ def lag_warning(home: Home, settings: Settings, index: SearchIndex) -> str | Non
     if not lag.behind:
         return None
     if lag.indexed != lag.catalog:
-        return (f"Warning: the search index holds {lag.indexed:,} post versions and the catalog "
-                f"{lag.catalog:,}, so results may be missing or out of date; run "
-                "`weidang index rebuild` to bring it up to date.")
-    return ("Warning: the search index has not taken in the catalog's latest changes, so "
-            "results may be missing or show an old status; run `weidang index rebuild` to "
-            "bring it up to date.")
+        return _("Warning: the search index holds %(indexed)s post versions and the catalog %(catalog)s, "
+                 "so results may be missing or out of date; run `weidang index rebuild` to bring it up "
+                 "to date.", indexed=f"{lag.indexed:,}", catalog=f"{lag.catalog:,}")
+    return _("Warning: the search index has not taken in the catalog's latest changes, so results may "
+             "be missing or show an old status; run `weidang index rebuild` to bring it up to date.")
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,10 @@ def search_example(home: Home, settings: Settings, query: str, limit: int = 3) -
     """Lines showing the best hits of ``query``, as `weidang search` prints them (for the demo)."""
     with open_search_index(home, settings) as index:
         results = index.search(query, SearchFilters(), limit=limit)
-    lines = [f"weidang search {query}: {results.total_text()} post versions match"
-             + (f", the best {len(results.hits)}:" if results.total > len(results.hits) else ":")]
+    found = _("%(total)s post versions match %(words)s", total=results.total_text(), words=query)
+    lines = [f"weidang search {query}: " + (
+        _("%(found)s; the best %(shown)s:", found=found, shown=len(results.hits))
+        if results.total > len(results.hits) else _("%(found)s:", found=found))]
     for number, hit in enumerate(results.hits, 1):
         lines += hit_lines(number, hit)
     return lines

@@ -14,6 +14,7 @@ from catalog.search.base import MAX_LIMIT
 from catalog.search.errors import QueryError
 from harvesters.dates import SHANGHAI
 from weidang.home import Home
+from weidang.i18n import _
 from weidang.settings import Settings
 from weidang.store import catalog_db, catalog_exists
 
@@ -27,10 +28,12 @@ def build_filters(account: str | None, platform: str | None, since: str | None,
     if account and ":" in account and account.split(":", 1)[0] in PLATFORMS:
         prefix, account = account.split(":", 1)
         if platform and platform != prefix:
-            raise QueryError(f"the account {prefix}:{account} is not on {platform}")
+            raise QueryError(_("the account %(account)s is not on %(platform)s",
+                               account=f"{prefix}:{account}", platform=platform))
         platform = prefix
     if platform is not None and platform not in PLATFORMS:
-        raise QueryError(f"the platform {platform!r} is unknown; use weibo or wechat")
+        raise QueryError(_("the platform %(platform)s is unknown; use weibo or wechat",
+                           platform=repr(platform)))
     return SearchFilters(account=account or None, platform=platform,
                          since=parse_date(since, "--since", end=False),
                          until=parse_date(until, "--until", end=True), status=status)
@@ -63,8 +66,8 @@ def parse_date(value: str | None, option: str, *, end: bool) -> dt.datetime | No
         else:
             moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise QueryError(f"{option} {value} is not a date; write it as YYYY-MM-DD, "
-                         "e.g. 2024-03-01") from None
+        raise QueryError(_("%(option)s %(value)s is not a date; write it as YYYY-MM-DD, e.g. 2024-03-01",
+                           option=option, value=value)) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from weidang import default_settings
+from weidang.i18n import _
 from weidang.setting_rules import Rule
 
 
@@ -117,8 +118,9 @@ def check(name: str, raw: Any, origin: str, from_text: bool) -> Any:
     value = _from_text(spec.kind, raw) if from_text and isinstance(raw, str) else raw
     if value is _WRONG or not _of_kind(spec.kind, value) or (
             spec.rule is not None and not spec.rule.allows(value)):
-        raise SettingsError(f"the setting {name} (from {origin}) is {_shown(raw)}, but it must be "
-                            f"{spec.describe()}")
+        raise SettingsError(_("the setting %(name)s (from %(origin)s) is %(value)s, but it must be "
+                              "%(allowed)s", name=name, origin=origin, value=_shown(raw),
+                              allowed=spec.describe()))
     return value
 
 
@@ -142,10 +144,11 @@ class Settings(Mapping[str, Any]):
             try:
                 data = tomllib.loads(home_file.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
-                raise SettingsError(f"{home_file} is not valid TOML: {exc}") from exc
+                raise SettingsError(_("%(file)s is not valid TOML: %(error)s", file=home_file,
+                                      error=exc)) from exc
             table = data.get("settings", {})
             if not isinstance(table, dict):
-                raise SettingsError(f"{home_file}: settings must be a [settings] table")
+                raise SettingsError(_("%(file)s: settings must be a [settings] table", file=home_file))
             for name, value in table.items():
                 self._set(name.upper(), value, str(home_file), from_text=False)
         env = os.environ if environ is None else environ
@@ -156,12 +159,12 @@ class Settings(Mapping[str, Any]):
         for item in overrides:
             name, sep, value = item.partition("=")
             if not sep:
-                raise SettingsError(f"--set expects NAME=VALUE, got {item!r}")
+                raise SettingsError(_("--set expects NAME=VALUE, got %(item)s", item=repr(item)))
             self._set(name.strip().upper(), value.strip(), "--set", from_text=True)
 
     def _set(self, name: str, value: Any, origin: str, from_text: bool) -> None:
         if name not in self._values:
-            raise SettingsError(f"unknown setting {name} (from {origin})")
+            raise SettingsError(_("unknown setting %(name)s (from %(origin)s)", name=name, origin=origin))
         self._values[name] = check(name, value, origin, from_text)
         self.origin[name] = origin
 

@@ -15,6 +15,7 @@ from catalog.account_fields import format_duration
 from catalog.errors import CatalogError
 from weidang import errors
 from weidang.context import AppContext, pass_app
+from weidang.i18n import N_, _, china_time, ngettext
 from weidang.store import catalog_db, credential_store
 
 if TYPE_CHECKING:
@@ -27,12 +28,20 @@ def _registry(app: AppContext) -> AccountRegistry:
     return AccountRegistry(catalog_db(app.home, app.settings), via="command line")
 
 
-def _schedule_text(app: AppContext, account: Account) -> str:
+def _schedule_text(app: AppContext, account: Account, people: bool = True) -> str:
+    """The schedule in a few words: in the language of the messages for people, in English (the
+    msgids) for ``--json``, whose values machines read."""
+    say = _ if people else _english
     schedule = account.schedule(int(app.settings["CATALOG_SCHEDULE_INTERVAL_SECONDS"]),
                                 int(app.settings["CATALOG_SCHEDULE_JITTER_SECONDS"]))
-    when = f"cron {schedule.cron}" if schedule.cron else f"every {format_duration(schedule.interval_seconds)}"
+    when = f"cron {schedule.cron}" if schedule.cron else say(
+        N_("every %(duration)s"), duration=format_duration(schedule.interval_seconds))
     text = f"{when} ± {format_duration(schedule.jitter_seconds) or '0s'}"
-    return text + " (default)" if schedule.is_default else text
+    return text + say(N_(" (default)")) if schedule.is_default else text
+
+
+def _english(message: str, **values: str) -> str:
+    return message % values if values else message
 
 
 F = TypeVar("F", bound=Callable[..., int])
@@ -59,9 +68,9 @@ def _schedule_fields(interval: str | None, old_every: str | None, cron: str | No
                      jitter: str | None, words: str | None = None) -> dict[str, str]:
     """The schedule fields given, by the names the registry takes."""
     if interval is not None and old_every is not None:
-        raise click.UsageError("give --interval only once (--every is its old name)")
+        raise click.UsageError(_("give --interval only once (--every is its old name)"))
     if words is not None and (interval or old_every or cron):
-        raise click.UsageError("give --schedule or --interval/--cron, not both")
+        raise click.UsageError(_("give --schedule or --interval/--cron, not both"))
     given = {"interval": interval if interval is not None else old_every, "cron": cron, "jitter": jitter,
              "schedule": words}
     return {k: v for k, v in given.items() if v is not None}
@@ -88,7 +97,8 @@ def add(app: AppContext, account: str, interval: str | None, old_every: str | No
     given = {k: v for k, v in fields.items() if v is not None}
     added = registry.add(account, **given, **_schedule_fields(interval, old_every, cron, jitter, words))
     label = f"{added.key} ({added.name})" if added.name else added.key
-    click.echo(f"Registered {label}; harvested {_schedule_text(app, added)}.")
+    click.echo(_("Registered %(account)s; harvested %(schedule)s.", account=label,
+                 schedule=_schedule_text(app, added)))
     if added.credentials:
         _check_credentials(app, added.credentials)
     return 0
@@ -100,7 +110,8 @@ def _check_credentials(app: AppContext, name: str) -> None:
     try:
         store.get(name)
     except CatalogError as exc:
-        click.echo(f"Note: {errors.sentence(exc)} Harvests of this account need it.", err=True)
+        click.echo(_("Note: %(sentence)s Harvests of this account need it.", sentence=errors.sentence(exc)),
+                   err=True)
 
 
 @command.command("list")
@@ -112,19 +123,21 @@ def list_(app: AppContext, include_removed: bool, platform: str | None, as_json:
     """Show the registered accounts as a table."""
     accounts = _registry(app).list(include_removed=include_removed, platform=platform)
     if as_json:
-        click.echo(json.dumps([{"account": a.key, **asdict(a), "schedule": _schedule_text(app, a)}
+        click.echo(json.dumps([{"account": a.key, **asdict(a),
+                                "schedule": _schedule_text(app, a, people=False)}
                                for a in accounts], ensure_ascii=False, indent=2))
         return 0
     if not accounts:
-        click.echo("No accounts are registered; add one with `weidang accounts add weibo:UID --name NAME`.")
+        click.echo(_("No accounts are registered; add one with "
+                     "`weidang accounts add weibo:UID --name NAME`."))
         return 0
-    header = ["ACCOUNT", "NAME", "CREDENTIALS", "SOURCE", "SCHEDULE", "NOTES"]
+    header = [_("ACCOUNT"), _("NAME"), _("CREDENTIALS"), _("SOURCE"), _("SCHEDULE"), _("NOTES")]
     rows = [[a.key, a.name, a.credentials or "-", a.source or "-", _schedule_text(app, a), a.notes]
             for a in accounts]
     if include_removed:
-        header.insert(1, "STATUS")
+        header.insert(1, _("STATUS"))
         for row, a in zip(rows, accounts, strict=True):
-            row.insert(1, "active" if a.active else f"removed {a.removed_at}")
+            row.insert(1, _("active") if a.active else _("removed %(when)s", when=china_time(a.removed_at)))
     for line in _table([header, *rows]):
         click.echo(line)
     return 0
@@ -148,8 +161,8 @@ def remove(app: AppContext, account: str) -> int:
     """Stop harvesting ACCOUNT; its captures and history are kept."""
     removed = _registry(app).remove(account)
     label = f"{removed.key} ({removed.name})" if removed.name else removed.key
-    click.echo(f"Removed {label} from the accounts harvested; its captures and change history are kept, "
-               f"and `weidang accounts add {removed.key}` restores it.")
+    click.echo(_("Removed %(account)s from the accounts harvested; its captures and change history are "
+                 "kept, and `weidang accounts add %(key)s` restores it.", account=label, key=removed.key))
     return 0
 
 
@@ -163,12 +176,12 @@ def import_(app: AppContext, file: Path) -> int:
 
     registry = _registry(app)
     result = import_accounts(registry, file)
-    click.echo(f"Imported {file.name}: {result.summary()}.")
+    click.echo(_("Imported %(file)s: %(summary)s.", file=file.name, summary=result.summary()))
     imported = [registry.get(key) for key in result.added + result.updated + result.restored]
     missing = unknown_logins(credential_store(app.home, app.settings), [a.credentials for a in imported])
     if missing:
-        click.echo(f"Note: no login is stored under {', '.join(missing)}; harvests of the accounts "
-                   "naming it need it (`weidang login NAME weibo|wechat`).", err=True)
+        click.echo(_("Note: no login is stored under %(names)s; harvests of the accounts naming it "
+                     "need it (`weidang login NAME weibo|wechat`).", names=", ".join(missing)), err=True)
     return 0
 
 
@@ -181,7 +194,8 @@ def export(app: AppContext, file: Path, include_removed: bool) -> int:
     from catalog.account_files import export_accounts  # noqa: PLC0415 - SQLAlchemy loads with the catalog, not for --help
 
     count = export_accounts(_registry(app).list(include_removed=include_removed), file)
-    click.echo(f"Wrote {count} account(s) to {file}.")
+    click.echo(ngettext("Wrote %(num)s account to %(file)s.", "Wrote %(num)s accounts to %(file)s.", count)
+               % {"num": count, "file": file})
     return 0
 
 
@@ -194,9 +208,10 @@ def schedule(app: AppContext, account: str, interval: str | None, old_every: str
     """Set when ACCOUNT is harvested; a running daemon picks it up without a restart."""
     fields = _schedule_fields(interval, old_every, cron, jitter, words)
     if not fields:
-        raise click.UsageError("give --schedule, --interval, --cron or --jitter")
+        raise click.UsageError(_("give --schedule, --interval, --cron or --jitter"))
     changed = _registry(app).update(account, **fields)
-    click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
+    click.echo(_("%(account)s is now harvested %(schedule)s.", account=changed.key,
+                 schedule=_schedule_text(app, changed)))
     return 0
 
 
@@ -220,6 +235,6 @@ def codes(app: AppContext, account: str, fonds: str, category: str, unit: str) -
         keys = sorted(account_keys(conn, account))
         for key in keys:
             set_account_codes(conn, key, chosen, getpass.getuser(), dt.datetime.now(dt.UTC))
-    click.echo(f"{', '.join(keys)}: 档号 {chosen.fonds}-{chosen.category}·YEAR-RETENTION-"
-               f"{chosen.unit}-NNNN for posts kept from now on.")
+    click.echo(_("%(accounts)s: 档号 %(pattern)s for posts kept from now on.", accounts=", ".join(keys),
+                 pattern=f"{chosen.fonds}-{chosen.category}·" + _("YEAR-RETENTION") + f"-{chosen.unit}-NNNN"))
     return 0

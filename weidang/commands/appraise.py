@@ -10,6 +10,7 @@ import click
 
 from weidang.appraising import default_codes, event_sink, now, selected_posts
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _
 from weidang.store import catalog_db
 
 RETENTIONS = ("永久", "定期30年", "定期10年")
@@ -47,7 +48,7 @@ def command(app: AppContext, posts: tuple[str, ...], decision: str | None, reten
     from catalog.appraisal import Ask, appraise  # noqa: PLC0415 - SQLAlchemy loads with the catalog
 
     if decision is None:
-        raise click.UsageError("say --keep or --discard")
+        raise click.UsageError(_("say --keep or --discard"))
     ask = Ask(keep=decision == "keep", retention=retention, reviewer=reviewer or getpass.getuser(),
               reason=reason, classification=classification).check()
     with catalog_db(app.home, app.settings) as db:
@@ -57,11 +58,11 @@ def command(app: AppContext, posts: tuple[str, ...], decision: str | None, reten
         if as_json:
             click.echo(json.dumps(asdict(d), ensure_ascii=False))
         elif d.code:
-            click.echo(f"{d.platform}:{d.post_id}  keep  {d.retention}  档号 {d.code}")
+            click.echo(f"{d.platform}:{d.post_id}  {_('keep')}  {d.retention}  档号 {d.code}")
         else:
-            click.echo(f"{d.platform}:{d.post_id}  discard  {d.retention}  ({d.reason})")
+            click.echo(f"{d.platform}:{d.post_id}  {_('discard')}  {d.retention}  ({d.reason})")
     if not as_json:
         kept = sum(1 for d in done if d.decision == "keep")
-        click.echo(f"{len(done)} decisions recorded by {ask.reviewer}: {kept} kept, "
-                   f"{len(done) - kept} discarded.")
+        click.echo(_("%(n)s decisions recorded by %(reviewer)s: %(kept)s kept, %(discarded)s discarded.",
+                     n=len(done), reviewer=ask.reviewer, kept=kept, discarded=len(done) - kept))
     return 0

@@ -10,6 +10,7 @@ import click
 from warc_store import Collection, Seal, StoreError
 from weidang.context import AppContext, pass_app
 from weidang.home import DEFAULT_COLLECTION
+from weidang.i18n import _
 from weidang.store import catalog_db, catalog_exists, open_collection, tsa_config
 
 
@@ -57,7 +58,7 @@ def command(app: AppContext, target: str | None, html_file: Path | None, json_fi
         click.echo("\n".join(summary_lines(report)))
         for what, where in (("HTML", html_file), ("JSON", json_file)):
             if where is not None:
-                click.echo(f"  {what} report: {where}")
+                click.echo("  " + _("%(what)s report: %(file)s", what=what, file=where))
     return 0 if report.ok else 1
 
 
@@ -67,10 +68,11 @@ def _collection(app: AppContext, target: str | None) -> tuple[Collection, str, b
     if "/" in name or (not app.home.collection_dir(name).is_dir() and Path(name).is_dir()):
         folder = Path(name)
         if not (folder / "manifest.jsonl").exists():
-            raise StoreError(f"{folder} is not a collection folder (it has no manifest.jsonl); "
-                             "auditing transfer packages is not built yet")
+            raise StoreError(_("%(folder)s is not a collection folder (it has no manifest.jsonl); "
+                               "auditing transfer packages is not built yet", folder=folder))
         inside = folder.resolve().parent == (app.home.root / "collections").resolve()
         return Collection.open(folder), folder.name, inside
     if not app.home.collection_dir(name).is_dir():
-        raise StoreError(f"there is no collection {name!r} in {app.home.root}")
+        raise StoreError(_("there is no collection %(name)s in %(home)s", name=repr(name),
+                           home=app.home.root))
     return open_collection(app.home, name), name, True

@@ -9,6 +9,7 @@ import click
 from catalog.errors import CatalogError
 from warc_store import Collection
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _
 from weidang.indexing import catch_up_index
 from weidang.store import catalog_db, open_collection, recover_and_warn
 
@@ -17,10 +18,11 @@ def _collections(app: AppContext, names: tuple[str, ...]) -> list[Collection]:
     existing = {p.name for p in app.home.collections() if (p / "warcs").is_dir()}
     for name in names:
         if name not in existing:
-            raise CatalogError(f"there is no collection {name} in {app.home.root}")
+            raise CatalogError(_("there is no collection %(name)s in %(home)s", name=name,
+                                 home=app.home.root))
     chosen = list(names) or sorted(existing)
     if not chosen:
-        raise CatalogError(f"there is no collection in {app.home.root} to read posts from")
+        raise CatalogError(_("there is no collection in %(home)s to read posts from", home=app.home.root))
     return [open_collection(app.home, name) for name in chosen]
 
 
@@ -43,13 +45,14 @@ def rebuild_command(app: AppContext, names: tuple[str, ...]) -> int:
 
     total = sum(len(warc_files(c)) for c in collections)
     with catalog_db(app.home, app.settings) as db:
-        with click.progressbar(length=total, label="Reading WARC files", show_pos=True,
+        with click.progressbar(length=total, label=_("Reading WARC files"), show_pos=True,
                                file=sys.stderr) as bar:
             summary = rebuild(db, collections, progress=lambda _path: bar.update(1))
     where = ", ".join(c.name for c in collections)
-    click.echo(f"Rebuilt the post tables from {summary.files} WARC files ({where}): "
-               f"{summary.metadata_records} metadata records, {summary.posts} posts, "
-               f"{summary.versions} versions, {summary.statuses} status events.")
+    click.echo(_("Rebuilt the post tables from %(files)s WARC files (%(where)s): %(records)s metadata "
+                 "records, %(posts)s posts, %(versions)s versions, %(statuses)s status events.",
+                 files=summary.files, where=where, records=summary.metadata_records, posts=summary.posts,
+                 versions=summary.versions, statuses=summary.statuses))
     return _problems(summary.problems)
 
 
@@ -69,22 +72,23 @@ def repair_command(app: AppContext, names: tuple[str, ...]) -> int:
             recover_and_warn(collection)
             summary = repair(db, collection)
             problems += summary.problems
-            click.echo(f"{collection.name}: {summary.metadata_records} post metadata records in the "
-                       f"index. Recorded {summary.added} metadata records the catalog lacked.")
+            click.echo(_("%(collection)s: %(records)s post metadata records in the index. Recorded "
+                         "%(added)s metadata records the catalog lacked.", collection=collection.name,
+                         records=summary.metadata_records, added=summary.added))
             if summary.dropped:
-                click.echo(f"  Dropped {summary.dropped} catalog entries of "
-                           f"{len(summary.dropped_posts)} posts whose metadata record is in no WARC "
-                           "file (lost when the machine stopped); the next harvest captures them "
-                           "again.")
+                click.echo("  " + _("Dropped %(dropped)s catalog entries of %(posts)s posts whose metadata "
+                                    "record is in no WARC file (lost when the machine stopped); the next "
+                                    "harvest captures them again.", dropped=summary.dropped,
+                                    posts=len(summary.dropped_posts)))
     # What the repair recorded is searchable at once (the index follows the catalog).
-    catch_up_index(app.home, app.settings, "the repaired catalog is safe, but")
+    catch_up_index(app.home, app.settings, _("the repaired catalog is safe, but"))
     return _problems(problems)
 
 
 def _problems(problems: list[str]) -> int:
     for problem in problems:
-        click.echo(f"  Problem: {problem}", err=True)
+        click.echo("  " + _("Problem: %(problem)s", problem=problem), err=True)
     if problems:
-        click.echo(f"{len(problems)} problems: the records concerned are not in the catalog "
-                   "(run `weidang verify` to check the files).", err=True)
+        click.echo(_("%(n)s problems: the records concerned are not in the catalog (run `weidang verify` "
+                     "to check the files).", n=len(problems)), err=True)
     return 1 if problems else 0

@@ -27,6 +27,7 @@ from warc_store import make_seal, verify_collection
 from weidang import errors
 from weidang.context import AppContext, pass_app
 from weidang.home import Home, HomeError, default_demo_home
+from weidang.i18n import _, china_time
 from weidang.indexing import search_example
 from weidang.settings import Settings
 from weidang.store import catalog_db, home_path, open_collection
@@ -45,8 +46,8 @@ def prepare_demo_home(root: Path) -> Home:
     home = Home(root)
     if root.exists() and any(root.iterdir()):
         if not home.is_demo():
-            raise HomeError(f"{root} already holds files that are not weidang demo data; the demo "
-                            "never writes into a real archive's home, choose another --home")
+            raise HomeError(_("%(home)s already holds files that are not weidang demo data; the demo "
+                              "never writes into a real archive's home, choose another --home", home=root))
         shutil.rmtree(root)
     home.ensure(demo=True)
     return home
@@ -75,7 +76,7 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
 
     seconds = old_seconds if old_seconds is not None else seconds
     home = prepare_demo_home(demo_root or default_demo_home())
-    click.echo(f"Demo home: {home.root}")
+    click.echo(_("Demo home: %(home)s", home=home.root))
     started = time.monotonic()
     state = home.root / "emulator"
     with Emulator(World(accounts=1, posts=posts, seed=1), state_dir=state).start() as emu:
@@ -86,11 +87,12 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                      f"CRAWLER_PROXY_CA={emu.ca_cert_path}", *app.overrides)
         settings = home.settings(overrides)
         keys = _register(home, settings, weibo, wechat)
-        click.echo(f"Platform emulator at {emu.proxy_url}. Registered {', '.join(keys)}, "
-                   f"each to be harvested every {DEMO_INTERVAL} s.")
+        click.echo(_("Platform emulator at %(proxy)s. Registered %(accounts)s, each to be harvested every "
+                     "%(seconds)s s.", proxy=emu.proxy_url, accounts=", ".join(keys), seconds=DEMO_INTERVAL))
         config = daemon_config(home, settings, overrides)
         half = seconds / 2
-        click.echo(f"The daemon (`weidang run`) runs for {seconds:.0f} s; each harvest is a child process.")
+        click.echo(_("The daemon (`weidang run`) runs for %(seconds)s s; each harvest is a child process.",
+                     seconds=f"{seconds:.0f}"))
         reports = run_for(config, half, logger=_quiet(), drain=True)
         # Between the two halves the platform changes: a post is edited, an article deleted.
         edited, gone = weibo["post_ids"][2], wechat["links"][1]
@@ -98,40 +100,44 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                     "text": "【更正】本通知所述会议改期举行，具体时间另行通知。"})
         emu.mutate({"op": "delete", "platform": "wechat", "biz": wechat["biz"],
                     **_mid_idx(gone)})
-        click.echo(f"Meanwhile on the platform: Weibo post {edited} is edited, a WeChat article "
-                   "is deleted.")
+        click.echo(_("Meanwhile on the platform: Weibo post %(post)s is edited, a WeChat article "
+                     "is deleted.", post=edited))
         reports += run_for(config, half, logger=_quiet(), drain=True)
     _print_runs(reports)
     collection = open_collection(home)
     report = verify_collection(collection, settings["WARC_STORE_VERIFY_WORKERS"])
-    click.echo(f"Collection {collection.root}: {len(report.files)} WARC file(s), "
-               f"{sum(f.records for f in report.files)} records, {report.bytes_checked / 1e6:,.1f} MB.")
-    click.echo(f"Verification: {'all checks passed' if report.ok else 'PROBLEMS FOUND'} "
-               "(SHA-256 and SM3 of every file, every record digest, manifest, event chain).")
-    click.echo(f"Seal: {make_seal(collection)}")
+    click.echo(_("Collection %(folder)s: %(files)s WARC files, %(records)s records, %(mb)s MB.",
+                 folder=collection.root, files=len(report.files),
+                 records=sum(f.records for f in report.files), mb=f"{report.bytes_checked / 1e6:,.1f}"))
+    click.echo(_("Verification: %(verdict)s (SHA-256 and SM3 of every file, every record digest, manifest, "
+                 "event chain).", verdict=_("all checks passed") if report.ok else _("PROBLEMS FOUND")))
+    click.echo(_("Seal: %(seal)s", seal=make_seal(collection)))
     click.echo("")
     try:
         for line in search_example(home, settings, DEMO_QUERY, limit=2):
             click.echo(line)
     except SearchError as exc:  # the captures are safe; only the example search is missing
-        click.echo(f"Warning: the captures are safe, but the search index cannot be used: "
-                   f"{errors.sentence(exc)} Run `weidang index rebuild` once it can.", err=True)
+        click.echo(_("Warning: the captures are safe, but the search index cannot be used: "
+                     "%(sentence)s Run `weidang index rebuild` once it can.", sentence=errors.sentence(exc)),
+                   err=True)
     click.echo("")
-    click.echo(f"Done in {time.monotonic() - started:.1f} s. Look around: weidang --home {home.root} "
-               f"status | accounts list | search 档案 | verify | seal")
+    click.echo(_("Done in %(seconds)s s. Look around: %(commands)s",
+                 seconds=f"{time.monotonic() - started:.1f}",
+                 commands=f"weidang --home {home.root} status | accounts list | search 档案 | verify | seal"))
     harvested = [r for r in reports if r.summary]
     ok = bool(harvested) and all(r.what == "ok" for r in harvested)
     return 0 if report.ok and ok else 1
 
 
 def _print_runs(reports: list[RunReport]) -> None:
-    click.echo(f"Scheduled runs: {len(reports)}")
+    click.echo(_("Scheduled runs: %(n)s (times are China time, UTC+08:00)", n=len(reports)))
     for r in reports:
         s = r.summary or {}
-        counts = (f"new {s.get('posts_new', 0)}, edited {s.get('posts_edited', 0)}, "
-                  f"deleted {s.get('posts_deleted', 0)}, {s.get('exchanges', 0)} exchanges"
+        counts = (_("new %(new)s, edited %(edited)s, deleted %(deleted)s, %(exchanges)s exchanges",
+                    new=s.get("posts_new", 0), edited=s.get("posts_edited", 0),
+                    deleted=s.get("posts_deleted", 0), exchanges=s.get("exchanges", 0))
                   if s else r.detail)
-        click.echo(f"  {r.at[11:19]} {r.account}: {r.what} ({counts})")
+        click.echo(f"  {china_time(r.at, seconds=True)[11:19]} {r.account}: {_(r.what)} ({counts})")
 
 
 def _quiet() -> logging.Logger:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from weidang.i18n import _
+
 
 @click.command("emulator")
 @click.option("--plan", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -37,25 +39,28 @@ def command(plan: Path | None, port: int, accounts: int, posts: int, seed: int) 
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
             raise
-        taken = "is already in use" if exc.errno == errno.EADDRINUSE else "may not be used by you"
-        raise click.ClickException(f"port {port} on 127.0.0.1 {taken}; choose another with "
-                                   "--port, or leave it out to pick a free one") from None
+        raise click.ClickException(
+            _("port %(port)s on 127.0.0.1 is already in use; choose another with --port, or leave it out "
+              "to pick a free one", port=port) if exc.errno == errno.EADDRINUSE else
+            _("port %(port)s on 127.0.0.1 may not be used by you; choose another with --port, or leave it "
+              "out to pick a free one", port=port)) from None
     click.echo(f"PROXY {emulator.proxy_url}")
     click.echo(f"CA {emulator.ca_cert_path}")
-    click.echo(
-        "\nThe platform emulator is running. Point a client at it as its HTTP and HTTPS proxy:\n"
-        f"  curl --proxy {emulator.proxy_url} --cacert {emulator.ca_cert_path} \\\n"
+    click.echo("\n" + _(
+        "The platform emulator is running. Point a client at it as its HTTP and HTTPS proxy:\n"
+        "  curl --proxy %(proxy)s --cacert %(ca)s \\\n"
         "    'https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937'\n"
-        f"  export https_proxy={emulator.proxy_url} http_proxy={emulator.proxy_url}\n"
+        "  export https_proxy=%(proxy)s http_proxy=%(proxy)s\n"
         "HTTPS is intercepted with the certificate authority above: trust it, or skip\n"
         "verification (Scrapy does not verify; Chromium takes ignore_https_errors).\n"
         "Accounts, credentials and request counts: http://emulator.control/world and\n"
-        "/counters through the proxy. Press Ctrl-C to stop.")
+        "/counters through the proxy. Press Ctrl-C to stop.", proxy=emulator.proxy_url,
+        ca=emulator.ca_cert_path))
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         emulator.stop()
-    click.echo("Emulator stopped.")
+    click.echo(_("Emulator stopped."))
     return 0

@@ -12,6 +12,7 @@ from crawler.errors import CrawlError
 from crawler.job import HarvestSummary
 from weidang.context import AppContext, pass_app
 from weidang.errors import sentence
+from weidang.i18n import _, ngettext
 
 
 @click.command("harvest")
@@ -30,7 +31,7 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
     from crawler.harvest_accounts import Harvested, Skipped  # noqa: PLC0415 - Scrapy loads for a harvest only
     from weidang.harvesting import harvest_accounts  # noqa: PLC0415
 
-    with tqdm(desc="Harvesting", unit=" exchanges", file=sys.stderr, disable=as_json) as bar:
+    with tqdm(desc=_("Harvesting"), unit=" " + _("exchanges"), file=sys.stderr, disable=as_json) as bar:
         def progress(account: str, size: int) -> None:
             bar.set_postfix_str(account, refresh=False)
             bar.update(1)
@@ -41,36 +42,46 @@ def command(app: AppContext, accounts: tuple[str, ...], full: bool, force: bool,
         click.echo(json.dumps([o.to_json() for o in outcomes], ensure_ascii=False, indent=2))
     for outcome in outcomes:
         if isinstance(outcome, Skipped):
-            click.echo(f"Error: {sentence(CrawlError(outcome.reason))}", err=True)
+            click.echo(_("Error: %(sentence)s", sentence=sentence(CrawlError(outcome.reason))), err=True)
         elif not as_json:
             print_summary(outcome.summary)
         if isinstance(outcome, Harvested) and not as_json:
             for notice in outcome.notices:
-                click.echo(f"Warning: {notice}.", err=True)
+                click.echo(_("Warning: %(notice)s.", notice=notice), err=True)
     return 0 if all(isinstance(o, Harvested) and o.summary.outcome == "ok" for o in outcomes) else 1
 
 
 def print_summary(s: HarvestSummary) -> None:
     gap = s.gap
-    unit = "" if s.reported_unit == "posts" else f" {s.reported_unit}"
-    total = (f"; the platform reports {s.reported_total}{unit}, the archive holds {s.captured_total}"
-             + (" posts" if unit else "") + (f" ({gap} missing)" if gap else "")
-             ) if s.reported_total is not None else ""
-    click.echo(f"{s.account}: {s.outcome}. Posts new {s.posts_new}, edited {s.posts_edited}, "
-               f"unchanged {s.posts_unchanged}, deleted {s.posts_deleted}{total}.")
-    click.echo(f"  {s.pages} listing pages, {s.exchanges} exchanges ({s.revisits} revisits), "
-               f"{s.bytes / 1e6:,.1f} MB, {len(s.errors)} errors.")
+    total = ""
+    if s.reported_total is not None:
+        # The platform counts posts, or (WeChat) articles or mass sends: said as the platform says it.
+        if s.reported_unit == "posts":
+            total = _("; the platform reports %(reported)s, the archive holds %(held)s",
+                      reported=s.reported_total, held=s.captured_total)
+        else:
+            total = _("; the platform reports %(reported)s %(unit)s, the archive holds %(held)s posts",
+                      reported=s.reported_total, unit=s.reported_unit, held=s.captured_total)
+        total += _(" (%(gap)s missing)", gap=gap) if gap else ""
+    click.echo(_("%(account)s: %(outcome)s. Posts new %(new)s, edited %(edited)s, unchanged "
+                 "%(unchanged)s, deleted %(deleted)s%(total)s.", account=s.account, outcome=_(s.outcome),
+                 new=s.posts_new, edited=s.posts_edited, unchanged=s.posts_unchanged,
+                 deleted=s.posts_deleted, total=total))
+    click.echo("  " + _("%(pages)s listing pages, %(exchanges)s exchanges (%(revisits)s revisits), "
+                        "%(mb)s MB, %(errors)s errors.", pages=s.pages, exchanges=s.exchanges,
+                        revisits=s.revisits, mb=f"{s.bytes / 1e6:,.1f}", errors=len(s.errors)))
     if s.backfill:
         click.echo(f"  {s.backfill['note'][0].upper()}{s.backfill['note'][1:]}.")
     if s.reason:
-        click.echo(f"  Why it stopped: {s.reason}")
+        click.echo("  " + _("Why it stopped: %(reason)s", reason=s.reason))
     if s.advice:
-        click.echo(f"  What to do: {s.advice}")
+        click.echo("  " + _("What to do: %(advice)s", advice=s.advice))
     errors = _not_said(s.errors, s.reason)
     for error in errors[:5]:
-        click.echo(f"  Error: {error}")
+        click.echo("  " + _("Error: %(sentence)s", sentence=error))
     if len(errors) > 5:
-        click.echo(f"  ... and {len(errors) - 5} more errors.")
+        click.echo("  " + ngettext("... and %(num)s more error.", "... and %(num)s more errors.",
+                                   len(errors) - 5) % {"num": len(errors) - 5})
 
 
 def _not_said(errors: list[str], reason: str) -> list[str]:

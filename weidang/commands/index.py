@@ -7,6 +7,7 @@ import sys
 import click
 
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _
 from weidang.indexing import (
     catalog_versions,
     index_lag_of,
@@ -31,11 +32,12 @@ def rebuild_command(app: AppContext) -> int:
     could not index its posts.
     """
     total = catalog_versions(app.home, app.settings)
-    with click.progressbar(length=total, label="Indexing post versions", show_pos=True,
+    with click.progressbar(length=total, label=_("Indexing post versions"), show_pos=True,
                            file=sys.stderr) as bar:
         done = rebuild_index(app.home, app.settings, progress=bar.update)
-    click.echo(f"Rebuilt the {done.backend} search index ({done.where}) from the catalog: "
-               f"{done.indexed:,} post versions in {done.seconds:.1f} s.")
+    click.echo(_("Rebuilt the %(backend)s search index (%(where)s) from the catalog: %(n)s post versions "
+                 "in %(seconds)s s.", backend=done.backend, where=done.where, n=f"{done.indexed:,}",
+                 seconds=f"{done.seconds:.1f}"))
     return 0
 
 
@@ -46,14 +48,16 @@ def status_command(app: AppContext) -> int:
     with open_search_index(app.home, app.settings) as index:
         backend = index.backend
         lag = index_lag_of(app.home, app.settings, index)
-    click.echo(f"Search index: {backend}, {where_index(app.home, app.settings)}.")
+    click.echo(_("Search index: %(backend)s, %(where)s.", backend=backend,
+                 where=where_index(app.home, app.settings)))
+    indexed = f"{lag.indexed:,}"
     if not lag.behind:
-        click.echo(f"It holds {lag.indexed:,} post versions, as many as the catalog.")
+        click.echo(_("It holds %(n)s post versions, as many as the catalog.", n=indexed))
         return 0
     if lag.indexed != lag.catalog:
-        click.echo(f"It holds {lag.indexed:,} post versions, the catalog {lag.catalog:,}: run "
-                   "`weidang index rebuild` to bring it up to date.")
+        click.echo(_("It holds %(n)s post versions, the catalog %(catalog)s: run `weidang index rebuild` to "
+                     "bring it up to date.", n=indexed, catalog=f"{lag.catalog:,}"))
     else:
-        click.echo(f"It holds {lag.indexed:,} post versions, as many as the catalog, but not the "
-                   "catalog's latest changes: run `weidang index rebuild` to bring it up to date.")
+        click.echo(_("It holds %(n)s post versions, as many as the catalog, but not the catalog's latest "
+                     "changes: run `weidang index rebuild` to bring it up to date.", n=indexed))
     return 1

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _, china_time
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -32,7 +33,8 @@ def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
     from weidang.store import credential_store  # noqa: PLC0415
 
     if not NAME.fullmatch(name):
-        raise click.BadParameter("use letters, digits, - and _ only (such as gov-weibo)", param_hint="NAME")
+        raise click.BadParameter(_("use letters, digits, - and _ only (such as gov-weibo)"),
+                                 param_hint="NAME")
     home, settings = app.home, app.settings
     home.root.mkdir(parents=True, exist_ok=True)
     options = LoginOptions(
@@ -41,14 +43,16 @@ def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
         headed=bool(os.environ.get("DISPLAY")) and not headless,
         wait_seconds=settings["CRAWLER_LOGIN_WAIT_SECONDS"])
     if options.headed:
-        click.echo(f"A Chromium window shows the {platform} login page: scan its QR code with your phone.")
+        click.echo(_("A Chromium window shows the %(platform)s login page: scan its QR code with your phone.",
+                     platform=platform))
     result = log_in(name, platform, options, _show_qr)
-    kept = ", ".join(result.cookie_names) + (" and the token" if result.has_token else "")
-    until = (f"; the platform says it lasts until {result.expires:%Y-%m-%d %H:%M} UTC"
+    kept = ", ".join(result.cookie_names) + (_(" and the token") if result.has_token else "")
+    until = (_("; the platform says it lasts until %(when)s", when=china_time(result.expires))
              if result.expires else "")
-    click.echo(f"Logged in. The {platform} login is stored as [{name}] in {options.credentials} "
-               f"(cookies {kept}){until}.")
-    click.echo(f"Use it with: weidang accounts add ... --credentials {name}")
+    click.echo(_("Logged in. The %(platform)s login is stored as [%(name)s] in %(file)s (cookies "
+                 "%(cookies)s)%(until)s.", platform=platform, name=name, file=options.credentials,
+                 cookies=kept, until=until))
+    click.echo(_("Use it with: weidang accounts add ... --credentials %(name)s", name=name))
     return 0
 
 
@@ -56,6 +60,7 @@ def _show_qr(png: Path, text: str | None) -> None:
     if text is not None:
         click.echo(text)
     else:
-        click.echo("The QR code could not be drawn here; open the picture instead.")
-    click.echo(f"Scan this QR code with your phone and confirm the login. It is also saved as {png}")
-    click.echo("Waiting for the scan...")
+        click.echo(_("The QR code could not be drawn here; open the picture instead."))
+    click.echo(_("Scan this QR code with your phone and confirm the login. It is also saved as %(file)s",
+                 file=png))
+    click.echo(_("Waiting for the scan..."))

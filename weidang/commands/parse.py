@@ -12,6 +12,7 @@ import click
 
 from harvesters import HARVESTERS, HarvestError, Post
 from harvesters.dates import DateError, in_shanghai, parse_time_option
+from weidang.i18n import _
 
 
 @click.command("parse")
@@ -32,14 +33,14 @@ def command(platform: str, file: Path, url: str, captured_at: str | None) -> int
     try:
         body = file.read_bytes()
     except OSError as exc:
-        raise HarvestError(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise HarvestError(_("cannot read %(file)s: %(why)s", file=file, why=exc.strerror or exc)) from None
     when = _captured_at(captured_at, file)
     harvester = HARVESTERS[platform]()
     try:
         result = harvester.parse(harvester.request_for_url(url), 200, {}, body, when)
     except HarvestError as exc:
-        raise HarvestError(f"the file {file.name} cannot be read as a {platform} answer: {exc}"
-                           ) from None
+        raise HarvestError(_("the file %(file)s cannot be read as a %(platform)s answer: %(why)s",
+                             file=file.name, platform=platform, why=exc)) from None
     if result.account is not None:
         click.echo(json.dumps({"record": "account", **result.account.to_json()},
                               ensure_ascii=False))
@@ -77,4 +78,4 @@ def _captured_at(option: str | None, file: Path) -> dt.datetime:
     try:
         return in_shanghai(dt.datetime.fromtimestamp(file.stat().st_mtime, dt.UTC))
     except OSError as exc:
-        raise HarvestError(f"cannot read {file}: {exc.strerror or exc}") from None
+        raise HarvestError(_("cannot read %(file)s: %(why)s", file=file, why=exc.strerror or exc)) from None

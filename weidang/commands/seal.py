@@ -8,6 +8,7 @@ from warc_store import make_seal
 from warc_store.seal import SEALS, Seal, StoredSeal, seal_bytes, store_seal
 from warc_store.timestamp import Stamp, TimestampError, request_token
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _, china_time
 from weidang.store import open_collection, tsa_config
 
 
@@ -39,25 +40,29 @@ def command(app: AppContext, name: str, timestamp: bool | None) -> int:
         stored = store_seal(collection, seal, token)
     elif token is not None:
         token = None
-        missing = f"the collection {collection.root} is read-only, so the token could not be kept"
+        missing = _("the collection %(folder)s is read-only, so the token could not be kept",
+                    folder=collection.root)
     _tell(seal, stored, stamp if token is not None else None, missing)
     return 1 if timestamp and token is None else 0
 
 
 def _tell(seal: Seal, stored: StoredSeal | None, stamp: Stamp | None, missing: str) -> None:
-    click.echo(f"Write this value down outside the collection (a register, a printed form). Later, "
-               f"`weidang verify --seal VALUE` proves that the collection still extends it: event "
-               f"{seal.event_seq} and the first {seal.manifest_lines} manifest entries unchanged.",
-               err=True)
+    click.echo(_("Write this value down outside the collection (a register, a printed form). Later, "
+                 "`weidang verify --seal VALUE` proves that the collection still extends it: event "
+                 "%(event)s and the first %(lines)s manifest entries unchanged.", event=seal.event_seq,
+                 lines=seal.manifest_lines), err=True)
     if stored is not None:
-        click.echo(f"Kept in {stored.seal_file}.", err=True)
+        click.echo(_("Kept in %(file)s.", file=stored.seal_file), err=True)
     if stamp is not None and stored is not None and stored.token_file is not None:
-        click.echo(f"Time-stamped at {stamp.time.isoformat()} by {stamp.authority}; the token is "
-                   f"{stored.token_file}. It proves the seal existed then.", err=True)
+        click.echo(_("Time-stamped at %(when)s by %(authority)s; the token is %(file)s. It proves the seal "
+                     "existed then.", when=china_time(stamp.time, seconds=True), authority=stamp.authority,
+                     file=stored.token_file), err=True)
         if not stamp.signer_checked:
-            click.echo("Note: WARC_STORE_SEAL_TSA_CA_FILE is not set, so who signed the token was "
-                       "not checked; set it to the time-stamping authority's CA certificate.", err=True)
+            click.echo(_("Note: WARC_STORE_SEAL_TSA_CA_FILE is not set, so who signed the token was not "
+                         "checked; set it to the time-stamping authority's CA certificate."), err=True)
     elif missing:
-        click.echo(f"No time-stamp: {missing}. The seal itself is valid and was still "
-                   f"{'kept in ' + SEALS + '/' if stored else 'printed'}; run `weidang seal` again "
-                   "once the time-stamping authority can be reached.", err=True)
+        click.echo(_("No time-stamp: %(why)s. The seal itself is valid and was still kept in %(folder)s; run "
+                     "`weidang seal` again once the time-stamping authority can be reached.", why=missing,
+                     folder=SEALS + "/") if stored else
+                   _("No time-stamp: %(why)s. The seal itself is valid and was still printed; run `weidang "
+                     "seal` again once the time-stamping authority can be reached.", why=missing), err=True)

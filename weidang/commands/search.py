@@ -13,6 +13,7 @@ from catalog.search.errors import QueryError
 from catalog.search.export import export, format_of
 from weidang.citation import hit_lines
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _, ngettext
 from weidang.indexing import lag_warning, open_search_index
 from weidang.searching import build_filters, every_hit, with_account_keys
 
@@ -46,7 +47,8 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
     filters = with_account_keys(app.home, app.settings,
                                 build_filters(account, platform, since, until, status))
     if not 0 < limit <= MAX_LIMIT:
-        raise QueryError(f"--limit must be between 1 and {MAX_LIMIT:,}; use --export for more")
+        raise QueryError(_("--limit must be between 1 and %(max)s; use --export for more",
+                           max=f"{MAX_LIMIT:,}"))
     if export_to is not None:
         format_of(export_to)  # an unknown suffix is refused before any work
     with open_search_index(app.home, app.settings) as index:
@@ -55,7 +57,8 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
             click.echo(lagging, err=True)  # stderr: --json lines and exports stay clean
         if export_to is not None:
             written = export(every_hit(index, text, filters), export_to)
-            click.echo(f"Wrote {written:,} results to {export_to}.")
+            click.echo(ngettext("Wrote %(num)s result to %(file)s.", "Wrote %(num)s results to %(file)s.",
+                                written) % {"num": f"{written:,}", "file": export_to})
             return 0
         results = index.search(text, filters, limit=limit)
         empty_index = results.total == 0 and index.count() == 0
@@ -66,28 +69,37 @@ def command(app: AppContext, query: tuple[str, ...], account: str | None, platfo
             click.echo(json.dumps({**hit.to_dict(), **summary}, ensure_ascii=False))
         return 0
     if empty_index:
-        click.echo("The search index is empty: run `weidang index rebuild` to build it from the "
-                   "catalog (harvests add their posts to it as they go).")
+        click.echo(_("The search index is empty: run `weidang index rebuild` to build it from the "
+                     "catalog (harvests add their posts to it as they go)."))
         return 0
     shown = len(results.hits)
-    what = f"match {text.strip()}" if text.strip() else "match"
-    if filters != SearchFilters():
-        what += " within the filters" if text.strip() else " the filters"
-    elif not text.strip():
-        what = "are in the index"
+    words, filtered = text.strip(), filters != SearchFilters()
     if results.total == 0:
-        click.echo(f"0 post versions {what}.")
+        click.echo(_("%(found)s.", found=_found("0", words, filtered)))
         return 0
-    click.echo(f"{results.total_text()} post versions {what}"
-               + (f"; the best {shown:,}:" if results.total > shown else ":"))
+    found = _found(results.total_text(), words, filtered)
+    click.echo(_("%(found)s; the best %(shown)s:", found=found, shown=f"{shown:,}")
+               if results.total > shown else _("%(found)s:", found=found))
     if any(hit.demo for hit in results.hits):
-        click.echo("Results marked DEMO DATA come from the built-in emulator (`weidang demo`), "
-                   "not from the real platforms: never cite them.")
+        click.echo(_("Results marked DEMO DATA come from the built-in emulator (`weidang demo`), "
+                     "not from the real platforms: never cite them."))
     for number, hit in enumerate(results.hits, 1):
         click.echo("")
         click.echo("\n".join(hit_lines(number, hit)))
     if results.total > shown:
-        more = f"{results.total - shown:,}" if results.total_is_exact else (
-            f"At least {results.total - shown:,}")
-        click.echo(f"\n{more} more: raise --limit, or --export FILE for all.")
+        more = f"{results.total - shown:,}"
+        click.echo("\n" + (_("%(more)s more: raise --limit, or --export FILE for all.", more=more)
+                           if results.total_is_exact else
+                           _("At least %(more)s more: raise --limit, or --export FILE for all.", more=more)))
     return 0
+
+
+def _found(total: str, words: str, filtered: bool) -> str:
+    """How many post versions the words and filters find, as the head of the results."""
+    if words and filtered:
+        return _("%(total)s post versions match %(words)s within the filters", total=total, words=words)
+    if words:
+        return _("%(total)s post versions match %(words)s", total=total, words=words)
+    if filtered:
+        return _("%(total)s post versions match the filters", total=total)
+    return _("%(total)s post versions are in the index", total=total)

@@ -10,6 +10,7 @@ import click
 from weidang.appraising import collection_source, parse_post
 from weidang.citation import DEMO_NOTE, captured, published
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _, china_time
 from weidang.store import catalog_db
 
 if TYPE_CHECKING:
@@ -63,61 +64,76 @@ def _answer(collection: Collection | None, place: RecordPlace | None) -> dict[st
 
 def _citation(doc: Any) -> dict[str, Any]:
     account = f"{doc.account_name} ({doc.account_id})" if doc.account_name else doc.account_id
-    text = (f"{account}: {doc.title or doc.text[:40]}. {doc.platform}, {doc.url}, published "
-            f"{published(doc.published_at)}, captured {captured(doc.captured_at)}; WARC "
-            f"{doc.warc_file or '(file unknown)'} record {doc.warc_record_id}, payload SHA-256 "
-            f"{doc.payload_sha256 or '(unknown)'}.")
+    text = _("%(account)s: %(title)s. %(platform)s, %(url)s, published %(published)s, captured "
+             "%(captured)s; WARC %(file)s record %(record)s, payload SHA-256 %(digest)s.",
+             account=account, title=doc.title or doc.text[:40], platform=doc.platform, url=doc.url,
+             published=published(doc.published_at), captured=captured(doc.captured_at),
+             file=doc.warc_file or _("(file unknown)"), record=doc.warc_record_id,
+             digest=doc.payload_sha256 or _("(unknown)"))
     return {"text": text, "warc_file": doc.warc_file, "record_id": doc.warc_record_id,
             "payload_sha256": doc.payload_sha256, "demo": doc.demo}
 
 
 def _place(place: dict[str, Any] | None) -> str:
     if not place:
-        return "(none)"
-    where = f" in {place['warc_file']} at byte {place['offset']}" if place.get("warc_file") \
-        else " (not in the collection's index)"
-    return f"record {place['record_id']}{where}"
+        return _("(none)")
+    if place.get("warc_file"):
+        return _("record %(record)s in %(file)s at byte %(offset)s", record=place["record_id"],
+                 file=place["warc_file"], offset=place["offset"])
+    return _("record %(record)s (not in the collection's index)", record=place["record_id"])
 
 
 def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
-    out = [f"{view.platform}:{view.post_id}  account {view.account}  status {view.status}",
-           f"  address {view.url or '(none)'}",
-           f"  published {view.published_at or '(unknown)'}; captured first {view.first_captured}, "
-           f"last {view.last_captured} (times UTC); seen {len(view.sightings)} times"]
-    out.append(f"Versions ({len(view.versions)}):")
+    # Times for people in China time with the offset; the JSON keeps the catalog's UTC.
+    out = [f"{view.platform}:{view.post_id}  " + _("account %(account)s  status %(status)s",
+                                                   account=view.account, status=_(view.status)),
+           "  " + _("address %(url)s", url=view.url or _("(none)")),
+           "  " + _("published %(published)s; captured first %(first)s, last %(last)s; seen %(n)s times",
+                    published=china_time(view.published_at, seconds=True) or _("(unknown)"),
+                    first=china_time(view.first_captured, seconds=True),
+                    last=china_time(view.last_captured, seconds=True), n=len(view.sightings))]
+    out.append(_("Versions (%(n)s):", n=len(view.versions)))
     for v, shown in zip(view.versions, data["versions"], strict=True):
-        out.append(f"  version {v.version} ({v.outcome}), captured {v.captured_at}, harvest "
-                   f"{v.harvest_id}; metadata {_place(shown['metadata_record'])}")
+        out.append("  " + _("version %(n)s (%(outcome)s), captured %(when)s, harvest %(harvest)s; "
+                            "metadata %(place)s", n=v.version, outcome=_(v.outcome),
+                            when=china_time(v.captured_at, seconds=True), harvest=v.harvest_id,
+                            place=_place(shown["metadata_record"])))
         out.append(f"    {' '.join((v.title or v.text).split())[:80]}")
         out.extend(f"    {line}" for line in v.diff.splitlines())
-    out.append(f"Status events ({len(view.statuses)}):")
+    out.append(_("Status events (%(n)s):", n=len(view.statuses)))
     for s in data["statuses"]:
-        out.append(f"  {s['status']} ({s['reason']}), found {s['found_at']}, harvest {s['harvest_id']}")
-        out.append(f"    evidence: {_place(s['evidence'])}")
+        out.append("  " + _("%(status)s (%(reason)s), found %(when)s, harvest %(harvest)s",
+                            status=_(s["status"]), reason=s["reason"],
+                            when=china_time(s["found_at"], seconds=True), harvest=s["harvest_id"]))
+        out.append("    " + _("evidence: %(place)s", place=_place(s["evidence"])))
         if s.get("answer"):
             a = s["answer"]
-            out.append(f"    the platform answered {a['http_status']} to {a['uri']}: {a['body_start']!r}")
-        out.append(f"    metadata {_place(s['metadata_record'])}")
-    out.append(f"Media ({len(view.media)}):")
+            out.append("    " + _("the platform answered %(status)s to %(uri)s: %(body)s",
+                                  status=a["http_status"], uri=a["uri"], body=repr(a["body_start"])))
+        out.append("    " + _("metadata %(place)s", place=_place(s["metadata_record"])))
+    out.append(_("Media (%(n)s):", n=len(view.media)))
     for m in view.media:
         out.append(f"  v{m['version']} #{m['position']} {m['kind']} {m['url']}: "
-                   + (_place(m) if m.get("record_id") else "not fetched"))
+                   + (_place(m) if m.get("record_id") else _("not fetched")))
     return out + _appraisal_lines(view, data)
 
 
 def _appraisal_lines(view: PostView, data: dict[str, Any]) -> list[str]:
-    out = [f"Appraisal ({len(view.decisions)} decisions):" if view.decisions else
-           "Appraisal: not appraised yet (`weidang appraise`)."]
+    out = [_("Appraisal (%(n)s decisions):", n=len(view.decisions)) if view.decisions else
+           _("Appraisal: not appraised yet (`weidang appraise`).")]
     for d in view.decisions:
-        out.append(f"  {d['at']} {d['decision']} {d['retention']} by {d['reviewer']}"
+        out.append("  " + _("%(when)s %(decision)s %(retention)s by %(reviewer)s",
+                            when=china_time(d["at"], seconds=True), decision=_(d["decision"]),
+                            retention=d["retention"], reviewer=d["reviewer"])
                    + (f", 档号 {d['code']}" if d["code"] else "")
                    + (f": {d['reason']}" if d["reason"] else "")
                    + (f" [{d['classification']}]" if d["classification"] else "")
-                   + f" (event {d['event_seq']} of {d['collection']})")
+                   + " " + _("(event %(seq)s of %(collection)s)", seq=d["event_seq"],
+                             collection=d["collection"]))
     for c in view.codes:
-        out.append(f"  档号 {c['code']} {'current' if c['current'] else 'reserved (not current)'}")
+        out.append(f"  档号 {c['code']} " + (_("current") if c["current"] else _("reserved (not current)")))
     citation = data.get("citation")
     if citation:
-        out.append("Cite as:" + (f" ({DEMO_NOTE})" if citation["demo"] else ""))
+        out.append(_("Cite as:") + (f" ({_(DEMO_NOTE)})" if citation["demo"] else ""))
         out.append(f"  {citation['text']}")
     return out

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from harvesters.dates import SHANGHAI
+from weidang import errors
 from weidang.commands.accounts import _table
 from weidang.context import AppContext, pass_app
 from weidang.home import Home
+from weidang.i18n import _, ngettext
 from weidang.settings import Settings
 from weidang.store import catalog_db
 
@@ -39,16 +41,21 @@ def command(app: AppContext, as_json_flag: bool) -> int:
         click.echo(json.dumps({"daemon": daemon, "accounts": as_json(statuses)}, ensure_ascii=False,
                               indent=2))
         return 0
-    click.echo(f"Daemon: {daemon}. Times are China time (UTC+8).")
+    click.echo(_("Daemon: %(state)s. Times are China time (UTC+08:00).", state=_(errors.translated(daemon))))
     if not statuses:
-        click.echo("No accounts are registered; add one with `weidang accounts add weibo:UID --name NAME`.")
+        click.echo(_("No accounts are registered; add one with "
+                     "`weidang accounts add weibo:UID --name NAME`."))
         return 0
-    rows = [["ACCOUNT", "NAME", "HEALTH", "LAST RUN", "OUTCOME", "NEW/EDITED/DELETED", "NEXT RUN"]]
+    rows = [[_("ACCOUNT"), _("NAME"), _("HEALTH"), _("LAST RUN"), _("OUTCOME"), _("NEW/EDITED/DELETED"),
+             _("NEXT RUN")]]
     for st in statuses:
-        health = st.health + (f" ({st.failures_in_a_row} in a row)" if st.failures_in_a_row else "")
+        # The health and outcome words are the catalog's (the web's labels translate them too).
+        health = _(st.health) + (" (" + ngettext("%(num)s failure in a row", "%(num)s failures in a row",
+                                                 st.failures_in_a_row) % {"num": st.failures_in_a_row}
+                                 + ")" if st.failures_in_a_row else "")
         counts = f"{st.posts_new}/{st.posts_edited}/{st.posts_deleted}" if st.last_started else "-"
-        rows.append([st.account, st.name, health, _local(st.last_started), st.last_outcome or "-", counts,
-                     _local(st.next_run)])
+        rows.append([st.account, st.name, health, _local(st.last_started),
+                     _(st.last_outcome) if st.last_outcome else "-", counts, _local(st.next_run)])
     for line in _table(rows):
         click.echo(line)
     for accounts, note in _notes(statuses):

@@ -10,6 +10,7 @@ import click
 
 from weidang.appraising import now, parse_post, topic_posts
 from weidang.context import AppContext, pass_app
+from weidang.i18n import N_, _, china_time
 from weidang.store import catalog_db
 
 
@@ -42,9 +43,9 @@ def create(app: AppContext, name: str, query: str | None, account: str | None,
                                    ("until", until)) if v is not None}
     with catalog_db(app.home, app.settings) as db, db.write() as conn:
         topic = create_topic(conn, name, saved, description, getpass.getuser(), now())
-    what = "a saved search" if topic.kind == "search" else \
-        "a list; add posts with `weidang topics add NAME PLATFORM:POST_ID...`"
-    click.echo(f"Topic {topic.name} created: {what}.")
+    click.echo(_("Topic %(name)s created: a saved search.", name=topic.name) if topic.kind == "search" else
+               _("Topic %(name)s created: a list; add posts with `weidang topics add NAME "
+                 "PLATFORM:POST_ID...`.", name=topic.name))
     return 0
 
 
@@ -59,7 +60,8 @@ def add(app: AppContext, name: str, posts: tuple[str, ...]) -> int:
     keys = [parse_post(p) for p in posts]
     with catalog_db(app.home, app.settings) as db, db.write() as conn:
         added = add_members(conn, name, keys, getpass.getuser(), now())
-    click.echo(f"{added} posts added to {name} ({len(keys) - added} were in it already).")
+    click.echo(_("%(added)s posts added to %(name)s (%(already)s were in it already).", added=added,
+                 name=name, already=len(keys) - added))
     return 0
 
 
@@ -76,11 +78,12 @@ def list_(app: AppContext, as_json: bool) -> int:
         click.echo(json.dumps([asdict(t) for t in topics], ensure_ascii=False, indent=2))
         return 0
     if not topics:
-        click.echo("No topics yet; make one with `weidang topics create NAME`.")
+        click.echo(_("No topics yet; make one with `weidang topics create NAME`."))
     for t in topics:
-        what = f"saved search {json.dumps(t.query, ensure_ascii=False)}" if t.kind == "search" \
-            else f"list of {t.members} posts"
-        click.echo(f"{t.name}  {what}  (by {t.created_by}, {t.created_at})"
+        what = _("saved search %(query)s", query=json.dumps(t.query, ensure_ascii=False)) \
+            if t.kind == "search" else _("list of %(n)s posts", n=t.members)
+        click.echo(f"{t.name}  {what}  " + _("(by %(who)s, %(when)s)", who=t.created_by,
+                                              when=china_time(t.created_at))
                    + (f"  {t.description}" if t.description else ""))
     return 0
 
@@ -99,13 +102,15 @@ def show(app: AppContext, name: str, as_json: bool) -> int:
         keys = topic_posts(app, conn, name)
         decided = {(d.platform, d.post_id): d for d in current_decisions(conn, keys)}
     rows = [{"post": f"{p}:{i}", "decision": (decided[(p, i)].decision if (p, i) in decided
-                                              else "not appraised"),
+                                              else N_("not appraised")),
              "code": decided[(p, i)].code if (p, i) in decided else None} for p, i in keys]
     if as_json:
         click.echo(json.dumps({**asdict(topic), "posts": rows}, ensure_ascii=False, indent=2))
         return 0
-    click.echo(f"Topic {topic.name}: {len(rows)} posts"
-               + (f" ({topic.description})" if topic.description else "") + ".")
+    click.echo(_("Topic %(name)s: %(n)s posts (%(description)s).", name=topic.name, n=len(rows),
+                 description=topic.description) if topic.description else
+               _("Topic %(name)s: %(n)s posts.", name=topic.name, n=len(rows)))
     for row in rows:
-        click.echo(f"  {row['post']}  {row['decision']}" + (f"  档号 {row['code']}" if row["code"] else ""))
+        click.echo(f"  {row['post']}  {_(str(row['decision']))}"
+                   + (f"  档号 {row['code']}" if row["code"] else ""))
     return 0

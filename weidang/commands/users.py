@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _, china_time
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -51,8 +52,8 @@ def command() -> None:
 def _password(from_stdin: bool) -> str:
     if from_stdin:  # for scripts: the first line of standard input
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("Password (at least 10 characters)", hide_input=True,
-                            confirmation_prompt="Repeat the password"))
+    return str(click.prompt(_("Password (at least 10 characters)"), hide_input=True,
+                            confirmation_prompt=_("Repeat the password")))
 
 
 @command.command("add")
@@ -68,7 +69,7 @@ def add(app: AppContext, name: str, role: str, display_name: str, password_stdin
     password = _password(password_stdin)
     with _writing(app) as conn:
         add_user(conn, name, role, password, _actor(), display_name)
-    click.echo(f"Added {name} ({role}).")
+    click.echo(_("Added %(name)s (%(role)s).", name=name, role=role))
     return 0
 
 
@@ -83,7 +84,7 @@ def passwd(app: AppContext, name: str, password_stdin: bool) -> int:
     password = _password(password_stdin)
     with _writing(app) as conn:
         set_password(conn, name, password, _actor())
-    click.echo(f"The password of {name} is changed.")
+    click.echo(_("The password of %(name)s is changed.", name=name))
     return 0
 
 
@@ -97,7 +98,7 @@ def role(app: AppContext, name: str, role: str) -> int:
 
     with _writing(app) as conn:
         set_role(conn, name, role, _actor())
-    click.echo(f"{name} is now {role}.")
+    click.echo(_("%(name)s is now %(role)s.", name=name, role=role))
     return 0
 
 
@@ -110,7 +111,7 @@ def disable(app: AppContext, name: str) -> int:
 
     with _writing(app) as conn:
         set_disabled(conn, name, True, _actor())
-    click.echo(f"{name} is disabled.")
+    click.echo(_("%(name)s is disabled.", name=name))
     return 0
 
 
@@ -123,7 +124,7 @@ def enable(app: AppContext, name: str) -> int:
 
     with _writing(app) as conn:
         set_disabled(conn, name, False, _actor())
-    click.echo(f"{name} is enabled.")
+    click.echo(_("%(name)s is enabled.", name=name))
     return 0
 
 
@@ -137,11 +138,12 @@ def list_command(app: AppContext, history: bool) -> int:
     with _reading(app) as conn:
         people, events = list_users(conn), user_history(conn) if history else []
     if not people:
-        click.echo("No users yet: add one with `weidang users add NAME --role admin`.")
+        click.echo(_("No users yet: add one with `weidang users add NAME --role admin`."))
     for user in people:
-        state = "disabled" if user.disabled else "active"
+        state = _("disabled") if user.disabled else _("active")
         shown = f" ({user.display_name})" if user.display_name else ""
-        click.echo(f"{user.name}{shown}  {user.role}  {state}  since {user.created_at}")
+        click.echo(f"{user.name}{shown}  {user.role}  {state}  "
+                   + _("since %(when)s", when=china_time(user.created_at)))
     for event in events:
         details = " ".join(f"{k}={v}" for k, v in event["details"].items())
         click.echo(f"{event['at']}  {event['actor']}  {event['action']} {event['user']} {details}".rstrip())

@@ -11,6 +11,7 @@ import click
 from warc_store import Collection, Seal, StoreError, VerifyReport, check_files, verify_collection
 from warc_store.timestamp import TsaConfig
 from weidang.context import AppContext, pass_app
+from weidang.i18n import N_, _
 from weidang.store import collection_of, open_collection, tsa_config
 
 
@@ -43,7 +44,7 @@ def command(app: AppContext, targets: tuple[Path, ...], as_json: bool, seal_valu
 def _resolve(app: AppContext, targets: tuple[Path, ...]) -> list[Collection | Path]:
     if not targets:
         if not app.home.collections():
-            raise StoreError(f"there is no collection to verify in {app.home.root}")
+            raise StoreError(_("there is no collection to verify in %(home)s", home=app.home.root))
         return [open_collection(app.home, p.name) for p in app.home.collections()]
     out: list[Collection | Path] = []
     for target in targets:
@@ -52,13 +53,13 @@ def _resolve(app: AppContext, targets: tuple[Path, ...]) -> list[Collection | Pa
         elif target.is_file():
             out.append(target)
         else:
-            raise StoreError(f"{target} is neither a collection folder nor a WARC file")
+            raise StoreError(_("%(target)s is neither a collection folder nor a WARC file", target=target))
     return out
 
 
 def _verify(target: Collection | Path, workers: int, seal: Seal | None, tsa: TsaConfig,
             quiet: bool) -> VerifyReport:
-    with click.progressbar(length=0, label="Verifying", show_pos=True, hidden=quiet,
+    with click.progressbar(length=0, label=_("Verifying"), show_pos=True, hidden=quiet,
                            file=sys.stderr) as bar:
         def progress(_check: object) -> None:
             bar.update(1)
@@ -71,7 +72,8 @@ def _verify(target: Collection | Path, workers: int, seal: Seal | None, tsa: Tsa
             bar.length = 1
             return verify_collection(collection, workers, seal, progress, only=[target], tsa=tsa)
         if seal is not None:
-            raise StoreError(f"{target} is not inside a collection, so there is no seal to check")
+            raise StoreError(_("%(target)s is not inside a collection, so there is no seal to check",
+                               target=target))
         report = VerifyReport(collection=None)
         report.files = check_files([target], workers, progress)
         report.bytes_checked = sum(f.size for f in report.files)
@@ -79,36 +81,40 @@ def _verify(target: Collection | Path, workers: int, seal: Seal | None, tsa: Tsa
 
 
 def _print(report: VerifyReport) -> None:
-    where = report.collection or "(files outside any collection)"
-    click.echo(f"Collection {where}")
+    where = report.collection or _("(files outside any collection)")
+    click.echo(_("Collection %(where)s", where=where))
     if report.demo:
-        click.echo("  Note: this collection holds demo data written by `weidang demo`, not captures.")
+        click.echo("  " + _("Note: this collection holds demo data written by `weidang demo`, not captures."))
     for f in report.files:
-        mark = "ok " if f.ok else "BAD"
-        click.echo(f"  {mark} {f.name}  {f.size:,} bytes, {f.records} records")
+        mark = _("ok") if f.ok else _("BAD")
+        click.echo(f"  {mark:3} {f.name}  " + _("%(size)s bytes, %(records)s records", size=f"{f.size:,}",
+                                                records=f.records))
         click.echo(f"       sha256 {f.sha256}")
         click.echo(f"       sm3    {f.sm3}")
         if f.error:
             click.echo(f"       {f.error}")
         for bad in f.bad_records:
             rid = f" {bad.record_id}" if bad.record_id else ""
-            click.echo(f"       offset {bad.offset} (+{bad.length} bytes){rid} {bad.record_type}: "
+            click.echo("       " + _("offset %(offset)s (+%(length)s bytes)", offset=bad.offset,
+                                         length=bad.length) + f"{rid} {bad.record_type}: "
                        + "; ".join(bad.problems))
-    for title, items in (("Missing (in the manifest, not on disk)", report.missing),
-                         ("Unexpected (on disk, not in the manifest)", report.unexpected),
-                         ("Differs from the manifest", report.mismatched),
-                         ("Manifest", report.manifest_problems),
-                         ("Event log", report.chain_problems),
-                         ("Index", report.index_problems),
-                         ("Manifest and event log disagree", report.cross_problems),
-                         ("Seal", report.seal_problems),
-                         ("Still open (being written, or left by a writer that died)", report.open_files)):
+    for title, items in ((N_("Missing (in the manifest, not on disk)"), report.missing),
+                         (N_("Unexpected (on disk, not in the manifest)"), report.unexpected),
+                         (N_("Differs from the manifest"), report.mismatched),
+                         (N_("Manifest"), report.manifest_problems),
+                         (N_("Event log"), report.chain_problems),
+                         (N_("Index"), report.index_problems),
+                         (N_("Manifest and event log disagree"), report.cross_problems),
+                         (N_("Seal"), report.seal_problems),
+                         (N_("Still open (being written, or left by a writer that died)"),
+                          report.open_files)):
         for item in items:
-            click.echo(f"  {title}: {item}")
+            click.echo(f"  {_(title)}: {item}")
     for note in report.seal_notes:
-        click.echo(f"  Seal: {note}.")
+        click.echo(f"  {_('Seal')}: {note}.")
     if report.not_recorded:
-        click.echo(f"  Note: {report.not_recorded}.")
-    mb = report.bytes_checked / 1e6
-    verdict = "all checks passed" if report.ok else "PROBLEMS FOUND"
-    click.echo(f"  {len(report.files)} files, {mb:,.1f} MB checked: {verdict}.")
+        click.echo("  " + _("Note: %(note)s.", note=report.not_recorded))
+    mb = f"{report.bytes_checked / 1e6:,.1f}"
+    verdict = _("all checks passed") if report.ok else _("PROBLEMS FOUND")
+    click.echo("  " + _("%(files)s files, %(mb)s MB checked: %(verdict)s.", files=len(report.files), mb=mb,
+                        verdict=verdict))

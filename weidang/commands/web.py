@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from weidang.context import AppContext, pass_app
+from weidang.i18n import _
 
 THREADS = 8  # concurrent requests; searches and pages are short, pictures are small
 
@@ -30,9 +31,9 @@ def command(app: AppContext, host: str, port: int, secure_cookies: bool) -> int:
     flask_app = create_app(app.home, app.settings, secure_cookies=secure_cookies)
     with flask_app.config["DB"].read() as conn:
         if count_users(conn) == 0:
-            click.echo("No user can log in yet: add one first with "
-                       "`weidang users add NAME --role admin`.", err=True)
-    click.echo(f"Serving the web interface of {app.home.root} at http://{host}:{port}/ "
-               "(Ctrl+C stops it).", err=True)
+            click.echo(_("No user can log in yet: add one first with `weidang users add NAME --role admin`."),
+                       err=True)
+    click.echo(_("Serving the web interface of %(home)s at %(url)s (Ctrl+C stops it).", home=app.home.root,
+                 url=f"http://{host}:{port}/"), err=True)
     serve(flask_app, host=host, port=port, threads=THREADS, ident="weidang")
     return 0

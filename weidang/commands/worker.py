@@ -10,6 +10,7 @@ from filelock import FileLock, Timeout
 
 from weidang.context import AppContext, pass_app
 from weidang.home import Home
+from weidang.i18n import _
 from weidang.settings import Settings
 
 PLATFORMS = ("weibo", "wechat")
@@ -44,8 +45,9 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     platforms = [p.strip() for p in queues.split(",") if p.strip()]
     unknown = [p for p in platforms if p not in PLATFORMS]
     if unknown or not platforms:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} is not a platform weidang "
-                                 f"harvests (it knows {', '.join(PLATFORMS)})", param_hint="--queues")
+        raise click.BadParameter(_("%(given)s is not a platform weidang harvests (it knows %(known)s)",
+                                   given=", ".join(unknown) or "''", known=", ".join(PLATFORMS)),
+                                 param_hint="--queues")
     settings, home = app.settings, app.home
     name = worker_name(str(settings["SCHEDULES_WORKER_NAME"]))
     collection = f"worker-{name}"
@@ -54,16 +56,17 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise click.ClickException(f"another worker called {name} is running on this home; give "
-                                   "each worker its own SCHEDULES_WORKER_NAME") from None
+        raise click.ClickException(_("another worker called %(name)s is running on this home; give "
+                                     "each worker its own SCHEDULES_WORKER_NAME", name=name)) from None
     try:
         if (home.collection_dir(collection) / "warcs").is_dir():
             _recover(home, settings, collection)
         config = queue_config(settings, harvest_command(home, app.overrides,
                                                         f"WARC_STORE_COLLECTION={collection}"))
         names = [queue_name(config.prefix, p) for p in platforms]
-        click.echo(f"worker {name}: collection {collection}, queues {', '.join(names)}, "
-                   f"broker {safe_url(config.broker_url)}", err=True)
+        click.echo(_("worker %(name)s: collection %(collection)s, queues %(queues)s, broker %(broker)s",
+                     name=name, collection=collection, queues=", ".join(names),
+                     broker=safe_url(config.broker_url)), err=True)
         # Threads, not Celery's process pool: each harvest is a child process anyway (Scrapy's
         # reactor), so a thread only waits for it; a child dies with the worker (queue.py).
         make_app(config).worker_main(["worker", "--pool", "threads", "--concurrency", str(concurrency),
@@ -86,5 +89,5 @@ def _recover(home: Home, settings: Settings, name: str) -> None:
     with catalog_db(home, settings) as db:
         added = repair(db, collection).added
     if added:
-        click.echo(f"worker: recorded {added} metadata records that a killed harvest wrote to "
-                   f"{name} but not to the catalog", err=True)
+        click.echo(_("worker: recorded %(added)s metadata records that a killed harvest wrote to "
+                     "%(name)s but not to the catalog", added=added, name=name), err=True)
