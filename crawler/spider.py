@@ -182,7 +182,7 @@ class HarvestSpider(scrapy.Spider):
             return
         self._note_errors(exchange, result)
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
-        reached_known = any(not p.pinned and self._held_from_own_listing(p) for p in result.posts)
+        reached_known = self._reaches_the_archive(result)
         held = self._held_whole(result)
         follow_ups = [r for r in result.follow_up_requests if r.purpose is not Purpose.MEDIA
                       and not (r.purpose is Purpose.LONG_TEXT and _owner(r) in held)]
@@ -286,16 +286,22 @@ class HarvestSpider(scrapy.Spider):
             return False
         return any(CaptureBook.key(p) not in shown and not self.book.seen(p) for p in self.recheck)
 
-    def _held_from_own_listing(self, post: Post) -> bool:
-        """Captured by an earlier, finished harvest of this account: only then is everything older held.
+    def _reaches_the_archive(self, result: ParseResult) -> bool:
+        """Whether the answer shows a post (not pinned) an earlier, finished harvest of this
+        account captured: only then is everything older held.
 
         A post captured as the original of another account's repost is known to the catalog, and
         so are the first pages of a harvest that was stopped (418, captcha) or killed, but the
         posts published before them were never listed; stopping there would lose them.
         """
-        if f"{post.platform}:{post.account_id}" not in self.catalog.account_keys(self.job.account):
-            return False  # another account's post (a WeChat account's gh_ id and __biz are one)
-        return self.catalog.held_by_complete_run(post.platform, post.post_id, self.job.account)
+        listed = [p for p in result.posts if not p.pinned]
+        if not listed:
+            return False
+        # the account's ids, read once per answer (a WeChat account's gh_ id and __biz are one)
+        keys = self.catalog.account_keys(self.job.account)
+        return any(f"{p.platform}:{p.account_id}" in keys
+                   and self.catalog.held_by_complete_run(p.platform, p.post_id, self.job.account)
+                   for p in listed)
 
     def on_error(self, failure: Failure) -> None:
         if failure.check(HarvestStopped) or (
