@@ -8,7 +8,8 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   the ids and names each account was seen under (``account_identities``) and where each
   backfill goes on (``backfills``), and appraisal: each decision (``appraisals``), the 档号
   given (``archival_codes``), each account's codes for them (``account_archive_codes``) and the
-  topics (``topics``, ``topic_members``). They are brought forward by ``MIGRATIONS``, an ordered list
+  topics (``topics``, ``topic_members``), and the transfer packages written (``transfers``).
+  They are brought forward by ``MIGRATIONS``, an ordered list
   applied once each, never dropped, and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
 - **derived**: what the WARC files already hold: posts, their versions, media, status events and
@@ -56,7 +57,7 @@ DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
 AUTHORITATIVE_TABLES = ("accounts", "account_events", "runs", "pauses", "catalog_events",
                         "account_identities", "backfills", "appraisals", "archival_codes",
                         "account_archive_codes", "topics", "topic_members", "users",
-                        "user_events")
+                        "user_events", "transfers")
 
 # Byte order on PostgreSQL as on SQLite: ISO times and ids compare as text, the same everywhere.
 TEXT = Text().with_variant(Text(collation="C"), "postgresql")
@@ -216,6 +217,22 @@ user_events = Table(
     Column("seq", SEQ, primary_key=True, autoincrement=True),
     _col("at"), _col("actor"), _col("user"), _col("action"),
     _col("details"),  # JSON, never password material
+    sqlite_autoincrement=True,
+)
+
+# 移交: each transfer package written, never changed (catalog/transfer/record.py).
+transfers = Table(
+    "transfers", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("transfer_id"),  # the package's id, also in its bag-info.txt (External-Identifier)
+    _col("created_at"), _col("actor"), _col("selection"),  # selection: what was asked, in words
+    _col("folder"),  # where the package was written
+    _int("items", nullable=False), Column("payload_bytes", BigInteger, nullable=False),
+    _col("payload_sha256"),  # SHA-256 of manifest-sha256.txt: the package digest on the form
+    _col("demo", default=0), _col("posts"),  # posts: JSON [[platform, post_id, 档号], ...]
+    _col("events"),  # JSON {collection: [event number, event hash]} of the transfer events
+    UniqueConstraint("transfer_id"),
+    CheckConstraint("demo IN (0, 1)"),
     sqlite_autoincrement=True,
 )
 
@@ -403,6 +420,11 @@ def _users(conn: Connection) -> None:
     append_only(conn, "user_events")
 
 
+def _transfers(conn: Connection) -> None:
+    transfers.create(conn)
+    append_only(conn, "transfers")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -412,6 +434,7 @@ MIGRATIONS: list[Migration] = [
     (5, "one timestamp format", _one_time_format),
     (6, "appraisal, archival codes (档号) and topics (专题)", _appraisal),
     (7, "users of the web interface and their events", _users),
+    (8, "transfer packages (移交)", _transfers),
 ]
 
 

@@ -1,0 +1,100 @@
+"""`weidang transfer`: transfer (移交) packages of kept posts, and their check on the receiving side."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from weidang.appraising import collection_source, now, selected_posts
+from weidang.context import AppContext, pass_app
+from weidang.store import catalog_db, tsa_config
+from weidang.transferring import (
+    form_renderer,
+    package_auditor,
+    selection_words,
+    transfer_id,
+    transfer_sink,
+)
+
+
+@click.group("transfer", short_help="Transfer (移交) packages: create one, or verify one received.")
+def command() -> None:
+    """Transfer (移交) packages: BagIt bags of WACZ files, DA/T 46 metadata, a register and a form."""
+
+
+@command.command("create")
+@click.argument("posts", nargs=-1, metavar="[PLATFORM:POST_ID]...")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="The package folder to write (new, or empty).")
+@click.option("--account", default=None, help="Posts of this account (id or name).")
+@click.option("--year", type=int, default=None, help="Posts published in this year (China time).")
+@click.option("--topic", default=None, metavar="NAME", help="Posts of the topic (专题) NAME.")
+@click.option("--by", "actor", default=None, help="Who transfers (default: the logged-in user).")
+@pass_app
+def create(app: AppContext, posts: tuple[str, ...], out: Path, account: str | None,
+           year: int | None, topic: str | None, actor: str | None) -> int:
+    """Write a transfer package of the kept posts selected (discarded ones are left out).
+
+    Select by account and year, by topic, or name posts. Demo data is never packaged with
+    real captures.
+    """
+    from catalog.transfer.create import TransferAsk, create_package  # noqa: PLC0415
+
+    since, until = (f"{year}-01-01", f"{year}-12-31") if year else (None, None)
+    when = now()
+    words = selection_words(posts, account, year, topic)
+    ask = TransferAsk(out=out, selection=words, actor=actor or getpass.getuser(),
+                      transfer_id=transfer_id(when), when=when, software=_software())
+    tsa = tsa_config(app.home, app.settings)
+    with catalog_db(app.home, app.settings) as db:
+        keys = selected_posts(app, db, posts, account, since, until, topic, None)
+        made = create_package(db, keys, ask, collection_source(app), transfer_sink(app),
+                              package_auditor(tsa.ca_file),
+                              form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"])))
+    click.echo(f"移交包 Transfer package: {made.folder}")
+    click.echo(f"  {made.items} 件 kept posts ({made.discarded} discarded and {made.unappraised} "
+               f"not appraised left out); payload {made.payload_files} files, "
+               f"{made.payload_bytes:,} bytes" + ("; 演示数据 DEMO DATA" if made.demo else ""))
+    click.echo(f"  包摘要 package digest (SHA-256 of manifest-sha256.txt): {made.payload_sha256}")
+    click.echo(f"  四性检测 audit of the package: {'通过 passed' if made.audit_ok else '未通过 FAILED'}; "
+               f"移交登记表 form: {made.folder / 'transfer-form' / 'transfer-form.pdf'}")
+    events = ", ".join(f"{name} event {seq}" for name, (seq, _) in made.events.items())
+    click.echo(f"  Recorded: transfer event ({events}) and the catalog's transfers table.")
+    return 0 if made.audit_ok else 1
+
+
+@command.command("verify")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tsa-ca", "ca_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The time-stamping authority's CA certificate (PEM): who signed the seal's token.")
+def verify(folder: Path, ca_file: Path | None) -> int:
+    """Check a package on its own (no catalog, no home needed): BagIt manifests, SM3
+    manifests, each WACZ's hashes, the seal and its time-stamp. Exit status 1 on any failure."""
+    from catalog.transfer.verify import verify_package  # noqa: PLC0415
+
+    if not folder.is_dir():
+        raise click.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    check = verify_package(folder, ca_file)
+    demo = " (演示数据 DEMO DATA)" if check.demo else ""
+    click.echo(f"移交包核验 Transfer package check: {folder}{demo}")
+    for note in check.notes:
+        click.echo(f"  ✓ {note}")
+    for problem in check.problems:
+        click.echo(f"  ✗ {problem}")
+    if check.ok:
+        click.echo(f"  全部通过 all checks passed: {check.payload_files} payload files, "
+                   f"{check.payload_bytes:,} bytes.")
+        return 0
+    click.echo(f"  发现问题 PROBLEMS FOUND: {len(check.problems)}.")
+    return 1
+
+
+def _software() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return f"weidang {version('weidang')}"
+    except PackageNotFoundError:
+        return "weidang"
