@@ -13,7 +13,7 @@ from weidang.home import DEFAULT_COLLECTION
 from weidang.store import catalog_db, catalog_exists, open_collection, tsa_config
 
 
-@click.command("audit")
+@click.command("audit", short_help="四性检测 (DA/T 70 audit) of a collection or a transfer package.")
 @click.argument("target", required=False)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report as an HTML page (Chinese and English) to this file.")
