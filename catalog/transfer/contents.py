@@ -48,7 +48,8 @@ class Item:
 
 
 def gather(conn: Connection, kept: list[Decision], collections: Collections) -> list[Item]:
-    """Every kept post's record, files and pages; TransferError when a record cannot be found."""
+    """Every kept post's record, files and pages; TransferError when a record cannot be found.
+    ``collections`` should open each collection once (its index is read on opening)."""
     items = []
     for decision in kept:
         view = post_record(conn, decision.platform, decision.post_id, collections)

@@ -76,11 +76,17 @@ def create_package(db: Database, keys: Sequence[tuple[str, str]], ask: TransferA
         raise TransferError(f"{out} exists and is not empty; a package is written into a new folder")
     if out.exists():
         out.rmdir()  # an empty folder made for it: the finished package is renamed into its place
+    cache: dict[str, Collection | None] = {}
+
+    def once(name: str) -> Collection | None:  # each collection (and its index) opened once
+        if name not in cache:
+            cache[name] = collections(name)
+        return cache[name]
+
     with db.read() as conn:
         selected = kept_posts(conn, keys, ask.selection)
-        items = gather(conn, selected.kept, collections)
-    opened = {name: c for name in sorted({i.collection for i in items})
-              if (c := collections(name)) is not None}
+        items = gather(conn, selected.kept, once)
+    opened = {name: c for name in sorted({i.collection for i in items}) if (c := once(name)) is not None}
     groups = _groups(items, opened)
     demo = _demo(groups, opened)
     stage = _stage(out)
