@@ -74,7 +74,7 @@ def _collection(app: AppContext, target: str | None) -> tuple[Collection, str, b
     if "/" in name or (not app.home.collection_dir(name).is_dir() and Path(name).is_dir()):
         folder = Path(name)
         if not (folder / "manifest.jsonl").exists():
-            raise StoreError(f"{folder} is neither a collection folder (it has no manifest.jsonl) nor "
+            raise StoreError(f"{folder} is not a collection folder (it has no manifest.jsonl), nor "
                              "a transfer package (it has no bagit.txt)")
         inside = folder.resolve().parent == (app.home.root / "collections").resolve()
         return Collection.open(folder), folder.name, inside
