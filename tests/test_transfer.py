@@ -298,6 +298,10 @@ def test_the_transfer_is_an_event_and_a_catalog_row_that_cannot_change(transferr
         with db.write() as conn:
             conn.execute(text("UPDATE transfers SET items = 0"))
     assert archive.weidang("verify").returncode == 0  # the event chain still holds
+    listed = [json.loads(line) for line in archive.weidang("transfer", "list", "--json",
+                                                           check=True).stdout.splitlines()]
+    assert [r["transfer_id"] for r in listed][0] == bag_info["External-Identifier"]
+    assert listed[0]["folder"] == str(transferred.weibo) and listed[0]["demo"] is False
 
 
 def test_the_package_audit_passes_and_catches_a_register_out_of_step(transferred, tmp_path):
@@ -329,6 +333,10 @@ def test_an_empty_selection_is_refused_in_plain_words(transferred, tmp_path):
                                        "--out", str(tmp_path / "none"))
     assert done.returncode != 0 and "None of the 1 posts selected" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr and not (tmp_path / "none").exists()
+    done = transferred.archive.weidang("transfer", "create", "--account", WEIBO, "--year", "1999",
+                                       "--out", str(tmp_path / "none"))
+    assert done.returncode != 0 and "No post was selected" in done.stderr, done.stderr
+    assert "--year" in done.stderr and "1999" in done.stderr and "--query" not in done.stderr
 
 
 def test_demo_data_is_never_mixed_with_real_captures(transferred, site, tmp_path):

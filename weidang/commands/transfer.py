@@ -49,7 +49,8 @@ def create(app: AppContext, posts: tuple[str, ...], out: Path, account: str | No
                       transfer_id=transfer_id(when), when=when, software=_software())
     tsa = tsa_config(app.home, app.settings)
     with catalog_db(app.home, app.settings) as db:
-        keys = selected_posts(app, db, posts, account, since, until, topic, None)
+        keys = selected_posts(app, db, posts, account, since, until, topic, None,
+                              options=f"--account, --year or --topic (the selection was: {words})")
         made = create_package(db, keys, ask, collection_source(app), transfer_sink(app),
                               package_auditor(tsa.ca_file),
                               form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"])))
@@ -63,6 +64,30 @@ def create(app: AppContext, posts: tuple[str, ...], out: Path, account: str | No
     events = ", ".join(f"{name} event {seq}" for name, (seq, _) in made.events.items())
     click.echo(f"  Recorded: transfer event ({events}) and the catalog's transfers table.")
     return 0 if made.audit_ok else 1
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per package and line.")
+@pass_app
+def list_(app: AppContext, as_json: bool) -> int:
+    """The packages written from this archive (the catalog's transfers table), oldest first."""
+    import json  # noqa: PLC0415
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from catalog.transfer.record import transfer_rows  # noqa: PLC0415
+
+    with catalog_db(app.home, app.settings) as db, db.read() as conn:
+        rows = transfer_rows(conn)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(asdict(row), ensure_ascii=False))
+        else:
+            demo = "  演示数据 DEMO" if row.demo else ""
+            click.echo(f"{row.created_at}  {row.transfer_id}  {row.items} 件  {row.payload_bytes:,} bytes  "
+                       f"{row.selection}  → {row.folder}{demo}")
+    if not rows and not as_json:
+        click.echo("No transfer package has been written yet (`weidang transfer create`).")
+    return 0
 
 
 @command.command("verify")
