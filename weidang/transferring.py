@@ -52,6 +52,16 @@ def package_auditor(ca_file: Path | None) -> Any:
 
 
 def form_renderer(chromium: str) -> Any:
+    """Renders the form; Chromium is looked for now, so that a machine without it is told before
+    anything is written or recorded."""
+    from catalog.transfer.errors import TransferError  # noqa: PLC0415
+    from crawler.browser import BrowserUnavailable, find_chromium  # noqa: PLC0415
+
+    try:
+        find_chromium(chromium)
+    except BrowserUnavailable as exc:
+        raise TransferError(f"the transfer form's PDF cannot be printed: {exc}") from exc
+
     def render(form: FormData) -> dict[str, bytes]:
         from catalog.transfer.errors import TransferError  # noqa: PLC0415
         from crawler.browser import BrowserUnavailable  # noqa: PLC0415

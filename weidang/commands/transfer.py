@@ -48,12 +48,12 @@ def create(app: AppContext, posts: tuple[str, ...], out: Path, account: str | No
     ask = TransferAsk(out=out, selection=words, actor=actor or getpass.getuser(),
                       transfer_id=transfer_id(when), when=when, software=_software())
     tsa = tsa_config(app.home, app.settings)
+    render = form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"]))
     with catalog_db(app.home, app.settings) as db:
         keys = selected_posts(app, db, posts, account, since, until, topic, None,
                               options=f"--account, --year or --topic (the selection was: {words})")
         made = create_package(db, keys, ask, collection_source(app), transfer_sink(app),
-                              package_auditor(tsa.ca_file),
-                              form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"])))
+                              package_auditor(tsa.ca_file), render)
     click.echo(f"移交包 Transfer package: {made.folder}")
     click.echo(f"  {made.items} 件 kept posts ({made.discarded} discarded and {made.unappraised} "
                f"not appraised left out); payload {made.payload_files} files, "
