@@ -71,11 +71,10 @@ class Created:
 def create_package(db: Database, keys: Sequence[tuple[str, str]], ask: TransferAsk,
                    collections: Collections, sink: EventSink, audit: Auditor,
                    render_form: FormRenderer) -> Created:
+    """Write the package of the kept posts among ``keys`` into ``ask.out`` (new, or empty)."""
     out = ask.out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise TransferError(f"{out} exists and is not empty; a package is written into a new folder")
-    if out.exists():
-        out.rmdir()  # an empty folder made for it: the finished package is renamed into its place
     cache: dict[str, Collection | None] = {}
 
     def once(name: str) -> Collection | None:  # each collection (and its index) opened once
@@ -87,8 +86,10 @@ def create_package(db: Database, keys: Sequence[tuple[str, str]], ask: TransferA
         selected = kept_posts(conn, keys, ask.selection)
         items = gather(conn, selected.kept, once)
     opened = {name: c for name in sorted({i.collection for i in items}) if (c := once(name)) is not None}
-    groups = _groups(items, opened)
+    groups = _groups(items)
     demo = _demo(groups, opened)
+    if out.exists():
+        out.rmdir()  # an empty folder made for it: the finished package is renamed into its place
     stage = _stage(out)
     try:
         return _write(stage, db, items, groups, opened, demo, selected, ask, sink, audit, render_form)
@@ -97,7 +98,7 @@ def create_package(db: Database, keys: Sequence[tuple[str, str]], ask: TransferA
         raise
 
 
-def _groups(items: list[Item], opened: dict[str, Collection]) -> dict[tuple[str, str], list[Item]]:
+def _groups(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in items:
         groups.setdefault((item.collection, item.view.account), []).append(item)
