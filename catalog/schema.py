@@ -8,7 +8,8 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   the ids and names each account was seen under (``account_identities``) and where each
   backfill goes on (``backfills``), and appraisal: each decision (``appraisals``), the 档号
   given (``archival_codes``), each account's codes for them (``account_archive_codes``) and the
-  topics (``topics``, ``topic_members``), and what is open to other archives (``open_marks``).
+  topics (``topics``, ``topic_members``), what is open to other archives (``open_marks``)
+  and the transfer packages written (``transfers``).
   They are brought forward by ``MIGRATIONS``, an ordered list applied once each, never dropped,
   and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
@@ -57,7 +58,7 @@ DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
 AUTHORITATIVE_TABLES = ("accounts", "account_events", "runs", "pauses", "catalog_events",
                         "account_identities", "backfills", "appraisals", "archival_codes",
                         "account_archive_codes", "topics", "topic_members", "users",
-                        "user_events")
+                        "user_events", "transfers")
 
 # Byte order on PostgreSQL as on SQLite: ISO times and ids compare as text, the same everywhere.
 TEXT = Text().with_variant(Text(collation="C"), "postgresql")
@@ -230,6 +231,22 @@ open_marks = Table(
     Column("open", Boolean, nullable=False), _col("reason", default=""), _col("actor"), _col("at"),
     CheckConstraint("kind IN ('account', 'post')"),
     Index("open_marks_by_subject", "kind", "platform", "subject_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+# 移交: each transfer package written, never changed (catalog/transfer/record.py).
+transfers = Table(
+    "transfers", metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    _col("transfer_id"),  # the package's id, also in its bag-info.txt (External-Identifier)
+    _col("created_at"), _col("actor"), _col("selection"),  # selection: what was asked, in words
+    _col("folder"),  # where the package was written
+    _int("items", nullable=False), Column("payload_bytes", BigInteger, nullable=False),
+    _col("payload_sha256"),  # SHA-256 of manifest-sha256.txt: the package digest on the form
+    _col("demo", default=0), _col("posts"),  # posts: JSON [[platform, post_id, 档号], ...]
+    _col("events"),  # JSON {collection: [event number, event hash]} of the transfer events
+    UniqueConstraint("transfer_id"),
+    CheckConstraint("demo IN (0, 1)"),
     sqlite_autoincrement=True,
 )
 
@@ -422,6 +439,11 @@ def _open_marks(conn: Connection) -> None:
     append_only(conn, "open_marks")
 
 
+def _transfers(conn: Connection) -> None:
+    transfers.create(conn)
+    append_only(conn, "transfers")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -432,6 +454,7 @@ MIGRATIONS: list[Migration] = [
     (6, "appraisal, archival codes (档号) and topics (专题)", _appraisal),
     (7, "users of the web interface and their events", _users),
     (8, "what is open to other archives (open_marks)", _open_marks),
+    (9, "transfer packages (移交)", _transfers),
 ]
 
 

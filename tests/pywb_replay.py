@@ -22,13 +22,20 @@ def _free_port() -> int:
 
 @contextmanager
 def replaying(warcs: list[Path], root: Path, name: str = "weidang") -> Iterator[str]:
-    """pywb serving ``warcs`` as collection ``name``; yields its address (``http://…/name/``)."""
+    """pywb serving ``warcs`` (WARC files, or WACZ files, which pywb takes with their own sorted
+    index: ``wb-manager add --unpack-wacz``) as collection ``name``; yields its address
+    (``http://…/name/``)."""
     bin_dir = reader_venv(PYWB)
     root.mkdir(parents=True, exist_ok=True)
     manager = str(bin_dir / "wb-manager")
     subprocess.run([manager, "init", name], cwd=root, check=True, capture_output=True, timeout=300)
-    subprocess.run([manager, "add", name, *map(str, warcs)], cwd=root, check=True,
-                   capture_output=True, timeout=300)
+    waczs = [w for w in warcs if w.suffix == ".wacz"]
+    for wacz in waczs:
+        subprocess.run([manager, "add", "--unpack-wacz", name, str(wacz)], cwd=root, check=True,
+                       capture_output=True, timeout=300)
+    if len(waczs) < len(warcs):
+        subprocess.run([manager, "add", name, *(str(w) for w in warcs if w not in waczs)], cwd=root,
+                       check=True, capture_output=True, timeout=300)
     port = _free_port()
     log = open(root / "pywb.log", "wb")
     server = subprocess.Popen([str(bin_dir / "wayback"), "--port", str(port), "--bind", "127.0.0.1"],

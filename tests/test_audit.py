@@ -292,6 +292,7 @@ def test_a_folder_that_is_no_collection_is_refused_in_one_sentence(tmp_path):
                           env=dict(os.environ, WEIDANG_HOME=str(tmp_path / "home")), timeout=120)
     assert done.returncode == 1 and done.stderr.startswith("Error: ")
     assert str(folder) in done.stderr and "not a collection folder" in done.stderr
+    assert "nor a transfer package" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 

@@ -21,7 +21,9 @@ def run(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess
     env = dict(os.environ)
     if env_home is not None:
         env["WEIDANG_HOME"] = str(env_home)
-    return subprocess.run([WEIDANG, *args], capture_output=True, text=True, env=env, timeout=120)
+    # The demo ends by appraising, transferring (with a PDF from Chromium) and auditing: minutes
+    # on a busy machine, not a timed assertion
+    return subprocess.run([WEIDANG, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,8 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
     assert len(runs) >= 4  # the daemon harvested each of the two accounts at least twice
     assert any("edited 1" in line for line in runs) and any("deleted 1" in line for line in runs)
     assert "weidang search 疫情防控:" in out.stdout and "DEMO DATA" in out.stdout
+    assert "Transfer package (移交包): " + str(demo_home / "transfers") in out.stdout
+    assert "四性 audit report: " + str(demo_home / "audit-report.html") in out.stdout
     assert (demo_home / "weidang.toml").read_text().count("demo = true") == 1
     warcs = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
     content = b"".join(gzip.decompress(w.read_bytes()) for w in warcs)
@@ -81,6 +85,34 @@ def test_demo_harvests_the_emulator_verifies_and_marks_its_data(tmp_path):
     assert again.returncode == 0
     now = list((demo_home / "collections" / "default" / "warcs").glob("*.warc.gz"))
     assert now and not {w.name for w in warcs} & {w.name for w in now}
+
+
+def test_demo_ends_with_a_transfer_package_marked_as_demo_data(demo_home, tmp_path):
+    import csv
+    import zipfile
+
+    from lxml import etree
+
+    (package,) = (demo_home / "transfers").iterdir()
+    assert "Weidang-Demo: true" in (package / "bag-info.txt").read_text(encoding="utf-8")
+    for wacz in (package / "data" / "wacz").glob("*.wacz"):
+        with zipfile.ZipFile(wacz) as zf:
+            data = json.loads(zf.read("datapackage.json"))
+        assert data["weidang-demo"] is True and data["description"].startswith("演示数据 DEMO DATA")
+    with (package / "data" / "register.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {r["演示数据"] for r in rows} == {"是"}
+    for xml in (package / "data" / "metadata").glob("*.xml"):
+        assert etree.parse(str(xml)).getroot().get("演示数据") == "true"
+    assert 'id="demo"' in (package / "transfer-form" / "transfer-form.html").read_text(encoding="utf-8")
+    assert (package / "transfer-form" / "transfer-form.pdf").read_bytes().startswith(b"%PDF")
+    assert list((package / "data" / "seals").glob("*.seal"))  # the demo's seal travels with it
+    report = (demo_home / "audit-report.html").read_text(encoding="utf-8")
+    assert "四性检测报告" in report
+    checked = run("transfer", "verify", str(package))
+    assert checked.returncode == 0 and "DEMO DATA" in checked.stdout, checked.stdout
+    audited = run("--home", str(_copy(demo_home, tmp_path)), "audit", str(package), "--json", "-")
+    assert audited.returncode == 0 and json.loads(audited.stdout)["kind"] == "package", audited.stdout
 
 
 def test_demo_never_writes_into_a_real_home(tmp_path, monkeypatch):

@@ -34,6 +34,7 @@ EVENT_TYPES = {
     "creation": "cre",
     "quarantine": "qua",
     "appraisal": "app",
+    "transfer": "tra",
 }
 
 

@@ -59,8 +59,10 @@ def default_codes(app: AppContext) -> ArchiveCodes | None:
 
 def selected_posts(app: AppContext, db: Database, posts: Iterable[str], account: str | None,
                    since: str | None, until: str | None, topic: str | None,
-                   query: str | None) -> list[tuple[str, str]]:
-    """The posts named, then those of an account and/or publication dates, a topic or a search."""
+                   query: str | None,
+                   options: str = "--account, --from/--to, --topic or --query") -> list[tuple[str, str]]:
+    """The posts named, then those of an account and/or publication dates, a topic or a search;
+    ``options`` names the command's selection options for the message when nothing is selected."""
     keys = [parse_post(p) for p in posts]
     with db.read() as conn:
         if account is not None or since is not None or until is not None:
@@ -72,7 +74,7 @@ def selected_posts(app: AppContext, db: Database, posts: Iterable[str], account:
     unique = list(dict.fromkeys(keys))
     if not unique:
         raise CatalogError(_("no post was selected: name posts (weibo:ID), or choose them with "
-                             "--account, --from/--to, --topic or --query"))
+                             "%(options)s", options=options))
     return unique
 
 

@@ -18,8 +18,8 @@ from weidang.i18n import _
 # Each command lives in weidang/commands/NAME.py as `command`, imported only when it is run or its
 # help is shown, so that a command loads only the libraries it needs (Scrapy, APScheduler, ...).
 COMMANDS = ("accounts", "appraise", "audit", "catalog", "demo", "emulator", "harvest", "index",
-            "login", "parse", "run", "seal", "search", "show", "status", "topics", "users", "verify",
-            "web", "worker")
+            "login", "parse", "run", "seal", "search", "show", "status", "topics", "transfer", "users",
+            "verify", "web", "worker")
 
 
 class LazyGroup(click.Group):

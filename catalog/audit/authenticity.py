@@ -12,7 +12,7 @@ from warc_store.seal import stored_seals
 
 ARCHIVAL_CODE_TABLE = "archival_codes"  # where appraisal keeps 档号
 # 全宗号-门类代码·年度-保管期限-机构代码-件号 (DA/T 22-2015), e.g. 0194-XM·2026-Y-BGS-0001
-_CODE = re.compile(r"^[^-·\s]+-[^-·\s]+·\d{4}-(Y|D30|D10)-[^-·\s]+-\d{4,}$")
+ARCHIVAL_CODE_FORM = _CODE = re.compile(r"^[^-·\s]+-[^-·\s]+·\d{4}-(Y|D30|D10)-[^-·\s]+-\d{4,}$")
 
 
 @check("authenticity.digests", Property.AUTHENTICITY, "摘要值重新计算并一致",

@@ -89,7 +89,7 @@ class AuditContext:
         return verify_collection(self.collection, self.workers, self.seal, tsa=self.tsa)
 
 
-Runner = Callable[[AuditContext], Result]
+Runner = Callable[[Any], Result]  # takes the context of its kind: AuditContext, or PackageContext
 
 
 @dataclass(frozen=True)
@@ -99,17 +99,19 @@ class Check:
     title_zh: str
     title_en: str
     run: Runner
+    kind: str = "collection"  # what it audits: "collection", or "package" (a transfer package)
 
 
 CHECKS: list[Check] = []
 
 
-def check(check_id: str, prop: Property, title_zh: str, title_en: str) -> Callable[[Runner], Runner]:
-    """Register a check function (the report keeps the order of registration)."""
+def check(check_id: str, prop: Property, title_zh: str, title_en: str,
+          kind: str = "collection") -> Callable[[Runner], Runner]:
+    """Register a check function for audits of ``kind`` (the report keeps the order of registration)."""
     def register(run: Runner) -> Runner:
-        if any(c.id == check_id for c in CHECKS):
+        if any(c.id == check_id and c.kind == kind for c in CHECKS):
             raise ValueError(f"two audit checks are named {check_id}")
-        CHECKS.append(Check(check_id, prop, title_zh, title_en, run))
+        CHECKS.append(Check(check_id, prop, title_zh, title_en, run, kind))
         return run
     return register
 
@@ -129,7 +131,7 @@ class CheckResult:
 @dataclass
 class AuditReport:
     target: str
-    kind: str  # "collection" (later: "package")
+    kind: str  # "collection" or "package"
     started_at: str
     finished_at: str = ""
     results: list[CheckResult] = field(default_factory=list)

@@ -14,7 +14,7 @@ from weidang.i18n import _
 from weidang.store import catalog_db, catalog_exists, open_collection, tsa_config
 
 
-@click.command("audit")
+@click.command("audit", short_help="四性检测 (DA/T 70 audit) of a collection or a transfer package.")
 @click.argument("target", required=False)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report as an HTML page (Chinese and English) to this file.")
@@ -27,26 +27,34 @@ from weidang.store import catalog_db, catalog_exists, open_collection, tsa_confi
 @pass_app
 def command(app: AppContext, target: str | None, html_file: Path | None, json_file: Path | None,
             seal_value: str | None, workers: int | None) -> int:
-    """四性检测 (authenticity, integrity, usability, security) of a collection.
+    """四性检测 (authenticity, integrity, usability, security) of a collection or transfer package.
 
-    TARGET is a collection of the home (its name, default "default") or a collection folder.
+    TARGET is a collection of the home (its name, default "default"), a collection folder, or a
+    transfer package folder (`weidang transfer create`; audited on its own, without the catalog).
     Every check gets one row: passed, failed or not applicable, with its evidence. Exit status
     0 only when no check failed.
     """
     from catalog.audit import AuditContext, run_audit  # noqa: PLC0415 - loads SQLAlchemy
     from weidang.audit_report import render_html, summary_lines  # noqa: PLC0415
 
-    collection, name, in_home = _collection(app, target)
-    workers = workers if workers is not None else app.settings["WARC_STORE_VERIFY_WORKERS"]
-    db = catalog_db(app.home, app.settings) if in_home and catalog_exists(app.home, app.settings) else None
-    try:
-        ctx = AuditContext(collection, name, db, app.home.root if in_home else None,
-                           seal=Seal.parse(seal_value) if seal_value else None,
-                           workers=workers, tsa=tsa_config(app.home, app.settings))
-        report = run_audit(ctx)
-    finally:
-        if db is not None:
-            db.close()
+    if target is not None and (Path(target) / "bagit.txt").is_file():
+        from catalog.audit import PackageContext  # noqa: PLC0415
+
+        report = run_audit(PackageContext(Path(target), tsa_config(app.home, app.settings).ca_file),
+                           "package")
+    else:
+        collection, name, in_home = _collection(app, target)
+        workers = workers if workers is not None else app.settings["WARC_STORE_VERIFY_WORKERS"]
+        db = catalog_db(app.home, app.settings) if in_home and catalog_exists(app.home, app.settings) \
+            else None
+        try:
+            ctx = AuditContext(collection, name, db, app.home.root if in_home else None,
+                               seal=Seal.parse(seal_value) if seal_value else None,
+                               workers=workers, tsa=tsa_config(app.home, app.settings))
+            report = run_audit(ctx)
+        finally:
+            if db is not None:
+                db.close()
     if html_file is not None:
         html_file.write_text(render_html(report), encoding="utf-8")
     data = json.dumps(report.to_json(), ensure_ascii=False, indent=2)
@@ -68,8 +76,8 @@ def _collection(app: AppContext, target: str | None) -> tuple[Collection, str, b
     if "/" in name or (not app.home.collection_dir(name).is_dir() and Path(name).is_dir()):
         folder = Path(name)
         if not (folder / "manifest.jsonl").exists():
-            raise StoreError(_("%(folder)s is not a collection folder (it has no manifest.jsonl); "
-                               "auditing transfer packages is not built yet", folder=folder))
+            raise StoreError(_("%(folder)s is not a collection folder (it has no manifest.jsonl), nor "
+                               "a transfer package (it has no bagit.txt)", folder=folder))
         inside = folder.resolve().parent == (app.home.root / "collections").resolve()
         return Collection.open(folder), folder.name, inside
     if not app.home.collection_dir(name).is_dir():

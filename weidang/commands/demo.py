@@ -5,8 +5,9 @@ no internet is needed), registers one Weibo and one WeChat account on schedules 
 the daemon (`weidang run`), whose child harvests go through the
 same crawler the real platforms get (only the proxy differs), edits and deletes a post on the
 platform between runs, stops the daemon, verifies the collection, searches it and
-prints what it did. Nothing it writes can be taken for an archive's captures: the home is
-marked as a demo home and every WARC file says ``weidang-demo: true``.
+prints what it did; then it appraises the posts, writes a transfer package and the 四性 audit
+report in its home (``weidang.demo_archival``). Nothing it writes can be taken for an archive's
+captures: the home is marked as a demo home and every WARC file says ``weidang-demo: true``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tomli_w
 
 from catalog.search.errors import SearchError
 from warc_store import make_seal, verify_collection
+from warc_store.seal import store_seal
 from weidang import errors
 from weidang.context import AppContext, pass_app
 from weidang.home import Home, HomeError, default_demo_home
@@ -111,7 +113,9 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                  records=sum(f.records for f in report.files), mb=f"{report.bytes_checked / 1e6:,.1f}"))
     click.echo(_("Verification: %(verdict)s (SHA-256 and SM3 of every file, every record digest, manifest, "
                  "event chain).", verdict=_("all checks passed") if report.ok else _("PROBLEMS FOUND")))
-    click.echo(_("Seal: %(seal)s", seal=make_seal(collection)))
+    seal = make_seal(collection)
+    store_seal(collection, seal)  # kept in seals/, so that the transfer package carries it
+    click.echo(_("Seal: %(seal)s", seal=seal))
     click.echo("")
     try:
         for line in search_example(home, settings, DEMO_QUERY, limit=2):
@@ -121,9 +125,15 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                      "%(sentence)s Run `weidang index rebuild` once it can.", sentence=errors.sentence(exc)),
                    err=True)
     click.echo("")
+    from weidang.demo_archival import archival_demo  # noqa: PLC0415
+
+    for line in archival_demo(AppContext(home.root, overrides)):
+        click.echo(line)
+    click.echo("")
     click.echo(_("Done in %(seconds)s s. Look around: %(commands)s",
                  seconds=f"{time.monotonic() - started:.1f}",
-                 commands=f"weidang --home {home.root} status | accounts list | search 档案 | verify | seal"))
+                 commands=f"weidang --home {home.root} status | accounts list | search 档案 | verify | seal "
+                          "| show | audit"))
     harvested = [r for r in reports if r.summary]
     ok = bool(harvested) and all(r.what == "ok" for r in harvested)
     return 0 if report.ok and ok else 1
