@@ -75,6 +75,7 @@ class BrowserResult:
     errors: list[str] = field(default_factory=list)
     skipped: str = ""
     seconds: float = 0.0
+    payload_bytes: int = 0  # bodies of the exchanges as received, and of the renditions
 
     @property
     def ok(self) -> bool:
@@ -92,6 +93,7 @@ class _Recorded:
     document: bool
     status: int
     records: ExchangeRecords
+    size: int = 0
 
 
 class BrowserCapture:
@@ -133,6 +135,7 @@ class BrowserCapture:
         finally:
             proxy.close()
         result.exchanges = [r.records for r in recorded]
+        result.payload_bytes = sum(r.size for r in recorded)
         result.errors += proxy.failures
         if page is not None:
             self._write_renditions(writer, page, recorded, result)
@@ -173,6 +176,7 @@ class BrowserCapture:
                                                 ctype, refers_to=response.records.response_id,
                                                 extra=extra)
                 setattr(result, attr, written.record_id)
+                result.payload_bytes += len(body)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -233,7 +237,8 @@ def _recorder(writer: CaptureWriter, recorded: list[_Recorded], lock: threading.
         # the page itself is stored whole even if unchanged: the renditions refer to it
         with lock:
             records = writer.write_exchange(request, response, dedup=not document)
-            recorded.append(_Recorded(request.url, document, response.status, records))
+            recorded.append(_Recorded(request.url, document, response.status, records,
+                                      len(response.body)))
     return record
 
 

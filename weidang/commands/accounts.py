@@ -75,6 +75,8 @@ def command() -> None:
 @click.option("--source", default=None, help="WeChat listing source: api, backend, feed or urls.")
 @schedule_options
 @click.option("--notes", default="", help="Anything to remember about the account.")
+@click.option("--browser", type=click.Choice(["on", "off"]), default=None,
+              help="Render its new posts' pages in Chromium (default on, where Chromium is found).")
 @pass_app
 def add(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
         jitter: str | None, **fields: str | None) -> int:
@@ -185,6 +187,18 @@ def schedule(app: AppContext, account: str, interval: str | None, old_every: str
         raise click.UsageError("give --interval, --cron or --jitter")
     changed = _registry(app).update(account, **fields)
     click.echo(f"{changed.key} is now harvested {_schedule_text(app, changed)}.")
+    return 0
+
+
+@command.command("browser")
+@click.argument("account")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@pass_app
+def browser(app: AppContext, account: str, switch: str) -> int:
+    """Turn browser capture of ACCOUNT's new posts on or off (README "Browser capture")."""
+    changed = _registry(app).update(account, browser=switch)
+    state = "rendered in Chromium and recorded" if changed.browser else "not rendered"
+    click.echo(f"{changed.key}: the pages of its new posts are {state} from its next harvest.")
     return 0
 
 

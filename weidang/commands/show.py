@@ -90,6 +90,7 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
                    f"{v.harvest_id}; metadata {_place(shown['metadata_record'])}")
         out.append(f"    {' '.join((v.title or v.text).split())[:80]}")
         out.extend(f"    {line}" for line in v.diff.splitlines())
+        out.extend(f"    {line}" for line in _browser_lines(shown["browser"]))
     out.append(f"Status events ({len(view.statuses)}):")
     for s in data["statuses"]:
         out.append(f"  {s['status']} ({s['reason']}), found {s['found_at']}, harvest {s['harvest_id']}")
@@ -103,6 +104,20 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
         out.append(f"  v{m['version']} #{m['position']} {m['kind']} {m['url']}: "
                    + (_place(m) if m.get("record_id") else "not fetched"))
     return out + _appraisal_lines(view, data)
+
+
+def _browser_lines(browser: dict[str, Any] | None) -> list[str]:
+    """The version's page as Chromium rendered it: the page's response and its renditions."""
+    if browser is None:
+        return []
+    out = [f"browser capture of {browser['url']}: {browser['exchanges']} exchanges, "
+           f"{browser['images_loaded']} of {browser['images_total']} pictures loaded"]
+    for name, label in (("page", "page response"), ("screenshot", "screenshot (PNG)"),
+                        ("dom", "rendered DOM (HTML)"), ("pdf", "PDF rendition")):
+        if browser.get(name):
+            out.append(f"  {label}: {_place(browser[name])}")
+    out += [f"  problem: {p}" for p in browser["problems"]]
+    return out
 
 
 def _appraisal_lines(view: PostView, data: dict[str, Any]) -> list[str]:
