@@ -19,7 +19,7 @@ import pytest
 from crawler_helpers import Archive, archive_fixture, emulator_site, wechat_account
 
 from catalog.metadata import is_post_metadata, read_metadata
-from crawler.browser import BrowserUnavailable, find_chromium
+from crawler.browser import BrowserCapture, BrowserSettings, BrowserUnavailable, find_chromium
 from crawler.browser.pool import _descendants, _is_chromium
 from crawler.rendering import OFF_FOR_ACCOUNT
 
@@ -59,14 +59,22 @@ def _is_renderer(pid: int) -> bool:
         return False
 
 
-def test_each_new_post_is_rendered_into_the_harvest_warc_and_linked_from_its_record(archive):
-    browser_on(archive)
-    backend = wechat_account(archive.client, BIZ)
+@pytest.fixture(scope="module")
+def harvested(site, tmp_path_factory):
+    """A Weibo and a WeChat account harvested with browser capture: (archive, summaries)."""
+    site.clear_plan()
+    archive = browser_on(Archive(tmp_path_factory.mktemp("home") / "home", site))
+    backend = wechat_account(site, BIZ)
     archive.add(WEIBO)
     archive.add(f"wechat:{BIZ}", source="backend",
                 credentials={"cookie": backend["cookie"], "token": backend["token"]})
     weibo, _ = archive.harvest(WEIBO)
     wechat, _ = archive.harvest(f"wechat:{BIZ}")
+    return archive, weibo, wechat
+
+
+def test_each_new_post_is_rendered_into_the_harvest_warc_and_linked_from_its_record(harvested):
+    archive, weibo, wechat = harvested
     for summary in (weibo, wechat):
         assert summary["outcome"] == "ok", summary
         assert summary["posts_new"] > 0
@@ -106,6 +114,25 @@ def test_each_new_post_is_rendered_into_the_harvest_warc_and_linked_from_its_rec
         assert label in shown
     as_json = json.loads(archive.weidang("show", f"weibo:{post_id}", "--json", check=True).stdout)
     assert as_json["versions"][0]["browser"]["pdf"]["warc_file"]
+
+
+def test_pywb_replays_a_harvested_article_from_the_harvest_warc(harvested, tmp_path):
+    """An independent reader: pywb replays the article page the harvest's browser recorded, with
+    the emulator out of the way (pywb serves only what the WARC files hold)."""
+    from pywb_replay import replaying
+    from test_crawler_browser_replay import replayed
+
+    archive, _, _ = harvested
+    meta = next(m for m in post_records(archive).values() if m.platform == "wechat")
+    capture = BrowserCapture(BrowserSettings())
+    try:
+        with replaying(archive.warc_files(), tmp_path / "pywb") as base:
+            text, pictures, fetched = replayed(capture, base, meta.browser.url)
+    finally:
+        capture.close()
+    assert meta.post is not None and meta.post.title in text
+    assert pictures and all(loaded and width > 0 for _, loaded, width in pictures), pictures
+    assert all(u.startswith(("http://127.0.0.1:", "data:")) for u in fetched)  # all from pywb
 
 
 def test_an_unchanged_reharvest_renders_nothing(archive):
