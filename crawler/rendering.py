@@ -28,6 +28,8 @@ from harvesters import Post
 from warc_store import CaptureWriter
 
 OFF_FOR_ACCOUNT = "Browser capture is off for this account (its browser field)."
+STOPPED = ("The harvest was stopped during its browser stage; the posts not rendered by then are "
+           "kept without their pages.")
 
 
 def page_url(post: Post) -> str:
@@ -67,6 +69,7 @@ class BrowserStage:
 
         def render(post: Post) -> BrowserLinks | None:
             if self.stopping:
+                summary.browser_note = STOPPED
                 return None
             url = page_url(post)
             result = self.capture.capture_post(url, f"{post.platform}:{post.post_id}", writer)
@@ -91,9 +94,12 @@ class BrowserStage:
                 signal.signal(sig, handler)
 
     def close(self) -> None:
-        if self._capture is not None:
-            self._capture.close()
-            self._capture = None
+        capture, self._capture = self._capture, None
+        # Ctrl-C reaches Chromium and Playwright's driver too (one process group): closing what
+        # is already gone must not cost the harvest its summary
+        with contextlib.suppress(Exception):
+            if capture is not None:
+                capture.close()
 
     @property
     def peak_memory(self) -> int:

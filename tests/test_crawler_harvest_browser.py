@@ -21,7 +21,7 @@ from crawler_helpers import Archive, archive_fixture, emulator_site, wechat_acco
 from catalog.metadata import is_post_metadata, read_metadata
 from crawler.browser import BrowserCapture, BrowserSettings, BrowserUnavailable, find_chromium
 from crawler.browser.pool import _descendants, _is_chromium
-from crawler.rendering import OFF_FOR_ACCOUNT
+from crawler.rendering import OFF_FOR_ACCOUNT, STOPPED
 
 try:
     find_chromium()
@@ -214,3 +214,25 @@ def test_a_chromium_that_dies_is_restarted_for_the_next_page(archive):
     assert summary["browser_failed"] == 1, summary
     assert summary["browser_pages"] == summary["posts_new"] - 1 > 0, summary
     assert len(post_records(archive)) == summary["posts_new"]
+
+
+def test_a_stop_during_the_browser_stage_keeps_every_post(archive):
+    """SIGTERM while a page is rendered: that page ends within its time, the others are not
+    begun, and every post's record is written (without a page)."""
+    ids = next(a["post_ids"] for a in archive.client.world()["weibo"] if str(a["uid"]) == "7000000001")
+    archive.client.load_plan("".join(f'[[rule]]\nhost = "m.weibo.cn"\npath = "/detail/{i}"\n'
+                                     'fault = "delay"\nseconds = 600\n' for i in ids))
+    browser_on(archive, "CRAWLER_BROWSER_PAGE_SECONDS=10")
+    archive.add(WEIBO)
+    harvest = archive.popen("harvest", WEIBO, "--json")
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline and harvest.poll() is None:
+        if any(_is_renderer(p) for p in _descendants(harvest.pid) if _is_chromium(p)):
+            harvest.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.2)
+    out, err = harvest.communicate(timeout=300)
+    summary = json.loads(out)[0]
+    assert summary["browser_note"] == STOPPED, summary
+    assert summary["browser_pages"] + summary["browser_failed"] == 1, summary
+    assert len(post_records(archive)) == summary["posts_new"] > 1
