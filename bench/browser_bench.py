@@ -8,6 +8,9 @@ included), then ``--articles`` different articles in a row. The peer, in the sam
 pages and pictures fetched plainly (urllib through the emulator, as the harvest fetches them)
 and written with the same ``CaptureWriter.write_exchange``: what the browser costs on top of it.
 The second peer: the same browser steps without the recording proxy (what recording costs).
+The third: the steps before they were made faster (network idle awaited before the renditions,
+the recording proxy polling for its close every 0.5 s), interleaved page by page with today's on
+the same run's articles, so that the machine's load falls on both alike.
 Peak memory is the PSS of the pool's Chromium processes, measured after each page (goal: at most
 2 s a page and 500 MB). No assertion on time, just numbers.
 """
@@ -21,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
@@ -28,7 +32,9 @@ sys.path[:0] = [str(ROOT)]
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
 from crawler.browser import BrowserCapture, BrowserResult, BrowserSettings  # noqa: E402
-from crawler.browser.capture import _load  # noqa: E402
+from crawler.browser import capture as capture_module  # noqa: E402
+from crawler.browser import proxy as proxy_module  # noqa: E402
+from crawler.browser.capture import IMAGES_JS, _left_ms, _load, _Rendered, _settle_pictures  # noqa: E402
 from emulator import ids  # noqa: E402
 from emulator.server import Emulator  # noqa: E402
 from emulator.wechat_world import Article  # noqa: E402
@@ -102,6 +108,42 @@ def unrecorded_run(capture: BrowserCapture, emulator: Emulator, articles: list[A
     return time.perf_counter() - started
 
 
+def earlier_load(page: Any, url: str, deadline: float, result: BrowserResult,
+                 pdf: bool) -> _Rendered:
+    """``capture._load`` as it was: network idle awaited (500 ms without a request) before the
+    renditions, whatever was in flight."""
+    response = page.goto(url, wait_until="domcontentloaded", timeout=_left_ms(deadline))
+    _settle_pictures(page, deadline - (deadline - time.monotonic()) / 4)
+    try:
+        page.wait_for_load_state("load", timeout=_left_ms(deadline))
+        page.wait_for_load_state("networkidle", timeout=min(_left_ms(deadline), 3000))
+    except Exception:  # noqa: BLE001
+        pass
+    result.images_total, result.images_loaded = page.evaluate(IMAGES_JS)
+    return _Rendered(final_url=response.url if response is not None else url,
+                     screenshot=page.screenshot(full_page=True, timeout=_left_ms(deadline)),
+                     dom=page.content().encode("utf-8"),
+                     pdf=page.pdf(print_background=True) if pdf else b"")
+
+
+def before_and_after(capture: BrowserCapture, articles: list[Article], root: Path) -> tuple[float, float]:
+    """Seconds a page with the earlier steps and with today's, alternating page by page."""
+    collection = Collection.create(root)
+    spent = {True: 0.0, False: 0.0}
+    current_load, current_poll = capture_module._load, proxy_module.POLL_SECONDS
+    with CaptureWriter(collection) as writer:
+        for n, article in enumerate(articles):
+            earlier = n % 2 == 1
+            capture_module._load = earlier_load if earlier else current_load  # type: ignore[assignment]
+            proxy_module.POLL_SECONDS = 0.5 if earlier else current_poll
+            started = time.perf_counter()
+            capture.capture_post(url_of(article), f"wechat:{article.mid}_{article.idx}", writer)
+            spent[earlier] += time.perf_counter() - started
+    capture_module._load, proxy_module.POLL_SECONDS = current_load, current_poll
+    halves = (len(articles) + 1) // 2, len(articles) // 2
+    return spent[True] / max(halves[1], 1), spent[False] / max(halves[0], 1)
+
+
 def browser_run(capture: BrowserCapture, articles: list[Article],
                 root: Path) -> tuple[float, dict[str, int], int]:
     collection = Collection.create(root)
@@ -147,6 +189,7 @@ def report(capture: BrowserCapture, emulator: Emulator, articles: list[Article],
     seconds, sizes, failed = browser_run(capture, rest, tmp / "many")
     peer_seconds, peer_sizes = plain_fetch(emulator, rest, tmp / "peer")
     unrecorded = unrecorded_run(capture, emulator, rest)
+    before, after = before_and_after(capture, rest, tmp / "before-after")
     n = len(rest)
     pool = capture.pool
     assert pool is not None
@@ -156,6 +199,8 @@ def report(capture: BrowserCapture, emulator: Emulator, articles: list[Article],
           f"browser / plain = {seconds / peer_seconds:.1f}x")
     print(f"the same browser steps without recording: {unrecorded / n:.2f} s a page; "
           f"recorded / unrecorded = {seconds / unrecorded:.2f}x")
+    print(f"interleaved page by page: the earlier steps {before:.2f} s a page, today's {after:.2f} s "
+          f"a page (before / after = {before / after:.2f}x)")
     print(f"peak memory of the pool's Chromium (PSS): {pool.peak_memory / 1e6:.0f} MB (goal <= 500)")
     total, peer_total = sum(sizes.values()), sum(peer_sizes.values())
     print(f"WARC bytes per post: browser {total / n / 1e3:.1f} kB "

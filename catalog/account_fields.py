@@ -164,6 +164,21 @@ def check_free_text(field: str, text: str | None) -> str:
     return value
 
 
+_ON = {"on", "true", "yes", "1", "开", "是"}
+_OFF = {"off", "false", "no", "0", "关", "否"}
+
+
+def check_switch(field: str, value: object) -> bool:
+    """A switch such as ``browser``: on/off (true/false, yes/no, 1/0, 开/关); empty is on, the
+    default (an account list's empty cell)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower() or "on"
+    if text in _ON or text in _OFF:
+        return text in _ON
+    raise InvalidAccount(f"{field} {value!r} is neither on nor off; write on or off")
+
+
 def parse_duration(field: str, value: object) -> int | None:
     """Seconds from 3600, "3600", "90s", "30m", "6h" or "1d"; empty means not set."""
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -28,6 +28,7 @@ from catalog.account_fields import (
     check_cron,
     check_free_text,
     check_source,
+    check_switch,
     parse_account,
     parse_duration,
     schedule_words,
@@ -41,7 +42,8 @@ DEFAULT_JITTER_SECONDS = 900
 
 # Keyword names callers use (files, command line) -> catalog columns.
 EDITABLE = {"name": "name", "credentials": "credentials", "source": "source",
-            "interval": "interval_seconds", "cron": "cron", "jitter": "jitter_seconds", "notes": "notes"}
+            "interval": "interval_seconds", "cron": "cron", "jitter": "jitter_seconds", "notes": "notes",
+            "browser": "browser"}
 
 Clock = Callable[[], dt.datetime]
 # Module-level aliases: inside AccountRegistry, "list" is its method.
@@ -74,6 +76,7 @@ class Account:
     created_at: str = ""
     updated_at: str = ""
     removed_at: str | None = None
+    browser: bool = True  # its posts' pages rendered in Chromium (where the settings allow it)
 
     @property
     def key(self) -> str:
@@ -93,6 +96,7 @@ class Account:
     def from_row(cls, row: Row[Any]) -> Account:
         values = {f.name: row._mapping[f.name] for f in fields(cls)}
         values["active"] = bool(values["active"])
+        values["browser"] = values["browser"] != 0  # NULL (never set) is on
         return cls(**values)
 
 
@@ -129,6 +133,8 @@ def clean_fields(platform: str, raw: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[key] = check_source(platform, value)
         elif key == "cron":
             cleaned[key] = check_cron(value)
+        elif key == "browser":
+            cleaned[key] = int(check_switch(key, value))
         else:
             cleaned[EDITABLE[key]] = parse_duration(key, value)
     if cleaned.get("interval_seconds") and cleaned.get("cron"):

@@ -28,6 +28,12 @@ Format ``weidang-post/1``
                    status) was read from; ``role`` is listing | long_text | detail | article |
                    media | recheck; a media item stored as a revisit adds ``revisit_of``
   ``captured_at``  ISO 8601 with offset
+  ``browser``      only when the harvest rendered the post's page in Chromium (crawler.browser):
+                   ``{url, page_record_id, screenshot_record_id, dom_record_id, pdf_record_id,
+                   exchanges, images_total, images_loaded, problems}``; the ids name the page's
+                   response and the three resource records (``null`` for what was not written),
+                   ``problems`` the sentences of a capture that failed in part or whole. A
+                   reader that does not know it ignores it: the post and its evidence are unchanged.
   ``status``, ``reason``  for a status event only (status: deleted, blocked, expired,
                    unavailable or live)
 
@@ -40,7 +46,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -95,6 +101,44 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class BrowserLinks:
+    """The browser capture of a post version: its page's response and its renditions."""
+
+    url: str
+    page_record_id: str | None = None
+    screenshot_record_id: str | None = None
+    dom_record_id: str | None = None
+    pdf_record_id: str | None = None
+    exchanges: int = 0
+    images_total: int = 0
+    images_loaded: int = 0
+    problems: tuple[str, ...] = ()
+
+    @property
+    def record_ids(self) -> list[str]:
+        """The records this capture links: page response, screenshot, DOM, PDF."""
+        return [i for i in (self.page_record_id, self.screenshot_record_id, self.dom_record_id,
+                            self.pdf_record_id) if i]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["problems"] = list(self.problems)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BrowserLinks:
+        try:
+            return cls(url=str(data["url"]), **{k: (str(data[k]) if data.get(k) else None) for k in (
+                "page_record_id", "screenshot_record_id", "dom_record_id", "pdf_record_id")},
+                exchanges=int(data.get("exchanges") or 0),
+                images_total=int(data.get("images_total") or 0),
+                images_loaded=int(data.get("images_loaded") or 0),
+                problems=tuple(str(p) for p in data.get("problems") or ()))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MetadataError(f"a post metadata record has a malformed browser field ({exc})") from exc
+
+
+@dataclass(frozen=True)
 class MetadataRecord:
     """A post metadata record read back (see the module docstring for each field)."""
 
@@ -110,6 +154,7 @@ class MetadataRecord:
     captured_at: dt.datetime
     status: str = ""
     reason: str = ""
+    browser: BrowserLinks | None = None
 
 
 def post_uri(platform: str, post_id: str, version: int) -> str:
@@ -124,11 +169,12 @@ def status_uri(platform: str, post_id: str, status: str, when: dt.datetime) -> s
 def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
                   evidence: Sequence[Evidence | Mapping[str, Any]],
                   captured_at: dt.datetime | None = None,
-                  account: str | None = None) -> tuple[str, bytes, str]:
+                  account: str | None = None,
+                  browser: BrowserLinks | None = None) -> tuple[str, bytes, str]:
     """The metadata record of one captured post version: ``(target URI, body, content type)``.
 
     ``captured_at`` defaults to ``post.captured_at``; one of them must be set. ``account``
-    defaults to the post's own (``platform:account_id``).
+    defaults to the post's own (``platform:account_id``); ``browser``: its page's capture.
     """
     if outcome not in OUTCOMES or outcome == "status":
         raise MetadataError(f"a post version's outcome must be new, edited or unchanged, not {outcome!r}")
@@ -143,6 +189,8 @@ def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
         "harvest_id": harvest_id, "account": account or f"{post.platform}:{post.account_id}",
         "evidence": [Evidence.of(e).to_json() for e in evidence], "captured_at": when.isoformat(),
     }
+    if browser is not None:
+        body["browser"] = browser.to_json()
     return post_uri(post.platform, post.post_id, version), _encode(body), CONTENT_TYPE
 
 
@@ -195,7 +243,8 @@ def read_metadata(body: bytes) -> MetadataRecord:
             harvest_id=str(data["harvest_id"]), account=str(data["account"]),
             evidence=tuple(Evidence.of(e) for e in data.get("evidence") or []),
             captured_at=dt.datetime.fromisoformat(data["captured_at"]),
-            status=str(data.get("status") or ""), reason=str(data.get("reason") or ""))
+            status=str(data.get("status") or ""), reason=str(data.get("reason") or ""),
+            browser=BrowserLinks.from_json(data["browser"]) if data.get("browser") else None)
     except KeyError as exc:
         raise MetadataError(f"a post metadata record lacks its {exc.args[0]!r} field") from exc
     except (TypeError, ValueError) as exc:

@@ -20,8 +20,9 @@ from sqlalchemy import Connection, select
 
 from catalog.appraisal import archival_codes, decision_history
 from catalog.errors import CatalogError
+from catalog.metadata import MetadataError, read_metadata
 from catalog.schema import captures, media, posts, statuses, versions
-from warc_store import Collection
+from warc_store import Collection, StoreError, read_record_at
 
 Collections = Callable[[str], Collection | None]
 
@@ -49,6 +50,9 @@ class VersionView:
     metadata_record: RecordPlace
     evidence: list[dict[str, Any]]  # the catalog's evidence, each with its place
     diff: str  # unified diff of title and text from the version before ("" for the first)
+    # the browser capture its metadata record links (catalog.metadata.BrowserLinks as JSON, with
+    # ``page``, ``screenshot``, ``dom``, ``pdf``: each record's place); None: its page not rendered
+    browser: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,11 +124,30 @@ def _versions(conn: Connection, platform: str, post_id: str, places: _Places) ->
             before, lines, f"version {out[-1].version}", f"version {r.version}", lineterm=""))
         evidence = [{**proof, **_place_fields(places.find(r.collection, str(proof.get("record_id"))))}
                     for proof in json.loads(r.evidence or "[]")]
+        metadata_place = places.find(r.collection, r.metadata_record_id)
         out.append(VersionView(int(r.version), r.outcome, r.captured_at, r.harvest_id,
-                               r.collection, r.title or "", r.text or "",
-                               places.find(r.collection, r.metadata_record_id), evidence, diff))
+                               r.collection, r.title or "", r.text or "", metadata_place,
+                               evidence, diff, _browser(places, r.collection, metadata_place)))
         before = lines
     return out
+
+
+def _browser(places: _Places, collection: str, metadata: RecordPlace) -> dict[str, Any] | None:
+    """The browser capture the version's metadata record links, each record located."""
+    found = places.collection(collection)
+    if found is None or not metadata.warc_file or metadata.offset is None:
+        return None
+    try:
+        links = read_metadata(read_record_at(found, metadata.warc_file, metadata.offset).payload).browser
+    except (MetadataError, StoreError):
+        return None  # the version's other lines say where its record is; verify says what is wrong
+    if links is None:
+        return None
+    data = links.to_json()
+    for name in ("page", "screenshot", "dom", "pdf"):
+        record_id = data[f"{name}_record_id"]
+        data[name] = asdict(places.find(collection, record_id)) if record_id else None
+    return data
 
 
 def _statuses(conn: Connection, platform: str, post_id: str, places: _Places) -> list[StatusView]:
@@ -163,10 +186,13 @@ class _Places:
         self._source = collections
         self._open: dict[str, Collection | None] = {}
 
+    def collection(self, name: str) -> Collection | None:
+        if name not in self._open:
+            self._open[name] = self._source(name)
+        return self._open[name]
+
     def find(self, collection: str, record_id: str) -> RecordPlace:
-        if collection not in self._open:
-            self._open[collection] = self._source(collection)
-        found = self._open[collection]
+        found = self.collection(collection)
         entry = found.index.by_record_id(record_id) if found is not None else None
         if entry is None:
             return RecordPlace(record_id)

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from catalog.metadata import Evidence, post_metadata, status_metadata
+from catalog.metadata import BrowserLinks, Evidence, post_metadata, status_metadata
 from catalog.posts import Decision, PostCatalog
 from harvesters.records import Post
 from warc_store import CaptureWriter
@@ -79,31 +79,41 @@ class Recorder:
         self.batch = batch
         self._waiting: list[Callable[[], object]] = []
         self._posts: dict[tuple[str, str], tuple[str, int]] = {}  # waiting: fingerprint, version
+        self._held: dict[tuple[str, str], tuple[str, int]] = {}  # decided, record not written yet
 
     def post_version(self, post: Post, decision: Decision,
                      evidence: Sequence[Evidence | Mapping[str, Any]], harvest_id: str,
-                     captured_at: dt.datetime, account: str | None = None) -> str:
-        """Write the metadata record of ``post`` now; its catalog version waits for ``commit``."""
+                     captured_at: dt.datetime, account: str | None = None,
+                     browser: BrowserLinks | None = None) -> str:
+        """Write the metadata record of ``post`` now; its catalog version waits for ``commit``.
+        ``browser``: the capture of its page, linked from the record (WARC-Refers-To too)."""
         proofs = [Evidence.of(e) for e in evidence]
         uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id,
-                                         proofs, captured_at, account)
-        written = self.writer.write_metadata(uri, body, ctype,
-                                             refers_to=[p.record_id for p in proofs])
+                                         proofs, captured_at, account, browser)
+        linked = [p.record_id for p in proofs] + (browser.record_ids if browser else [])
+        written = self.writer.write_metadata(uri, body, ctype, refers_to=linked)
         self._waiting.append(lambda: self.catalog.record_version(
             post, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
             captured_at))
         self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
+        self._held.pop((post.platform, post.post_id), None)
         if len(self._waiting) >= self.batch:
             self.commit()
         return written.record_id
 
+    def hold(self, post: Post, decision: Decision) -> None:
+        """A version decided now whose record is written later (after its page is rendered):
+        ``decide`` already counts it, so a second sighting in this harvest is not new again."""
+        self._held[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
+
     def waiting(self, platform: str, post_id: str) -> bool:
         """Whether a version of this post is written but not yet in the catalog."""
-        return (platform, post_id) in self._posts
+        return (platform, post_id) in self._posts or (platform, post_id) in self._held
 
     def decide(self, post: Post) -> Decision:
         """``PostCatalog.decide``, counting the versions still waiting (without a sync for it)."""
-        waiting = self._posts.get((post.platform, post.post_id))
+        waiting = self._posts.get((post.platform, post.post_id)) or \
+            self._held.get((post.platform, post.post_id))
         if waiting is None:
             return self.catalog.decide(post)
         fingerprint, version = waiting
@@ -113,7 +123,7 @@ class Recorder:
 
     def settle(self, platform: str, post_id: str) -> None:
         """Commit now if this post waits: the catalog is about to be asked about it."""
-        if self.waiting(platform, post_id):
+        if (platform, post_id) in self._posts:
             self.commit()
 
     def commit(self) -> None:

@@ -90,6 +90,7 @@ accounts = Table(
     _text("source"),  # listing source (WeChat: api, backend, feed, urls); NULL = inferred
     _int("interval_seconds"), _text("cron"), _int("jitter_seconds"), _col("notes", default=""),
     _col("active", default=1), _col("created_at"), _col("updated_at"), _text("removed_at"),
+    _int("browser"),  # 0: never render its posts' pages in Chromium; NULL or 1: as the settings say
     UniqueConstraint("platform", "account_id"),
     CheckConstraint("interval_seconds IS NULL OR interval_seconds > 0"),
     CheckConstraint("jitter_seconds IS NULL OR jitter_seconds >= 0"),
@@ -444,6 +445,12 @@ def _transfers(conn: Connection) -> None:
     append_only(conn, "transfers")
 
 
+def _account_browser(conn: Connection) -> None:
+    """The per-account browser switch (a catalog made since has it from ``_accounts``)."""
+    if "browser" not in {c["name"] for c in inspect(conn).get_columns("accounts")}:
+        conn.execute(text("ALTER TABLE accounts ADD COLUMN browser INTEGER"))
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -455,6 +462,7 @@ MIGRATIONS: list[Migration] = [
     (7, "users of the web interface and their events", _users),
     (8, "what is open to other archives (open_marks)", _open_marks),
     (9, "transfer packages (移交)", _transfers),
+    (10, "a browser capture switch per account", _account_browser),
 ]
 
 

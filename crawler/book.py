@@ -4,6 +4,10 @@ A listing gives posts, some cut short; a post is decided (new, edited or unchang
 whole (after its long text or article page), its media are fetched only if it is new or edited,
 and its metadata record, linking it to every record it came from, is written once all of those
 are in. Nothing here talks to the network: the spider feeds it.
+
+With browser capture (``render``), the record of a new or edited post is held back once the post
+is whole: the harvest renders its page after the crawl and hands the capture to ``write_held``,
+so that the post's one metadata record links its page and renditions too (crawler.rendering).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from catalog.metadata import BrowserLinks
 from catalog.posts import Decision, PostCatalog
 from catalog.recording import Recorder, write_post_status
 from crawler.job import HarvestJob, HarvestSummary
@@ -54,7 +59,8 @@ class CaptureBook:
     """
 
     def __init__(self, job: HarvestJob, writer: CaptureWriter, posts: PostCatalog,
-                 summary: HarvestSummary, clock: Callable[[], datetime]) -> None:
+                 summary: HarvestSummary, clock: Callable[[], datetime],
+                 render: bool = False) -> None:
         self.job = job
         self.writer = writer
         self.catalog = posts
@@ -69,6 +75,8 @@ class CaptureBook:
         self._incomplete: set[str] = set()  # posts counted as incomplete (a follow-up failed)
         # versions reach the catalog in batches, each after the WARC file was synced
         self.recorder = Recorder(writer, posts)
+        self.render = render  # hold new versions back for the browser (see the module docstring)
+        self._held: list[Pending] = []
 
     @staticmethod
     def key(post: Post) -> str:
@@ -205,10 +213,46 @@ class CaptureBook:
                     post.platform, post.post_id):
                 # its follow-up failed: a cut text must not pass for an edit of the whole one
                 return
+        if self.render and entry.post.long_text_complete:
+            self.recorder.hold(entry.post, Decision(entry.outcome, entry.version))
+            self._held.append(entry)
+        else:
+            self._write(entry, None)
+        self._count(entry, entry.outcome)
+
+    def _write(self, entry: Pending, browser: BrowserLinks | None) -> None:
         self.recorder.post_version(entry.post, Decision(entry.outcome, entry.version),
                                    entry.evidence, self.job.harvest_id, self.clock(),
-                                   account=f"{entry.post.platform}:{entry.post.account_id}")
-        self._count(entry, entry.outcome)
+                                   account=f"{entry.post.platform}:{entry.post.account_id}",
+                                   browser=browser)
+
+    @property
+    def held(self) -> list[Post]:
+        """Posts whose record waits for their page to be rendered, in the order decided."""
+        return [entry.post for entry in self._held]
+
+    def write_held(self, render: Callable[[Post], BrowserLinks | None] | None) -> None:
+        """Write the held records, each with what ``render(post)`` captured of its page (None,
+        or no ``render``: the record without it). On a full disk the rest stays unwritten, as
+        in ``close``."""
+        try:
+            while self._held:
+                entry = self._held[0]
+                links = render(entry.post) if render is not None else None
+                self._held.pop(0)
+                self._write(entry, links)
+            self.recorder.commit()
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.disk_full = True
+            self._held.clear()
+
+    def _release(self, post: Post) -> None:
+        """A held post about to get a status event: its version is written first, unrendered."""
+        for entry in [e for e in self._held if self.key(e.post) == self.key(post)]:
+            self._held.remove(entry)
+            self._write(entry, None)
 
     def _count(self, entry: Pending, outcome: str) -> None:
         """Count a post once per run, in its own account's summary.
@@ -240,6 +284,7 @@ class CaptureBook:
         Recorded when the status changes: a post seen deleted again (by its listing and its
         re-check, or at the next harvest) adds no second event.
         """
+        self._release(post)
         self.recorder.settle(post.platform, post.post_id)
         if self.catalog.status(post.platform, post.post_id) == status:
             return

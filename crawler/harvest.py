@@ -8,6 +8,7 @@ process for each run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,8 +23,10 @@ from catalog.secret_shapes import scrub_secrets
 from crawler import signals
 from crawler.backfill import record_backfill
 from crawler.book import CaptureBook
+from crawler.browser import BrowserSettings
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.outcome import Ending, judge
+from crawler.rendering import BrowserStage
 from crawler.scrubbed_logs import scrubbed_logs
 from crawler.settings import Politeness, scrapy_settings
 from crawler.spider import HarvestSpider
@@ -36,19 +39,34 @@ from warc_store import CaptureWriter
 def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
                  politeness: Politeness, clock: Callable[[], datetime],
                  progress: Callable[[str, int], None] | None = None,
-                 record: bool = True) -> list[HarvestSummary]:
-    """Harvest every job in this process; ``progress(account, payload_bytes)`` after each exchange."""
+                 record: bool = True,
+                 browser: BrowserSettings | None = None) -> list[HarvestSummary]:
+    """Harvest every job in this process; ``progress(account, payload_bytes)`` after each exchange.
+
+    With ``browser``, the pages of new posts and versions are rendered after the crawl
+    (crawler.rendering), for the jobs whose account wants it."""
     process = CrawlerProcess(settings=scrapy_settings(politeness, record))
     runs = RunLog(db, clock)
     closed: dict[str, str] = {}  # harvest id -> why Scrapy closed its spider
-    started = [_start(process, job, writer, db, runs, clock, closed, progress) for job in jobs]
+    stage = BrowserStage(browser) if browser is not None and record else None
+    started = [_start(process, job, writer, db, runs, clock, closed, progress,
+                      render=stage is not None and not stage.note(job)) for job in jobs]
     # what Scrapy and Twisted log meanwhile (addresses with their tokens, tracebacks) too
     with scrubbed_logs(lambda text: _without_secrets(text, writer)):
         run_until_stopped(process)
+        for job, _summary, book, _crawler in started:
+            if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
+                book.close()
+        try:
+            with stage.stoppable() if stage is not None else nullcontext():
+                for job, summary, book, crawler in started:
+                    _render(stage, job, summary, book, crawler, writer,
+                            closed.get(job.harvest_id, "shutdown"))
+        finally:
+            if stage is not None:
+                stage.close()
     out = []
-    for job, summary, book, crawler in started:
-        if job.harvest_id not in closed:  # abandoned at a stop: Scrapy never closed the spider
-            book.close()
+    for job, summary, _book, crawler in started:
         _settle(job, summary, crawler, writer, db, runs, clock,
                 closed.get(job.harvest_id, "shutdown"), politeness.give_up)
         out.append(summary)
@@ -57,12 +75,12 @@ def run_harvests(jobs: list[HarvestJob], *, writer: CaptureWriter, db: Database,
 
 def _start(process: CrawlerProcess, job: HarvestJob, writer: CaptureWriter, db: Database,
            runs: RunLog, clock: Callable[[], datetime], closed: dict[str, str],
-           progress: Callable[[str, int], None] | None,
+           progress: Callable[[str, int], None] | None, render: bool = False,
            ) -> tuple[HarvestJob, HarvestSummary, CaptureBook, Any]:
     """Open the job's run and set its spider up in the process (it runs with the others)."""
     summary = HarvestSummary(job.account, job.harvest_id)
     posts = PostCatalog(db, writer.collection.name)  # the collection it writes: a worker has its own
-    book = CaptureBook(job, writer, posts, summary, clock)
+    book = CaptureBook(job, writer, posts, summary, clock, render=render)
     since = clock() - timedelta(days=job.recheck_days)
     recheck = [Post(platform=job.platform, account_id=job.account_id, post_id=row.post_id,
                     url=row.url, captured_at=clock())
@@ -79,6 +97,23 @@ def _start(process: CrawlerProcess, job: HarvestJob, writer: CaptureWriter, db: 
         crawler.signals.connect(_progress_handler(progress, job.account),
                                 signal=signals.warc_exchange_written, weak=False)
     return job, summary, book, crawler
+
+
+def _render(stage: BrowserStage | None, job: HarvestJob, summary: HarvestSummary,
+            book: CaptureBook, crawler: Any, writer: CaptureWriter, closed: str) -> None:
+    """Write the records the book held back, each with its page rendered when the harvest ran
+    to its end; a harvest that was stopped, refused or cut off renders nothing more."""
+    spider = crawler.spider if isinstance(crawler.spider, HarvestSpider) else None
+    cut = closed != "finished" or spider is None or spider.state.refusal is not None \
+        or spider.state.gave_up or spider.disk_full or book.disk_full
+    render = None
+    if stage is not None:
+        render = stage.run(job, book.held, writer, summary) if not cut or not book.held else None
+        if cut and book.held and not summary.browser_note:
+            summary.browser_note = (f"The harvest did not run to its end, so the pages of "
+                                    f"{len(book.held)} new posts were not rendered; their records "
+                                    "are kept without.")
+    book.write_held(render)
 
 
 def _settle(job: HarvestJob, summary: HarvestSummary, crawler: Any, writer: CaptureWriter,

@@ -26,6 +26,7 @@ from catalog.rebuild import repair
 from catalog.runs import Pause, RunLog
 from crawler.account_lock import take_account_lock
 from crawler.backfill import backfill_plan
+from crawler.browser import BrowserSettings
 from crawler.harvest import run_harvests
 from crawler.job import HarvestJob, HarvestSummary
 from crawler.login_check import LoginGate
@@ -52,6 +53,7 @@ class HarvestConfig:
     redaction: RedactionPolicy  # the run's secret values are added to it
     proxy_ca: str = ""  # the CA of an intercepting proxy (the emulator's), for the login check
     login_warn_days: float = 7.0  # a login expiring this soon yields a notice (an alert)
+    browser: BrowserSettings | None = None  # None: no browser stage (crawler.rendering)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def _job(account: Account, key: str, db: Database, runs: RunLog, config: Harvest
         harvest_id=harvest_id(account, clock()), mode="full" if full else "incremental",
         max_pages=config.max_pages, recheck_days=config.recheck_days,
         credentials=credentials, credentials_ref=account.credentials or "", source=account.source,
-        proxy=config.proxy, backfill=backfill, cursor=cursor)
+        proxy=config.proxy, backfill=backfill, cursor=cursor, browser=account.browser)
 
 
 def harvest_id(account: Account, now: datetime) -> str:
@@ -203,7 +205,7 @@ def _run(jobs: dict[str, HarvestJob], config: HarvestConfig, db: Database, secre
     with CaptureWriter(collection, config.store, redaction, info) as writer:
         repair(db, collection)  # versions a crashed harvest wrote to the WARC but not the catalog
         summaries = run_harvests(list(jobs.values()), writer=writer, db=db, politeness=config.politeness,
-                                 clock=clock, progress=progress)
+                                 clock=clock, progress=progress, browser=config.browser)
     for summary in summaries:
         summary.files = list(writer.files_closed)
         summary.warnings += warnings  # the daemon alerts on them (schedules.outcome)

@@ -20,6 +20,7 @@ class HarvestJob:
     credentials: dict[str, str | list[str]] = field(default_factory=dict, repr=False)
     credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
     media: bool = True  # fetch pictures and videos of new or edited posts
+    browser: bool = True  # render new or edited posts' pages in Chromium (crawler.rendering)
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
     # "start": this run begins a backfill from the top; "resume": it goes on from ``cursor``
@@ -56,6 +57,14 @@ class HarvestSummary:
     files: list[str] = field(default_factory=list)
     backfill: dict[str, Any] | None = None  # state (continuing, finished), pages, runs
     warnings: list[str] = field(default_factory=list)  # for the archivist, e.g. a file quarantined
+    # browser capture (crawler.rendering): pages rendered and recorded, pages that failed (their
+    # posts kept as the API gave them), what it added, its problems, and why it did not run
+    browser_pages: int = 0
+    browser_failed: int = 0
+    browser_exchanges: int = 0
+    browser_bytes: int = 0
+    browser_problems: list[str] = field(default_factory=list)
+    browser_note: str = ""
 
     @property
     def gap(self) -> int | None:

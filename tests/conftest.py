@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Harvests in tests render no pages unless a test turns browser capture on (with --set
+# CRAWLER_BROWSER_ENABLED=true): the shared machine cannot afford Chromium for every harvest.
+os.environ.setdefault("WEIDANG_CRAWLER_BROWSER_ENABLED", "false")
 
 
 @pytest.fixture(autouse=True)

@@ -79,7 +79,7 @@ def test_exported_csv_has_a_bom_and_xlsx_keeps_ids_as_text(registry, tmp_path):
     export_accounts(registry.list(), tmp_path / "a.xlsx")
     sheet = load_workbook(tmp_path / "a.xlsx").active
     assert [c.value for c in sheet[1]] == ["account", "name", "credentials", "source", "interval",
-                                           "cron", "jitter", "notes"]
+                                           "cron", "jitter", "notes", "browser"]
     assert sheet["A2"].number_format == "@"
 
 
@@ -159,3 +159,16 @@ def test_the_readme_example_imports(registry, tmp_path):
     (tmp_path / "readme.csv").write_text(example, encoding="utf-8")
     assert len(import_accounts(registry, tmp_path / "readme.csv").added) == 2
     assert registry.get("wechat:MzAxMzgxNzUxOA==").cron == "30 6 * * *"
+
+
+def test_the_browser_switch_goes_in_and_out_of_account_lists(registry, tmp_path):
+    (tmp_path / "in.csv").write_text("账号,浏览器采集\nweibo:1669879400,关\nweibo:1669879401,\n"
+                                     "weibo:1669879402,on\n", encoding="utf-8")
+    import_accounts(registry, tmp_path / "in.csv")
+    assert [a.browser for a in registry.list()] == [False, True, True]
+    export_accounts(registry.list(), tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.rsplit(",", 1)[1] for line in lines] == ["browser", "off", "on", "on"]
+    (tmp_path / "bad.csv").write_text("account,browser\nweibo:1669879400,maybe\n", encoding="utf-8")
+    with pytest.raises(AccountFileError, match="browser 'maybe' is neither on nor off"):
+        import_accounts(registry, tmp_path / "bad.csv")

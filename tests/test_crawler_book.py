@@ -138,3 +138,27 @@ def test_a_rechecked_post_found_deleted_is_an_event_recorded_once(tmp_path):
         assert harvest.summary.posts_deleted == 1
         # no post known under the key: the account itself is what is gone
         assert not book.unavailable(None, None, "deleted", "account gone", answer)
+
+
+def test_a_post_held_for_its_page_is_written_once_with_what_the_browser_captured(harvest):
+    """With browser capture the record waits for the page; a second sighting in the same harvest
+    is not taken for new again, and the record links what ``write_held`` was given."""
+    from catalog.metadata import BrowserLinks, read_metadata
+    from warc_store import read_record
+
+    book, post = harvest.book, listed(WHOLE)
+    book.render = True
+    listing = fetched(harvest, LISTING_URL, b'{"ok":1}')
+    assert book.offer(post, listing, Purpose.TIMELINE.role) == post
+    book.expect_media(CaptureBook.key(post), 0)
+    book.page_done()
+    assert book.held == [post] and harvest.posts.versions("weibo", WHOLE) == []
+    assert book.offer(post, listing, Purpose.TIMELINE.role) is None  # seen again: unchanged
+    page = fetched(harvest, f"https://m.weibo.cn/detail/{WHOLE}", b"<html>", "text/html")
+    links = BrowserLinks(url=page.url, page_record_id=page.response_id, exchanges=1)
+    book.write_held(lambda shown: links if shown.post_id == WHOLE else None)
+    [version] = harvest.posts.versions("weibo", WHOLE)
+    assert book.held == [] and version.version == 1
+    meta = read_metadata(read_record(harvest.writer.collection, version.metadata_record_id).payload)
+    assert meta.browser == links
+    assert (harvest.summary.posts_new, harvest.summary.posts_unchanged) == (1, 0)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import click
 
+from crawler.browser import BrowserSettings
 from crawler.harvest_accounts import AccountOutcome, HarvestConfig, Harvested
 from crawler.harvest_accounts import harvest_accounts as crawl_accounts
 from crawler.settings import Politeness
@@ -46,7 +47,16 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
         collection=home.collection_dir(settings["WARC_STORE_COLLECTION"]), locks=home.root / "locks",
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
-        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"])
+        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings))
+
+
+def browser_settings(settings: Settings) -> BrowserSettings:
+    """The browser stage's settings; behind an intercepting proxy (the emulator's) the browser's
+    recording proxy checks the platform's TLS with that proxy's CA unless told another."""
+    values = {name: settings[name] for name in settings if name.startswith("CRAWLER_")}
+    values["CRAWLER_BROWSER_CA_CERTS"] = (settings["CRAWLER_BROWSER_CA_CERTS"]
+                                          or settings["CRAWLER_PROXY_CA"])
+    return BrowserSettings.from_values(values)
 
 
 def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, full: bool = False,

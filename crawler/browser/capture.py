@@ -75,6 +75,7 @@ class BrowserResult:
     errors: list[str] = field(default_factory=list)
     skipped: str = ""
     seconds: float = 0.0
+    payload_bytes: int = 0  # bodies of the exchanges as received, and of the renditions
 
     @property
     def ok(self) -> bool:
@@ -92,6 +93,7 @@ class _Recorded:
     document: bool
     status: int
     records: ExchangeRecords
+    size: int = 0
 
 
 class BrowserCapture:
@@ -133,6 +135,7 @@ class BrowserCapture:
         finally:
             proxy.close()
         result.exchanges = [r.records for r in recorded]
+        result.payload_bytes = sum(r.size for r in recorded)
         result.errors += proxy.failures
         if page is not None:
             self._write_renditions(writer, page, recorded, result)
@@ -173,6 +176,7 @@ class BrowserCapture:
                                                 ctype, refers_to=response.records.response_id,
                                                 extra=extra)
                 setattr(result, attr, written.record_id)
+                result.payload_bytes += len(body)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -190,23 +194,47 @@ class _Rendered:
 
 def _load(page: Any, url: str, deadline: float, result: BrowserResult,
           pdf: bool) -> _Rendered:
+    in_flight = _InFlight(page)
     # scrolling starts once the document is parsed; the page's scripts go on loading meanwhile
     response = page.goto(url, wait_until="domcontentloaded", timeout=_left_ms(deadline))
     # a quarter of what is left stays for the renditions, even if some picture never loads
     _settle_pictures(page, deadline - (deadline - time.monotonic()) / 4)
-    try:
-        page.wait_for_load_state("load", timeout=_left_ms(deadline))
-        page.wait_for_load_state("networkidle", timeout=min(_left_ms(deadline), 3000))
-    except Exception:  # noqa: BLE001 - a page that keeps polling is still captured
-        pass
+    page.wait_for_load_state("load", timeout=_left_ms(deadline))
+    # Network idle is 500 ms without a request. With nothing in flight now, nothing can still
+    # change the page through the network, so the renditions need not wait for it: the wait
+    # comes after them, overlapping them, so that a late call is still recorded.
+    if in_flight.count:
+        _network_idle(page, deadline)
     result.images_total, result.images_loaded = page.evaluate(IMAGES_JS)
     if result.images_loaded < result.images_total:
         result.errors.append(f"{result.images_total - result.images_loaded} of "
                              f"{result.images_total} pictures on {url} did not load")
-    return _Rendered(final_url=response.url if response is not None else url,
-                     screenshot=page.screenshot(full_page=True, timeout=_left_ms(deadline)),
-                     dom=page.content().encode("utf-8"),
-                     pdf=page.pdf(print_background=True) if pdf else b"")
+    rendered = _Rendered(final_url=response.url if response is not None else url,
+                         screenshot=page.screenshot(full_page=True, timeout=_left_ms(deadline)),
+                         dom=page.content().encode("utf-8"),
+                         pdf=page.pdf(print_background=True) if pdf else b"")
+    _network_idle(page, deadline)
+    return rendered
+
+
+class _InFlight:
+    """Requests the page sent that are not answered (or failed) yet, as Playwright reports them."""
+
+    def __init__(self, page: Any) -> None:
+        self.count = 0
+        page.on("request", lambda _r: self._add(1))
+        page.on("requestfinished", lambda _r: self._add(-1))
+        page.on("requestfailed", lambda _r: self._add(-1))
+
+    def _add(self, step: int) -> None:
+        self.count = max(0, self.count + step)
+
+
+def _network_idle(page: Any, deadline: float) -> None:
+    try:
+        page.wait_for_load_state("networkidle", timeout=min(_left_ms(deadline), 3000))
+    except Exception:  # noqa: BLE001 - a page that keeps polling is still captured
+        pass
 
 
 def _settle_pictures(page: Any, until: float) -> None:
@@ -216,7 +244,7 @@ def _settle_pictures(page: Any, until: float) -> None:
     while True:
         page.evaluate(SCROLL_JS)
         try:
-            page.wait_for_function(f"() => ({PENDING_JS})() === 0", polling=100,
+            page.wait_for_function(f"() => ({PENDING_JS})() === 0", polling=50,
                                    timeout=min(_left_ms(until), 5000))
             return
         except Exception:  # noqa: BLE001 - still pending: scroll again, or give up at ``until``
@@ -233,7 +261,8 @@ def _recorder(writer: CaptureWriter, recorded: list[_Recorded], lock: threading.
         # the page itself is stored whole even if unchanged: the renditions refer to it
         with lock:
             records = writer.write_exchange(request, response, dedup=not document)
-            recorded.append(_Recorded(request.url, document, response.status, records))
+            recorded.append(_Recorded(request.url, document, response.status, records,
+                                      len(response.body)))
     return record
 
 

@@ -89,6 +89,8 @@ def command() -> None:
 @click.option("--source", default=None, help="WeChat listing source: api, backend, feed or urls.")
 @schedule_options
 @click.option("--notes", default="", help="Anything to remember about the account.")
+@click.option("--browser", type=click.Choice(["on", "off"]), default=None,
+              help="Render its new posts' pages in Chromium (default on, where Chromium is found).")
 @pass_app
 def add(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
         jitter: str | None, words: str | None, **fields: str | None) -> int:
@@ -212,6 +214,20 @@ def schedule(app: AppContext, account: str, interval: str | None, old_every: str
     changed = _registry(app).update(account, **fields)
     click.echo(_("%(account)s is now harvested %(schedule)s.", account=changed.key,
                  schedule=_schedule_text(app, changed)))
+    return 0
+
+
+@command.command("browser")
+@click.argument("account")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@pass_app
+def browser(app: AppContext, account: str, switch: str) -> int:
+    """Turn browser capture of ACCOUNT's new posts on or off (README "Browser capture")."""
+    changed = _registry(app).update(account, browser=switch)
+    click.echo(_("%(account)s: the pages of its new posts are rendered in Chromium and recorded from "
+                 "its next harvest.", account=changed.key) if changed.browser else
+               _("%(account)s: the pages of its new posts are not rendered from its next harvest.",
+                 account=changed.key))
     return 0
 
 

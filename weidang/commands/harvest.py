@@ -72,6 +72,8 @@ def print_summary(s: HarvestSummary) -> None:
                         revisits=s.revisits, mb=f"{s.bytes / 1e6:,.1f}", errors=len(s.errors)))
     if s.backfill:
         click.echo(f"  {s.backfill['note'][0].upper()}{s.backfill['note'][1:]}.")
+    for line in browser_lines(s):
+        click.echo(f"  {line}")
     if s.reason:
         click.echo("  " + _("Why it stopped: %(reason)s", reason=s.reason))
     if s.advice:
@@ -82,6 +84,20 @@ def print_summary(s: HarvestSummary) -> None:
     if len(errors) > 5:
         click.echo("  " + ngettext("... and %(num)s more error.", "... and %(num)s more errors.",
                                    len(errors) - 5) % {"num": len(errors) - 5})
+
+
+def browser_lines(s: HarvestSummary) -> list[str]:
+    """What the browser stage did: pages rendered or failed, or the one sentence why it did not run."""
+    out = [s.browser_note] if s.browser_note else []
+    if s.browser_pages or s.browser_failed:
+        failed = f", {s.browser_failed} failed (their posts kept as the API gave them)" \
+            if s.browser_failed else ""
+        out.append(f"Browser: {s.browser_pages} pages rendered and recorded{failed}; "
+                   f"{s.browser_exchanges} exchanges, {s.browser_bytes / 1e6:,.1f} MB.")
+    out += [f"Browser problem: {p}" for p in s.browser_problems[:5]]
+    if len(s.browser_problems) > 5:
+        out.append(f"... and {len(s.browser_problems) - 5} more browser problems.")
+    return out
 
 
 def _not_said(errors: list[str], reason: str) -> list[str]:

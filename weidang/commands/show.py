@@ -100,6 +100,7 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
                             place=_place(shown["metadata_record"])))
         out.append(f"    {' '.join((v.title or v.text).split())[:80]}")
         out.extend(f"    {line}" for line in v.diff.splitlines())
+        out.extend(f"    {line}" for line in _browser_lines(shown["browser"]))
     out.append(_("Status events (%(n)s):", n=len(view.statuses)))
     for s in data["statuses"]:
         out.append("  " + _("%(status)s (%(reason)s), found %(when)s, harvest %(harvest)s",
@@ -116,6 +117,22 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
         out.append(f"  v{m['version']} #{m['position']} {m['kind']} {m['url']}: "
                    + (_place(m) if m.get("record_id") else _("not fetched")))
     return out + _appraisal_lines(view, data)
+
+
+def _browser_lines(browser: dict[str, Any] | None) -> list[str]:
+    """The version's page as Chromium rendered it: the page's response and its renditions."""
+    if browser is None:
+        return []
+    out = [_("browser capture of %(url)s: %(exchanges)s exchanges, %(loaded)s of %(total)s pictures "
+             "loaded", url=browser["url"], exchanges=browser["exchanges"],
+             loaded=browser["images_loaded"], total=browser["images_total"])]
+    labels = (("page", _("page response")), ("screenshot", _("screenshot (PNG)")),
+              ("dom", _("rendered DOM (HTML)")), ("pdf", _("PDF rendition")))
+    for name, label in labels:
+        if browser.get(name):
+            out.append(f"  {label}: {_place(browser[name])}")
+    out += ["  " + _("problem: %(problem)s", problem=p) for p in browser["problems"]]
+    return out
 
 
 def _appraisal_lines(view: PostView, data: dict[str, Any]) -> list[str]:
