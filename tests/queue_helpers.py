@@ -147,21 +147,8 @@ def check_archive(archive: Archive, expected: dict[str, list[str]]) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     with open_catalog(copy / "catalog.sqlite") as db:
         rebuilt = derived_tables(db)
-    if rebuilt != live and _first_captured_twice(archive):
-        # Known, open (issue 15): a rebuild applies one collection after another, so a post that
-        # two workers captured as new at the same moment (a reposted original) keeps the earlier
-        # capture as version 1 live, but the capture of the collection rebuilt first after a
-        # rebuild. Rows and counts agree; which record is "version 1" does not.
-        pytest.xfail("rebuild is not in capture-time order across collections (issue 15)")
     for table, rows in live.items():  # name the rows that differ, not just "AssertionError"
         assert rebuilt[table] == rows, (table, sorted(set(rows) ^ set(rebuilt[table]))[:6])
-
-
-def _first_captured_twice(archive: Archive) -> bool:
-    """Whether some post's first version was captured as new in more than one collection."""
-    return bool(archive.rows(
-        "SELECT platform, post_id FROM captures WHERE version = 1 AND outcome = 'new' "
-        "GROUP BY platform, post_id HAVING COUNT(DISTINCT collection) > 1"))
 
 
 def ended_runs(archive: Archive) -> dict[str, list[str]]:
