@@ -75,7 +75,7 @@ class Daemon:
         self.clock = clock
         self.log = logger or daemon_logger(config.log_dir, config.log_to_stderr)
         self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
-        self.lock = DaemonLock(config.home / "locks")
+        self.lock = DaemonLock(config.home / "locks", config.catalog_path)
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: HoldingScheduler | None = None
         self._store: SQLAlchemyJobStore | None = None
@@ -86,6 +86,7 @@ class Daemon:
         self.children = make_dispatch(config, self.log)  # local children or the queue's workers
         self._stop = threading.Event()
         self._stopping = threading.Event()
+        self._lock_lost = False
 
     # -- life ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -148,6 +149,7 @@ class Daemon:
                 else:
                     idle_since = None
                 if now >= next_sync:
+                    self._keep_lock()
                     self.sync()
                     next_sync = now + self.config.sync_seconds
                 wait = next_sync - now
@@ -158,6 +160,16 @@ class Daemon:
             self.stop()
             self._restore_signals(handlers)
         return list(self.reports)
+
+    def _keep_lock(self) -> None:
+        """The catalog's scheduler lock lives on a connection: lost with it, it is taken again."""
+        was = self._lock_lost
+        self._lock_lost = not self.lock.keep()
+        if self._lock_lost and not was:
+            self.log.warning("the catalog cannot be reached to hold the scheduler lock; trying again "
+                             "at each sync")
+        elif was and not self._lock_lost:
+            self.log.info("the catalog's scheduler lock is held again")
 
     def _drain(self) -> None:
         """Take no new work and wait (up to the stop timeout) for running harvests to end."""
