@@ -210,9 +210,9 @@ class RunLog:
         return [_shown(Pause(*row)) for row in rows]
 
     def pauses_for(self, account: str, credentials: str | None = None,
-                   now: dt.datetime | None = None) -> list[Pause]:
-        """The pauses that stop ``account`` (its platform's, its login's, its own)."""
-        return stopping(self.active_pauses(now), account, credentials)
+                   now: dt.datetime | None = None, egress: str = "") -> list[Pause]:
+        """The pauses that stop ``account`` (its platform's, on ``egress`` too, its login's, its own)."""
+        return stopping(self.active_pauses(now), account, credentials, egress)
 
     def clear(self, scope: str | PauseScope) -> int:
         """End the pauses of ``scope`` now (the archivist refreshed the cookie, ...); returns how many."""
@@ -266,7 +266,8 @@ def check_scope(scope: str | PauseScope) -> str:
         raise RunError(str(exc)) from None
 
 
-def stopping(pauses: list[Pause], account: str, credentials: str | None) -> list[Pause]:
+def stopping(pauses: list[Pause], account: str, credentials: str | None,
+             egress: str = "") -> list[Pause]:
     """Those of ``pauses`` that stop ``account`` (``weidang status`` reads all pauses once)."""
-    labels = {scope.label() for scope in scopes_for(account, credentials)}
+    labels = {scope.label() for scope in scopes_for(account, credentials, egress)}
     return [p for p in pauses if p.scope in labels]

@@ -55,7 +55,10 @@ class QueueConfig:
         return self.broker_url if self.broker_url.startswith(("redis", "rediss")) else "rpc://"
 
     def queue_of(self, account: str) -> str:
-        return queue_name(self.prefix, account.partition(":")[0])
+        return self.queue_of_platform(account.partition(":")[0])
+
+    def queue_of_platform(self, platform: str) -> str:
+        return queue_name(self.prefix, platform)
 
 
 def queue_name(prefix: str, platform: str) -> str:

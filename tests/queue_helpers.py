@@ -79,11 +79,11 @@ def start(archive: Archive, log: Path, *args: str) -> subprocess.Popen[bytes]:
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def start_worker(archive: Archive, name: str) -> subprocess.Popen[bytes]:
+def start_worker(archive: Archive, name: str, *settings: str) -> subprocess.Popen[bytes]:
     """A worker, once Celery says it is ready (its log is appended to at each start)."""
     before = log_of(archive, name).count("ready.")
-    proc = start(archive, archive.root.parent / f"{name}.log", "--set", f"SCHEDULES_WORKER_NAME={name}",
-                 "worker", "--concurrency", "1")
+    sets = [x for s in (f"SCHEDULES_WORKER_NAME={name}", *settings) for x in ("--set", s)]
+    proc = start(archive, archive.root.parent / f"{name}.log", *sets, "worker", "--concurrency", "1")
     wait_for(lambda: log_of(archive, name).count("ready.") > before or proc.poll() is not None, 120)
     assert proc.poll() is None, log_of(archive, name)
     return proc

@@ -32,6 +32,7 @@ def politeness(settings: Settings) -> Politeness:
                       backoff_base=settings["CRAWLER_BACKOFF_SECONDS"],
                       timeout=settings["CRAWLER_TIMEOUT_SECONDS"],
                       give_up=settings["CRAWLER_UNREACHABLE_GIVE_UP_SECONDS"],
+                      bind_address=settings["CRAWLER_BIND_ADDRESS"],
                       autothrottle=settings["CRAWLER_DELAY_SECONDS"] > 0)
 
 
@@ -45,7 +46,7 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
         collection=home.collection_dir(settings["WARC_STORE_COLLECTION"]), locks=home.root / "locks",
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
-        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"])
+        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], egress=settings["CRAWLER_EGRESS"])
 
 
 def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, full: bool = False,
