@@ -42,6 +42,9 @@ def make_app(config: QueueConfig, gate: EgressGate | None = None) -> Celery:
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_default_queue=f"{config.prefix}.harvest", result_expires=7 * 86400,
         broker_connection_retry_on_startup=True,
+        # The broker (and with it Redis' results) restarted or cut off: a worker keeps its
+        # finished harvest's result and stores it once the backend answers, instead of failing.
+        result_backend_always_retry=True,
         broker_transport_options={"visibility_timeout": config.redis_visibility_seconds},
         result_backend_transport_options={"visibility_timeout": config.redis_visibility_seconds},
         worker_hijack_root_logger=False, worker_send_task_events=False,
