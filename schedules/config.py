@@ -30,6 +30,7 @@ class DaemonConfig:
     log_to_stderr: bool = True
     dispatch: str = "local"  # "local": child processes; "queue": jobs for `weidang worker`
     queue: QueueConfig | None = None
+    catalog_wait_seconds: float = 0.0  # a catalog on a server that cannot be reached is waited for
 
     @property
     def store_url(self) -> str:

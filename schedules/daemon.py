@@ -171,6 +171,10 @@ class Daemon:
         elif was and not self._lock_lost:
             self.log.info("the catalog's scheduler lock is held again")
 
+    def _catalog(self) -> Database:
+        """The catalog, waited for (``catalog_wait_seconds``) while its server cannot be reached."""
+        return Database(self.config.catalog_path, self.config.catalog_wait_seconds, self.log.warning)
+
     def _drain(self) -> None:
         """Take no new work and wait (up to the stop timeout) for running harvests to end."""
         if self.scheduler is not None:
@@ -198,7 +202,7 @@ class Daemon:
         """Make the jobs match the catalog's active accounts; returns (added, changed, removed)."""
         c = self.config
         now = self.clock()
-        db = Database(c.catalog_path)
+        db = self._catalog()
         try:
             registry = AccountRegistry(db, via="daemon")
             # Every change to an account moves the mark: none, nothing to do (this keeps an
@@ -264,7 +268,7 @@ class Daemon:
     def _decide(self, key: str, now: dt.datetime) -> tuple[Decision, JobPlan | None]:
         """What the catalog says about running ``key`` now, and its plan (None if gone)."""
         c = self.config
-        db = Database(c.catalog_path)
+        db = self._catalog()
         try:
             account = AccountRegistry(db, via="daemon").find(key)
             if account is None or not account.active:
@@ -286,7 +290,7 @@ class Daemon:
                 self.alerts.send(str(pause.get("health") or "paused"), key,
                                  str(pause.get("reason") or result.error), str(pause.get("advice") or ""))
             return self._report(key, f"skipped-{result.kind}", result.error)
-        db = Database(self.config.catalog_path)
+        db = self._catalog()
         try:
             what, detail, summary = settle(db, RunLog(db, self.clock), key, started, result,
                                            self.alerts, quiet=self._stopping.is_set())

@@ -36,6 +36,7 @@ class EgressGate:
         self._guard = threading.Lock()
         self._app: Any = None
         self._hostname = ""
+        self._catalog_away = False
 
     def paused(self, platform: str) -> Pause | None:
         """The pause that stops ``platform`` for this egress (or everywhere), if any."""
@@ -49,8 +50,13 @@ class EgressGate:
             finally:
                 db.close()
         except CatalogError as exc:  # the catalog is away: decide again at the next look
-            self.log.warning("the catalog cannot be read to check pauses (%s)", exc)
+            if not self._catalog_away:
+                self.log.warning("%s; this worker's harvests wait for it", exc)
+            self._catalog_away = True
             return None
+        if self._catalog_away:
+            self.log.info("the catalog answers again")
+        self._catalog_away = False
         return next((p for p in pauses if p.scope in scopes), None)
 
     def start(self, app: Any, hostname: str) -> None:

@@ -55,6 +55,8 @@ CATALOG_CREDENTIALS_FILE: HomeFile = "credentials.toml"  # logins by NAME; must 
 CATALOG_DB_FILE: HomeFile = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
 # SQLAlchemy URL of the catalog on a server (postgresql+psycopg://USER@HOST/DB); "" = CATALOG_DB_FILE
 CATALOG_URL: Annotated[str, rule.DatabaseUrl()] = ""
+# a catalog on a server that cannot be reached: harvests and the daemon wait this long for it
+CATALOG_UNREACHABLE_WAIT_SECONDS: Annotated[float, rule.Between(0, 86400, "seconds")] = 300
 # harvest interval of an account that sets none (once a day); the bounds of an account's own
 CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
     schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400

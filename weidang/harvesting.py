@@ -54,8 +54,9 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
                      progress: Callable[[str, int], None] | None = None) -> list[AccountOutcome]:
     """Harvest registered accounts in this process (once per process: Scrapy's reactor); one
     outcome per account, harvested or skipped. What ran is then made searchable."""
-    outcomes = crawl_accounts(keys, harvest_config(home, settings, demo), catalog_db(home, settings),
-                              clock=clock, full=full, force=force, progress=progress, warn=_warn)
+    outcomes = crawl_accounts(keys, harvest_config(home, settings, demo),
+                              catalog_db(home, settings, wait=True), clock=clock, full=full,
+                              force=force, progress=progress, warn=_warn)
     if any(isinstance(o, Harvested) for o in outcomes):
         index_harvest(home, settings)  # searchable at once; a failure only warns
     return outcomes
