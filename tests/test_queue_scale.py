@@ -3,8 +3,8 @@ emulator: every post captured exactly once, verify passes over every worker's co
 catalog equals a rebuild from all of them.
 
 12 accounts by default (each harvest is a child process of ~10 s on a busy 2-core machine,
-so about a minute there); the issue's 200 with
-``WEIDANG_QUEUE_SCALE_ACCOUNTS=200`` (about eleven minutes there)."""
+so about a minute there); the issue's 200 with ``WEIDANG_QUEUE_SCALE_ACCOUNTS=200`` (by the
+same measure some eleven minutes; not run in CI)."""
 
 from __future__ import annotations
 
