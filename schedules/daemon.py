@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -36,7 +37,7 @@ from apscheduler.events import (
     JobEvent,
 )
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import STATE_PAUSED
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
@@ -51,7 +52,7 @@ from schedules.lock import DaemonLock
 from schedules.outcome import settle
 from schedules.plan import JobPlan, parse_time, runnable_plans
 from schedules.scheduler import CountingExecutor, HoldingScheduler
-from schedules.store import job_store
+from schedules.store import BatchingJobStore, job_store
 from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
 
 
@@ -78,7 +79,7 @@ class Daemon:
         self.lock = DaemonLock(config.home / "locks", config.catalog_path)
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: HoldingScheduler | None = None
-        self._store: SQLAlchemyJobStore | None = None
+        self._store: BatchingJobStore | None = None
         self._executor: CountingExecutor | None = None
         self._signatures: dict[str, str] = {}  # job id (account) -> schedule signature (job name)
         self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
@@ -230,19 +231,29 @@ class Daemon:
         for key in todo.recheck:  # catch-up at start: only bring forward what is due
             if _placement(runs, plans[key], now).due:
                 self._bring_forward(key, now + _jitter(plans[key]))
-        for key in (*todo.add, *todo.replace):
-            plan = plans[key]
-            where = _placement(runs, plan, now)
-            due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
-            self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
-                                   name=plan.signature, replace_existing=True, **due)
-            self._signatures[key] = plan.signature
+        for key in todo.replace:
+            self._place(key, plans[key], runs, now)
+        # New jobs in one transaction while the scheduler is held (the first start): it reads
+        # and writes the store on no other connection meanwhile.
+        held = self._store is not None and self.scheduler.state == STATE_PAUSED
+        with self._store.batch() if held and self._store else contextlib.nullcontext():
+            for key in todo.add:
+                self._place(key, plans[key], runs, now)
         for key in todo.remove:
             try:
                 self.scheduler.remove_job(key)
             except JobLookupError:
                 pass
             del self._signatures[key]
+
+    def _place(self, key: str, plan: JobPlan, runs: RunLog, now: dt.datetime) -> None:
+        """Add or replace the account's job, due now if it is overdue."""
+        assert self.scheduler is not None
+        where = _placement(runs, plan, now)
+        due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
+        self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
+                               name=plan.signature, replace_existing=True, **due)
+        self._signatures[key] = plan.signature
 
     def _bring_forward(self, key: str, when: dt.datetime) -> None:
         assert self.scheduler is not None

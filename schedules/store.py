@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, event, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 TABLE = "apscheduler_jobs"
 
@@ -32,8 +38,37 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def job_store(url: str) -> SQLAlchemyJobStore:
-    return SQLAlchemyJobStore(engine=make_engine(url), tablename=TABLE)
+class BatchingJobStore(SQLAlchemyJobStore):
+    """APScheduler's store, able to add many jobs in one transaction (``batch``): a first start
+    with 200,000 accounts then writes them at once, not in 200,000 commits."""
+
+    _batch: Connection | None = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.engine.begin() as conn:
+            self._batch = conn
+            try:
+                yield
+            finally:
+                self._batch = None
+
+    def add_job(self, job: Job) -> None:
+        if self._batch is None:
+            return super().add_job(job)
+        insert = self.jobs_t.insert().values(
+            id=job.id, next_run_time=datetime_to_utc_timestamp(job.next_run_time),
+            job_state=pickle.dumps(job.__getstate__(), self.pickle_protocol))
+        try:
+            with self._batch.begin_nested():
+                self._batch.execute(insert)
+        except IntegrityError:
+            raise ConflictingIdError(job.id) from None
+        return None
+
+
+def job_store(url: str) -> BatchingJobStore:
+    return BatchingJobStore(engine=make_engine(url), tablename=TABLE)
 
 
 def next_run_times(url: str) -> dict[str, dt.datetime | None]:
