@@ -170,6 +170,13 @@ class RunLog:
         runs = self.history(account, 1)
         return runs[0] if runs else None
 
+    def latest(self) -> dict[str, Run]:
+        """Every account's newest run, in one query (a daemon placing many jobs at once)."""
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM (SELECT {_RUN_COLUMNS}, ROW_NUMBER() OVER "
+                          "(PARTITION BY account ORDER BY started_at DESC, run_id DESC) AS n "
+                          "FROM runs) newest WHERE n = 1")
+        return {run.account: run for run in (_shown(Run(*row)) for row in rows)}
+
     def history(self, account: str, limit: int = 20) -> list[Run]:
         """The account's runs, newest first."""
         rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = :account "

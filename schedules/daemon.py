@@ -41,7 +41,7 @@ from apscheduler.schedulers.base import STATE_PAUSED
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
-from catalog.runs import RunLog
+from catalog.runs import Run, RunLog
 from catalog.schema import iso
 from schedules.alerts import Alerts, daemon_logger
 from schedules.child import SKIPS, ChildResult
@@ -54,6 +54,8 @@ from schedules.plan import JobPlan, parse_time, runnable_plans
 from schedules.scheduler import CountingExecutor, HoldingScheduler
 from schedules.store import BatchingJobStore, job_store
 from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
+
+MANY = 1000  # jobs to place at once beyond which every account's last run is read in one query
 
 
 def utc_now() -> dt.datetime:
@@ -231,14 +233,16 @@ class Daemon:
         for key in todo.recheck:  # catch-up at start: only bring forward what is due
             if _placement(runs, plans[key], now).due:
                 self._bring_forward(key, now + _jitter(plans[key]))
+        # Many jobs to place (a first start): every account's last run read at once.
+        last = runs.latest() if len(todo.add) + len(todo.replace) > MANY else None
         for key in todo.replace:
-            self._place(key, plans[key], runs, now)
+            self._place(key, plans[key], runs, now, last)
         # New jobs in one transaction while the scheduler is held (the first start): it reads
         # and writes the store on no other connection meanwhile.
         held = self._store is not None and self.scheduler.state == STATE_PAUSED
         with self._store.batch() if held and self._store else contextlib.nullcontext():
             for key in todo.add:
-                self._place(key, plans[key], runs, now)
+                self._place(key, plans[key], runs, now, last)
         for key in todo.remove:
             try:
                 self.scheduler.remove_job(key)
@@ -246,10 +250,12 @@ class Daemon:
                 pass
             del self._signatures[key]
 
-    def _place(self, key: str, plan: JobPlan, runs: RunLog, now: dt.datetime) -> None:
-        """Add or replace the account's job, due now if it is overdue."""
+    def _place(self, key: str, plan: JobPlan, runs: RunLog, now: dt.datetime,
+               last: dict[str, Run] | None = None) -> None:
+        """Add or replace the account's job, due now if it is overdue (``last``: every
+        account's newest run, when read at once)."""
         assert self.scheduler is not None
-        where = _placement(runs, plan, now)
+        where = _placement(runs, plan, now, last)
         due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
         self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
                                name=plan.signature, replace_existing=True, **due)
@@ -367,8 +373,9 @@ def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None 
     return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
 
 
-def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime) -> Placement:
-    last = runs.last(plan.key)
+def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime,
+               newest: dict[str, Run] | None = None) -> Placement:
+    last = newest.get(plan.key) if newest is not None else runs.last(plan.key)
     return placement(parse_time(last.started_at) if last else None,
                      last is not None and last.ended_at is not None, plan.period_seconds(now), now)
 

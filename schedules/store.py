@@ -14,8 +14,8 @@ from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, event, select
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 TABLE = "apscheduler_jobs"
 
@@ -39,31 +39,34 @@ def make_engine(url: str) -> Engine:
 
 
 class BatchingJobStore(SQLAlchemyJobStore):
-    """APScheduler's store, able to add many jobs in one transaction (``batch``): a first start
-    with 200,000 accounts then writes them at once, not in 200,000 commits."""
+    """APScheduler's store, able to add many jobs at once (``batch``): a first start with 200,000
+    accounts then writes them in one statement, not in 200,000 commits."""
 
-    _batch: Connection | None = None
+    _batch: list[dict[str, Any]] | None = None
+    _ids: set[str] = set()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        with self.engine.begin() as conn:
-            self._batch = conn
-            try:
-                yield
-            finally:
-                self._batch = None
+        """Jobs added inside are written together at its end (or not at all)."""
+        with self.engine.connect() as conn:
+            self._ids = {str(i) for i in conn.execute(select(self.jobs_t.c.id)).scalars()}
+        self._batch = []
+        try:
+            yield
+            if self._batch:
+                with self.engine.begin() as conn:
+                    conn.execute(self.jobs_t.insert(), self._batch)
+        finally:
+            self._batch, self._ids = None, set()
 
     def add_job(self, job: Job) -> None:
         if self._batch is None:
             return super().add_job(job)
-        insert = self.jobs_t.insert().values(
-            id=job.id, next_run_time=datetime_to_utc_timestamp(job.next_run_time),
-            job_state=pickle.dumps(job.__getstate__(), self.pickle_protocol))
-        try:
-            with self._batch.begin_nested():
-                self._batch.execute(insert)
-        except IntegrityError:
-            raise ConflictingIdError(job.id) from None
+        if job.id in self._ids:
+            raise ConflictingIdError(job.id)  # APScheduler then replaces it, as without a batch
+        self._ids.add(job.id)
+        self._batch.append({"id": job.id, "next_run_time": datetime_to_utc_timestamp(job.next_run_time),
+                            "job_state": pickle.dumps(job.__getstate__(), self.pickle_protocol)})
         return None
 
 

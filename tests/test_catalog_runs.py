@@ -177,3 +177,12 @@ def test_stored_scopes_are_read_back_as_their_kind(runs):
     assert PauseScope.parse("login:wechat:MzAxMzgxNzUxOA==").health == "login expired"
     assert [s.label() for s in scopes_for(ACCOUNT, None)] == ["platform:weibo", f"login:{ACCOUNT}",
                                                               ACCOUNT]
+
+
+def test_every_accounts_newest_run_is_read_at_once_as_one_by_one(runs):
+    other = "weibo:1669879401"
+    for account in (ACCOUNT, other, ACCOUNT):
+        runs.finish(runs.start(account), "ok")
+    runs.start(other)  # still running
+    assert runs.latest() == {ACCOUNT: runs.last(ACCOUNT), other: runs.last(other)}
+    assert runs.latest()[other].ended_at is None
