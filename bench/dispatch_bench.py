@@ -65,7 +65,7 @@ from schedules.daemon import Daemon
 home = Path({str(home)!r})
 queue = QueueConfig(broker_url={broker!r}, prefix={prefix!r}) if {dispatch!r} == "queue" else None
 config = DaemonConfig(home=home, catalog_path=Path({str(catalog)!r}), harvest_command={FAKE_HARVEST!r},
-                      max_concurrent={IN_FLIGHT}, sync_seconds=60, default_jitter=0,
+                      max_concurrent={IN_FLIGHT}, sync_seconds=60, default_jitter=0, stop_timeout_seconds=5,
                       log_dir=home / "logs", log_to_stderr=False, dispatch={dispatch!r}, queue=queue)
 t0 = time.monotonic()
 daemon = Daemon(config)
@@ -130,7 +130,11 @@ def measure(home: Path, catalog: Path, dispatch: str, broker: str, seconds: floa
         rate = jobs / (time.monotonic() - t0)
     finally:
         proc.terminate()
-        proc.wait(120)
+        try:
+            proc.wait(300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         if worker is not None:
             worker.terminate()
             worker.wait(60)
