@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,16 @@ def catalog_url(target: Path | str) -> URL:
 class Database:
     """An open catalog: ``write()`` for every change, ``read()`` for everything else."""
 
-    def __init__(self, target: Path | str) -> None:
+    def __init__(self, target: Path | str, wait_seconds: float = 0.0,
+                 tell: Callable[[str], None] | None = None) -> None:
+        """``wait_seconds``: how long a connection is retried while a catalog on a server cannot
+        be reached (a harvest or the daemon waits out a short outage; a command fails at once);
+        ``tell`` hears when the waiting begins and ends."""
         self.url = catalog_url(target)
         self.name = _shown(self.url)
         self._local = threading.local()
+        self.wait_seconds = wait_seconds
+        self.tell = tell
         try:
             self.engine = _engine(self.url)
             with self.read() as conn:
@@ -85,7 +92,7 @@ class Database:
             with outer.begin_nested():
                 yield outer
             return
-        with self._plain_errors(), self.engine.connect() as conn:
+        with self._plain_errors(), self._connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 if self.dialect == "postgresql":
@@ -106,8 +113,30 @@ class Database:
         if outer is not None:
             yield outer
             return
-        with self._plain_errors(), self.engine.connect() as conn:
+        with self._plain_errors(), self._connect() as conn:
             yield conn
+
+    def _connect(self) -> Connection:
+        """A connection; a server that cannot be reached is asked again for ``wait_seconds``
+        (a transaction already under way when the server goes is not: it fails whole)."""
+        deadline = time.monotonic() + self.wait_seconds
+        pause, told = 0.5, False
+        while True:
+            try:
+                conn = self.engine.connect()
+            except OperationalError as exc:
+                if self.dialect == "sqlite" or time.monotonic() + pause > deadline:
+                    raise
+                if not told and self.tell is not None:
+                    self.tell(f"the catalog {self.name} cannot be reached ({_reason(exc)}); "
+                              f"waiting up to {self.wait_seconds:.0f} s for it")
+                told = True
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
+                continue
+            if told and self.tell is not None:
+                self.tell(f"the catalog {self.name} answers again")
+            return conn
 
     @contextmanager
     def _plain_errors(self) -> Iterator[None]:
@@ -140,9 +169,10 @@ class Database:
         self.close()
 
 
-def open_catalog(target: Path | str) -> Database:
+def open_catalog(target: Path | str, wait_seconds: float = 0.0,
+                 tell: Callable[[str], None] | None = None) -> Database:
     """Open (creating and upgrading if needed) the catalog at a path or URL."""
-    return Database(target)
+    return Database(target, wait_seconds, tell)
 
 
 def _engine(url: URL) -> Engine:

@@ -1,5 +1,9 @@
 """What a pause stops, as one type: a platform, a login, or one account.
 
+An egress is what a platform sees a worker as: its outgoing address, and the logins it uses
+(``CRAWLER_EGRESS``). On a harvest with an egress, a rate limit or captcha pauses that platform
+on that egress only (``egress:NAME:weibo``): workers with other addresses go on.
+
 Everything that sets, looks for or names a pause goes through ``PauseScope``: the crawler maps
 a refusal to a scope with ``for_refusal``, the harvest command and the daemon ask
 ``scopes_for`` which scopes stop an account, and ``weidang status`` and the daemon's alerts
@@ -20,8 +24,9 @@ from catalog.account_fields import PLATFORMS, parse_account
 from catalog.errors import CatalogError
 from harvesters import CaptchaRequired, HarvestProblem, LoginExpired, RateLimited
 
-ScopeKind = Literal["platform", "login", "account"]
-HEALTH: dict[str, str] = {"platform": "rate limited", "login": "login expired", "account": "paused"}
+ScopeKind = Literal["platform", "egress", "login", "account"]
+HEALTH: dict[str, str] = {"platform": "rate limited", "egress": "rate limited on an egress",
+                          "login": "login expired", "account": "paused"}
 # How long a refusal pauses its scope (Weibo's 418 lasts 2-3 hours); None: until cleared, since
 # only the archivist can refresh a login.
 PAUSE_LENGTH: dict[type[HarvestProblem], timedelta | None] = {
@@ -42,6 +47,11 @@ class PauseScope:
         return cls("platform", platform)
 
     @classmethod
+    def egress(cls, egress: str, platform: str) -> PauseScope:
+        """A platform as seen from one egress (one worker's address and logins)."""
+        return cls("egress", f"{egress}:{platform}")
+
+    @classmethod
     def login(cls, account: str, credentials: str | None) -> PauseScope:
         """The login an account uses: its credentials reference, else the account itself."""
         return cls("login", credentials or account)
@@ -57,12 +67,16 @@ class PauseScope:
         kind, _, rest = text.partition(":")
         if kind == "platform" and rest in PLATFORMS:
             return cls.platform(rest)
+        egress, _, platform = rest.rpartition(":")
+        if kind == "egress" and egress.strip() and platform in PLATFORMS:
+            return cls.egress(egress, platform)
         if kind == "login" and rest.strip():
             return cls("login", rest)
         if kind in PLATFORMS:
             return cls.account(text)  # or InvalidAccount, saying what is wrong with the id
         raise ScopeError(f"{text!r} is not something that can be paused; write platform:weibo, "
-                         "login:NAME (a credentials reference) or an account such as weibo:1669879400")
+                         "egress:NAME:weibo, login:NAME (a credentials reference) or an account "
+                         "such as weibo:1669879400")
 
     def label(self) -> str:
         """How the catalog stores the scope and the archivist types it."""
@@ -77,12 +91,14 @@ class PauseScope:
         return self.label()
 
 
-def for_refusal(refusal: Exception, account: str, credentials: str | None) -> PauseScope:
+def for_refusal(refusal: Exception, account: str, credentials: str | None,
+                egress: str = "") -> PauseScope:
     """What a platform's refusal pauses: an expired login every account using that login, a rate
-    limit or captcha (both per address) the whole platform."""
+    limit or captcha (both per address) the platform on this egress, or everywhere without one."""
     if isinstance(refusal, LoginExpired):
         return PauseScope.login(account, credentials)
-    return PauseScope.platform(parse_account(account)[0])
+    platform = parse_account(account)[0]
+    return PauseScope.egress(egress, platform) if egress else PauseScope.platform(platform)
 
 
 def pause_length(refusal: Exception) -> timedelta | None:
@@ -90,8 +106,10 @@ def pause_length(refusal: Exception) -> timedelta | None:
     return next((length for kind, length in PAUSE_LENGTH.items() if isinstance(refusal, kind)), None)
 
 
-def scopes_for(account: str, credentials: str | None) -> tuple[PauseScope, ...]:
-    """Every scope whose pause stops ``account``: its platform's, its login's, its own."""
+def scopes_for(account: str, credentials: str | None, egress: str = "") -> tuple[PauseScope, ...]:
+    """Every scope whose pause stops ``account``: its platform's (on ``egress`` too, when the
+    harvest has one), its login's, its own."""
     platform, _ = parse_account(account)
-    return (PauseScope.platform(platform), PauseScope.login(account, credentials),
+    on_egress = (PauseScope.egress(egress, platform),) if egress else ()
+    return (PauseScope.platform(platform), *on_egress, PauseScope.login(account, credentials),
             PauseScope.account(account))

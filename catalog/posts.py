@@ -126,9 +126,15 @@ class PostCatalog:
                 captures.c.metadata_record_id == metadata_record_id)).scalar()
             if done is not None:
                 return int(done)
-            held = conn.execute(select(versions.c.fingerprint).filter_by(**key, version=version)).first()
+            held = conn.execute(select(versions.c.fingerprint, versions.c.captured_at,
+                                       versions.c.metadata_record_id).filter_by(
+                **key, version=version)).first()
             if held is not None and held[0] == fingerprint:
-                self._fill_media(conn, post, version, proofs)
+                if (iso(when), metadata_record_id) < (held[1], held[2]):
+                    self._cite_earlier(conn, post, version, when, harvest_id,
+                                       metadata_record_id, proofs)
+                else:
+                    self._fill_media(conn, post, version, proofs)
             else:
                 if held is not None:
                     version = int(conn.execute(select(func.max(versions.c.version)).filter_by(
@@ -156,6 +162,29 @@ class PostCatalog:
             evidence=json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
             title=post.title, text=post.text, post=_post_json(post)))
         self._insert_media(conn, post, version, proofs)
+
+    def _cite_earlier(self, conn: Connection, post: Post, version: int, when: dt.datetime,
+                      harvest_id: str, metadata_record_id: str, proofs: Sequence[Evidence]) -> None:
+        """An identical capture earlier than the one the version cites becomes its citation.
+
+        Two harvests (two workers, or two local children) may capture one post as new at the
+        same moment, and either may reach the catalog first. Keeping the earliest capture (then
+        the smaller record id), whatever the order of arrival, makes the tables the same live
+        and after a rebuild, which reads the collections in another order. Its media fetches
+        replace the cited ones; what it did not fetch keeps the later sighting's."""
+        key = {"platform": post.platform, "post_id": post.post_id, "version": version}
+        conn.execute(versions.update().filter_by(**key).values(
+            captured_at=iso(when), harvest_id=harvest_id, collection=self.collection,
+            metadata_record_id=metadata_record_id,
+            evidence=json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
+            title=post.title, text=post.text, post=_post_json(post)))
+        fetched = _media_evidence(proofs)
+        for position, (item, _) in enumerate(_all_media(post)):
+            proof = _match(item, fetched)
+            if proof is not None:
+                conn.execute(media.update().filter_by(**key, position=position).values(
+                    record_id=proof.record_id, payload_digest=proof.payload_digest,
+                    revisit_of=proof.revisit_of))
 
     def record_status(self, platform: str, post_id: str, status: str, reason: str,
                       evidence_record_id: str | None, metadata_record_id: str, harvest_id: str,

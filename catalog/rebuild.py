@@ -2,8 +2,10 @@
 
 ``rebuild`` reads every post metadata record (``catalog.metadata``) of every WARC file of the
 collections, closed and still open, in file-name order (the order their writers opened them) and
-offset order within a file, and feeds them to ``PostCatalog`` exactly as the harvests did: the
-derived tables come out equal to what the harvests wrote. It runs in one transaction, so readers
+offset order within a file, several collections merged by capture time, and feeds them to
+``PostCatalog`` exactly as the harvests did: the derived tables come out equal to what the
+harvests wrote (``PostCatalog`` makes the result independent of the order in which identical
+captures arrive). It runs in one transaction, so readers
 see the old tables until the new ones are complete, and a failure leaves the old ones in place.
 Authoritative tables (accounts, runs, pauses, events) are not touched.
 
@@ -19,6 +21,7 @@ catalog says what the files hold, and the next harvest captures what was lost as
 from __future__ import annotations
 
 import fcntl
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +31,15 @@ from sqlalchemy import func, select
 
 from catalog.db import Database
 from catalog.errors import CatalogError
-from catalog.metadata import URI_PREFIX, MetadataError, is_post_metadata, read_metadata
+from catalog.metadata import (
+    URI_PREFIX,
+    MetadataError,
+    MetadataRecord,
+    is_post_metadata,
+    read_metadata,
+)
 from catalog.posts import PostCatalog
-from catalog.schema import create_derived, mark_rebuilt, metadata
+from catalog.schema import create_derived, iso, mark_rebuilt, metadata
 from warc_store import (
     OPEN_SUFFIX,
     Collection,
@@ -75,32 +84,44 @@ def rebuild(db: Database, collections: Collection | Sequence[Collection],
             progress: Callable[[Path], None] | None = None) -> RebuildSummary:
     """Drop the derived tables and recreate them from the collections' metadata records.
 
-    ``progress`` is called after each file.
+    Several collections (one per worker) are read side by side, their records merged in
+    capture-time order, the order their harvests reached the catalog; each collection's own
+    records keep their file order. ``progress`` is called after each file.
     """
     targets = [collections] if isinstance(collections, Collection) else list(collections)
     for collection in targets:
         _refuse_live_writers(collection)
     summary = RebuildSummary()
+    catalogs = {c.name: PostCatalog(db, c.name) for c in targets}
+    streams = [_records(c, summary, progress) for c in targets]
     with db.write() as conn:
         create_derived(conn)
-        for collection in targets:
-            catalog = PostCatalog(db, collection.name)
-            for path in warc_files(collection):
-                for record_id, body in _metadata_bodies(path, summary.problems):
-                    summary.metadata_records += 1
-                    try:
-                        catalog.apply(read_metadata(body), record_id)
-                    except MetadataError as exc:
-                        summary.problems.append(f"{path.name}: record {record_id}: {exc}")
-                summary.files += 1
-                if progress is not None:
-                    progress(path)
+        for _when, name, record_id, record in heapq.merge(*streams, key=lambda r: r[0]):
+            catalogs[name].apply(record, record_id)
         mark_rebuilt(conn)
     with db.read() as conn:
         for table in ("posts", "versions", "statuses"):
             count = conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one()
             setattr(summary, table, int(count))
     return summary
+
+
+def _records(collection: Collection, summary: RebuildSummary,
+             progress: Callable[[Path], None] | None) -> Iterator[tuple[str, str, str, MetadataRecord]]:
+    """``(capture time, collection, record id, record)`` of a collection's post metadata
+    records, file after file; what cannot be read is counted and said in ``summary``."""
+    for path in warc_files(collection):
+        for record_id, body in _metadata_bodies(path, summary.problems):
+            summary.metadata_records += 1
+            try:
+                record = read_metadata(body)
+            except MetadataError as exc:
+                summary.problems.append(f"{path.name}: record {record_id}: {exc}")
+                continue
+            yield iso(record.captured_at), collection.name, record_id, record
+        summary.files += 1
+        if progress is not None:
+            progress(path)
 
 
 def repair(db: Database, collection: Collection) -> RepairSummary:

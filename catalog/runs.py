@@ -170,6 +170,13 @@ class RunLog:
         runs = self.history(account, 1)
         return runs[0] if runs else None
 
+    def latest(self) -> dict[str, Run]:
+        """Every account's newest run, in one query (a daemon placing many jobs at once)."""
+        rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM (SELECT {_RUN_COLUMNS}, ROW_NUMBER() OVER "
+                          "(PARTITION BY account ORDER BY started_at DESC, run_id DESC) AS n "
+                          "FROM runs) newest WHERE n = 1")
+        return {run.account: run for run in (_shown(Run(*row)) for row in rows)}
+
     def history(self, account: str, limit: int = 20) -> list[Run]:
         """The account's runs, newest first."""
         rows = self._rows(f"SELECT {_RUN_COLUMNS} FROM runs WHERE account = :account "
@@ -210,9 +217,9 @@ class RunLog:
         return [_shown(Pause(*row)) for row in rows]
 
     def pauses_for(self, account: str, credentials: str | None = None,
-                   now: dt.datetime | None = None) -> list[Pause]:
-        """The pauses that stop ``account`` (its platform's, its login's, its own)."""
-        return stopping(self.active_pauses(now), account, credentials)
+                   now: dt.datetime | None = None, egress: str = "") -> list[Pause]:
+        """The pauses that stop ``account`` (its platform's, on ``egress`` too, its login's, its own)."""
+        return stopping(self.active_pauses(now), account, credentials, egress)
 
     def clear(self, scope: str | PauseScope) -> int:
         """End the pauses of ``scope`` now (the archivist refreshed the cookie, ...); returns how many."""
@@ -266,7 +273,8 @@ def check_scope(scope: str | PauseScope) -> str:
         raise RunError(str(exc)) from None
 
 
-def stopping(pauses: list[Pause], account: str, credentials: str | None) -> list[Pause]:
+def stopping(pauses: list[Pause], account: str, credentials: str | None,
+             egress: str = "") -> list[Pause]:
     """Those of ``pauses`` that stop ``account`` (``weidang status`` reads all pauses once)."""
-    labels = {scope.label() for scope in scopes_for(account, credentials)}
+    labels = {scope.label() for scope in scopes_for(account, credentials, egress)}
     return [p for p in pauses if p.scope in labels]

@@ -167,8 +167,8 @@ def _pause(runs: RunLog, clock: Callable[[], datetime], job: HarvestJob, stop: H
            summary: HarvestSummary) -> None:
     """Pause what the refusal applies to (the account, its login or the platform) for a while."""
     duration = pause_length(stop)
-    runs.pause(for_refusal(stop, job.account, job.credentials_ref), summary.reason, summary.advice,
-               until=clock() + duration if duration else None, run_id=job.harvest_id)
+    runs.pause(for_refusal(stop, job.account, job.credentials_ref, job.egress), summary.reason,
+               summary.advice, until=clock() + duration if duration else None, run_id=job.harvest_id)
 
 
 def _scrub_summary(summary: HarvestSummary, writer: CaptureWriter) -> None:

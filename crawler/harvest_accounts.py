@@ -54,6 +54,7 @@ class HarvestConfig:
     proxy_ca: str = ""  # the CA of an intercepting proxy (the emulator's), for the login check
     login_warn_days: float = 7.0  # a login expiring this soon yields a notice (an alert)
     browser: BrowserSettings | None = None  # None: no browser stage (crawler.rendering)
+    egress: str = ""  # this machine's address and logins, by name (catalog.pauses)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def harvest_accounts(keys: Sequence[str], config: HarvestConfig, db: Database, *
                                         "process right now; wait for that harvest to finish")
                 continue
             held.callback(lock.release)
-            ready = _ready(AccountRegistry(db, via="harvest"), runs, key, clock, force)
+            ready = _ready(AccountRegistry(db, via="harvest"), runs, key, clock, force, config.egress)
             if not isinstance(ready, Skipped):
                 ready = _checked(gate, ready, key, runs, clock)
             if isinstance(ready, Skipped):
@@ -134,13 +135,13 @@ def harvest_accounts(keys: Sequence[str], config: HarvestConfig, db: Database, *
 
 
 def _ready(registry: AccountRegistry, runs: RunLog, key: str, clock: Callable[[], datetime],
-           force: bool) -> Account | Skipped:
+           force: bool, egress: str = "") -> Account | Skipped:
     """The account, if it may be harvested now (its lock held); with ``force`` its pauses end."""
     account = registry.get(key)
     if not account.active:
         return Skipped(key, "removed", f"{key} was removed from the register; add it again to "
                        "harvest it")
-    paused = runs.pauses_for(key, account.credentials, clock())
+    paused = runs.pauses_for(key, account.credentials, clock(), egress)
     if paused and not force:
         p = paused[0]
         advice = p.advice or "wait until the pause ends"
@@ -174,7 +175,8 @@ def _job(account: Account, key: str, db: Database, runs: RunLog, config: Harvest
         harvest_id=harvest_id(account, clock()), mode="full" if full else "incremental",
         max_pages=config.max_pages, recheck_days=config.recheck_days,
         credentials=credentials, credentials_ref=account.credentials or "", source=account.source,
-        proxy=config.proxy, backfill=backfill, cursor=cursor, browser=account.browser)
+        proxy=config.proxy, egress=config.egress, backfill=backfill, cursor=cursor,
+        browser=account.browser)
 
 
 def harvest_id(account: Account, now: datetime) -> str:

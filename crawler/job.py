@@ -23,6 +23,7 @@ class HarvestJob:
     browser: bool = True  # render new or edited posts' pages in Chromium (crawler.rendering)
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
+    egress: str = ""  # this machine's address and logins, by name: a refusal pauses only it
     # "start": this run begins a backfill from the top; "resume": it goes on from ``cursor``
     # (and walks the top for new posts); "": no backfill (see crawler.backfill)
     backfill: str = ""

@@ -25,6 +25,7 @@ class Politeness:
     backoff_base: float = 2.0  # seconds; doubled at every retry
     timeout: float = 60.0
     give_up: float = 60.0  # seconds without any answer after which a harvest stops retrying
+    bind_address: str = ""  # the local address requests leave from (a worker's egress); "" = any
     user_agent: str = ("Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) "
                        "Chrome/124.0 Mobile Safari/537.36")
 
@@ -64,6 +65,7 @@ def scrapy_settings(politeness: Politeness, record: bool = True) -> dict[str, An
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         "BACKOFF_BASE": politeness.backoff_base,
         "DOWNLOAD_TIMEOUT": politeness.timeout,
+        "DOWNLOAD_BIND_ADDRESS": politeness.bind_address or None,
         "UNREACHABLE_GIVE_UP_SECONDS": politeness.give_up,
         "DOWNLOAD_FAIL_ON_DATALOSS": True,
         "REDIRECT_ENABLED": True,

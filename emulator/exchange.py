@@ -22,6 +22,7 @@ class Request:
     query_string: str
     headers: Message
     body: bytes = b""
+    client: str = ""  # the address the request came from (the harvester's egress)
 
     @property
     def url(self) -> str:

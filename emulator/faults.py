@@ -12,6 +12,7 @@ import fnmatch
 import random
 import re
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ WECHAT_ERRMSGS = {45009: "reach max api daily quota limit", 45011: "api minute-q
 CAPTCHA_URL = "https://m.weibo.cn/api/geetest?testType=1&backUrl=/"
 _STATUS_PAGES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
                  504: "Gateway Time-out"}
-_RULE_KEYS = {"name", "host", "path", "path_regex", "method", "query", "nth", "after", "every",
+_RULE_KEYS = {"name", "client", "host", "path", "path_regex", "method", "query", "nth", "after", "every",
               "probability", "times", "fault", "status", "body", "content_type", "ret",
               "err_msg", "errcode", "errmsg", "url", "seconds", "keep", "bytes", "delay",
               "encoding"}
@@ -47,6 +48,7 @@ class FaultPlanError(ValueError):
 @dataclass
 class Selector:
     host: str = "*"
+    client: str = "*"  # glob on the address the request came from
     path: str = "*"
     path_regex: re.Pattern[str] | None = None
     method: str | None = None
@@ -55,13 +57,16 @@ class Selector:
     @classmethod
     def from_table(cls, table: dict[str, Any]) -> Selector:
         regex = table.get("path_regex")
-        return cls(host=str(table.get("host", "*")), path=str(table.get("path", "*")),
+        return cls(host=str(table.get("host", "*")), client=str(table.get("client", "*")),
+                   path=str(table.get("path", "*")),
                    path_regex=re.compile(regex) if regex else None,
                    method=str(table["method"]).upper() if table.get("method") else None,
                    query={str(k): str(v) for k, v in (table.get("query") or {}).items()})
 
     def matches(self, request: Request) -> bool:
         if not fnmatch.fnmatchcase(request.host, self.host):
+            return False
+        if not fnmatch.fnmatchcase(request.client, self.client):
             return False
         if self.path_regex is not None:
             if not self.path_regex.search(request.path):
@@ -146,11 +151,16 @@ class FaultPlan:
         self.source = source
         self._lock = threading.Lock()
         seed = int(data.get("seed", 0))
-        unknown = set(data) - {"seed", "rule", "mutation", "description"}
+        unknown = set(data) - {"seed", "rule", "mutation", "description", "per_address_rps"}
         if unknown:
             raise FaultPlanError(f"the fault plan {source} has unknown entries: "
                                  f"{', '.join(sorted(unknown))}")
         self.rules = [self._rule(t, seed + n) for n, t in enumerate(data.get("rule", []))]
+        self.per_address_rps = float(data.get("per_address_rps", 0))
+        if self.per_address_rps < 0:
+            raise FaultPlanError(f"per_address_rps in the fault plan {source} must be 0 (no limit) "
+                                 "or a positive number of requests per second")
+        self._next_answer: dict[str, float] = {}
         self.mutations = [self._mutation(t) for t in data.get("mutation", [])]
 
     def _rule(self, table: dict[str, Any], seed: int) -> Rule:
@@ -206,6 +216,18 @@ class FaultPlan:
             for mutation in due:
                 mutation.applied = True
             return due
+
+    def throttle(self, client: str) -> None:
+        """The platforms' per-address limit: each address gets at most ``per_address_rps``
+        answers a second; a faster one waits (as if the platform were slow to it)."""
+        if self.per_address_rps <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next_answer.get(client, now))
+            self._next_answer[client] = slot + 1 / self.per_address_rps
+        if slot > now:
+            time.sleep(slot - now)
 
     def fault_for(self, request: Request) -> Rule | None:
         """The first rule that matches and is due; every matching rule counts the request."""

@@ -144,7 +144,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(method=self.command, scheme=scheme, host=host, path=path,
-                          query_string=query, headers=self.headers, body=body)
+                          query_string=query, headers=self.headers, body=body,
+                          client=str(self.client_address[0]))
+        self.server.emulator.plan.throttle(request.client)
         try:
             response = self.server.emulator.answer(request)
         except Exception as exc:  # a bug in the emulator: answer 500 and keep serving

@@ -30,6 +30,7 @@ class DaemonConfig:
     log_to_stderr: bool = True
     dispatch: str = "local"  # "local": child processes; "queue": jobs for `weidang worker`
     queue: QueueConfig | None = None
+    catalog_wait_seconds: float = 0.0  # a catalog on a server that cannot be reached is waited for
 
     @property
     def store_url(self) -> str:
@@ -55,7 +56,10 @@ class QueueConfig:
         return self.broker_url if self.broker_url.startswith(("redis", "rediss")) else "rpc://"
 
     def queue_of(self, account: str) -> str:
-        return queue_name(self.prefix, account.partition(":")[0])
+        return self.queue_of_platform(account.partition(":")[0])
+
+    def queue_of_platform(self, platform: str) -> str:
+        return queue_name(self.prefix, platform)
 
 
 def queue_name(prefix: str, platform: str) -> str:

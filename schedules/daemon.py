@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -36,11 +37,11 @@ from apscheduler.events import (
     JobEvent,
 )
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import STATE_PAUSED
 
 from catalog.accounts import AccountRegistry
 from catalog.db import Database
-from catalog.runs import RunLog
+from catalog.runs import Run, RunLog
 from catalog.schema import iso
 from schedules.alerts import Alerts, daemon_logger
 from schedules.child import SKIPS, ChildResult
@@ -51,8 +52,10 @@ from schedules.lock import DaemonLock
 from schedules.outcome import settle
 from schedules.plan import JobPlan, parse_time, runnable_plans
 from schedules.scheduler import CountingExecutor, HoldingScheduler
-from schedules.store import job_store
+from schedules.store import BatchingJobStore, job_store
 from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
+
+MANY = 1000  # jobs to place at once beyond which every account's last run is read in one query
 
 
 def utc_now() -> dt.datetime:
@@ -75,10 +78,10 @@ class Daemon:
         self.clock = clock
         self.log = logger or daemon_logger(config.log_dir, config.log_to_stderr)
         self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
-        self.lock = DaemonLock(config.home / "locks")
+        self.lock = DaemonLock(config.home / "locks", config.catalog_path)
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: HoldingScheduler | None = None
-        self._store: SQLAlchemyJobStore | None = None
+        self._store: BatchingJobStore | None = None
         self._executor: CountingExecutor | None = None
         self._signatures: dict[str, str] = {}  # job id (account) -> schedule signature (job name)
         self._bad_schedules: dict[str, str] = {}  # account -> why its stored schedule cannot run
@@ -86,6 +89,7 @@ class Daemon:
         self.children = make_dispatch(config, self.log)  # local children or the queue's workers
         self._stop = threading.Event()
         self._stopping = threading.Event()
+        self._lock_lost = False
 
     # -- life ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -148,6 +152,7 @@ class Daemon:
                 else:
                     idle_since = None
                 if now >= next_sync:
+                    self._keep_lock()
                     self.sync()
                     next_sync = now + self.config.sync_seconds
                 wait = next_sync - now
@@ -158,6 +163,20 @@ class Daemon:
             self.stop()
             self._restore_signals(handlers)
         return list(self.reports)
+
+    def _keep_lock(self) -> None:
+        """The catalog's scheduler lock lives on a connection: lost with it, it is taken again."""
+        was = self._lock_lost
+        self._lock_lost = not self.lock.keep()
+        if self._lock_lost and not was:
+            self.log.warning("the catalog cannot be reached to hold the scheduler lock; trying again "
+                             "at each sync")
+        elif was and not self._lock_lost:
+            self.log.info("the catalog's scheduler lock is held again")
+
+    def _catalog(self) -> Database:
+        """The catalog, waited for (``catalog_wait_seconds``) while its server cannot be reached."""
+        return Database(self.config.catalog_path, self.config.catalog_wait_seconds, self.log.warning)
 
     def _drain(self) -> None:
         """Take no new work and wait (up to the stop timeout) for running harvests to end."""
@@ -186,7 +205,7 @@ class Daemon:
         """Make the jobs match the catalog's active accounts; returns (added, changed, removed)."""
         c = self.config
         now = self.clock()
-        db = Database(c.catalog_path)
+        db = self._catalog()
         try:
             registry = AccountRegistry(db, via="daemon")
             # Every change to an account moves the mark: none, nothing to do (this keeps an
@@ -214,19 +233,33 @@ class Daemon:
         for key in todo.recheck:  # catch-up at start: only bring forward what is due
             if _placement(runs, plans[key], now).due:
                 self._bring_forward(key, now + _jitter(plans[key]))
-        for key in (*todo.add, *todo.replace):
-            plan = plans[key]
-            where = _placement(runs, plan, now)
-            due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
-            self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
-                                   name=plan.signature, replace_existing=True, **due)
-            self._signatures[key] = plan.signature
+        # Many jobs to place (a first start): every account's last run read at once.
+        last = runs.latest() if len(todo.add) + len(todo.replace) > MANY else None
+        for key in todo.replace:
+            self._place(key, plans[key], runs, now, last)
+        # New jobs in one transaction while the scheduler is held (the first start): it reads
+        # and writes the store on no other connection meanwhile.
+        held = self._store is not None and self.scheduler.state == STATE_PAUSED
+        with self._store.batch() if held and self._store else contextlib.nullcontext():
+            for key in todo.add:
+                self._place(key, plans[key], runs, now, last)
         for key in todo.remove:
             try:
                 self.scheduler.remove_job(key)
             except JobLookupError:
                 pass
             del self._signatures[key]
+
+    def _place(self, key: str, plan: JobPlan, runs: RunLog, now: dt.datetime,
+               last: dict[str, Run] | None = None) -> None:
+        """Add or replace the account's job, due now if it is overdue (``last``: every
+        account's newest run, when read at once)."""
+        assert self.scheduler is not None
+        where = _placement(runs, plan, now, last)
+        due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
+        self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
+                               name=plan.signature, replace_existing=True, **due)
+        self._signatures[key] = plan.signature
 
     def _bring_forward(self, key: str, when: dt.datetime) -> None:
         assert self.scheduler is not None
@@ -252,7 +285,7 @@ class Daemon:
     def _decide(self, key: str, now: dt.datetime) -> tuple[Decision, JobPlan | None]:
         """What the catalog says about running ``key`` now, and its plan (None if gone)."""
         c = self.config
-        db = Database(c.catalog_path)
+        db = self._catalog()
         try:
             account = AccountRegistry(db, via="daemon").find(key)
             if account is None or not account.active:
@@ -274,7 +307,7 @@ class Daemon:
                 self.alerts.send(str(pause.get("health") or "paused"), key,
                                  str(pause.get("reason") or result.error), str(pause.get("advice") or ""))
             return self._report(key, f"skipped-{result.kind}", result.error)
-        db = Database(self.config.catalog_path)
+        db = self._catalog()
         try:
             what, detail, summary = settle(db, RunLog(db, self.clock), key, started, result,
                                            self.alerts, quiet=self._stopping.is_set())
@@ -340,8 +373,9 @@ def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None 
     return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
 
 
-def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime) -> Placement:
-    last = runs.last(plan.key)
+def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime,
+               newest: dict[str, Run] | None = None) -> Placement:
+    last = newest.get(plan.key) if newest is not None else runs.last(plan.key)
     return placement(parse_time(last.started_at) if last else None,
                      last is not None and last.ended_at is not None, plan.period_seconds(now), now)
 

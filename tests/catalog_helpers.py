@@ -113,15 +113,17 @@ def execute(db: Database, sql: str, **params: Any) -> int:
 
 
 def harvest(writer: CaptureWriter, catalog: PostCatalog, posts: list[Post], body: bytes,
-            harvest_id: str, fetch_media: bool = True) -> list[Decision]:
+            harvest_id: str, fetch_media: bool = True,
+            decided: Decision | None = None) -> list[Decision]:
     """Record the listing, each post's media (the bytes are stand-ins: the media URLs are real),
-    and one metadata record per post, as the crawler does."""
+    and one metadata record per post, as the crawler does. ``decided``: what every post was
+    decided to be before (two harvests that decided at once, then recorded one after the other)."""
     listing = writer.write_exchange(
         HttpRequest("GET", LISTING_URL, [("Host", "m.weibo.cn")]),
         HttpResponse(200, "OK", [("Content-Type", "application/json; charset=utf-8")], body))
     decisions = []
     for post in posts:
-        decision = catalog.decide(post)
+        decision = decided or catalog.decide(post)
         evidence = [Evidence(listing.response_id, listing.url, "listing", listing.payload_digest)]
         if fetch_media and decision.outcome != "unchanged":
             for item in post.media:

@@ -22,10 +22,10 @@ from catalog_helpers import (
 from store_helpers import StepClock
 
 from catalog.db import open_catalog
-from catalog.posts import PostCatalog
+from catalog.posts import Decision, PostCatalog
 from catalog.rebuild import RebuildError, rebuild, repair, warc_files
 from catalog.runs import RunLog
-from catalog.schema import needs_rebuild
+from catalog.schema import iso, needs_rebuild
 from harvesters import WechatHarvester
 from harvesters.dates import SHANGHAI
 from warc_store import CaptureWriter, Collection, StoreConfig, recover
@@ -220,3 +220,34 @@ def test_repair_reads_a_file_the_index_lost_lines_of_before_dropping_anything(tm
     index.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
     summary = repair(conn, collection)
     assert summary.dropped == 0 and derived_tables(conn) == before
+
+
+@pytest.mark.parametrize("arrival", ["earlier first", "later first"])
+def test_a_post_captured_as_new_in_two_collections_rebuilds_as_it_was_recorded(tmp_path, catalogs,
+                                                                                arrival):
+    """Two workers capture one post as new at once; either may reach the catalog first. The
+    version cites the earlier capture either way, and a rebuild (which reads worker-a, the later
+    capture, first) gives the same tables. Before, "earlier first" cited worker-b's capture live
+    and worker-a's after a rebuild."""
+    conn = catalogs.open()
+    early = Collection.create(tmp_path / "worker-b", StepClock())
+    late = Collection.create(tmp_path / "worker-a", StepClock())
+    runs = RunLog(conn, StepClock())
+    body, [post, *_] = timeline(PAGE1, FIRST)
+    captures = {early: post, late: post.merged(captured_at=FIRST + dt.timedelta(minutes=1))}
+    # Both decided "new" before either recorded (the race), then recorded in ``arrival`` order.
+    order = [early, late] if arrival == "earlier first" else [late, early]
+    for collection in order:
+        with CaptureWriter(collection, SMALL_FILES) as writer:
+            harvest(writer, PostCatalog(conn, collection.name), [captures[collection]], body,
+                    runs.start("weibo:6279793937"), decided=Decision("new", 1))
+    [cited] = PostCatalog(conn).versions("weibo", post.post_id)
+    assert cited.collection == "worker-b" and cited.captured_at == iso(FIRST)
+    assert {r[0] for r in rows(conn, "SELECT collection FROM captures")} == {"worker-a", "worker-b"}
+    media_ids = {r[0] for r in rows(conn, "SELECT record_id FROM media")}
+    assert media_ids and media_ids <= {e.record_id for e in cited.evidence}
+    live = derived_tables(conn)
+
+    fresh = catalogs.open("fresh")
+    rebuild(fresh, [late, early])
+    assert derived_tables(fresh) == live

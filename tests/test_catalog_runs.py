@@ -156,9 +156,33 @@ def test_a_refusal_pauses_one_scope_that_stops_the_account_and_is_named_by_its_k
     assert (pause_length(refusal) is None) == (health == "login expired")
 
 
+def test_a_rate_limit_on_an_egress_stops_the_platform_for_that_egress_only(runs):
+    scope = for_refusal(RateLimited("418"), ACCOUNT, None, egress="gz-line")
+    assert scope.label() == "egress:gz-line:weibo" and PauseScope.parse(scope.label()) == scope
+    assert scope.health == "rate limited on an egress"
+    pause = runs.pause(scope, "418", run_id="r1")
+    assert runs.pauses_for(ACCOUNT, None, egress="gz-line") == [pause]
+    assert runs.pauses_for("weibo:1669879401", None, egress="gz-line") == [pause]
+    assert runs.pauses_for(ACCOUNT, None, egress="sh-line") == []  # another egress goes on
+    assert runs.pauses_for(ACCOUNT, None) == []  # nor does it stop the platform everywhere
+    assert runs.pauses_for("wechat:MzAxMzgxNzUxOA==", None, egress="gz-line") == []
+    # An expired login is the login's, whatever the egress.
+    login = for_refusal(LoginExpired("expired"), ACCOUNT, "weibo-main", egress="gz-line")
+    assert login.label() == "login:weibo-main"
+
+
 def test_stored_scopes_are_read_back_as_their_kind(runs):
     assert PauseScope.parse("platform:wechat") == PauseScope.platform("wechat")
     assert PauseScope.parse(ACCOUNT).health == "paused"  # as rows stored before this type say
     assert PauseScope.parse("login:wechat:MzAxMzgxNzUxOA==").health == "login expired"
     assert [s.label() for s in scopes_for(ACCOUNT, None)] == ["platform:weibo", f"login:{ACCOUNT}",
                                                               ACCOUNT]
+
+
+def test_every_accounts_newest_run_is_read_at_once_as_one_by_one(runs):
+    other = "weibo:1669879401"
+    for account in (ACCOUNT, other, ACCOUNT):
+        runs.finish(runs.start(account), "ok")
+    runs.start(other)  # still running
+    assert runs.latest() == {ACCOUNT: runs.last(ACCOUNT), other: runs.last(other)}
+    assert runs.latest()[other].ended_at is None

@@ -7,10 +7,15 @@ import logging
 from filelock import FileLock
 from queue_helpers import RABBITMQ
 
+from catalog.db import Database
+from catalog.pauses import for_refusal
+from catalog.runs import RunLog
+from harvesters import RateLimited
 from schedules.child import Children
 from schedules.config import DaemonConfig, QueueConfig
 from schedules.dispatch import make_dispatch
 from schedules.dispatch_queue import QueueDispatch
+from schedules.egress import EgressGate
 from schedules.queue import safe_url
 from weidang.cli import main
 from weidang.daemon_config import daemon_config
@@ -55,3 +60,38 @@ def test_a_second_worker_with_the_same_name_on_one_home_is_refused(tmp_path, cap
                      "worker"]) != 0
     err = capsys.readouterr().err
     assert "another worker called a is running on this home" in err
+
+
+class _Control:
+    """Celery's remote control as the egress gate uses it: the commands it sent, to whom."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, list[str]]] = []
+
+    def cancel_consumer(self, queue: str, destination: list[str], **_: object) -> None:
+        self.sent.append(("cancel", queue, destination))
+
+    def add_consumer(self, queue: str, destination: list[str], **_: object) -> None:
+        self.sent.append(("add", queue, destination))
+
+
+def test_a_worker_stops_taking_a_platform_refused_on_its_egress_and_takes_it_again(tmp_path):
+    catalog = tmp_path / "catalog.sqlite"
+    app = type("App", (), {"control": _Control()})()
+    log = logging.getLogger("test")
+    gates = {egress: EgressGate(catalog, egress, ["weibo", "wechat"], lambda p: f"q.{p}", log)
+             for egress in ("gz", "sh")}
+    for egress, gate in gates.items():
+        gate._app, gate._hostname = app, f"{egress}@host"  # as the worker_ready signal sets them
+    with Database(catalog) as db:
+        runs = RunLog(db)
+        runs.pause(for_refusal(RateLimited("418"), "weibo:1669879400", None, "gz"), "418")
+        assert not gates["gz"].check("weibo") and gates["gz"].check("wechat")
+        assert gates["sh"].check("weibo")  # another egress goes on
+        assert not gates["gz"].check("weibo")  # asked once, not at every look
+        assert app.control.sent == [("cancel", "q.weibo", ["gz@host"])]
+        runs.clear("egress:gz:weibo")
+        assert gates["gz"].check("weibo")
+        assert app.control.sent[-1] == ("add", "q.weibo", ["gz@host"])
+        runs.pause("platform:weibo", "418 without an egress")  # pauses every worker
+        assert not gates["sh"].check("weibo") and not gates["gz"].check("weibo")

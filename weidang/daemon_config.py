@@ -18,6 +18,7 @@ def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = (
     grace = int(settings["SCHEDULES_MISFIRE_GRACE_SECONDS"])
     return DaemonConfig(
         home=home.root, catalog_path=catalog_target(home, settings),
+        catalog_wait_seconds=float(settings["CATALOG_UNREACHABLE_WAIT_SECONDS"]),
         harvest_command=command, job_store_url=str(settings["SCHEDULES_JOB_STORE_URL"]),
         max_concurrent=int(settings["SCHEDULES_MAX_CONCURRENT"]),
         sync_seconds=float(settings["SCHEDULES_SYNC_SECONDS"]),

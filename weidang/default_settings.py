@@ -55,6 +55,8 @@ CATALOG_CREDENTIALS_FILE: HomeFile = "credentials.toml"  # logins by NAME; must 
 CATALOG_DB_FILE: HomeFile = "catalog.sqlite"  # the catalog database (SQLite, WAL mode)
 # SQLAlchemy URL of the catalog on a server (postgresql+psycopg://USER@HOST/DB); "" = CATALOG_DB_FILE
 CATALOG_URL: Annotated[str, rule.DatabaseUrl()] = ""
+# a catalog on a server that cannot be reached: harvests and the daemon wait this long for it
+CATALOG_UNREACHABLE_WAIT_SECONDS: Annotated[float, rule.Between(0, 86400, "seconds")] = 300
 # harvest interval of an account that sets none (once a day); the bounds of an account's own
 CATALOG_SCHEDULE_INTERVAL_SECONDS: Annotated[int, rule.Between(
     schedule.MIN_INTERVAL_SECONDS, schedule.MAX_INTERVAL_SECONDS, "seconds")] = 86400
@@ -87,9 +89,18 @@ CATALOG_SEARCH_ES_VERIFY_CERTS: bool = True
 CATALOG_SEARCH_SQLITE_FILE: Annotated[str, rule.FILE_NAME] = "search.sqlite"
 
 # crawler: how harvests behave towards the platforms.
+# the local address harvests' requests leave from (one of this machine's), so that each worker
+# has its own egress; "" = the system's choice
+CRAWLER_BIND_ADDRESS: Annotated[str, rule.Matches(
+    r"[0-9A-Fa-f:.]{2,45}", "an IP address of this machine", empty=True)] = ""
 CRAWLER_BACKOFF_SECONDS: Seconds = 2.0  # first wait before retrying a failed request; doubled each retry
 CRAWLER_CONCURRENCY_PER_HOST: Annotated[int, rule.Between(1, 16)] = 2  # requests in flight to one host
 CRAWLER_DELAY_SECONDS: Seconds = 2.0  # between requests to one host (AutoThrottle may lengthen it)
+# this machine's egress (its address and logins) by name: a rate limit or captcha then pauses the
+# platform for the workers with this egress only; "" = it pauses the platform everywhere
+CRAWLER_EGRESS: Annotated[str, rule.Matches(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,56}", "letters, digits, '.', '_' or '-', at most 57 characters",
+    empty=True)] = ""
 # listing pages one run of a backfill may walk (it goes on next run)
 CRAWLER_FULL_MAX_PAGES: Annotated[int, rule.Between(1, 1_000_000)] = 50
 # a login (`weidang login`) expiring this soon is alerted, once, at its next harvest

@@ -34,6 +34,7 @@ def politeness(settings: Settings) -> Politeness:
                       backoff_base=settings["CRAWLER_BACKOFF_SECONDS"],
                       timeout=settings["CRAWLER_TIMEOUT_SECONDS"],
                       give_up=settings["CRAWLER_UNREACHABLE_GIVE_UP_SECONDS"],
+                      bind_address=settings["CRAWLER_BIND_ADDRESS"],
                       autothrottle=settings["CRAWLER_DELAY_SECONDS"] > 0)
 
 
@@ -47,7 +48,8 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
         collection=home.collection_dir(settings["WARC_STORE_COLLECTION"]), locks=home.root / "locks",
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
-        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings))
+        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings),
+        egress=settings["CRAWLER_EGRESS"])
 
 
 def browser_settings(settings: Settings) -> BrowserSettings:
@@ -64,8 +66,9 @@ def harvest_accounts(home: Home, settings: Settings, keys: Sequence[str], *, ful
                      progress: Callable[[str, int], None] | None = None) -> list[AccountOutcome]:
     """Harvest registered accounts in this process (once per process: Scrapy's reactor); one
     outcome per account, harvested or skipped. What ran is then made searchable."""
-    outcomes = crawl_accounts(keys, harvest_config(home, settings, demo), catalog_db(home, settings),
-                              clock=clock, full=full, force=force, progress=progress, warn=_warn)
+    outcomes = crawl_accounts(keys, harvest_config(home, settings, demo),
+                              catalog_db(home, settings, wait=True), clock=clock, full=full,
+                              force=force, progress=progress, warn=_warn)
     if any(isinstance(o, Harvested) for o in outcomes):
         index_harvest(home, settings)  # searchable at once; a failure only warns
     return outcomes

@@ -88,11 +88,17 @@ def catalog_exists(home: Home, settings: Settings) -> bool:
     return isinstance(target, str) or target.exists()
 
 
-def catalog_db(home: Home, settings: Settings) -> Database:
+def catalog_db(home: Home, settings: Settings, wait: bool = False) -> Database:
+    """``wait``: a harvest waits out a catalog server's short outage (a command fails at once)."""
     from catalog.db import open_catalog  # noqa: PLC0415 - SQLAlchemy loads when a command opens the catalog, not for --help
 
     home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return open_catalog(catalog_target(home, settings))
+    seconds = float(settings["CATALOG_UNREACHABLE_WAIT_SECONDS"]) if wait else 0.0
+    return open_catalog(catalog_target(home, settings), seconds, _warn_line)
+
+
+def _warn_line(text: str) -> None:
+    click.echo(f"weidang: {text}", err=True)
 
 
 def credential_store(home: Home, settings: Settings) -> CredentialStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 
@@ -39,8 +40,10 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
     A job is acknowledged only when its harvest ended: if this worker dies, another gets it.
     """
     from schedules.config import queue_name  # noqa: PLC0415
+    from schedules.egress import EgressGate  # noqa: PLC0415
     from schedules.queue import make_app, safe_url  # noqa: PLC0415 - Celery only here
     from weidang.daemon_config import harvest_command, queue_config  # noqa: PLC0415 - the same
+    from weidang.store import catalog_target  # noqa: PLC0415
 
     platforms = [p.strip() for p in queues.split(",") if p.strip()]
     unknown = [p for p in platforms if p not in PLATFORMS]
@@ -69,7 +72,9 @@ def command(app: AppContext, queues: str, concurrency: int) -> int:
                      broker=safe_url(config.broker_url)), err=True)
         # Threads, not Celery's process pool: each harvest is a child process anyway (Scrapy's
         # reactor), so a thread only waits for it; a child dies with the worker (queue.py).
-        make_app(config).worker_main(["worker", "--pool", "threads", "--concurrency", str(concurrency),
+        gate = EgressGate(catalog_target(home, settings), str(settings["CRAWLER_EGRESS"]),
+                          platforms, config.queue_of_platform, logging.getLogger("weidang.worker"))
+        make_app(config, gate).worker_main(["worker", "--pool", "threads", "--concurrency", str(concurrency),
                                       "--queues", ",".join(names), "--hostname", f"{name}@%h",
                                       "--loglevel", "INFO", "--without-gossip", "--without-mingle"])
     finally:
