@@ -91,12 +91,12 @@ def test_researchers_and_archivists_are_refused_the_audit_pages(app, name):
 def test_an_auditor_runs_verify_and_the_audit_and_reads_report_events_and_seals(app, web):
     client, token = client_of(app, "checker")
     listing = client.get("/audit").text
-    assert "<code>default</code>" in listing and "核验并检测" in listing
+    assert "<code>default</code>" in listing and "校验并检测" in listing
     before = len(client.get("/audit/default/events").text)
     assert client.post("/audit/default/run", data={}).status_code == 400  # no CSRF token
     answer = client.post("/audit/default/run", data={"csrf_token": token})
     said = flashes(client, answer)
-    assert "核验" in said and "四性检测" in said, said
+    assert "校验" in said and "四性检测" in said, said
     page = client.get(answer.headers["Location"]).text
     reports = re.findall(r'href="(/audit/default/reports/[^"]+)"', page)
     assert reports, page
