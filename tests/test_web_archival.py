@@ -127,6 +127,29 @@ def test_the_event_log_is_paged(app, web, monkeypatch):
     assert "较早" not in last and re.findall(r"<tr><td>(\d+)</td>", last)[-1] == "1"
 
 
+def test_a_time_stamped_seal_shows_when_and_by_whom_and_a_bad_token_is_named(web, tmp_path):
+    from tsa_helpers import LocalTsa
+
+    tsa = LocalTsa(tmp_path / "tsa")
+    try:
+        sets = (f"WARC_STORE_SEAL_TSA_URL={tsa.url}", f"WARC_STORE_SEAL_TSA_CA_FILE={tsa.ca}")
+        web.archive.weidang("--set", sets[0], "--set", sets[1], "seal", "--timestamp", check=True)
+    finally:
+        tsa.close()
+    home = Home(web.home)
+    app = create_app(home, home.settings(sets), environ={})
+    client, _token = client_of(app, "checker")
+    page = client.get("/audit/default").text
+    assert re.search(r"weidang tests.{0,80}于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\+08:00 加盖时间戳", page)
+    token = next((web.home / "collections" / "default" / "seals").glob("*.tsr"))
+    original = token.read_bytes()
+    try:
+        token.write_bytes(original[:-8] + bytes(8))
+        assert "时间戳令牌未通过检验" in client.get("/audit/default").text
+    finally:
+        token.write_bytes(original)
+
+
 # -- appraisal ------------------------------------------------------------------------------------
 def appraise(client, token, fields: dict[str, str], query: str = ""):
     return client.post("/appraise" + query, data={"csrf_token": token, "back": "/appraise", **fields})
@@ -172,6 +195,8 @@ def test_a_discard_without_a_reason_is_refused_in_chinese_and_nothing_is_recorde
     made = decisions(app, key)[key]
     assert made.decision == "discard" and made.reason == "重复转发" and made.code is None
     assert "不归档" in client.get(f"/posts/{key}").text
+    boss, _token = client_of(app, "boss")  # the decision's event, readable in the event log
+    assert "重复转发" in boss.get("/audit/default/events").text
 
 
 def test_a_search_result_is_appraised_in_bulk_with_its_filters(app, web):

@@ -6,6 +6,7 @@ an audit of a large collection keeps the page waiting until it is done."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,7 @@ def events(name: str) -> Any:
     pages = max(1, -(-len(entries) // EVENTS_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     newest_first = list(reversed(entries))
-    shown = newest_first[(page - 1) * EVENTS_PER_PAGE:page * EVENTS_PER_PAGE]
+    shown = [{**e, "detail_text": json.dumps(e.get("detail", {}), ensure_ascii=False, sort_keys=True)}
+             for e in newest_first[(page - 1) * EVENTS_PER_PAGE:page * EVENTS_PER_PAGE]]  # 中文 as is
     return render_template("audit_events.html", name=name, entries=shown, page=page, pages=pages,
                            total=len(entries))
