@@ -200,3 +200,64 @@ def test_every_setting_is_documented():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [n for n in dir(default_settings) if n.isupper() and n not in readme]
     assert missing == []
+
+
+def test_demo_serve_serves_the_demo_home_to_its_printed_administrator(tmp_path):
+    import http.cookiejar
+    import os
+    import queue
+    import re
+    import signal
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from web_archive import free_port
+
+    port = free_port()
+    process = subprocess.Popen([WEIDANG, "demo", "--home", str(tmp_path / "demo"), "--for", "6",
+                                "--serve", "--port", str(port)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        password = None
+        while password is None:
+            line = lines.get(timeout=600)  # the whole demo runs first: minutes on a busy machine
+            assert line is not None, "the demo stopped: " + (process.stderr.read() if process.stderr else "")
+            found = re.search(r"demo-admin\D*?([A-Za-z0-9_-]{16})\s*$", line)
+            password = found.group(1) if found else None
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        base = f"http://127.0.0.1:{port}"
+        form = None
+        for _attempt in range(300):  # the server starts listening just after the line is printed
+            try:
+                form = opener.open(base + "/login", timeout=10).read().decode()
+                break
+            except OSError:
+                threading.Event().wait(0.2)
+        assert form is not None, "the demo's web interface did not start listening"
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        data = urllib.parse.urlencode({"name": "demo-admin", "password": password,
+                                       "csrf_token": token}).encode()
+        landed = opener.open(base + "/login", data=data, timeout=30)
+        assert landed.url.endswith("/search")
+        audit = opener.open(base + "/audit", timeout=30).read().decode()
+        assert "<code>default</code>" in audit  # an administrator sees the auditors' pages
+        transfers = opener.open(base + "/transfers", timeout=30).read().decode()
+        assert "weidang-transfer-" in transfers  # the package the demo wrote
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl+C
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert code == 0  # Ctrl+C stops the server cleanly; the status is the demo's own

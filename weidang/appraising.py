@@ -70,7 +70,7 @@ def selected_posts(app: AppContext, db: Database, posts: Iterable[str], account:
         if topic is not None:
             keys += topic_posts(app, conn, topic)
     if query is not None:
-        keys += _searched(app, {"text": query})
+        keys += searched_posts(app, {"text": query})
     unique = list(dict.fromkeys(keys))
     if not unique:
         raise CatalogError(_("no post was selected: name posts (weibo:ID), or choose them with "
@@ -105,10 +105,10 @@ def topic_posts(app: AppContext, conn: Connection, name: str) -> list[tuple[str,
     topic = require_topic(conn, name)
     if topic.kind == "list":
         return members(conn, name)
-    return _searched(app, topic.query)
+    return searched_posts(app, topic.query)
 
 
-def _searched(app: AppContext, saved: dict[str, Any]) -> list[tuple[str, str]]:
+def searched_posts(app: AppContext, saved: dict[str, Any]) -> list[tuple[str, str]]:
     """The posts a search finds (each post once, whichever of its versions matched)."""
     from weidang.indexing import open_search_index  # noqa: PLC0415
     from weidang.searching import build_filters, every_hit, with_account_keys  # noqa: PLC0415

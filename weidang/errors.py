@@ -12,7 +12,7 @@ from pathlib import Path
 
 from catalog.secret_shapes import scrub_secrets
 from warc_store import lines as store_lines
-from weidang.i18n import N_, _
+from weidang.i18n import N_, gettext
 
 # Each layer raises its own exceptions; these are the ones whose message is written for people, by
 # module and class name. They are looked up among the modules loaded so far: a layer never imported
@@ -102,12 +102,13 @@ def _pattern(message: str) -> re.Pattern[str]:
 _LAYER_PATTERNS = [(message, _pattern(message)) for message in LAYER_MESSAGES]
 
 
-def translated(text: str) -> str:
-    """A layer's message in the process's language, when it is one of ``LAYER_MESSAGES``."""
+def translated(text: str, lang: str | None = None) -> str:
+    """A layer's message in ``lang`` (default: the process's language), when it is one of
+    ``LAYER_MESSAGES``."""
     for message, pattern in _LAYER_PATTERNS:
         found = pattern.fullmatch(text.rstrip("."))
         if found:
-            return _(message, **found.groupdict())
+            return gettext(message, lang) % found.groupdict()
     return text
 
 

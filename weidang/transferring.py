@@ -14,7 +14,46 @@ from weidang.i18n import _
 from weidang.store import open_collection
 
 if TYPE_CHECKING:
+    from catalog.transfer.create import Created
     from catalog.transfer.form_data import FormData
+
+TRANSFERS = "transfers"  # under the home: where the web writes packages (HOME/transfers/<id>)
+
+
+def create_transfer(app: AppContext, out: Path | None, posts: Sequence[str], account: str | None,
+                    year: int | None, topic: str | None, actor: str) -> Created:
+    """A package of the kept posts selected, as `weidang transfer create` and the web make it;
+    ``out`` None: a new folder HOME/transfers/<transfer id>."""
+    from catalog.transfer.create import TransferAsk, create_package  # noqa: PLC0415
+    from weidang.appraising import collection_source, now, selected_posts  # noqa: PLC0415
+    from weidang.store import catalog_db, tsa_config  # noqa: PLC0415
+
+    since, until = (f"{year}-01-01", f"{year}-12-31") if year else (None, None)
+    when = now()
+    words = selection_words(posts, account, year, topic)
+    ident = transfer_id(when)
+    if out is None:
+        out = app.home.root / TRANSFERS / ident
+        out.parent.mkdir(mode=0o700, exist_ok=True)
+    ask = TransferAsk(out=out, selection=words, actor=actor, transfer_id=ident, when=when,
+                      software=software())
+    tsa = tsa_config(app.home, app.settings)
+    render = form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"]))
+    with catalog_db(app.home, app.settings) as db:
+        keys = selected_posts(app, db, posts, account, since, until, topic, None,
+                              options=_("--account, --year or --topic (the selection was: %(words)s)",
+                                        words=words))
+        return create_package(db, keys, ask, collection_source(app), transfer_sink(app),
+                              package_auditor(tsa.ca_file), render)
+
+
+def software() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return f"weidang {version('weidang')}"
+    except PackageNotFoundError:
+        return "weidang"
 
 
 def transfer_id(when: dt.datetime) -> str:

@@ -27,6 +27,7 @@ from catalog.search.errors import SearchError
 from warc_store import make_seal, verify_collection
 from warc_store.seal import store_seal
 from weidang import errors
+from weidang.commands.web import DEFAULT_PORT, serve_home
 from weidang.context import AppContext, pass_app
 from weidang.home import Home, HomeError, default_demo_home
 from weidang.i18n import _, china_time
@@ -37,6 +38,7 @@ from weidang.store import catalog_db, home_path, open_collection
 if TYPE_CHECKING:
     from schedules.config import RunReport
 
+DEMO_ADMIN = "demo-admin"  # the administrator `weidang demo --serve` makes
 DEMO_QUERY = "疫情防控"  # a phrase the emulator's generated government posts use
 DEMO_INTERVAL = 5  # seconds between scheduled harvests of an account (a day, by default)
 DEMO_SETTINGS = ["CRAWLER_DELAY_SECONDS=0", "CRAWLER_BACKOFF_SECONDS=0.1", "CRAWLER_TIMEOUT_SECONDS=20",
@@ -63,9 +65,14 @@ def prepare_demo_home(root: Path) -> Home:
 @click.option("--for", "seconds", default=14.0, show_default=True, metavar="SECONDS",
               help="How long the daemon runs its short schedules (as `weidang run --for`).")
 @click.option("--seconds", "old_seconds", type=float, default=None, hidden=True)  # the old name
+@click.option("--serve", is_flag=True,
+              help="Then serve the web interface of the demo home (as `weidang web`) until Ctrl+C, "
+                   "with an administrator whose password is printed.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the web interface (with --serve).")
 @pass_app
 def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
-            old_seconds: float | None) -> int:
+            old_seconds: float | None, serve: bool, port: int) -> int:
     """Run the main job (the daemon) on the built-in emulator, in a home of its own.
 
     Nothing it writes touches a real archive: the demo home is marked as such, every WARC file
@@ -136,7 +143,25 @@ def command(app: AppContext, demo_root: Path | None, posts: int, seconds: float,
                           "| show | audit"))
     harvested = [r for r in reports if r.summary]
     ok = bool(harvested) and all(r.what == "ok" for r in harvested)
+    if serve:
+        _serve(home, home.settings(app.overrides), port)
     return 0 if report.ok and ok else 1
+
+
+def _serve(home: Home, settings: Settings, port: int) -> None:
+    """The demo home in the browser: a new administrator (random password, printed: the demo
+    home holds demo data only), then `weidang web` on it until Ctrl+C."""
+    import secrets  # noqa: PLC0415
+
+    from catalog.users import add_user  # noqa: PLC0415
+
+    password = secrets.token_urlsafe(12)
+    with catalog_db(home, settings) as db, db.write() as conn:
+        add_user(conn, DEMO_ADMIN, "admin", password, "demo", "演示管理员")
+    click.echo("")
+    click.echo(_("Web interface: http://127.0.0.1:%(port)s/ ; log in as %(name)s with the password "
+                 "%(password)s", port=port, name=DEMO_ADMIN, password=password))
+    serve_home(home, settings, "127.0.0.1", port)
 
 
 def _print_runs(reports: list[RunReport]) -> None:

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import click
 
-from weidang.appraising import collection_source, now, selected_posts
 from weidang.context import AppContext, pass_app
 from weidang.i18n import _
-from weidang.store import catalog_db, tsa_config
-from weidang.transferring import (
-    form_renderer,
-    package_auditor,
-    selection_words,
-    transfer_id,
-    transfer_sink,
-)
+from weidang.store import catalog_db
+from weidang.transferring import create_transfer
 
 
 @click.group("transfer", short_help="Transfer (移交) packages: create one, or verify one received.")
@@ -41,21 +34,7 @@ def create(app: AppContext, posts: tuple[str, ...], out: Path, account: str | No
     Select by account and year, by topic, or name posts. Demo data is never packaged with
     real captures.
     """
-    from catalog.transfer.create import TransferAsk, create_package  # noqa: PLC0415
-
-    since, until = (f"{year}-01-01", f"{year}-12-31") if year else (None, None)
-    when = now()
-    words = selection_words(posts, account, year, topic)
-    ask = TransferAsk(out=out, selection=words, actor=actor or getpass.getuser(),
-                      transfer_id=transfer_id(when), when=when, software=_software())
-    tsa = tsa_config(app.home, app.settings)
-    render = form_renderer(str(app.settings["CRAWLER_BROWSER_EXECUTABLE"]))
-    with catalog_db(app.home, app.settings) as db:
-        keys = selected_posts(app, db, posts, account, since, until, topic, None,
-                              options=_("--account, --year or --topic (the selection was: %(words)s)",
-                                        words=words))
-        made = create_package(db, keys, ask, collection_source(app), transfer_sink(app),
-                              package_auditor(tsa.ca_file), render)
+    made = create_transfer(app, out, posts, account, year, topic, actor or getpass.getuser())
     click.echo(_("Transfer package: %(folder)s", folder=made.folder))
     click.echo("  " + _("%(items)s kept posts (%(discarded)s discarded and %(unappraised)s not appraised "
                         "left out); payload %(files)s files, %(bytes)s bytes", items=made.items,
@@ -124,11 +103,3 @@ def verify(folder: Path, ca_file: Path | None) -> int:
     click.echo("  " + _("PROBLEMS FOUND: %(n)s.", n=len(check.problems)))
     return 1
 
-
-def _software() -> str:
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
-    try:
-        return f"weidang {version('weidang')}"
-    except PackageNotFoundError:
-        return "weidang"

@@ -48,6 +48,8 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
     from weidang.web import (
         accounts_views,
         api_views,
+        archive_views,
+        audit_views,
         auth_views,
         oai_views,
         post_views,
@@ -56,7 +58,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
     )
 
     for module in (auth_views, search_views, post_views, accounts_views, users_views, api_views,
-                   oai_views):
+                   oai_views, audit_views, archive_views):
         app.register_blueprint(module.blueprint)
     return app
 

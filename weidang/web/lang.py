@@ -40,5 +40,10 @@ def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 
 
 def told(error: BaseException) -> str:
-    """An error of a lower layer, in the request's language where it has a message template."""
-    return i18n.told(error, current())
+    """An error of a lower layer, in the request's language where it has a message template or
+    is one of the layers' messages translated for the command line (``weidang.errors``)."""
+    if getattr(error, "template", None):
+        return i18n.told(error, current())
+    from weidang.errors import translated  # noqa: PLC0415
+
+    return translated(str(error), current())

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template
 from markupsafe import Markup
 
+from catalog.appraisal import current_decisions
 from catalog.index_feed import documents_for
 from catalog.open_access import is_open
 from catalog.post_history import StatusEvent, status_events
@@ -23,6 +24,7 @@ from weidang.citation import hit_lines
 from weidang.indexing import collections_of
 from weidang.store import catalog_db
 from weidang.web import labels
+from weidang.web.archive_views import RETENTIONS
 from weidang.web.sanitize import clean_html
 from weidang.web.security import MEDIA_CSP, requires
 
@@ -66,6 +68,7 @@ def post(key: str) -> Any:
         with db.read() as conn:
             events = status_events(conn, platform, post_id)
             opened = is_open(conn, platform, post_id)
+            decision = next(iter(current_decisions(conn, [(platform, post_id)])), None)
     views, before = [], ""
     for version in versions:
         doc = docs.get(version.version)
@@ -74,7 +77,8 @@ def post(key: str) -> Any:
         before = version.text
     return render_template("post.html", key=key, platform=platform, post_id=post_id, status=status,
                            versions=list(reversed(views)), events=events, labels=labels,
-                           finding=_finding(status, events), opened=opened)
+                           finding=_finding(status, events), opened=opened,
+                           decision=decision, retentions=RETENTIONS)
 
 
 @blueprint.route("/posts/<key>/v<int:version>/media/<int:number>")

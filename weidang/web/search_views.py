@@ -21,6 +21,7 @@ from weidang.indexing import lag_warning, open_search_index
 from weidang.searching import build_filters, every_hit, parse_date, with_account_keys
 from weidang.store import catalog_db
 from weidang.web import labels
+from weidang.web.archive_views import RETENTIONS
 from weidang.web.lang import _
 from weidang.web.security import requires
 
@@ -102,7 +103,8 @@ def search() -> Any:
         error = str(exc)
     return render_template("search.html", form=form, results=results, error=error,
                            warning=warning, empty_index=empty_index, pages=_pages(form, results),
-                           parts=marked_parts, labels=labels, statuses=labels.STATUSES)
+                           parts=marked_parts, labels=labels, statuses=labels.STATUSES,
+                           retentions=RETENTIONS)
 
 
 @blueprint.route("/search/export.<fmt>")

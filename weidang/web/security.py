@@ -30,10 +30,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 # What each role may do besides searching and reading (which every role may).
 PERMISSIONS = {
     "researcher": frozenset({"read"}),
-    "archivist": frozenset({"read", "accounts"}),
+    # "archive": appraisal (鉴定, 档号) and transfer packages (移交).
+    "archivist": frozenset({"read", "accounts", "archive"}),
     "auditor": frozenset({"read", "audit"}),
     # "open": what other archives may read through the API and OAI-PMH.
-    "admin": frozenset({"read", "accounts", "audit", "users", "open"}),
+    "admin": frozenset({"read", "accounts", "archive", "audit", "users", "open"}),
 }
 assert set(PERMISSIONS) == set(ROLES)
 
@@ -45,6 +46,9 @@ CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'
 # Pictures from the archive are served as they were captured: a captured "picture" that is in
 # fact HTML or SVG with script must not run either, even opened on its own.
 MEDIA_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+# The 四性 report and the 移交登记表 are self-contained pages with their own inline styles and no
+# script: they are served as they are written to disk, sandboxed.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
 
 
 class LoginThrottle:
