@@ -54,6 +54,7 @@ class HarvestConfig:
     proxy_ca: str = ""  # the CA of an intercepting proxy (the emulator's), for the login check
     login_warn_days: float = 7.0  # a login expiring this soon yields a notice (an alert)
     browser: BrowserSettings | None = None  # None: no browser stage (crawler.rendering)
+    comments_max: int = 200  # comments read per post, for accounts with comments on
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ def _job(account: Account, key: str, db: Database, runs: RunLog, config: Harvest
         harvest_id=harvest_id(account, clock()), mode="full" if full else "incremental",
         max_pages=config.max_pages, recheck_days=config.recheck_days,
         credentials=credentials, credentials_ref=account.credentials or "", source=account.source,
-        proxy=config.proxy, backfill=backfill, cursor=cursor, browser=account.browser)
+        proxy=config.proxy, backfill=backfill, cursor=cursor, browser=account.browser,
+        comments_max=config.comments_max if account.comments else 0)
 
 
 def harvest_id(account: Account, now: datetime) -> str:

@@ -47,7 +47,8 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
         collection=home.collection_dir(settings["WARC_STORE_COLLECTION"]), locks=home.root / "locks",
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
-        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings))
+        login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings),
+        comments_max=settings["CRAWLER_COMMENTS_MAX_PER_POST"])
 
 
 def browser_settings(settings: Settings) -> BrowserSettings:
