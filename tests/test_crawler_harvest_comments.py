@@ -99,3 +99,18 @@ def test_show_lists_the_comments(run):
     count = archive.rows("SELECT COUNT(*) FROM comments WHERE post_id = ?", post_id)[0][0]
     assert f"Comments ({count})" in shown
     assert "第1条评论：支持政务公开。" in shown
+
+
+def test_search_finds_a_post_by_a_word_only_its_comments_hold(run):
+    archive = run["archive"]
+    words = "第21条评论"  # only in the second page of comments of a post with more than 20
+    want = {r[0] for r in archive.rows("SELECT post_id FROM comments WHERE text LIKE ?",
+                                       f"{words}%")}
+    assert want
+    assert not archive.rows("SELECT post_id FROM versions WHERE text LIKE ?", f"%{words}%")
+    archive.weidang("index", "rebuild", check=True)
+    lines = archive.weidang("search", words, "--json", "--limit", "100", check=True).stdout
+    hits = [json.loads(line) for line in lines.splitlines()]
+    assert {h["post_id"] for h in hits} == want
+    assert len(hits) == len(want)  # one hit per post: the comments go with its current version
+    assert all(words in h["snippet"] for h in hits)
