@@ -13,6 +13,7 @@ from crawler_helpers import Archive, emulator_site
 
 ON, OFF = "weibo:7000000001", "weibo:7000000002"
 PAGE = 20  # the emulator's comments per hotflow page; it serves at most 45 per post
+WORDS = "第21条评论"  # only in the second page of comments of a post with more than 20
 
 site = emulator_site(posts=8)
 
@@ -43,10 +44,12 @@ def run(site, tmp_path_factory):
     site.control("POST", "/reset")
     summary, done = archive.harvest(ON)
     on_requests = hotflow_requests(site)
+    # the index as the harvest left it (it follows the catalog), before any rebuild
+    searched = archive.weidang("search", WORDS, "--json", "--limit", "100", check=True).stdout
     site.control("POST", "/reset")
     off_summary, _ = archive.harvest(OFF)
     return {"archive": archive, "summary": summary, "on_requests": on_requests,
-            "off_requests": hotflow_requests(site), "off": off_summary}
+            "off_requests": hotflow_requests(site), "off": off_summary, "searched": searched}
 
 
 def comment_rows(archive: Archive) -> list[tuple]:
@@ -103,7 +106,7 @@ def test_show_lists_the_comments(run):
 
 def test_search_finds_a_post_by_a_word_only_its_comments_hold(run):
     archive = run["archive"]
-    words = "第21条评论"  # only in the second page of comments of a post with more than 20
+    words = WORDS
     want = {r[0] for r in archive.rows("SELECT post_id FROM comments WHERE text LIKE ?",
                                        f"{words}%")}
     assert want
@@ -114,3 +117,5 @@ def test_search_finds_a_post_by_a_word_only_its_comments_hold(run):
     assert {h["post_id"] for h in hits} == want
     assert len(hits) == len(want)  # one hit per post: the comments go with its current version
     assert all(words in h["snippet"] for h in hits)
+    after_harvest = [json.loads(line) for line in run["searched"].splitlines()]
+    assert {h["post_id"] for h in after_harvest} == want
