@@ -168,12 +168,12 @@ _ON = {"on", "true", "yes", "1", "开", "是"}
 _OFF = {"off", "false", "no", "0", "关", "否"}
 
 
-def check_switch(field: str, value: object) -> bool:
-    """A switch such as ``browser``: on/off (true/false, yes/no, 1/0, 开/关); empty is on, the
-    default (an account list's empty cell)."""
+def check_switch(field: str, value: object, default: bool = True) -> bool:
+    """A switch such as ``browser``: on/off (true/false, yes/no, 1/0, 开/关); empty is
+    ``default`` (an account list's empty cell: browser on, comments off)."""
     if isinstance(value, bool):
         return value
-    text = str(value if value is not None else "").strip().lower() or "on"
+    text = str(value if value is not None else "").strip().lower() or ("on" if default else "off")
     if text in _ON or text in _OFF:
         return text in _ON
     raise InvalidAccount(f"{field} {value!r} is neither on nor off; write on or off")

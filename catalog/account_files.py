@@ -1,9 +1,9 @@
 """Account lists as archivists keep them: TOML, CSV (Excel's, Chinese included) and XLSX.
 
-Columns: account, name, credentials, source, interval, cron, jitter, notes, browser (Chinese
-headings 账号, 名称, 凭据, 来源, 间隔, 定时, 抖动, 备注, 浏览器采集 are read too). Only ``account`` is
-required; a column that is absent leaves that field as it is, an empty cell clears it (browser:
-on, its default).
+Columns: account, name, credentials, source, interval, cron, jitter, notes, browser, comments
+(Chinese headings 账号, 名称, 凭据, 来源, 间隔, 定时, 抖动, 备注, 浏览器采集, 评论采集 are read too).
+Only ``account`` is required; a column that is absent leaves that field as it is, an empty cell
+clears it (browser: on, comments: off, their defaults).
 
 Import is all or nothing: every row is checked first and all bad rows are reported together by
 their row number; only then are the rows written, in one transaction. Importing the same file
@@ -29,12 +29,13 @@ from catalog.errors import AccountFileError, CatalogError
 from catalog.spreadsheet import neutralise, restore, xlsx_row
 
 COLUMNS = ("account", "name", "credentials", "source", "interval", "cron", "jitter", "notes",
-           "browser")
+           "browser", "comments")
 # Read, never written: a schedule in Chinese (每6小时, 每周一 06:30) in place of interval or cron.
 READ_ONLY_COLUMNS = ("schedule",)
 HEADING_ALIASES = {"账号": "account", "帐号": "account", "名称": "name", "凭据": "credentials",
                    "来源": "source", "间隔": "interval", "定时": "cron", "抖动": "jitter", "备注": "notes",
                    "计划": "schedule", "采集计划": "schedule", "频率": "schedule", "浏览器采集": "browser",
+                   "评论采集": "comments",
                    "interval_seconds": "interval", "jitter_seconds": "jitter"}
 FORMATS = (".toml", ".csv", ".xlsx")
 
@@ -177,7 +178,8 @@ def _export_row(account: Account) -> dict[str, str]:
     return {"account": account.key, "name": account.name, "credentials": account.credentials or "",
             "source": account.source or "", "interval": format_duration(account.interval_seconds),
             "cron": account.cron or "", "jitter": format_duration(account.jitter_seconds),
-            "notes": account.notes, "browser": "on" if account.browser else "off"}
+            "notes": account.notes, "browser": "on" if account.browser else "off",
+            "comments": "on" if account.comments else "off"}
 
 
 def _read_toml(path: Path) -> list[AccountRow]:

@@ -43,7 +43,7 @@ DEFAULT_JITTER_SECONDS = 900
 # Keyword names callers use (files, command line) -> catalog columns.
 EDITABLE = {"name": "name", "credentials": "credentials", "source": "source",
             "interval": "interval_seconds", "cron": "cron", "jitter": "jitter_seconds", "notes": "notes",
-            "browser": "browser"}
+            "browser": "browser", "comments": "comments"}
 
 Clock = Callable[[], dt.datetime]
 # Module-level aliases: inside AccountRegistry, "list" is its method.
@@ -77,6 +77,7 @@ class Account:
     updated_at: str = ""
     removed_at: str | None = None
     browser: bool = True  # its posts' pages rendered in Chromium (where the settings allow it)
+    comments: bool = False  # its new posts' comments asked for and archived (opt-in)
 
     @property
     def key(self) -> str:
@@ -97,6 +98,7 @@ class Account:
         values = {f.name: row._mapping[f.name] for f in fields(cls)}
         values["active"] = bool(values["active"])
         values["browser"] = values["browser"] != 0  # NULL (never set) is on
+        values["comments"] = values["comments"] == 1  # NULL (never set) is off
         return cls(**values)
 
 
@@ -135,6 +137,8 @@ def clean_fields(platform: str, raw: Mapping[str, Any]) -> dict[str, Any]:
             cleaned[key] = check_cron(value)
         elif key == "browser":
             cleaned[key] = int(check_switch(key, value))
+        elif key == "comments":
+            cleaned[key] = int(check_switch(key, value, default=False))
         else:
             cleaned[EDITABLE[key]] = parse_duration(key, value)
     if cleaned.get("interval_seconds") and cleaned.get("cron"):

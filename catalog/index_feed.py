@@ -9,6 +9,10 @@ field comes from:
 - text, title, account, publication time: the version's parsed post (``versions.post``); the
   account name is the one the platform showed at capture, else the registered one;
 - repost text: the text of the post this one forwards; media count: the post's own media;
+- comments: the texts of the comments archived under the post (``catalog.comments``), on its
+  current version only, so that a word of a comment finds the post once. A post's comments
+  come with a new version of it (they are asked for new and edited posts), so following the
+  captures brings them to the index too;
 - status: the post's status now (``posts.status``, kept from the ``statuses`` events), given to
   every version, so that a post found deleted is found as deleted whichever version matches.
   ``expired`` and ``unavailable`` (the index knows live, edited, deleted, blocked) are indexed
@@ -31,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
+from catalog.comments import CommentCatalog
 from catalog.db import Database
 from catalog.schema import derived_generation
 from catalog.search.base import SearchIndex
@@ -198,6 +203,8 @@ class DocumentFeed:
             published_at=_time(post.get("published_at")) if post.get("published_at") else captured,
             captured_at=captured, title=str(title or ""), text=str(text or ""),
             repost_text=str(repost.get("text") or ""), media_count=len(post.get("media") or []),
+            comments_text=CommentCatalog(self.db).texts(str(platform), str(post_id))
+            if int(version) == int(current_version) else "",
             status=index_status(str(status), int(current_version)),
             warc_file=cite.warc_file, warc_record_id=cite.record_id,
             payload_sha256=cite.payload_sha256, demo=self.all_demo or cite.demo,

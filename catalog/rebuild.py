@@ -1,13 +1,14 @@
 """Recreate the derived post tables from the WARC files alone, or repair them after a crash.
 
-``rebuild`` reads every post metadata record (``catalog.metadata``) of every WARC file of the
-collections, closed and still open, in file-name order (the order their writers opened them) and
-offset order within a file, several collections merged by capture time, and feeds them to
-``PostCatalog`` exactly as the harvests did: the derived tables come out equal to what the
-harvests wrote (``PostCatalog`` makes the result independent of the order in which identical
-captures arrive). It runs in one transaction, so readers
-see the old tables until the new ones are complete, and a failure leaves the old ones in place.
-Authoritative tables (accounts, runs, pauses, events) are not touched.
+``rebuild`` reads every post metadata record (``catalog.metadata``) and every archived comments
+answer (``catalog.comments``) of every WARC file of the collections, closed and still open, in
+file-name order (the order their writers opened them) and offset order within a file, several
+collections merged by capture time, and feeds them to ``PostCatalog`` exactly as the harvests
+did: the derived tables come out equal to what the harvests wrote (``PostCatalog`` makes the
+result independent of the order in which identical captures arrive). It runs in one
+transaction, so readers see the old tables until the new ones are complete, and a failure
+leaves the old ones in place. Authoritative tables (accounts, runs, pauses, events) are not
+touched.
 
 ``repair`` is the cheap path a harvest takes at start-up: it finds the post metadata records in
 the CDXJ index (their URIs start with ``urn:weidang:post:``), and reads back only those the
@@ -20,6 +21,7 @@ catalog says what the files hold, and the next harvest captures what was lost as
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import heapq
 from collections import Counter
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from catalog.comments import CommentCatalog, comments_in_answer, is_comment_answer
 from catalog.db import Database
 from catalog.errors import CatalogError
 from catalog.metadata import (
@@ -40,10 +43,12 @@ from catalog.metadata import (
 )
 from catalog.posts import PostCatalog
 from catalog.schema import create_derived, iso, mark_rebuilt, metadata
+from harvesters import HarvestError
 from warc_store import (
     OPEN_SUFFIX,
     Collection,
     DamagedRecord,
+    StoredRecord,
     StoreError,
     iter_records,
     metadata_entries,
@@ -62,6 +67,7 @@ class RebuildSummary:
     posts: int = 0
     versions: int = 0
     statuses: int = 0
+    comments: int = 0  # comment rows read from archived comments answers
     problems: list[str] = field(default_factory=list)
 
 
@@ -84,41 +90,44 @@ def rebuild(db: Database, collections: Collection | Sequence[Collection],
             progress: Callable[[Path], None] | None = None) -> RebuildSummary:
     """Drop the derived tables and recreate them from the collections' metadata records.
 
-    Several collections (one per worker) are read side by side, their records merged in
-    capture-time order, the order their harvests reached the catalog; each collection's own
-    records keep their file order. ``progress`` is called after each file.
+    ``progress`` is called after each file.
     """
     targets = [collections] if isinstance(collections, Collection) else list(collections)
     for collection in targets:
         _refuse_live_writers(collection)
     summary = RebuildSummary()
     catalogs = {c.name: PostCatalog(db, c.name) for c in targets}
-    streams = [_records(c, summary, progress) for c in targets]
+    streams = [_collection_records(c, CommentCatalog(db, c.name), summary, progress) for c in targets]
     with db.write() as conn:
         create_derived(conn)
         for _when, name, record_id, record in heapq.merge(*streams, key=lambda r: r[0]):
             catalogs[name].apply(record, record_id)
         mark_rebuilt(conn)
     with db.read() as conn:
-        for table in ("posts", "versions", "statuses"):
+        for table in ("posts", "versions", "statuses", "comments"):
             count = conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one()
             setattr(summary, table, int(count))
     return summary
 
 
-def _records(collection: Collection, summary: RebuildSummary,
-             progress: Callable[[Path], None] | None) -> Iterator[tuple[str, str, str, MetadataRecord]]:
+def _collection_records(collection: Collection, comments: CommentCatalog, summary: RebuildSummary,
+                        progress: Callable[[Path], None] | None
+                        ) -> Iterator[tuple[str, str, str, MetadataRecord]]:
     """``(capture time, collection, record id, record)`` of a collection's post metadata
-    records, file after file; what cannot be read is counted and said in ``summary``."""
+    records, file after file; its archived comments answers go to ``comments`` as they are
+    read; what cannot be read is counted and said in ``summary``."""
     for path in warc_files(collection):
-        for record_id, body in _metadata_bodies(path, summary.problems):
+        for stored in _records(path, summary.problems, ("metadata", "response")):
+            if stored.record_type == "response":
+                summary.comments += _comments(comments, stored, summary.problems)
+                continue
             summary.metadata_records += 1
             try:
-                record = read_metadata(body)
+                record = read_metadata(stored.payload)
             except MetadataError as exc:
-                summary.problems.append(f"{path.name}: record {record_id}: {exc}")
+                summary.problems.append(f"{path.name}: record {stored.record_id}: {exc}")
                 continue
-            yield iso(record.captured_at), collection.name, record_id, record
+            yield iso(record.captured_at), collection.name, stored.record_id, record
         summary.files += 1
         if progress is not None:
             progress(path)
@@ -181,10 +190,31 @@ def _truly_gone(collection: Collection, unindexed: set[str]) -> set[str]:
 
 def _metadata_bodies(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
     """``(record id, body)`` of each post metadata record of one file, in offset order."""
+    for record in _records(path, problems, ("metadata",)):
+        yield record.record_id, record.payload
+
+
+def _comments(catalog: CommentCatalog, record: StoredRecord, problems: list[str]) -> int:
+    """The comment rows an archived comments answer gives (0 for any other response)."""
+    body = record.decoded_payload()
+    if body is None or not is_comment_answer(record.uri):
+        return 0
+    when = dt.datetime.fromisoformat(record.date.replace("Z", "+00:00"))
     try:
-        for record in iter_records(path, record_types=("metadata",)):
-            if is_post_metadata(record.header("Content-Type")):
-                yield record.record_id, record.payload
+        found = comments_in_answer(record.uri, record.http_status or 0, dict(record.http_headers),
+                                   body, when)
+    except HarvestError as exc:
+        problems.append(f"{record.filename}: record {record.record_id}: {exc}")
+        return 0
+    return catalog.record(found, record.record_id)
+
+
+def _records(path: Path, problems: list[str], kinds: tuple[str, ...]) -> Iterator[StoredRecord]:
+    """The post metadata records (and responses, if asked) of one file, in offset order."""
+    try:
+        for record in iter_records(path, record_types=kinds):
+            if record.record_type != "metadata" or is_post_metadata(record.header("Content-Type")):
+                yield record
     except DamagedRecord as exc:
         if path.name.endswith(OPEN_SUFFIX):
             problems.append(f"{path.name} ends in an unfinished record (a writer stopped there); "

@@ -13,13 +13,14 @@ Every table is one of two kinds, and the kind decides how it is protected and up
   They are brought forward by ``MIGRATIONS``, an ordered list applied once each, never dropped,
   and must be backed up. Rows are never deleted, and the event
   and identity tables are append-only: triggers refuse it, on SQLite and on PostgreSQL alike.
-- **derived**: what the WARC files already hold: posts, their versions, media, status events and
-  captures. They carry one layout number, ``DERIVED_LAYOUT``: a catalog with another layout has
-  them dropped, recreated empty and marked as needing ``weidang catalog rebuild``
-  (``needs_rebuild``); only layout 1 (SQLite, before ``seq``) is carried over row by row.
-  Their rows use natural keys; ``captures`` and ``statuses`` also number their rows (``seq``)
-  so that the search index can follow them, a number that means nothing across a rebuild (the
-  derived generation says so).
+- **derived**: what the WARC files already hold: posts, their versions, media, status events,
+  captures, and the comments read from archived comment answers (``catalog.comments``). They
+  carry one layout number, ``DERIVED_LAYOUT``: a catalog with another layout has them dropped,
+  recreated empty and marked as needing ``weidang catalog rebuild`` (``needs_rebuild``); only
+  layout 1 (SQLite, before ``seq``) is carried over row by row, and layout 2 keeps its rows
+  (layout 3 only adds ``comments``, which no harvest asked for before it). Their rows use natural keys;
+  ``captures`` and ``statuses`` also number their rows (``seq``) so that the search index can
+  follow them, a number that means nothing across a rebuild (the derived generation says so).
 
 ``catalog_schema`` keeps the bookkeeping: the migrations applied, the derived layout, the derived
 generation and the rebuild mark. Both kinds are prepared once, when the database is opened
@@ -53,8 +54,10 @@ from sqlalchemy import (
 from catalog.errors import DatabaseError
 from harvesters.records import CATALOG_STATUSES
 
-DERIVED_LAYOUT = 2  # 2: captures and statuses number their rows (seq), on every database
-DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures")
+# 2: captures and statuses number their rows (seq), on every database; 3: comments
+DERIVED_LAYOUT = 3
+DERIVED_TABLES = ("posts", "versions", "media", "statuses", "captures", "comments")
+_LAYOUT_1_TABLES = DERIVED_TABLES[:5]
 AUTHORITATIVE_TABLES = ("accounts", "account_events", "runs", "pauses", "catalog_events",
                         "account_identities", "backfills", "appraisals", "archival_codes",
                         "account_archive_codes", "topics", "topic_members", "users",
@@ -91,6 +94,7 @@ accounts = Table(
     _int("interval_seconds"), _text("cron"), _int("jitter_seconds"), _col("notes", default=""),
     _col("active", default=1), _col("created_at"), _col("updated_at"), _text("removed_at"),
     _int("browser"),  # 0: never render its posts' pages in Chromium; NULL or 1: as the settings say
+    _int("comments"),  # 1: its new posts' comments are asked for and archived; NULL or 0: not
     UniqueConstraint("platform", "account_id"),
     CheckConstraint("interval_seconds IS NULL OR interval_seconds > 0"),
     CheckConstraint("jitter_seconds IS NULL OR jitter_seconds >= 0"),
@@ -299,6 +303,17 @@ captures = Table(
     Index("captures_by_post", "platform", "post_id", "captured_at"),
     sqlite_autoincrement=True,
 )
+comments = Table(
+    "comments", metadata,
+    _col("platform"), _col("post_id"), _col("comment_id"),
+    _col("reply_to", default=""),  # the comment this one answers ("" for a comment on the post)
+    _col("author_id", default=""), _col("author_name", default=""), _col("text", default=""),
+    _text("published_at"), _int("likes"),
+    _col("record_id"),  # the response holding the answer it was read from (never a revisit)
+    _col("collection"),
+    _col("comment"),  # Comment.to_json() without its replies, as JSON
+    PrimaryKeyConstraint("platform", "post_id", "comment_id"),
+)
 catalog_schema = Table(
     "catalog_schema", metadata,
     Column("part", TEXT, primary_key=True),  # migrations | derived | derived_generation | needs_rebuild
@@ -451,6 +466,12 @@ def _account_browser(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE accounts ADD COLUMN browser INTEGER"))
 
 
+def _account_comments(conn: Connection) -> None:
+    """The per-account comments switch (a catalog made since has it from ``_accounts``)."""
+    if "comments" not in {c["name"] for c in inspect(conn).get_columns("accounts")}:
+        conn.execute(text("ALTER TABLE accounts ADD COLUMN comments INTEGER"))
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 MIGRATIONS: list[Migration] = [
     (1, "accounts and their events", _accounts),
@@ -463,6 +484,7 @@ MIGRATIONS: list[Migration] = [
     (8, "what is open to other archives (open_marks)", _open_marks),
     (9, "transfer packages (移交)", _transfers),
     (10, "a browser capture switch per account", _account_browser),
+    (11, "a comments switch per account", _account_comments),
 ]
 
 
@@ -550,6 +572,11 @@ def upgrade(conn: Connection, name: str) -> None:
             _set_part(conn, "migrations", number)
     if derived == 1 and conn.dialect.name == "sqlite":
         _carry_layout_1(conn)
+        comments.create(conn, checkfirst=True)
+        _set_part(conn, "derived", DERIVED_LAYOUT)
+    elif derived == 2:
+        # Layout 3 only adds comments, which no harvest before it asked for: nothing to rebuild.
+        comments.create(conn, checkfirst=True)
         _set_part(conn, "derived", DERIVED_LAYOUT)
     elif derived != DERIVED_LAYOUT:
         create_derived(conn)
@@ -563,7 +590,7 @@ def _carry_layout_1(conn: Connection) -> None:
     rows are copied, numbered by it, so no rebuild is needed and an index cursor stays right."""
     for index in ("posts_by_account", "statuses_by_post", "captures_by_post"):
         conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
-    for name in DERIVED_TABLES:
+    for name in _LAYOUT_1_TABLES:
         conn.execute(text(f"ALTER TABLE {name} RENAME TO layout1_{name}"))
         table = metadata.tables[name]
         table.create(conn)

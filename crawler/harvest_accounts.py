@@ -55,6 +55,7 @@ class HarvestConfig:
     login_warn_days: float = 7.0  # a login expiring this soon yields a notice (an alert)
     browser: BrowserSettings | None = None  # None: no browser stage (crawler.rendering)
     egress: str = ""  # this machine's address and logins, by name (catalog.pauses)
+    comments_max: int = 200  # comments read per post, for accounts with comments on
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def _job(account: Account, key: str, db: Database, runs: RunLog, config: Harvest
         max_pages=config.max_pages, recheck_days=config.recheck_days,
         credentials=credentials, credentials_ref=account.credentials or "", source=account.source,
         proxy=config.proxy, egress=config.egress, backfill=backfill, cursor=cursor,
-        browser=account.browser)
+        browser=account.browser, comments_max=config.comments_max if account.comments else 0)
 
 
 def harvest_id(account: Account, now: datetime) -> str:

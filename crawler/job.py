@@ -21,6 +21,8 @@ class HarvestJob:
     credentials_ref: str = ""  # the name of the credentials entry (what a login pause applies to)
     media: bool = True  # fetch pictures and videos of new or edited posts
     browser: bool = True  # render new or edited posts' pages in Chromium (crawler.rendering)
+    # comments read per new or edited post (pages of hotflow until this many); 0: none asked for
+    comments_max: int = 0
     source: str | None = None  # listing source (Weibo: mobile, desktop; WeChat: api, backend, feed, urls)
     proxy: str = ""  # the platform emulator's address in tests and the demo; empty for the real ones
     egress: str = ""  # this machine's address and logins, by name: a refusal pauses only it
@@ -66,6 +68,10 @@ class HarvestSummary:
     browser_bytes: int = 0
     browser_problems: list[str] = field(default_factory=list)
     browser_note: str = ""
+    # comments (opt-in per account): answers asked for, comment rows read, posts they were under
+    comment_pages: int = 0
+    comments: int = 0
+    posts_with_comments: int = 0
 
     @property
     def gap(self) -> int | None:

@@ -4,9 +4,11 @@ It knows nothing of a particular platform: the harvester turns an account into r
 answers into posts; the spider turns those into Scrapy requests, follows pages (stopping an
 incremental harvest at the first post the archive already holds, pinned posts aside), asks for
 media only for new or edited posts, each media address once per harvest, and stops the whole
-harvest when the platform refuses us. Posts of earlier harvests are re-checked once the listing
-is done, and only those it did not show: a post the listing showed was just read, and asking its
-page again could show nothing more.
+harvest when the platform refuses us. For an account with comments on, it asks the comments of
+each new or edited post of the account, page after page up to the cap, and writes them to the
+catalog linked to the answer's record (catalog.comments). Posts of earlier harvests are
+re-checked once the listing is done, and only those it did not show: a post the listing showed
+was just read, and asking its page again could show nothing more.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from catalog.comments import CommentCatalog
 from catalog.posts import PostCatalog
 from crawler.backfill import BackfillWalk
 from crawler.book import CaptureBook
@@ -68,6 +71,8 @@ class HarvestSpider(scrapy.Spider):
         self.state = HarvestState(clock, book.writer, self._read)
         self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
         self.disk_full = False  # an answer or a post could not be stored: the harvest stops
+        self.comments = CommentCatalog(catalog.db, catalog.collection)
+        self.comments_read: dict[str, int] = {}  # post id -> comments read in this harvest
         self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
                                      frontier=job.cursor or None) if job.backfill else None
 
@@ -156,6 +161,9 @@ class HarvestSpider(scrapy.Spider):
             self.summary.errors.append(
                 f"{exchange.spec.url} answered text that is not valid UTF-8; it was read leniently "
                 "and is stored exactly as it arrived")
+        if exchange.purpose is Purpose.COMMENTS:
+            yield from self._comments_answered(exchange, result)
+            return
         yield from self._handle(exchange, result)
 
     def _result(self, exchange: Exchange, response: Response) -> ParseResult | None:
@@ -243,6 +251,7 @@ class HarvestSpider(scrapy.Spider):
                                       follow_ups=follow_ups.get(key, 0), held_whole=key in held)
             if changed is None:
                 continue
+            yield from self._ask_comments(changed)
             media = self.harvester.media_requests(changed) if self.job.media else []
             self.book.expect_media(key, len(media))
             for m in media:
@@ -250,6 +259,38 @@ class HarvestSpider(scrapy.Spider):
                     yield self._request(m, key=key)
                 elif (answer := self.media.known(m.url)) is not None:
                     self.book.media_done(key, answer.records, ok=answer.ok, error=answer.error)
+
+    def _ask_comments(self, post: Post) -> Any:
+        """The first comments page of a new or edited post of the account (comments on). Its
+        post's record does not wait for it: comments are rows of their own, not the post's text.
+        Re-checked posts are not asked: a re-check asks whether a post is still there, once
+        per post and harvest, and its comments would cost as many requests again."""
+        asks = getattr(self.harvester, "comments_request", None)
+        if (not self.job.comments_max or asks is None or post.account_id != self.job.account_id
+                or post.post_id in self.comments_read):
+            return
+        self.comments_read[post.post_id] = 0
+        yield self._request(asks(post.post_id, cookie=str(self.job.credentials.get("cookie") or "")))
+
+    def _comments_answered(self, exchange: Exchange, result: ParseResult) -> Any:
+        """A comments page: its comments to the catalog, linked to the record holding the
+        answer; the next page while the post has fewer than the cap."""
+        if result.problem is not None:
+            self._take_notice(result)  # a refusal stops the harvest, as on any answer
+            self.summary.errors.append(str(result.problem))
+            return
+        post_id = str(exchange.spec.meta.get("post_id") or "")
+        self.summary.comment_pages += 1
+        records = exchange.records
+        if records is not None and result.comments:
+            self.summary.comments += self.comments.record(
+                result.comments, records.revisit_of or records.response_id)
+            if not self.comments_read.get(post_id):
+                self.summary.posts_with_comments += 1
+        self.comments_read[post_id] = self.comments_read.get(post_id, 0) + len(result.comments)
+        if self.comments_read[post_id] < self.job.comments_max and result.comments:
+            for request in result.next_requests:
+                yield self._request(request)
 
     def _media_answered(self, exchange: Exchange, answer: MediaAnswer) -> None:
         """A media answer counts for every post of this harvest that showed its address."""

@@ -100,6 +100,8 @@ class WeiboHarvester(WeiboRequests):
             return ParseResult(problem=LoginExpired(
                 "Weibo wants a login before answering (ok:-100)", url=request.url,
                 advice=LOGIN_ADVICE))
+        if ok == "0" and request.purpose == Purpose.COMMENTS:
+            return ParseResult(end_of_listing=True)  # no comments ("快来发表你的评论吧"), not a post gone
         if ok == "0":
             cards = (data.get("data") or {}).get("cards") if isinstance(data.get("data"),
                                                                         dict) else None

@@ -79,7 +79,7 @@ def test_exported_csv_has_a_bom_and_xlsx_keeps_ids_as_text(registry, tmp_path):
     export_accounts(registry.list(), tmp_path / "a.xlsx")
     sheet = load_workbook(tmp_path / "a.xlsx").active
     assert [c.value for c in sheet[1]] == ["account", "name", "credentials", "source", "interval",
-                                           "cron", "jitter", "notes", "browser"]
+                                           "cron", "jitter", "notes", "browser", "comments"]
     assert sheet["A2"].number_format == "@"
 
 
@@ -168,7 +168,20 @@ def test_the_browser_switch_goes_in_and_out_of_account_lists(registry, tmp_path)
     assert [a.browser for a in registry.list()] == [False, True, True]
     export_accounts(registry.list(), tmp_path / "out.csv")
     lines = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert [line.rsplit(",", 1)[1] for line in lines] == ["browser", "off", "on", "on"]
+    assert [line.rsplit(",", 2)[1] for line in lines] == ["browser", "off", "on", "on"]
     (tmp_path / "bad.csv").write_text("account,browser\nweibo:1669879400,maybe\n", encoding="utf-8")
     with pytest.raises(AccountFileError, match="browser 'maybe' is neither on nor off"):
+        import_accounts(registry, tmp_path / "bad.csv")
+
+
+def test_the_comments_switch_is_off_unless_a_list_turns_it_on(registry, tmp_path):
+    (tmp_path / "in.csv").write_text("账号,评论采集\nweibo:1669879400,开\nweibo:1669879401,\n"
+                                     "weibo:1669879402,off\n", encoding="utf-8")
+    import_accounts(registry, tmp_path / "in.csv")
+    assert [a.comments for a in registry.list()] == [True, False, False]
+    export_accounts(registry.list(), tmp_path / "out.csv")
+    lines = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert [line.rsplit(",", 1)[1] for line in lines] == ["comments", "on", "off", "off"]
+    (tmp_path / "bad.csv").write_text("account,comments\nweibo:1669879400,maybe\n", encoding="utf-8")
+    with pytest.raises(AccountFileError, match="comments 'maybe' is neither on nor off"):
         import_accounts(registry, tmp_path / "bad.csv")

@@ -128,3 +128,28 @@ def test_a_catalog_newer_than_this_code_is_refused_in_plain_words(tmp_path):
         Database(path)
     # Nothing was changed on the way: the code that wrote it can still open it.
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM schema_version").fetchone() == (2,)
+
+
+def test_a_layout_2_catalog_gains_comments_and_the_switch_without_a_rebuild(tmp_path):
+    """Layout 3 only adds ``comments`` and migration 11 the per-account switch: the post rows
+    stay, the search index's cursor (same generation) too, and every account's comments are off."""
+    path = tmp_path / "catalog.sqlite"
+    db = Database(path)
+    AccountRegistry(db).add("weibo:1669879400", name="国家档案局")
+    execute(db, "INSERT INTO captures (metadata_record_id, platform, post_id, version, outcome, "
+                "captured_at, harvest_id, collection) VALUES ('urn:uuid:1', 'weibo', '1', 1, 'new', "
+                "'2024-05-01T09:01:00.000000Z', 'h1', 'default')")
+    db.close()
+    conn = sqlite3.connect(path)  # as the code before wrote it
+    conn.executescript("DROP TABLE comments; ALTER TABLE accounts DROP COLUMN comments;"
+                       "UPDATE catalog_schema SET version = 2 WHERE part = 'derived';"
+                       "UPDATE catalog_schema SET version = 10 WHERE part = 'migrations';")
+    conn.close()
+    db = Database(path)
+    assert dict(rows(db, "SELECT part, version FROM catalog_schema")) == {
+        "migrations": len(MIGRATIONS), "derived": DERIVED_LAYOUT, "derived_generation": 1}
+    with db.read() as conn:
+        assert not needs_rebuild(conn)
+    assert rows(db, "SELECT seq, metadata_record_id FROM captures") == [(1, "urn:uuid:1")]
+    assert rows(db, "SELECT COUNT(*) FROM comments") == [(0,)]
+    assert AccountRegistry(db).get("weibo:1669879400").comments is False

@@ -264,6 +264,14 @@ def test_hotflow_comments_and_max_id_paging():
     assert "max_id=314345666829623" in more.url and "max_id_type=0" in more.url
 
 
+def test_a_post_without_comments_is_not_taken_for_a_deleted_post():
+    result = parse_body({"ok": 0, "msg": "快来发表你的评论吧"},
+                        "https://m.weibo.cn/comments/hotflow?id=4383173633744233&mid=4383173633744233"
+                        "&max_id_type=0")
+    assert result.problem is None and result.posts == [] and result.comments == []
+    assert result.end_of_listing and result.next_requests == []
+
+
 def test_legacy_comments_with_relative_dates():
     result = parse("mweibo_api_comments_show_hot_data_2019_legacy.json",
                    "https://m.weibo.cn/api/comments/show?id=4383932071637949&page=1",

@@ -77,6 +77,7 @@ TEMPLATE = {
                 "post_id": {"type": "keyword"},
                 "published_at": {"type": "date"},
                 "repost_text": TEXT_FIELD,
+                "comments_text": TEXT_FIELD,
                 "status": {"type": "keyword"},
                 "text": TEXT_FIELD,
                 "title": TEXT_FIELD,
@@ -144,7 +145,7 @@ def test_search_sends_phrase_queries_and_filters(server):
                             until=dt.datetime(2024, 12, 31, 23, 59, tzinfo=CST))
     index.search('档案管理 COVID-19 "疫情 防控"', filters, limit=5, offset=10)
     body = server.endpoint.sent("POST", "/weidang-posts/_search")[0].json()
-    fields = ["title^3", "text^1", "repost_text^0.5"]
+    fields = ["title^3", "text^1", "repost_text^0.5", "comments_text^0.3"]
     assert body["query"] == {"bool": {
         "must": [
             {"multi_match": {"query": "档案管理", "type": "phrase", "fields": fields}},
@@ -166,7 +167,8 @@ def test_search_sends_phrase_queries_and_filters(server):
     assert body["highlight"]["pre_tags"] == ["\ue000"]
     assert body["highlight"]["post_tags"] == ["\ue001"]
     assert set(body["highlight"]["fields"]) == {
-        "title", "title.chars", "text", "text.chars", "repost_text", "repost_text.chars"}
+        "title", "title.chars", "text", "text.chars", "repost_text", "repost_text.chars",
+        "comments_text", "comments_text.chars"}
 
 
 def test_an_account_by_its_keys_filters_on_platform_and_id_pairs(server):
@@ -188,7 +190,7 @@ def test_a_lone_character_is_matched_on_the_character_fields(server):
     body = server.endpoint.sent("POST", "/weidang-posts/_search")[0].json()
     assert body["query"]["bool"]["must"] == [{"multi_match": {
         "query": "档", "type": "phrase",
-        "fields": ["title.chars^3", "text.chars^1", "repost_text.chars^0.5"]}}]
+        "fields": ["title.chars^3", "text.chars^1", "repost_text.chars^0.5", "comments_text.chars^0.3"]}}]
 
 
 def test_empty_query_sorts_newest_first(server):
@@ -220,7 +222,8 @@ def test_plugin_analyzer_is_detected_and_only_adds_to_the_score(server):
     index.search("档案管理")
     query = server.endpoint.sent("POST", "/weidang-posts/_search")[0].json()["query"]["bool"]
     assert query["should"] == [{"multi_match": {
-        "query": "档案管理", "fields": ["title.words^3", "text.words^1", "repost_text.words^0.5"]}}]
+        "query": "档案管理", "fields": ["title.words^3", "text.words^1", "repost_text.words^0.5",
+                                    "comments_text.words^0.3"]}}]
 
 
 def test_a_missing_plugin_is_a_plain_error(server):

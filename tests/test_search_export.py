@@ -124,7 +124,7 @@ def test_search_export_command_writes_no_live_formula(home, tmp_path, capsys):
         index.upsert([post])
     assert main(["search", "档案管理", "--export", str(tmp_path / "r.csv")]) == 0
     assert main(["search", "档案管理", "--export", str(tmp_path / "r.xlsx")]) == 0
-    assert "Wrote 1 results" in capsys.readouterr().out
+    assert "Wrote 1 result" in capsys.readouterr().out
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as fh:
         row = next(csv.DictReader(fh))
     assert (row["title"][:2], row["account_name"]) == ("'=", "'+某县人民政府")

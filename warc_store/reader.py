@@ -29,6 +29,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warc_store.cdxj import IndexEntry
 from warc_store.collection import OPEN_SUFFIX, Collection
 from warc_store.errors import DamagedRecord, RecordNotFound, StoreError
+from warc_store.redaction import decode_body
 
 # What warcio raises on bytes that are not (or no longer) a whole WARC record.
 _READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError)
@@ -50,6 +51,12 @@ class StoredRecord:
     def header(self, name: str) -> str | None:
         lower = name.lower()
         return next((v for k, v in self.warc_headers if k.lower() == lower), None)
+
+    def decoded_payload(self) -> bytes | None:
+        """The HTTP body without its content codings (gzip, br...), as the client read it;
+        None when a coding is unknown or does not decode."""
+        coding = next((v for k, v in self.http_headers if k.lower() == "content-encoding"), "")
+        return decode_body(self.payload, coding)
 
 
 def warc_path(collection: Collection, filename: str) -> Path:

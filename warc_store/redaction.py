@@ -142,7 +142,7 @@ class RedactionPolicy:
         if ctype and not _TEXTUAL.search(ctype):
             return body, headers
         encoding = _header(headers, "content-encoding").lower().strip()
-        plain = _decode(body, encoding)
+        plain = decode_body(body, encoding)
         if plain is None:
             return self._undecodable(body, encoding, headers, note)
         new_body = self._scrubbed(plain, note)
@@ -193,7 +193,7 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
     return ""
 
 
-def _decode(body: bytes, encoding: str) -> bytes | None:
+def decode_body(body: bytes, encoding: str) -> bytes | None:
     """The body without its content codings (applied in the order listed, so undone backwards);
     None when one is unknown or the body does not decode (then it is stored as it arrived, its raw
     bytes scanned for known secrets, and its record says it could not be decoded)."""

@@ -93,6 +93,8 @@ CATALOG_SEARCH_SQLITE_FILE: Annotated[str, rule.FILE_NAME] = "search.sqlite"
 # has its own egress; "" = the system's choice
 CRAWLER_BIND_ADDRESS: Annotated[str, rule.Matches(
     r"[0-9A-Fa-f:.]{2,45}", "an IP address of this machine", empty=True)] = ""
+# comments read per post, for accounts with comments on (README "Comments"); whole pages of 20
+CRAWLER_COMMENTS_MAX_PER_POST: Annotated[int, rule.Between(1, 100_000)] = 200
 CRAWLER_BACKOFF_SECONDS: Seconds = 2.0  # first wait before retrying a failed request; doubled each retry
 CRAWLER_CONCURRENCY_PER_HOST: Annotated[int, rule.Between(1, 16)] = 2  # requests in flight to one host
 CRAWLER_DELAY_SECONDS: Seconds = 2.0  # between requests to one host (AutoThrottle may lengthen it)

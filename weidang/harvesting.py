@@ -49,7 +49,7 @@ def harvest_config(home: Home, settings: Settings, demo: bool = False) -> Harves
         credentials=credential_store(home, settings), store=store_config(settings),
         redaction=redaction_policy(settings), proxy_ca=settings["CRAWLER_PROXY_CA"],
         login_warn_days=settings["CRAWLER_LOGIN_WARN_DAYS"], browser=browser_settings(settings),
-        egress=settings["CRAWLER_EGRESS"])
+        egress=settings["CRAWLER_EGRESS"], comments_max=settings["CRAWLER_COMMENTS_MAX_PER_POST"])
 
 
 def browser_settings(settings: Settings) -> BrowserSettings:

@@ -50,6 +50,8 @@ class IndexedPost:
     title: str = ""
     text: str = ""  # plain text, the long text included when the platform folds it
     repost_text: str = ""  # the text of the post this one reposts, if any
+    # the texts of the comments archived under the post, one a line (its current version only)
+    comments_text: str = ""
     media_count: int = 0
     status: str = "live"
     appraisal: dict[str, Any] = field(default_factory=dict)  # e.g. retention, archival_code (档号)

@@ -20,7 +20,8 @@ from typing import Any
 ANALYZERS = ("cjk", "smartcn", "ik_max_word", "auto")
 # Analyzer name -> the plugin (as listed by _cat/plugins) that provides it.
 PLUGIN_OF = {"smartcn": "analysis-smartcn", "ik_max_word": "analysis-ik"}
-TEXT_FIELDS = {"title": 3.0, "text": 1.0, "repost_text": 0.5}  # the same weights as bm25 in SQLite
+# the same weights as bm25 in SQLite
+TEXT_FIELDS = {"title": 3.0, "text": 1.0, "repost_text": 0.5, "comments_text": 0.3}
 BREAK_TOKEN = "wdbrk"
 
 _SETTINGS: dict[str, Any] = {

@@ -123,12 +123,13 @@ def parse_fragment(fragment: str, field_text: str) -> tuple[str, tuple[tuple[int
 def hit_from(raw: dict[str, Any], query: SearchQuery) -> SearchHit:
     post = post_from_source(raw["_source"])
     highlight = raw.get("highlight") or {}
-    for name in ("text", "repost_text", "title"):
+    for name in ("text", "repost_text", "title", "comments_text"):
         for field in (name, f"{name}.chars"):
             if highlight.get(field):
                 snippet, spans = parse_fragment(highlight[field][0], getattr(post, name))
                 return SearchHit.from_post(post, _score(raw), snippet, spans)
-    snippet, spans = make_snippet((post.text, post.repost_text, post.title), query)
+    snippet, spans = make_snippet((post.text, post.repost_text, post.title, post.comments_text),
+                                  query)
     return SearchHit.from_post(post, _score(raw), snippet, spans)
 
 

@@ -32,14 +32,15 @@ from catalog.search.sqlite_rank import (
 )
 from catalog.search.text import TOKENIZER_VERSION, index_text
 
-# 2: the FTS table's tokenizer is 'ascii' (the tokens are split by spaces already).
-SCHEMA_VERSION = 2
+# 2: the FTS table's tokenizer is 'ascii' (the tokens are split by spaces already); 3: comments
+SCHEMA_VERSION = 3
 BATCH = 2000  # posts per transaction when upserting
 RANK_WINDOW = 1_000  # queries matching more posts rank only this many (see _ranked_page)
 # Totals are exact up to this many posts, "at least" beyond (as Elasticsearch's track_total_hits).
 TOTAL_CAP = 10_000
-# bm25 weights of the FTS columns: a match in the title counts most, in a repost least.
-WEIGHTS = (3.0, 1.0, 0.5)
+# bm25 weights of the FTS columns: a match in the title counts most, in a repost less, in the
+# comments under the post least (readers' words, not the publisher's).
+WEIGHTS = (3.0, 1.0, 0.5, 0.3)
 
 # Filtered columns come before the long texts: SQLite then reads them without walking the
 # texts' overflow pages.
@@ -47,6 +48,7 @@ _COLUMNS = (
     "doc_id", "platform", "account_id", "account_name", "status", "published_ts", "post_id",
     "version", "url", "published_at", "captured_at", "media_count", "warc_file",
     "warc_record_id", "payload_sha256", "demo", "appraisal", "title", "text", "repost_text",
+    "comments_text",
 )
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,11 +61,12 @@ CREATE TABLE IF NOT EXISTS posts (
     published_at TEXT NOT NULL, captured_at TEXT NOT NULL, media_count INTEGER NOT NULL,
     warc_file TEXT NOT NULL, warc_record_id TEXT NOT NULL, payload_sha256 TEXT NOT NULL,
     demo INTEGER NOT NULL, appraisal TEXT NOT NULL,
-    title TEXT NOT NULL, text TEXT NOT NULL, repost_text TEXT NOT NULL
+    title TEXT NOT NULL, text TEXT NOT NULL, repost_text TEXT NOT NULL,
+    comments_text TEXT NOT NULL
 );
 {{indexes}}
 CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (
-    title, text, repost_text, content='', tokenize='ascii'
+    title, text, repost_text, comments_text, content='', tokenize='ascii'
 );
 INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}'), ('tokenizer', '{TOKENIZER_VERSION}');
 """
@@ -77,7 +80,8 @@ _INDEXES = (
 _SCHEMA = _SCHEMA.replace("{indexes}", ";\n".join(_INDEXES) + ";")
 _INSERT_POST = (f"INSERT INTO posts (rowid, {', '.join(_COLUMNS)}) "
                 f"VALUES (?, {', '.join('?' * len(_COLUMNS))})")
-_INSERT_FTS = "INSERT INTO posts_fts (rowid, title, text, repost_text) VALUES (?, ?, ?, ?)"
+_INSERT_FTS = ("INSERT INTO posts_fts (rowid, title, text, repost_text, comments_text) "
+               "VALUES (?, ?, ?, ?, ?)")
 MMAP_BYTES = 1 << 30
 CACHE_KIB = 32 * 1024
 REBUILD_CACHE_KIB = 256 * 1024  # page cache while rebuilding: the FTS5 segments stay in memory
@@ -162,10 +166,7 @@ class SqliteSearchIndex(SearchIndex):
                 row,
             )
             rowid = cur.lastrowid
-        self._db.execute(
-            "INSERT INTO posts_fts (rowid, title, text, repost_text) VALUES (?, ?, ?, ?)",
-            (rowid, index_text(doc.title), index_text(doc.text), index_text(doc.repost_text)),
-        )
+        self._db.execute(_INSERT_FTS, (rowid, *_fts_texts(doc)))
 
     def _insert_new(self, batch: list[IndexedPost], first: int) -> int:
         """Insert versions new to the index with rowids from ``first``, all at once; returns
@@ -181,20 +182,19 @@ class SqliteSearchIndex(SearchIndex):
             for doc in batch:
                 self._write(doc)
             return int(self._one("SELECT coalesce(max(rowid), 0) FROM posts", [])) + 1
-        self._db.executemany(_INSERT_FTS, [
-            (first + i, index_text(doc.title), index_text(doc.text), index_text(doc.repost_text))
-            for i, doc in enumerate(batch)])
+        self._db.executemany(_INSERT_FTS, [(first + i, *_fts_texts(doc))
+                                           for i, doc in enumerate(batch)])
         self._db.execute("RELEASE bulk")
         return first + len(batch)
 
     def _unindex(self, rowid: int) -> None:
-        title, text, repost = self._db.execute(
-            "SELECT title, text, repost_text FROM posts WHERE rowid = ?", (rowid,)
+        texts = self._db.execute(
+            "SELECT title, text, repost_text, comments_text FROM posts WHERE rowid = ?", (rowid,)
         ).fetchone()
         self._db.execute(
-            "INSERT INTO posts_fts (posts_fts, rowid, title, text, repost_text) "
-            "VALUES ('delete', ?, ?, ?, ?)",
-            (rowid, index_text(title), index_text(text), index_text(repost)),
+            "INSERT INTO posts_fts (posts_fts, rowid, title, text, repost_text, comments_text) "
+            "VALUES ('delete', ?, ?, ?, ?, ?)",
+            (rowid, *(index_text(t) for t in texts)),
         )
 
     def delete(self, doc_ids: Iterable[str]) -> int:
@@ -350,7 +350,7 @@ class SqliteSearchIndex(SearchIndex):
                   f"WHERE posts_fts MATCH ? AND {where} ORDER BY posts_fts.rowid DESC "
                   f"LIMIT {RANK_WINDOW}) c JOIN posts p ON p.rowid = c.rowid "
                   "JOIN posts_fts_docsize d ON d.id = c.rowid")
-        columns = ("p.title", "p.text", "p.repost_text")
+        columns = ("p.title", "p.text", "p.repost_text", "p.comments_text")
         counting = count_sql(query.terms, columns)
         if counting is None:
             rows = self._rows(f"SELECT c.rowid, d.sz, {', '.join(columns)} {window}",
@@ -362,10 +362,11 @@ class SqliteSearchIndex(SearchIndex):
             rows = self._rows(f"SELECT c.rowid, d.sz, {', '.join(columns)}, {exprs} {window}",
                               [*count_args, match, *args])
             folds = HAN_FOLDS.search
-            scored = [(scorer.score(Candidate(rowid, (title, text, repost), sizes))
-                       if folds(title) or folds(text) or folds(repost)
-                       else scorer.score_counts(sizes, counts), rowid)
-                      for rowid, sizes, title, text, repost, *counts in rows]
+            width = len(columns)
+            scored = [(scorer.score(Candidate(rowid, tuple(row[:width]), sizes))
+                       if any(folds(t) for t in row[:width])
+                       else scorer.score_counts(sizes, row[width:]), rowid)
+                      for rowid, sizes, *row in rows]
         scored.sort(key=lambda pair: (-pair[0], -pair[1]))
         return scored
 
@@ -523,7 +524,12 @@ def _row(doc: IndexedPost) -> tuple[Any, ...]:
             doc.published_at.timestamp(), doc.post_id, doc.version, doc.url,
             doc.published_at.isoformat(), doc.captured_at.isoformat(), doc.media_count,
             doc.warc_file, doc.warc_record_id, doc.payload_sha256, int(doc.demo), appraisal,
-            doc.title, doc.text, doc.repost_text)
+            doc.title, doc.text, doc.repost_text, doc.comments_text)
+
+
+def _fts_texts(doc: IndexedPost) -> tuple[str, ...]:
+    """The FTS columns' tokens of ``doc``, in the FTS table's order."""
+    return tuple(index_text(t) for t in (doc.title, doc.text, doc.repost_text, doc.comments_text))
 
 
 def _post(row: Any) -> IndexedPost:
@@ -537,5 +543,6 @@ def _post(row: Any) -> IndexedPost:
 
 def _hit(row: Any, query: SearchQuery) -> SearchHit:
     post = _post(row)
-    snippet, spans = make_snippet((post.text, post.repost_text, post.title), query)
+    snippet, spans = make_snippet((post.text, post.repost_text, post.title, post.comments_text),
+                                  query)
     return SearchHit.from_post(post, round(float(row[-1]), 6), snippet, spans)

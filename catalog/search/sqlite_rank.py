@@ -112,7 +112,7 @@ class Candidate:
     """A matching post with what its score needs: the texts of the FTS columns and their sizes."""
 
     rowid: int
-    columns: tuple[str, ...]  # title, text, repost_text, as stored
+    columns: tuple[str, ...]  # title, text, repost_text, comments_text, as stored
     sizes: bytes  # FTS5 docsize blob
 
 

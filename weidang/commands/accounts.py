@@ -91,6 +91,8 @@ def command() -> None:
 @click.option("--notes", default="", help="Anything to remember about the account.")
 @click.option("--browser", type=click.Choice(["on", "off"]), default=None,
               help="Render its new posts' pages in Chromium (default on, where Chromium is found).")
+@click.option("--comments", type=click.Choice(["on", "off"]), default=None,
+              help="Archive its new posts' Weibo comments (default off).")
 @pass_app
 def add(app: AppContext, account: str, interval: str | None, old_every: str | None, cron: str | None,
         jitter: str | None, words: str | None, **fields: str | None) -> int:
@@ -227,6 +229,20 @@ def browser(app: AppContext, account: str, switch: str) -> int:
     click.echo(_("%(account)s: the pages of its new posts are rendered in Chromium and recorded from "
                  "its next harvest.", account=changed.key) if changed.browser else
                _("%(account)s: the pages of its new posts are not rendered from its next harvest.",
+                 account=changed.key))
+    return 0
+
+
+@command.command("comments")
+@click.argument("account")
+@click.argument("switch", type=click.Choice(["on", "off"]))
+@pass_app
+def comments(app: AppContext, account: str, switch: str) -> int:
+    """Turn the archiving of ACCOUNT's new posts' comments on or off (README "Comments")."""
+    changed = _registry(app).update(account, comments=switch)
+    click.echo(_("%(account)s: the comments of its new and edited posts are archived from its "
+                 "next harvest.", account=changed.key) if changed.comments else
+               _("%(account)s: comments are not asked for from its next harvest.",
                  account=changed.key))
     return 0
 

@@ -74,6 +74,9 @@ def print_summary(s: HarvestSummary) -> None:
         click.echo(f"  {s.backfill['note'][0].upper()}{s.backfill['note'][1:]}.")
     for line in browser_lines(s):
         click.echo(f"  {line}")
+    if s.comment_pages:
+        click.echo("  " + _("Comments: %(comments)s read under %(posts)s posts (%(pages)s answers).",
+                            comments=s.comments, posts=s.posts_with_comments, pages=s.comment_pages))
     if s.reason:
         click.echo("  " + _("Why it stopped: %(reason)s", reason=s.reason))
     if s.advice:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from warc_store import Collection
 
 _ANSWER_CHARS = 200  # of the platform's answer, shown as proof of a deletion
+_COMMENTS_SHOWN = 5  # the first comments listed; --json and the catalog hold them all
 
 
 @click.command("show", short_help="Show what the archive holds about one post: versions, status, evidence.")
@@ -27,7 +29,8 @@ _ANSWER_CHARS = 200  # of the platform's answer, shown as proof of a deletion
 def command(app: AppContext, post: str, as_json: bool) -> int:
     """Show a post's versions (with what changed), status events with their evidence, media,
     appraisal and 档号, and how to cite it."""
-    from catalog.index_feed import documents_for  # noqa: PLC0415 - SQLAlchemy loads with the catalog
+    from catalog.comments import CommentCatalog  # noqa: PLC0415 - SQLAlchemy loads with the catalog
+    from catalog.index_feed import documents_for  # noqa: PLC0415
     from catalog.post_record import post_record  # noqa: PLC0415
 
     platform, post_id = parse_post(post)
@@ -36,12 +39,14 @@ def command(app: AppContext, post: str, as_json: bool) -> int:
         with db.read() as conn:
             view = post_record(conn, platform, post_id, collections)
         documents = documents_for(db, collections, posts=[(platform, post_id)])
+        comments = CommentCatalog(db).for_post(platform, post_id)
     current = next((d for d in documents if d.version == view.current_version), None) or \
         (documents[-1] if documents else None)
     data = view.to_dict()
     for status, shown in zip(data["statuses"], view.statuses, strict=True):
         status["answer"] = _answer(collections(shown.collection), shown.evidence)
     data["citation"] = _citation(current) if current is not None else None
+    data["comments"] = [asdict(c) for c in comments]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
@@ -116,7 +121,21 @@ def _lines(view: PostView, data: dict[str, Any]) -> list[str]:
     for m in view.media:
         out.append(f"  v{m['version']} #{m['position']} {m['kind']} {m['url']}: "
                    + (_place(m) if m.get("record_id") else _("not fetched")))
-    return out + _appraisal_lines(view, data)
+    return out + _comment_lines(data["comments"]) + _appraisal_lines(view, data)
+
+
+def _comment_lines(comments: list[dict[str, Any]]) -> list[str]:
+    """How many comments the archive holds under the post, and the first few."""
+    if not comments:
+        return []
+    out = [_("Comments (%(n)s):", n=len(comments))]
+    for c in comments[:_COMMENTS_SHOWN]:
+        when = china_time(c["published_at"], seconds=True) if c["published_at"] else ""
+        out.append(f"  {c['author_name'] or c['author_id']} {when}: {' '.join(c['text'].split())[:80]}")
+    if len(comments) > _COMMENTS_SHOWN:
+        out.append("  " + _("... and %(n)s more (weidang show --json lists them all).",
+                            n=len(comments) - _COMMENTS_SHOWN))
+    return out
 
 
 def _browser_lines(browser: dict[str, Any] | None) -> list[str]:
