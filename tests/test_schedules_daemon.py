@@ -93,7 +93,9 @@ def test_one_run_per_account_and_a_global_cap(tmp_path):
     for key in keys:
         add(home, key, interval="1s")
     script(home, **{k.replace(":", "__"): {"sleep": 1.5} for k in keys})
-    Daemon(config(home, max_concurrent=2)).run(until=time.monotonic() + 5)
+    # Until four runs have ended, however slow the machine (not a fixed window of seconds).
+    with Background(Daemon(config(home, max_concurrent=2))):
+        wait_for(lambda: len(intervals(home)) >= 4, timeout=180)
     done = intervals(home)
     assert len(done) >= 4
     for key in keys:  # never two runs of one account at once
@@ -114,7 +116,11 @@ def test_paused_accounts_are_skipped_until_the_pause_ends(tmp_path):
                until=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
     runs.pause("login:county_login", "the login expired", "refresh the cookie")
     db.close()
-    reports = Daemon(config(home)).run(until=time.monotonic() + 5)
+    with Background(Daemon(config(home))) as daemon:
+        # Until the Weibo account has run once its pause ended, however slow the machine.
+        wait_for(lambda: any(r.account == "weibo:7000000001" and r.what == "ok"
+                             for r in list(daemon.reports)), timeout=180)
+    reports = list(daemon.reports)
     weibo = [r.what for r in reports if r.account == "weibo:7000000001"]
     assert weibo[0] == "skipped-paused" and "ok" in weibo  # it ran again right after the pause
     assert [r.what for r in reports if r.account.startswith("wechat")] == ["skipped-paused"]
