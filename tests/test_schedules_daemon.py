@@ -20,7 +20,7 @@ from catalog.db import Database
 from catalog.runs import RunLog
 from schedules.daemon import Daemon, run_account
 from schedules.errors import DaemonRunning
-from schedules.plan import JobPlan
+from schedules.plan import JobPlan, parse_time
 from schedules.store import job_store
 
 
@@ -151,16 +151,25 @@ def test_failing_accounts_are_backed_off_and_alerted(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/alert"
-        reports = Daemon(config(home, webhook_url=url, backoff_max_seconds=3600)).run(
-            until=time.monotonic() + 6.5)
+        with Background(Daemon(config(home, webhook_url=url, backoff_max_seconds=3600))) as daemon:
+            # Until three failures in a row, a skip for backoff and both alerts: however slow
+            # the machine (no window of seconds that a busy one overruns).
+            def seen() -> bool:
+                failing = [r.what for r in list(daemon.reports) if r.account == "weibo:7000000001"]
+                return (failing.count("failed") >= 3 and "skipped-backoff" in failing
+                        and len({a["account"] for a in _Hook.received}) == 2)
+            wait_for(seen, timeout=180)
     finally:
         server.shutdown()
-    failing = [r.what for r in reports if r.account == "weibo:7000000001"]
-    # every second without backoff: 6-7 runs; doubling (1, 3, 7 s): 3
-    assert failing.count("failed") <= 3 and "skipped-backoff" in failing
     db = Database(home / "catalog.sqlite")
+    failed = sorted(parse_time(r.started_at).timestamp()
+                    for r in RunLog(db).history("weibo:7000000001") if r.outcome == "failed")
     crashed = RunLog(db).history("weibo:7000000002")  # refused before it began: the daemon records it
     db.close()
+    # Every second without backoff; backed off, the period doubles per failure in a row: the k-th
+    # failure's start is followed by the next one no sooner than 2**k - 1 periods (1, 3, 7 s).
+    gaps = [b - a for a, b in zip(failed, failed[1:], strict=False)]
+    assert len(gaps) >= 2 and all(gap >= 2 ** k - 1 - 0.05 for k, gap in enumerate(gaps, 1)), gaps
     assert [r.outcome for r in crashed] == ["failed"] and "credentials.toml" in crashed[0].reason
     alerts = _Hook.received
     assert {a["account"] for a in alerts} == {"weibo:7000000001", "weibo:7000000002"}
