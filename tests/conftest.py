@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+WORKERS = 3  # two cores: a third worker runs while the others wait on subprocesses and servers
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): the whole suite on ``WORKERS`` workers, one test file
+    (or tests of one file) in this process, where workers would only add their start-up."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist reads it
+    files = {str(arg).split("::")[0] for arg in config.args}
+    return 0 if len(files) == 1 and files.pop().endswith(".py") else WORKERS
 
 
 @pytest.hookimpl(tryfirst=True)
