@@ -19,16 +19,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return 0 if len(files) == 1 and files.pop().endswith(".py") else WORKERS
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each test file on one xdist worker (``--dist loadgroup`` in pyproject's addopts), so
-    its module-scoped archives and emulators are built once; files that share a session archive
-    name one group themselves (``pytestmark = pytest.mark.xdist_group("...")``)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh weidang home that no other test sees."""

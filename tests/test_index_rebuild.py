@@ -10,16 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from search_archive import Harvested, harvested_archive  # noqa: F401 - the fixture
 
 from catalog.search.sqlite_fts import SqliteSearchIndex
 
 WEIDANG = str(Path(sys.executable).with_name("weidang"))
 QUERIES = ("疫情", "档案", "应急管理", "“一网通办”", "疫情 档案", "")
-
-# One worker builds the session's search archive for both files that read it.
-pytestmark = pytest.mark.xdist_group("search_archive")
 
 
 def _answers(index: SqliteSearchIndex) -> dict[str, tuple[int, list[tuple[str, float, str]]]]:

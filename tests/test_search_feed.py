@@ -6,15 +6,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-import pytest
 from search_archive import EDITED_TEXT, WECHAT_BIZ, WEIBO_UID, Harvested, harvested_archive  # noqa: F401 - the fixture
 
 from catalog.index_feed import documents_for, index_status
 from catalog.search import SearchFilters
 from warc_store import read_record, read_warcinfo
-
-# One worker builds the session's search archive for both files that read it.
-pytestmark = pytest.mark.xdist_group("search_archive")
 
 
 def _words(doc: dict) -> str:
