@@ -23,6 +23,19 @@ def english_messages(request, monkeypatch):
         monkeypatch.setenv("WEIDANG_LANG", "en")
 
 
+WORKERS = 3  # two cores: a third worker runs while the others wait on subprocesses and servers
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject's addopts): the whole suite on ``WORKERS`` workers, one test file
+    (or tests of one file) in this process, where workers would only add their start-up."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist reads it
+    files = {str(arg).split("::")[0] for arg in config.args}
+    return 0 if len(files) == 1 and files.pop().endswith(".py") else WORKERS
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A fresh weidang home that no other test sees."""

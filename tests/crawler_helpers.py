@@ -81,8 +81,10 @@ class Archive:
         sets = [x for s in [f"CRAWLER_PROXY={self.client.proxy_url}", "CRAWLER_DELAY_SECONDS=0",
                             "CRAWLER_BACKOFF_SECONDS=0.05", *self._catalog_setting, *self.settings]
                 for x in ("--set", s)]
+        # A bound on waiting, not a timing: a harvest on a loaded machine (its catalog on the shared
+        # PostgreSQL server, whose writers take turns) can take minutes.
         done = subprocess.run([*WEIDANG, *sets, *args], env=self.env, capture_output=True,
-                              text=True, timeout=120, cwd=ROOT)
+                              text=True, timeout=600, cwd=ROOT)
         if check:
             assert done.returncode == 0, done.stdout + done.stderr
         return done

@@ -47,7 +47,8 @@ def starts(home: Path, account: str | None = None) -> list[dict[str, Any]]:
 
 def intervals(home: Path) -> list[tuple[str, float, float]]:
     """(account, start, end) of every finished fake harvest."""
-    events = [json.loads(line) for line in (home / "fake.log").read_text().splitlines()]
+    log = home / "fake.log"
+    events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     open_: dict[str, float] = {}
     out = []
     for e in events:
@@ -78,7 +79,9 @@ class Background:
         self.thread.join(30)
 
 
-def wait_for(condition: Any, timeout: float = 15.0) -> None:
+def wait_for(condition: Any, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; ``timeout`` only bounds the wait (generous: a busy
+    machine's subprocesses start slowly), it is never what a test checks."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from catalog_helpers import execute
+from catalog_helpers import rows as catalog_rows
 from crawler_helpers import WEIDANG, Archive, emulator_site, wechat_account
 from lxml import html as lxml_html
-from sqlalchemy import text
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -50,11 +51,16 @@ def home(harvested, tmp_path) -> Path:
     return copy
 
 
+def weidang(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`weidang ARGS` on ``home``, as an auditor runs it."""
+    return subprocess.run([*WEIDANG, *args], capture_output=True, text=True,
+                          env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=300)
+
+
 def audit(home: Path, out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     out.mkdir(exist_ok=True)
-    done = subprocess.run([*WEIDANG, "audit", *args, "--json", str(out / "audit.json"),
-                           "--html", str(out / "audit.html")], capture_output=True, text=True,
-                          env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=300)
+    done = weidang(home, "audit", *args, "--json", str(out / "audit.json"),
+                   "--html", str(out / "audit.html"))
     assert (out / "audit.json").exists(), done.stdout + done.stderr
     return done.returncode, json.loads((out / "audit.json").read_text("utf-8")), done.stdout
 
@@ -72,21 +78,13 @@ def evidence(report: dict[str, Any], check_id: str) -> str:
 
 
 def sql(home: Path, statement: str, **params: Any) -> None:
-    db = open_catalog(home / "catalog.sqlite")
-    try:
-        with db.write() as conn:
-            conn.execute(text(statement), params)
-    finally:
-        db.close()
+    with open_catalog(home / "catalog.sqlite") as db:
+        execute(db, statement, **params)
 
 
 def one(home: Path, query: str) -> tuple[Any, ...]:
-    db = open_catalog(home / "catalog.sqlite")
-    try:
-        with db.read() as conn:
-            return tuple(conn.execute(text(query)).fetchone())
-    finally:
-        db.close()
+    with open_catalog(home / "catalog.sqlite") as db:
+        return catalog_rows(db, query)[0]
 
 
 def collection(home: Path) -> Path:
@@ -233,8 +231,7 @@ def test_a_broken_event_chain_fails_naming_the_line(home, tmp_path):
 
 
 def test_the_seal_is_checked_when_given(home, tmp_path):
-    done = subprocess.run([*WEIDANG, "seal"], capture_output=True, text=True,
-                          env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=120)
+    done = weidang(home, "seal")
     value = next(w for w in done.stdout.split() if w.startswith("weidang-seal-1:"))
     code, report, _ = audit(home, tmp_path / "ok", "--seal", value)
     assert code == 0 and rows(report)["authenticity.seal"]["result"] == "passed"
@@ -288,8 +285,7 @@ def test_a_closed_format_fails_naming_its_record(home, tmp_path):
 def test_a_folder_that_is_no_collection_is_refused_in_one_sentence(tmp_path):
     folder = tmp_path / "package"
     folder.mkdir()
-    done = subprocess.run([*WEIDANG, "audit", str(folder)], capture_output=True, text=True,
-                          env=dict(os.environ, WEIDANG_HOME=str(tmp_path / "home")), timeout=120)
+    done = weidang(tmp_path / "home", "audit", str(folder))
     assert done.returncode == 1 and done.stderr.startswith("Error: ")
     assert str(folder) in done.stderr and "not a collection folder" in done.stderr
     assert "nor a transfer package" in done.stderr
@@ -310,9 +306,8 @@ def test_a_collection_folder_outside_any_home_is_audited_without_a_catalog(harve
 def test_kept_posts_have_their_archival_codes_and_item_numbers_checked(home, tmp_path):
     codes = ("--set", "CATALOG_ARCHIVE_FONDS=0194", "--set", "CATALOG_ARCHIVE_CATEGORY=XM",
              "--set", "CATALOG_ARCHIVE_UNIT=BGS")
-    done = subprocess.run([*WEIDANG, *codes, "appraise", "--account", WEIBO, "--keep",
-                           "--retention", "永久", "--reviewer", "王芳"], capture_output=True,
-                          text=True, env=dict(os.environ, WEIDANG_HOME=str(home)), timeout=300)
+    done = weidang(home, *codes, "appraise", "--account", WEIBO, "--keep", "--retention", "永久",
+                   "--reviewer", "王芳")
     assert done.returncode == 0, done.stdout + done.stderr
     code, report, out = audit(home, tmp_path / "kept")
     assert code == 0, out

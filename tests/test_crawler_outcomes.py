@@ -79,11 +79,14 @@ def _closed_port() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("proxy,cause", [(_closed_port(), "the proxy 127.0.0.1:"),
-                                         ("http://proxy.invalid:3128", "(DNS)")])
+# The closed port is picked when the test runs (a port picked at collection could be taken by
+# then), and the test's name stays the same in every xdist worker's collection.
+@pytest.mark.parametrize("proxy,cause", [(_closed_port, "the proxy 127.0.0.1:"),
+                                         (lambda: "http://proxy.invalid:3128", "(DNS)")],
+                         ids=["closed-port", "unknown-host"])
 def test_an_unreachable_platform_fails_at_once_saying_why(archive, proxy, cause):
     # Retries that would go on for hours: only giving up after a set time ends the harvest.
-    archive.settings += [f"CRAWLER_PROXY={proxy}", "CRAWLER_RETRIES=20",
+    archive.settings += [f"CRAWLER_PROXY={proxy()}", "CRAWLER_RETRIES=20",
                          "CRAWLER_UNREACHABLE_GIVE_UP_SECONDS=1"]
     archive.add(f"weibo:{UID}")
     summary, done = archive.harvest(f"weibo:{UID}")

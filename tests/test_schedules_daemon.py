@@ -20,7 +20,7 @@ from catalog.db import Database
 from catalog.runs import RunLog
 from schedules.daemon import Daemon, run_account
 from schedules.errors import DaemonRunning
-from schedules.plan import JobPlan
+from schedules.plan import JobPlan, parse_time
 from schedules.store import job_store
 
 
@@ -38,6 +38,9 @@ def test_jobs_follow_the_catalog_without_restart(tmp_path):
         db.close()
         wait_for(lambda: daemon.scheduler.get_job("weibo:7000000001") is None)
         wait_for(lambda: daemon.scheduler.get_job("weibo:7000000002").name.startswith("cron 0 6"))
+        # A run handed out before the removal may still be starting (slowly, on a busy machine):
+        # "no run after the removal" counts from when none is in flight.
+        wait_for(lambda: not daemon._executor.busy)
         removed_at = time.time()
         time.sleep(1.5)
     assert not [s for s in starts(home, "weibo:7000000001") if s["t"] > removed_at + 0.5]
@@ -93,7 +96,9 @@ def test_one_run_per_account_and_a_global_cap(tmp_path):
     for key in keys:
         add(home, key, interval="1s")
     script(home, **{k.replace(":", "__"): {"sleep": 1.5} for k in keys})
-    Daemon(config(home, max_concurrent=2)).run(until=time.monotonic() + 5)
+    # Until four runs have ended, however slow the machine (not a fixed window of seconds).
+    with Background(Daemon(config(home, max_concurrent=2))):
+        wait_for(lambda: len(intervals(home)) >= 4, timeout=180)
     done = intervals(home)
     assert len(done) >= 4
     for key in keys:  # never two runs of one account at once
@@ -114,7 +119,11 @@ def test_paused_accounts_are_skipped_until_the_pause_ends(tmp_path):
                until=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2))
     runs.pause("login:county_login", "the login expired", "refresh the cookie")
     db.close()
-    reports = Daemon(config(home)).run(until=time.monotonic() + 5)
+    with Background(Daemon(config(home))) as daemon:
+        # Until the Weibo account has run once its pause ended, however slow the machine.
+        wait_for(lambda: any(r.account == "weibo:7000000001" and r.what == "ok"
+                             for r in list(daemon.reports)), timeout=180)
+    reports = list(daemon.reports)
     weibo = [r.what for r in reports if r.account == "weibo:7000000001"]
     assert weibo[0] == "skipped-paused" and "ok" in weibo  # it ran again right after the pause
     assert [r.what for r in reports if r.account.startswith("wechat")] == ["skipped-paused"]
@@ -145,16 +154,25 @@ def test_failing_accounts_are_backed_off_and_alerted(tmp_path):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/alert"
-        reports = Daemon(config(home, webhook_url=url, backoff_max_seconds=3600)).run(
-            until=time.monotonic() + 6.5)
+        with Background(Daemon(config(home, webhook_url=url, backoff_max_seconds=3600))) as daemon:
+            # Until three failures in a row, a skip for backoff and both alerts: however slow
+            # the machine (no window of seconds that a busy one overruns).
+            def seen() -> bool:
+                failing = [r.what for r in list(daemon.reports) if r.account == "weibo:7000000001"]
+                return (failing.count("failed") >= 3 and "skipped-backoff" in failing
+                        and len({a["account"] for a in _Hook.received}) == 2)
+            wait_for(seen, timeout=180)
     finally:
         server.shutdown()
-    failing = [r.what for r in reports if r.account == "weibo:7000000001"]
-    # every second without backoff: 6-7 runs; doubling (1, 3, 7 s): 3
-    assert failing.count("failed") <= 3 and "skipped-backoff" in failing
     db = Database(home / "catalog.sqlite")
+    failed = sorted(parse_time(r.started_at).timestamp()
+                    for r in RunLog(db).history("weibo:7000000001") if r.outcome == "failed")
     crashed = RunLog(db).history("weibo:7000000002")  # refused before it began: the daemon records it
     db.close()
+    # Every second without backoff; backed off, the period doubles per failure in a row: the k-th
+    # failure's start is followed by the next one no sooner than 2**k - 1 periods (1, 3, 7 s).
+    gaps = [b - a for a, b in zip(failed, failed[1:], strict=False)]
+    assert len(gaps) >= 2 and all(gap >= 2 ** k - 1 - 0.05 for k, gap in enumerate(gaps, 1)), gaps
     assert [r.outcome for r in crashed] == ["failed"] and "credentials.toml" in crashed[0].reason
     alerts = _Hook.received
     assert {a["account"] for a in alerts} == {"weibo:7000000001", "weibo:7000000002"}
