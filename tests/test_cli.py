@@ -256,7 +256,7 @@ def test_demo_serve_serves_the_demo_home_to_its_printed_administrator(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl+C
         try:
-            code = process.wait(timeout=60)
+            code = process.wait(timeout=180)  # a bound only: the demo home is served until this signal
         except subprocess.TimeoutExpired:
             process.kill()
             raise

@@ -10,6 +10,8 @@ from catalog.search.document import STATUSES
 
 _TEXT = {"type": "string"}
 _NULLABLE_TEXT = {"type": "string", "nullable": True}
+# what the API refuses in any text it is given (api_views._Args.text): a NUL character
+_NO_NUL: dict[str, object] = {"type": "string", "pattern": "^[^\\u0000]*$"}
 _INT = {"type": "integer"}
 _ERROR = {"description": "What was wrong, in one sentence.",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -46,10 +48,10 @@ DESCRIPTION: dict[str, Any] = {
             "operationId": "search",
             "summary": "Search the open posts",
             "parameters": [
-                _param("q", {"type": "string", "maxLength": 500},
+                _param("q", _NO_NUL | {"maxLength": 500},
                        "Words and \"phrases\", as in `weidang search`; empty: every open post."),
                 _param("platform", {"type": "string", "enum": ["weibo", "wechat"]}, "Only this platform."),
-                _param("account", {"type": "string", "maxLength": 200}, "An account id or name."),
+                _param("account", _NO_NUL | {"maxLength": 200}, "An account id or name."),
                 _param("since", _DATE, "Published on or after this day (China time)."),
                 _param("until", _DATE, "Published on or before this day (China time)."),
                 _param("status", {"type": "string", "enum": _STATUSES}, "Only posts in this status."),
