@@ -14,6 +14,7 @@ one transaction for many posts.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -92,8 +93,12 @@ class Recorder:
                                          proofs, captured_at, account, browser)
         linked = [p.record_id for p in proofs] + (browser.record_ids if browser else [])
         written = self.writer.write_metadata(uri, body, ctype, refers_to=linked)
+        # The catalog gets the post as the record holds it: the harvest may still change the
+        # objects it shares (the counts of a reposted original seen again) before the commit,
+        # and a rebuild reads the record.
+        recorded = copy.deepcopy(post)
         self._waiting.append(lambda: self.catalog.record_version(
-            post, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
+            recorded, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
             captured_at))
         self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
         self._held.pop((post.platform, post.post_id), None)

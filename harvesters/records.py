@@ -6,6 +6,7 @@ offset) and ``from_json()`` reads it back, so records can travel in request meta
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -106,6 +107,10 @@ class Post:
                 value = [m.to_json() for m in value]
             elif f.name == "repost":
                 value = value.to_json() if value is not None else None
+            elif isinstance(value, dict | list):
+                # a copy: a post rebuilt from this (a follow-up request's meta) and changed by
+                # its answer must not change this post (counts, extras) behind its back
+                value = copy.deepcopy(value)
             data[f.name] = value
         return data
 

@@ -162,3 +162,14 @@ def test_a_post_held_for_its_page_is_written_once_with_what_the_browser_captured
     meta = read_metadata(read_record(harvest.writer.collection, version.metadata_record_id).payload)
     assert meta.browser == links
     assert (harvest.summary.posts_new, harvest.summary.posts_unchanged) == (1, 0)
+
+
+def test_a_long_text_answer_leaves_the_listed_post_as_it_was():
+    """The follow-up's post is rebuilt from the request's copy: the answer's counts must not
+    reach the listed post, whose metadata record may already hold its own (catalog == rebuild)."""
+    cut = listed(CUT)
+    before = (dict(cut.counts), dict(cut.extras))
+    weibo = WeiboHarvester(follow_media=False)
+    [whole] = weibo.parse(weibo.long_text_request(cut), 200, {}, sample(LONG_TEXT), FIRST).posts
+    assert whole.counts != before[0]  # the answer brings its own counts...
+    assert (cut.counts, cut.extras) == before  # ...to the whole post only
