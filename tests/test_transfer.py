@@ -358,3 +358,26 @@ def test_demo_data_is_never_mixed_with_real_captures(transferred, site, tmp_path
     assert "demo data must never be packaged with real captures" in done.stderr + done.stdout or \
         "package them separately" in done.stderr + done.stdout, done.stdout + done.stderr
     assert not (tmp_path / "mixed").exists()
+
+
+def test_a_package_left_unfinished_is_a_failure_event_and_no_catalog_row(transferred, tmp_path):
+    """The form is printed after the transfer event is logged (it cites the event): a Chromium
+    that does not start leaves no package, a failure event after the success one, and no row."""
+    archive = transferred.archive
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    out = tmp_path / "unfinished"
+    done = archive.weidang("--set", f"CRAWLER_BROWSER_EXECUTABLE={broken}", "transfer", "create",
+                           "--account", WEIBO, "--out", str(out))
+    assert done.returncode != 0 and "PDF" in done.stderr + done.stdout, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists() and not list(tmp_path.glob(".unfinished*"))
+    events = [e for e in archive.collection().events.entries() if e["type"] == "transfer"
+              and e["detail"].get("package") == str(out)]
+    assert [e["outcome"] for e in events] == ["success", "failure"], events
+    assert events[0]["detail"]["transfer_id"] == events[1]["detail"]["transfer_id"]
+    assert "not finished" in events[1]["detail"]["note"] and "Chromium" in events[1]["detail"]["reason"]
+    ids = [row[0] for row in archive.rows("SELECT transfer_id FROM transfers")]
+    assert events[0]["detail"]["transfer_id"] not in ids
+    assert archive.weidang("verify").returncode == 0  # the event chain still holds

@@ -76,8 +76,8 @@ def selection_words(posts: Sequence[str], account: str | None, year: int | None,
 
 def transfer_sink(app: AppContext) -> Any:
     """Transfer events go to the event log of each collection the package draws from."""
-    def sink(collection: str, detail: dict[str, Any]) -> tuple[int, str]:
-        entry = open_collection(app.home, collection).record_event("transfer", "success", detail)
+    def sink(collection: str, outcome: str, detail: dict[str, Any]) -> tuple[int, str]:
+        entry = open_collection(app.home, collection).record_event("transfer", outcome, detail)
         return int(entry["seq"]), str(entry["hash"])
     return sink
 

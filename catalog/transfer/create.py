@@ -38,7 +38,8 @@ from warc_store.seal import stored_seals
 from warc_store.wacz import DEMO_NOTE, write_collection_wacz
 
 PART_SUFFIX = ".weidang-transfer-part"  # .NAME.weidang-transfer-part: a package being written
-EventSink = Callable[[str, dict[str, Any]], tuple[int, str]]  # collection, detail -> (seq, hash)
+# collection, outcome ("success" or "failure"), detail -> the event's (seq, hash)
+EventSink = Callable[[str, str, dict[str, Any]], tuple[int, str]]
 Auditor = Callable[[Path], tuple[bool, list[dict[str, Any]]]]  # bag folder -> (ok, audit rows)
 FormRenderer = Callable[[FormData], dict[str, bytes]]  # file name in transfer-form/ -> bytes
 
@@ -143,27 +144,35 @@ def _write(stage: Path, db: Database, items: list[Item], groups: dict[tuple[str,
     payload_bytes, payload_files = bagging.payload_oxum(stage)
     digest = bagging.payload_digest(stage)
     audit_ok, rows = audit(stage)
-    events = {name: sink(name, {"transfer_id": ask.transfer_id, "package": str(ask.out),
-                                "payload_sha256": digest, "items": len(items),
-                                "posts": [f"{i.key} {i.code}" for i in items if i.collection == name],
-                                "demo": demo})
-              for name in opened}
+    # The form cites the transfer events, so they are logged before it is printed; a package
+    # that is then not finished gets a failure event naming it, and no row in the catalog.
+    events = {name: sink(name, "success", {
+        "transfer_id": ask.transfer_id, "package": str(ask.out), "payload_sha256": digest,
+        "items": len(items), "posts": [f"{i.key} {i.code}" for i in items if i.collection == name],
+        "demo": demo}) for name in opened}
+    try:
+        files = {f for p in packages for f in p["warc_files"]}
+        form = FormData(ask.transfer_id, iso(ask.when), ask.actor, ask.selection, demo,
+                        item_rows(items), selected.discarded, selected.unappraised, payload_files,
+                        payload_bytes, digest, sum(facts[f].size for f in files), packages, rows,
+                        audit_ok, premis_events(items, opened, files, events, iso(ask.when)), seals)
+        folder = stage / bagging.FORM_FOLDER
+        folder.mkdir()
+        for name, data in render_form(form).items():
+            (folder / name).write_bytes(data)
+        bagging.retag(stage)
+        stage.rename(ask.out)
+    except BaseException as exc:
+        for name in opened:
+            sink(name, "failure", {"transfer_id": ask.transfer_id, "package": str(ask.out),
+                                   "note": "the package was not finished; nothing was transferred",
+                                   "reason": str(exc) or type(exc).__name__})
+        raise
     with db.write() as conn:
         record_transfer(conn, TransferRow(
             ask.transfer_id, iso(ask.when), ask.actor, ask.selection, str(ask.out), len(items),
             payload_bytes, digest, demo,
             [(i.view.platform, i.view.post_id, i.code) for i in items], events))
-    files = {f for p in packages for f in p["warc_files"]}
-    form = FormData(ask.transfer_id, iso(ask.when), ask.actor, ask.selection, demo,
-                    item_rows(items), selected.discarded, selected.unappraised, payload_files,
-                    payload_bytes, digest, sum(facts[f].size for f in files), packages, rows,
-                    audit_ok, premis_events(items, opened, files, events, iso(ask.when)), seals)
-    folder = stage / bagging.FORM_FOLDER
-    folder.mkdir()
-    for name, data in render_form(form).items():
-        (folder / name).write_bytes(data)
-    bagging.retag(stage)
-    stage.rename(ask.out)
     return Created(ask.out, len(items), payload_files, payload_bytes, digest, demo, audit_ok,
                    selected.discarded, selected.unappraised, events)
 
