@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,22 @@ def flashes(client, answer) -> str:
     return " ".join(re.findall(r'<p class="flash [a-z]+">([^<]*)</p>', page))
 
 
+def worked(client, answer, seconds: float = 600) -> tuple[str, str, str | None]:
+    """Follows long work to its end: its page (reloading itself until then), its messages and
+    the address of its result."""
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/work/"), answer.text
+    deadline = time.monotonic() + seconds
+    while True:
+        page = client.get(answer.headers["Location"]).text
+        if 'http-equiv="refresh"' not in page:
+            break
+        assert time.monotonic() < deadline, page
+        time.sleep(0.2)
+    said = " ".join(re.findall(r'<p class="flash [a-z]+">([^<]*)</p>', page))
+    result = re.search(r'<a class="result" href="([^"]+)"', page)
+    return page, said, result.group(1) if result else None
+
+
 def decisions(app, *keys: str) -> dict[str, object]:
     pairs = [tuple(k.split(":", 1)) for k in keys]
     with app.config["DB"].read() as conn:
@@ -95,9 +113,10 @@ def test_an_auditor_runs_verify_and_the_audit_and_reads_report_events_and_seals(
     before = len(client.get("/audit/default/events").text)
     assert client.post("/audit/default/run", data={}).status_code == 400  # no CSRF token
     answer = client.post("/audit/default/run", data={"csrf_token": token})
-    said = flashes(client, answer)
+    _page, said, result = worked(client, answer)
     assert "校验" in said and "四性检测" in said, said
-    page = client.get(answer.headers["Location"]).text
+    assert result and result.startswith("/audit/default?report=")
+    page = client.get(result).text
     reports = re.findall(r'href="(/audit/default/reports/[^"]+)"', page)
     assert reports, page
     report = client.get(reports[0])
@@ -258,15 +277,15 @@ def test_an_archivist_creates_a_package_by_account_and_year_and_downloads_its_fo
                                  web.edited)[0][0]
     year = dt.datetime.fromisoformat(published).astimezone(dt.timezone(dt.timedelta(hours=8))).year
     answer = client.post("/transfers", data={"csrf_token": token, "account": WEIBO, "year": str(year)})
-    said = flashes(client, answer)
+    _page, said, result = worked(client, answer)
     with app.config["DB"].read() as conn:
         rows = transfer_rows(conn)
     assert len(rows) == 1 and rows[0].actor == "keeper", said
     row = rows[0]
     assert Path(row.folder).parent == web.home / "transfers" and Path(row.folder).name == row.transfer_id
     assert web.edited.split(":", 1)[1] in {p[1] for p in row.posts}
-    assert answer.headers["Location"] == f"/transfers/{row.transfer_id}"
-    page = client.get(answer.headers["Location"]).text
+    assert result == f"/transfers/{row.transfer_id}" and row.transfer_id in said
+    page = client.get(result).text
     assert "全部通过" in page and row.payload_sha256 in page
     assert row.transfer_id in client.get("/transfers").text
     html = client.get(f"/transfers/{row.transfer_id}/form.html")
@@ -279,6 +298,40 @@ def test_an_archivist_creates_a_package_by_account_and_year_and_downloads_its_fo
     payload.write_bytes(payload.read_bytes() + b" ")
     assert "发现问题" in client.get(f"/transfers/{row.transfer_id}").text
     assert client.get("/transfers/weidang-transfer-nosuch").status_code == 404
+
+
+def test_long_work_answers_at_once_and_its_page_follows_it_to_the_end(app, web):
+    """The audit is done beside the server: the page answers before it starts (the one work
+    thread is held busy here), shows it waiting, is the asker's only, then shows the outcome."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold(_work):
+        held.set()
+        release.wait(600)
+
+    app.config["WORK"].start("held", "nobody", "zh_CN", hold)
+    assert held.wait(60)
+    client, token = client_of(app, "checker")
+    try:
+        answer = client.post("/audit/default/run", data={"csrf_token": token})
+        assert answer.status_code == 302 and answer.headers["Location"].startswith("/work/")
+        waiting = client.get(answer.headers["Location"]).text
+        assert 'http-equiv="refresh"' in waiting and "等待" in waiting, waiting
+        other, _token = client_of(app, "keeper")
+        assert other.get(answer.headers["Location"]).status_code == 404  # not theirs
+        assert app.test_client().get(answer.headers["Location"]).status_code == 403  # not logged in
+    finally:
+        release.set()
+    page, said, result = worked(client, answer)
+    assert "四性检测" in said and "完成于" in page and result
+    assert client_of(app, "boss")[0].get(answer.headers["Location"]).status_code == 200  # an admin
+
+
+def test_a_transfer_that_cannot_be_made_says_why_on_its_page(app):
+    client, token = client_of(app, "keeper")
+    answer = client.post("/transfers", data={"csrf_token": token, "account": WEIBO, "year": "1999"})
+    page, said, result = worked(client, answer)
+    assert "未生成" in said and "失败于" in page and result is None, page
 
 
 # -- in a browser ---------------------------------------------------------------------------------
@@ -328,8 +381,11 @@ def test_in_a_browser_an_archivist_appraises_and_an_auditor_audits(browser, serv
     context, page = browser_page(browser, server, "checker", "/audit")
     try:
         page.click("table.audit button[type=submit]")
-        page.wait_for_load_state()
+        # the work's page reloads itself (no script) until the audit is done, then links the result
+        page.wait_for_selector("a.result", timeout=600_000)
         assert "四性检测" in page.inner_text("main")
+        page.click("a.result")
+        page.wait_for_load_state()
         page.click("ul.reports a")
         page.wait_for_load_state()
         assert "四性" in page.inner_text("body")

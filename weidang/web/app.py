@@ -16,6 +16,7 @@ from weidang.home import Home
 from weidang.settings import Settings
 from weidang.store import catalog_db
 from weidang.web import labels, lang, security
+from weidang.web.work import Work, WorkShelf
 
 SECRET_FILE = "web-secret.key"  # under the home: signs the session cookies
 SESSION_HOURS = 8
@@ -42,6 +43,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         LOGIN_THROTTLE=security.LoginThrottle(),
         LANG_FORCED=i18n.normalise_lang(env.get("WEIDANG_LANG")),
         LANG_FALLBACK=i18n.server_default({"LANG": env.get("LANG", "")}),
+        WORK=WorkShelf(lambda: dt.datetime.now(dt.UTC), _work_failed),
     )
     _templates(app)
     _hooks(app)
@@ -55,12 +57,18 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         post_views,
         search_views,
         users_views,
+        work_views,
     )
 
     for module in (auth_views, search_views, post_views, accounts_views, users_views, api_views,
-                   oai_views, audit_views, archive_views):
+                   oai_views, audit_views, archive_views, work_views):
         app.register_blueprint(module.blueprint)
     return app
+
+
+def _work_failed(work: Work, error: BaseException) -> str:
+    _ = lang.fixed(work.lang)
+    return _("It failed: %(reason)s (the server's log has the details).", reason=lang.told(error, work.lang))
 
 
 def _templates(app: Flask) -> None:

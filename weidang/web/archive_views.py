@@ -1,13 +1,14 @@
 """The archivists' pages of the archival half: appraisal (鉴定) of one post, of a search's
 results or of a 专题, and transfer (移交) packages. The same functions as `weidang appraise` and
 `weidang transfer` (``weidang.appraising``, ``weidang.transferring``, ``catalog.appraisal``,
-``catalog.transfer``), with the logged-in user as reviewer; a package is written in the
-request itself, into HOME/transfers/<id>."""
+``catalog.transfer``), with the logged-in user as reviewer; a package is written beside the
+server (``weidang.web.work``), into HOME/transfers/<id>, while its work page shows it under way."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -27,8 +28,9 @@ from catalog.schema import RETENTION_CODES
 from warc_store import StoreError
 from weidang.context import AppContext
 from weidang.transfer_form import HTML_NAME, PDF_NAME
-from weidang.web.lang import _, told
+from weidang.web.lang import _, current, fixed, told
 from weidang.web.security import REPORT_CSP, requires, safe_next
+from weidang.web.work import Work, WorkFailed
 
 blueprint = Blueprint("archive", __name__)
 
@@ -128,8 +130,6 @@ def transfers() -> Any:
 @blueprint.route("/transfers", methods=["POST"])
 @requires("archive")
 def create() -> Any:
-    from weidang.transferring import create_transfer  # noqa: PLC0415
-
     form = request.form
     account, topic = form.get("account", "").strip() or None, form.get("topic", "").strip() or None
     try:
@@ -138,19 +138,33 @@ def create() -> Any:
         flash(_("Not created: %(reason)s", reason=_("%(value)s is not a year; write it as 2024.",
                                                     value=form.get("year", ""))), "error")
         return redirect(url_for("archive.transfers"))
-    try:
-        if account is None and year is None and topic is None:
-            raise CatalogError(_("Choose an account and a year, or a 专题."))
-        made = create_transfer(app_context(), None, (), account, year, topic, g.user.name)
-    except (CatalogError, StoreError) as exc:
-        flash(_("Not created: %(reason)s", reason=told(exc)), "error")
+    if account is None and year is None and topic is None:
+        flash(_("Not created: %(reason)s", reason=_("Choose an account and a year, or a 专题.")), "error")
         return redirect(url_for("archive.transfers"))
-    flash(_("Transfer package %(id)s written: %(items)s kept posts (%(discarded)s discarded and "
-            "%(unappraised)s not appraised left out); audit of the package (四性): %(verdict)s.",
-            id=made.folder.name, items=made.items, discarded=made.discarded,
-            unappraised=made.unappraised, verdict=_("passed") if made.audit_ok else _("FAILED")),
-          "info" if made.audit_ok else "error")
-    return redirect(url_for("archive.transfer", ident=made.folder.name))
+    job = _transfer_job(app_context(), account, year, topic, g.user.name, url_for("archive.transfers"))
+    work = current_app.config["WORK"].start(_("Transfer package"), g.user.name, current(), job)
+    return redirect(url_for("work.work", ident=work.ident))
+
+
+def _transfer_job(ctx: AppContext, account: str | None, year: int | None, topic: str | None,
+                  actor: str, listing: str) -> Any:
+    """`weidang transfer create` for the web, run outside the request (``weidang.web.work``)."""
+    def job(work: Work) -> None:
+        from weidang.transferring import create_transfer  # noqa: PLC0415
+
+        _ = fixed(work.lang)
+        try:
+            made = create_transfer(ctx, None, (), account, year, topic, actor)
+        except (CatalogError, StoreError) as exc:
+            work.say(_("Not created: %(reason)s", reason=told(exc, work.lang)), "error")
+            raise WorkFailed from exc
+        work.say(_("Transfer package %(id)s written: %(items)s kept posts (%(discarded)s discarded and "
+                   "%(unappraised)s not appraised left out); audit of the package (四性): %(verdict)s.",
+                   id=made.folder.name, items=made.items, discarded=made.discarded,
+                   unappraised=made.unappraised, verdict=_("passed") if made.audit_ok else _("FAILED")),
+                 "info" if made.audit_ok else "error")
+        work.result = f"{listing}/{quote(made.folder.name)}"
+    return job
 
 
 def _row(ident: str) -> Any:

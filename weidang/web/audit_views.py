@@ -1,7 +1,8 @@
 """The auditors' pages: run verify and the 四性 audit of a collection, read the report, the
 collection's event log and its seals. The same functions as `weidang audit`, `weidang verify`
-and `weidang seal` (``catalog.audit.run_audit``, ``warc_store``), run in the request itself:
-an audit of a large collection keeps the page waiting until it is done."""
+and `weidang seal` (``catalog.audit.run_audit``, ``warc_store``). An audit runs beside the
+server (``weidang.web.work``): the auditor is sent to its page, which shows it under way and
+then what it found, with a link to the report."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, send_file, url_for
 
 from warc_store import Collection, StoreError
 from warc_store.seal import stored_seals, verify_stamp
 from warc_store.timestamp import TimestampError
 from weidang.home import Home
 from weidang.store import open_collection, tsa_config
-from weidang.web.lang import _
+from weidang.web.lang import _, current, fixed
 from weidang.web.security import REPORT_CSP, requires
+from weidang.web.work import Work
 
 blueprint = Blueprint("audit", __name__)
 
@@ -85,31 +88,42 @@ def collection(name: str) -> Any:
 @blueprint.route("/audit/<name>/run", methods=["POST"])
 @requires("audit")
 def run(name: str) -> Any:
-    from catalog.audit import AuditContext, run_audit  # noqa: PLC0415
-    from weidang.audit_report import render_html  # noqa: PLC0415
-
     coll = _collection(name)
-    settings = current_app.config["SETTINGS"]
-    ctx = AuditContext(coll, name, current_app.config["DB"], _home().root,
-                       workers=settings["WARC_STORE_VERIFY_WORKERS"],
-                       tsa=tsa_config(_home(), settings))
-    report = run_audit(ctx)  # verifies the collection once (ctx.verify) and runs every check
-    path = _report_path(name, ctx.now)
-    path.write_text(render_html(report), encoding="utf-8")
-    verified = ctx.verify
-    counts = report.counts()
-    flash(_("Verify: %(files)s files, %(mb)s MB re-hashed: %(verdict)s.", files=len(verified.files),
-            mb=f"{verified.bytes_checked / 1e6:,.1f}",
-            verdict=_("all checks passed") if verified.ok else _("PROBLEMS FOUND")),
-          "info" if verified.ok else "error")
-    flash(_("四性 audit: %(passed)s passed, %(failed)s failed, %(na)s not applicable.",
-            passed=counts["passed"], failed=counts["failed"], na=counts["not_applicable"]),
-          "info" if report.ok else "error")
-    return redirect(url_for("audit.collection", name=name, report=path.name))
+    job = _audit_job(coll, name, _home(), current_app.config["DB"], current_app.config["SETTINGS"],
+                     url_for("audit.collection", name=name))
+    work = current_app.config["WORK"].start(_("Verify and 四性 audit of %(name)s", name=name),
+                                            g.user.name, current(), job)
+    return redirect(url_for("work.work", ident=work.ident))
 
 
-def _report_path(name: str, when: dt.datetime) -> Path:
-    folder = _home().root / REPORTS
+def _audit_job(coll: Collection, name: str, home: Home, db: Any, settings: Any, page: str) -> Any:
+    """The audit as `weidang audit` runs it, its report kept under the home, told on the work's
+    page; run outside the request (``weidang.web.work``)."""
+    def job(work: Work) -> None:
+        from catalog.audit import AuditContext, run_audit  # noqa: PLC0415
+        from weidang.audit_report import render_html  # noqa: PLC0415
+
+        _ = fixed(work.lang)
+        ctx = AuditContext(coll, name, db, home.root, workers=settings["WARC_STORE_VERIFY_WORKERS"],
+                           tsa=tsa_config(home, settings))
+        report = run_audit(ctx)  # verifies the collection once (ctx.verify) and runs every check
+        path = _report_path(home, name, ctx.now)
+        path.write_text(render_html(report), encoding="utf-8")
+        verified = ctx.verify
+        counts = report.counts()
+        work.say(_("Verify: %(files)s files, %(mb)s MB re-hashed: %(verdict)s.", files=len(verified.files),
+                   mb=f"{verified.bytes_checked / 1e6:,.1f}",
+                   verdict=_("all checks passed") if verified.ok else _("PROBLEMS FOUND")),
+                 "info" if verified.ok else "error")
+        work.say(_("四性 audit: %(passed)s passed, %(failed)s failed, %(na)s not applicable.",
+                   passed=counts["passed"], failed=counts["failed"], na=counts["not_applicable"]),
+                 "info" if report.ok else "error")
+        work.result = f"{page}?{urlencode({'report': path.name})}"
+    return job
+
+
+def _report_path(home: Home, name: str, when: dt.datetime) -> Path:
+    folder = home.root / REPORTS
     folder.mkdir(mode=0o700, exist_ok=True)
     base = f"{name}-{when.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
     path, n = folder / f"{base}.html", 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
@@ -34,16 +35,27 @@ def _(message: str, **values: Any) -> str:
     return text % values if values else text
 
 
+def fixed(lang: str) -> Callable[..., str]:
+    """``_`` for work done outside a request (``weidang.web.work``), in the language of the
+    person who asked for it."""
+    def translate(message: str, **values: Any) -> str:
+        text = i18n.gettext(message, lang)
+        return text % values if values else text
+    return translate
+
+
 def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
     text = i18n.ngettext(singular, plural, n, current())
     return text % {"num": n, **values}
 
 
-def told(error: BaseException) -> str:
-    """An error of a lower layer, in the request's language where it has a message template or
-    is one of the layers' messages translated for the command line (``weidang.errors``)."""
+def told(error: BaseException, lang: str | None = None) -> str:
+    """An error of a lower layer, in the request's language (or ``lang``) where it has a message
+    template or is one of the layers' messages translated for the command line
+    (``weidang.errors``)."""
+    lang = lang or current()
     if getattr(error, "template", None):
-        return i18n.told(error, current())
+        return i18n.told(error, lang)
     from weidang.errors import translated  # noqa: PLC0415
 
-    return translated(str(error), current())
+    return translated(str(error), lang)

@@ -1,0 +1,101 @@
+"""Long work started from a page (the 四性 audit of a collection, a transfer package), done beside
+the server so that the page answers at once: the person is sent to the work's own page, which
+reloads itself every few seconds (a ``<meta>`` refresh, no script) until the work has ended, then
+shows what it found and a link to the result.
+
+One thread does the work, one piece after the other in the order asked: an audit re-hashes
+every byte of a collection and a package copies it, and two at once would only halve each
+other's speed on the machine that also serves the pages. The thread is a daemon: stopping the
+server abandons what is under way (a transfer leaves its ``.part`` folder, removed by the next
+one into the same place; an audit leaves nothing but its fixity event).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+KEEP = 200  # ended work remembered for its page; the oldest is forgotten first
+
+
+@dataclass
+class Work:
+    """One piece of work and what it said; ``messages`` are (category, text) in the language of
+    the person who asked for it, ``result`` the page of what it made."""
+
+    ident: str
+    title: str
+    owner: str
+    lang: str
+    asked: dt.datetime
+    state: str = "waiting"  # waiting, running, done, failed
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    result: str | None = None
+    ended: dt.datetime | None = None
+
+    @property
+    def over(self) -> bool:
+        return self.state in ("done", "failed")
+
+    def say(self, text: str, category: str = "info") -> None:
+        self.messages.append((category, text))
+
+
+Job = Callable[[Work], None]  # fills the work's messages and result
+
+
+class WorkFailed(Exception):
+    """Raised by a job that has said why it failed (in its messages)."""
+
+
+class WorkShelf:
+    """The work asked for in this server, by id; one thread does it in order."""
+
+    def __init__(self, clock: Callable[[], dt.datetime], failed_text: Callable[[Work, BaseException], str]):
+        self._clock = clock
+        self._failed_text = failed_text
+        self._works: OrderedDict[str, Work] = OrderedDict()
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[Work, Job]] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="weidang-web-work", daemon=True)
+        self._thread.start()
+
+    def start(self, title: str, owner: str, lang: str, job: Job) -> Work:
+        work = Work(secrets.token_urlsafe(9), title, owner, lang, self._clock())
+        with self._lock:
+            self._works[work.ident] = work
+            self._forget_old()
+        self._queue.put((work, job))
+        return work
+
+    def get(self, ident: str) -> Work | None:
+        with self._lock:
+            return self._works.get(ident)
+
+    def _forget_old(self) -> None:
+        ended = [k for k, w in self._works.items() if w.over]
+        for key in ended[:max(0, len(self._works) - KEEP)]:
+            del self._works[key]
+
+    def _run(self) -> None:
+        while True:
+            work, job = self._queue.get()
+            work.state = "running"
+            try:
+                job(work)
+                work.state = "done"
+            except WorkFailed:
+                work.state = "failed"
+            except Exception as exc:  # noqa: BLE001 - told on the work's page, logged whole
+                log.exception("web work %s (%s) failed", work.ident, work.title)
+                work.say(self._failed_text(work, exc), "error")
+                work.state = "failed"
+            work.ended = self._clock()
