@@ -25,6 +25,10 @@ WECHAT_LOADER_URL = ("https://res.wx.qq.com/mmbizappmsg/zh_CN/htmledition/js/ass
 WEIBO_PC_APP_URL = "https://h5.sinaimg.cn/weibo-pc/js/app.emulator.js"
 
 WECHAT_LOADER = r"""(function () {
+  // Loaded twice on purpose: as the page's own module (which pywb's replay cannot run: its
+  // rewriting is not valid in strict mode) and as a plain script; the first to run does the work.
+  if (window.weidangLoader) return;
+  window.weidangLoader = true;
   var content = document.getElementById("js_content");
   if (content) content.style.visibility = "visible";
   var pictures = Array.prototype.slice.call(document.querySelectorAll("img[data-src]"));
@@ -34,14 +38,27 @@ WECHAT_LOADER = r"""(function () {
     img.style.setProperty("height", Math.round(img.clientWidth * ratio) + "px", "important");
     img.addEventListener("load", function () { img.style.removeProperty("height"); });
   });
-  function show(img) {
+  function wanted(img) {
     var source = img.getAttribute("data-src");
-    img.src = source + (source.indexOf("?") < 0 ? "?" : "&") + "wxfrom=5&wx_lazy=1&wx_co=1";
+    return source + (source.indexOf("?") < 0 ? "?" : "&") + "wxfrom=5&wx_lazy=1&wx_co=1";
   }
-  var watch = new IntersectionObserver(function (entries) {
-    entries.forEach(function (e) {
-      if (e.isIntersecting) { watch.unobserve(e.target); show(e.target); }
+  // The page's own inline script puts a placeholder in src from a timer (setImgSize), which
+  // can fire after a picture was shown, even after the reader scrolled past it: a picture once
+  // shown keeps its source (a placeholder that loads over it is replaced), and stays watched
+  // until its own source has loaded.
+  var shown = new Set();
+  function show(img) {
+    shown.add(img);
+    if (img.src !== wanted(img)) img.src = wanted(img);
+  }
+  pictures.forEach(function (img) {
+    img.addEventListener("load", function () {
+      if (img.src === wanted(img)) watch.unobserve(img);
+      else if (shown.has(img)) show(img);
     });
+  });
+  var watch = new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { if (e.isIntersecting) show(e.target); });
   }, {rootMargin: "0px 0px 200px 0px"});
   pictures.forEach(function (img) { watch.observe(img); });
 })();
@@ -101,7 +118,19 @@ WEIBO_PC_APP = _WEIBO_DRAW + r"""
 
 
 def serve(request: Request) -> Response | None:
-    """A page script, style sheet or icon on the platforms' static hosts; None for anything else."""
+    """A page script, style sheet or icon on the platforms' static hosts; None for anything else.
+
+    Each answer allows every origin (``Access-Control-Allow-Origin: *``), as the platforms' static
+    hosts must: the article page asks for its bundle as ``<script type="module" crossorigin>``,
+    which a browser runs only with that header; without it the page's loader sometimes never ran
+    (Chromium may hand the failed module fetch to the plain ``<script>`` of the same address)."""
+    found = _asset(request)
+    if found is not None:
+        found.headers.append(("Access-Control-Allow-Origin", "*"))
+    return found
+
+
+def _asset(request: Request) -> Response | None:
     path = request.path
     icon = re.search(r"\.(png|jpe?g|gif|svg)$", path)
     if icon and icon.group(1) == "svg":

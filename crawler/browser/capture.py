@@ -126,7 +126,7 @@ class BrowserCapture:
         recorded: list[_Recorded] = []
         s = self.settings
         proxy = RecordingProxy(self._pool.identity, Upstream(s.upstream_proxy, s.upstream_ca_file, budget),
-                               _recorder(writer, recorded, threading.Lock()))
+                               _recorder(writer, recorded, threading.Lock()), started + budget)
         try:
             page = self._render(proxy, url, result, started, budget)
         except BrowserUnavailable as exc:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import math
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,8 +51,10 @@ class Upstream:
 class RecordingProxy:
     """One listening proxy on 127.0.0.1 (a free port); ``close`` ends it and stops recording."""
 
-    def __init__(self, identity: ProxyIdentity, upstream: Upstream, record: Recorder) -> None:
+    def __init__(self, identity: ProxyIdentity, upstream: Upstream, record: Recorder,
+                 deadline: float = math.inf) -> None:
         self.identity = identity
+        self.deadline = deadline  # time.monotonic() past which the page is abandoned
         self.upstream = upstream
         self._record = record
         self._tls = upstream.tls_context()
@@ -68,12 +72,17 @@ class RecordingProxy:
 
     def record(self, request: HttpRequest, response: HttpResponse, document: bool) -> None:
         # A page abandoned over its budget may still get answers: they are not its records.
-        if not self.closed:
+        if self._open():
             self._record(request, response, document)
 
     def fail(self, message: str) -> None:
-        if not self.closed:
+        # An upstream that times out after the deadline belongs to a page already said abandoned;
+        # on a busy machine its timeout can be noticed before the browser's.
+        if self._open():
             self.failures.append(message)
+
+    def _open(self) -> bool:
+        return not self.closed and time.monotonic() < self.deadline
 
     def connect(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         """A new connection to ``host`` (through the upstream proxy, if there is one)."""
