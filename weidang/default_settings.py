@@ -179,3 +179,9 @@ WEB_OAI_ADMIN_EMAIL: Annotated[str, rule.Matches(
 WEB_OAI_REPOSITORY_NAME: Annotated[str, rule.Matches(r"\S.{0,199}", "1 to 200 characters")] = "微档 weidang"
 # OAI-PMH: records per answer; the rest follow with a resumption token
 WEB_OAI_PAGE_SIZE: Annotated[int, rule.Between(1, 1000)] = 100
+# pywb's `wayback` program, for replays on the post page; empty = .venv-pywb beside weidang's source
+# (made by install-replay.sh), else `wayback` on PATH
+WEB_PYWB: Annotated[str, rule.FilePath(empty=True)] = ""
+# the replay origin as readers' browsers reach it (behind a reverse proxy); empty = this server's
+# host name with the replay port (`weidang web --replay-port`)
+WEB_REPLAY_URL: Annotated[str, rule.Url(("http", "https"), empty=True)] = ""

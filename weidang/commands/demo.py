@@ -161,7 +161,7 @@ def _serve(home: Home, settings: Settings, port: int) -> None:
     click.echo("")
     click.echo(_("Web interface: http://127.0.0.1:%(port)s/ ; log in as %(name)s with the password "
                  "%(password)s", port=port, name=DEMO_ADMIN, password=password))
-    serve_home(home, settings, "127.0.0.1", port)
+    serve_home(home, settings, "127.0.0.1", port, replay_port=port + 1)
 
 
 def _print_runs(reports: list[RunReport]) -> None:

@@ -13,11 +13,14 @@ from werkzeug.exceptions import HTTPException
 
 from weidang import i18n
 from weidang.home import Home
+from weidang.indexing import collections_of
 from weidang.settings import Settings
 from weidang.store import catalog_db
 from weidang.web import labels, lang, security
+from weidang.web.replay import STATE_DIR, Replay, ReplayGate, ReplayUnavailable, find_wayback
 from weidang.web.work import Work, WorkShelf
 
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # where install-replay.sh makes .venv-pywb
 SECRET_FILE = "web-secret.key"  # under the home: signs the session cookies
 SESSION_HOURS = 8
 MACHINE_PATHS = ("/api/", "/oai")  # a working day: then log in again
@@ -44,7 +47,9 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         LANG_FORCED=i18n.normalise_lang(env.get("WEIDANG_LANG")),
         LANG_FALLBACK=i18n.server_default({"LANG": env.get("LANG", "")}),
         WORK=WorkShelf(lambda: dt.datetime.now(dt.UTC), _work_failed),
+        REPLAY_PORT=0,  # the replay origin's port (`weidang web` sets it); 0 = no replay origin
     )
+    app.config["REPLAY"], app.config["REPLAY_MISSING"] = _replay(home, settings)
     _templates(app)
     _hooks(app)
     from weidang.web import (
@@ -64,6 +69,30 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
                    oai_views, audit_views, archive_views, work_views):
         app.register_blueprint(module.blueprint)
     return app
+
+
+def _replay(home: Home, settings: Settings) -> tuple[Replay | None, ReplayUnavailable | None]:
+    """pywb for the post pages' replays, or why there is none (said on the post page)."""
+    try:
+        wayback = find_wayback(str(settings["WEB_PYWB"]), SOURCE_ROOT)
+    except ReplayUnavailable as exc:
+        return None, exc
+    return Replay(wayback, home.root / STATE_DIR, collections_of(home)), None
+
+
+def replay_gate(app: Flask) -> ReplayGate | None:
+    """The replay origin's application: pywb, for those logged in to ``app`` who may read."""
+    replay = app.config["REPLAY"]
+    if replay is None:
+        return None
+
+    def allowed(environ: dict[str, Any]) -> bool:
+        # the session cookie is the web pages' own: cookies are per host, not per port
+        with app.request_context(environ):
+            security.load_user()
+            return security.can("read")
+
+    return ReplayGate(replay, allowed)
 
 
 def _work_failed(work: Work, error: BaseException) -> str:

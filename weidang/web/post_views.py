@@ -6,27 +6,29 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
 
 from catalog.appraisal import current_decisions
 from catalog.index_feed import documents_for
 from catalog.open_access import is_open
 from catalog.post_history import StatusEvent, status_events
+from catalog.post_record import post_record
 from catalog.posts import PostCatalog, StoredVersion
 from catalog.search import SearchHit
 from harvesters.records import Media, Post
 from warc_store import read_record
 from warc_store.errors import StoreError
-from warc_store.reader import StoredRecord
+from warc_store.reader import StoredRecord, read_record_at
 from weidang.citation import hit_lines
 from weidang.indexing import collections_of
 from weidang.store import catalog_db
-from weidang.web import labels
+from weidang.web import labels, lang
 from weidang.web.archive_views import RETENTIONS
 from weidang.web.sanitize import clean_html
-from weidang.web.security import MEDIA_CSP, requires
+from weidang.web.security import CSP, MEDIA_CSP, requires
 
 blueprint = Blueprint("posts", __name__)
 PICTURE_KINDS = ("picture", "cover", "live_photo")
@@ -49,6 +51,37 @@ class VersionView:
     missing_media: int  # media the post names that no capture could fetch
     diff: list[tuple[str, str]]  # (equal | insert | delete, text) against the version before
     citation: list[str]
+    # the browser capture its metadata record links (catalog.post_record.VersionView.browser)
+    browser: dict[str, Any] | None = None
+    replay: str = ""  # the address of its page's replay, "" when there is none
+
+
+@dataclass(frozen=True)
+class Replays:
+    """Where this request's reader sees replays: the replay origin, or why there is none."""
+
+    origin: str  # e.g. http://archive.example:8471 ; "" = no replays
+    missing: str  # why not, for the page ("" when there are replays, or the server has none)
+
+    @classmethod
+    def here(cls) -> Replays:
+        config = current_app.config
+        if config["REPLAY"] is None:
+            return cls("", lang.told(config["REPLAY_MISSING"]))
+        if config["SETTINGS"]["WEB_REPLAY_URL"]:
+            return cls(str(config["SETTINGS"]["WEB_REPLAY_URL"]).rstrip("/"), "")
+        if not config["REPLAY_PORT"]:
+            return cls("", "")  # served without a replay origin (`--replay-port 0`)
+        host = urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return cls(f"{request.scheme}://{host}:{config['REPLAY_PORT']}", "")
+
+    def address(self, version: StoredVersion, browser: dict[str, Any] | None) -> str:
+        """The replay of the page the browser capture rendered for ``version``, if pywb holds it."""
+        if not self.origin or not browser or not browser.get("page"):
+            return ""
+        path = current_app.config["REPLAY"].address(version.collection, browser["url"])
+        return f"{self.origin}{path}" if path else ""
 
 
 @blueprint.route("/posts/<key>")
@@ -56,6 +89,7 @@ class VersionView:
 def post(key: str) -> Any:
     platform, post_id = _split(key)
     home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
+    replays = Replays.here()
     with catalog_db(home, settings) as db:
         catalog = PostCatalog(db)
         versions = catalog.versions(platform, post_id)
@@ -66,6 +100,8 @@ def post(key: str) -> Any:
                                                     posts=[(platform, post_id)],
                                                     all_demo=home.is_demo())}
         with db.read() as conn:
+            browsers = {v.version: v.browser for v in
+                        post_record(conn, platform, post_id, collections_of(home)).versions}
             events = status_events(conn, platform, post_id)
             opened = is_open(conn, platform, post_id)
             decision = next(iter(current_decisions(conn, [(platform, post_id)])), None)
@@ -73,12 +109,45 @@ def post(key: str) -> Any:
     for version in versions:
         doc = docs.get(version.version)
         cite = hit_lines(version.version, SearchHit.from_post(doc, 0.0, "", ())) if doc else []
-        views.append(_view(version, before, cite))
+        browser = browsers.get(version.version)
+        views.append(_view(version, before, cite, browser, replays.address(version, browser)))
         before = version.text
-    return render_template("post.html", key=key, platform=platform, post_id=post_id, status=status,
+    page = render_template("post.html", key=key, platform=platform, post_id=post_id, status=status,
                            versions=list(reversed(views)), events=events, labels=labels,
                            finding=_finding(status, events), opened=opened,
-                           decision=decision, retentions=RETENTIONS)
+                           decision=decision, retentions=RETENTIONS, replays=replays)
+    response = Response(page)
+    if replays.origin:  # the replay frames, and nothing else, may come from the replay origin
+        response.headers["Content-Security-Policy"] = f"{CSP}; frame-src {replays.origin}"
+    return response
+
+
+@blueprint.route("/posts/<key>/v<int:version>/<any(screenshot, pdf):kind>")
+@requires("read")
+def rendition(key: str, version: int, kind: str) -> Response:
+    """The screenshot (PNG) or PDF the browser capture made of a version's page, as archived."""
+    platform, post_id = _split(key)
+    home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
+    with catalog_db(home, settings) as db, db.read() as conn:
+        record = post_record(conn, platform, post_id, collections_of(home))
+    found = next((v for v in record.versions if v.version == version), None)
+    place = (found.browser or {}).get(kind) if found else None
+    collection = collections_of(home)(found.collection) if found else None
+    if not place or not place.get("warc_file") or collection is None:
+        abort(404)
+    try:
+        stored = read_record_at(collection, place["warc_file"], int(place["offset"]))
+    except StoreError:
+        abort(404)
+    if kind == "pdf":  # a PDF may carry scripts of its own: saved, never shown by this site
+        response = Response(stored.payload, mimetype="application/pdf")
+        name = f"{platform}-{post_id}-v{version}.pdf"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = Response(stored.payload, mimetype="image/png")
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @blueprint.route("/posts/<key>/v<int:version>/media/<int:number>")
@@ -121,7 +190,8 @@ def _media_response(record: StoredRecord) -> Response:
     return response
 
 
-def _view(version: StoredVersion, before: str, citation: list[str]) -> VersionView:
+def _view(version: StoredVersion, before: str, citation: list[str],
+          browser: dict[str, Any] | None, replay: str) -> VersionView:
     post = version.post()
     fetched = [e for e in version.evidence if e.role == "media"]
     items, named = [], _all_media(post)
@@ -131,7 +201,8 @@ def _view(version: StoredVersion, before: str, citation: list[str]) -> VersionVi
         items.append(MediaItem(number, kind, proof.url, kind in PICTURE_KINDS))
     body = clean_html(post.text_html) if post.text_html else clean_html(_paragraphs(version.text))
     diff = _diff(before, version.text) if version.version > 1 else []
-    return VersionView(version, post, body, items, max(0, len(named) - len(items)), diff, citation)
+    return VersionView(version, post, body, items, max(0, len(named) - len(items)), diff, citation,
+                       browser, replay)
 
 
 def _finding(status: str, events: list[StatusEvent]) -> StatusEvent | None:

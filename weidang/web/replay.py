@@ -1,0 +1,230 @@
+"""Replay of archived pages on the post page: pywb in a process of its own, behind weidang's login.
+
+Why pywb and not ReplayWeb.page: ReplayWeb.page is a JavaScript application that needs Node and
+npm to install and a service worker (HTTPS or localhost) to run; pywb is Python, reads the
+collections' WARC files where they lie, with the sorted replay index weidang already derives for
+transfer packages (``warc_store.replay_index``), and it is the reader the tests prove the WARC
+files with. pywb pins its own warcio and gevent, so it lives in its own virtual environment
+(``.venv-pywb``, made by ``install-replay.sh``; the setting ``WEB_PYWB`` names another ``wayback``).
+
+pywb listens on 127.0.0.1 only. People reach it through the replay origin: a second port of
+``weidang web`` that forwards a logged-in reader's GET requests and nothing else (``ReplayGate``).
+A separate origin, so the scripts of archived pages, which pywb must run to replay them, can
+neither read weidang's pages nor use its session (its forms need CSRF tokens, HttpOnly hides the
+cookie).
+
+Each collection is a pywb collection directory of its own under ``<home>/web-replay/``: its
+``archive`` links to the collection's ``warcs/``, and ``indexes/index.cdxj`` is the replay index of
+its closed files, rebuilt (and replaced at once) when the files changed; pywb opens the index
+anew for each request, so it follows without a restart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from warc_store import Collection
+from warc_store.lines import replace_whole
+from warc_store.replay_index import replay_lines, url_key
+from weidang.i18n import N_, gettext
+
+STATE_DIR = "web-replay"
+CONFIG = ("# written by weidang web: the home's collections, replayed without pywb's frame\n"
+          "collections_root: collections\nframed_replay: false\nenable_memento: false\n")
+# Headers that belong to one connection, or that pywb must never see (the reader's session).
+# Host is kept: pywb writes the addresses of the replayed page's parts with it.
+NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+                           "te", "upgrade", "cookie", "authorization"})
+CHUNK = 64 * 1024
+
+
+class ReplayUnavailable(Exception):
+    """pywb cannot be started; the message says what is missing, for the post page (its
+    ``template`` is in the message catalog, so the page says it in the reader's language)."""
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template, self.values = template, values
+        super().__init__(template % values)
+
+
+def find_wayback(setting: str, beside: Path) -> Path:
+    """pywb's ``wayback``: the setting's, else ``.venv-pywb`` beside weidang's source, else PATH."""
+    candidates = [Path(setting)] if setting else [beside / ".venv-pywb" / "bin" / "wayback"]
+    if not setting and shutil.which("wayback"):
+        candidates.append(Path(str(shutil.which("wayback"))))
+    for path in candidates:
+        if path.is_file():
+            return path
+    where = setting or str(candidates[0])
+    raise ReplayUnavailable(N_("there is no pywb at %(where)s: run `sh install-replay.sh` in "
+                               "weidang's folder (or set WEB_PYWB to pywb's wayback program)"),
+                            where=where)
+
+
+@dataclass
+class _Prepared:
+    files: tuple[tuple[str, int], ...]  # (name, size) of the closed files the index holds
+    urls: dict[str, str]  # address key -> its latest capture time (14 digits)
+
+
+class Replay:
+    """pywb over the collections that ``open_collection`` opens by name; started on first use."""
+
+    def __init__(self, wayback: Path, state: Path,
+                 open_collection: Callable[[str], Collection | None]) -> None:
+        self.wayback, self.state, self._open = wayback, state, open_collection
+        self._prepared: dict[str, _Prepared] = {}
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def address(self, collection: str, url: str) -> str | None:
+        """The replay path (``/collection/timestamp/url``) of ``url``'s latest capture in
+        ``collection``, or None when the collection holds no page at that address."""
+        with self._lock:
+            prepared = self._prepare(collection)
+        stamp = prepared.urls.get(url_key(url)) if prepared else None
+        return f"/{collection}/{stamp}/{url}" if stamp else None
+
+    def upstream(self) -> tuple[str, int]:
+        """Where pywb listens, started if it is not running."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+        return "127.0.0.1", self.port
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _prepare(self, name: str) -> _Prepared | None:
+        collection = self._open(name) if name.replace("-", "").replace("_", "").isalnum() else None
+        if collection is None:
+            return None
+        files = tuple((p.name, p.stat().st_size) for p in collection.closed_files())
+        known = self._prepared.get(name)
+        if known is None or known.files != files:
+            known = self._prepared[name] = self._index(name, collection, files)
+        return known
+
+    def _index(self, name: str, collection: Collection, files: tuple[tuple[str, int], ...]) -> _Prepared:
+        root = self.state / "collections" / name
+        (root / "indexes").mkdir(parents=True, exist_ok=True)
+        archive = root / "archive"
+        if not archive.is_symlink():
+            archive.symlink_to(collection.warcs.resolve(), target_is_directory=True)
+        closed = {f for f, _ in files}
+        lines = replay_lines(e for e in collection.index if e.filename in closed)
+        replace_whole(root / "indexes" / "index.cdxj", lines)
+        return _Prepared(files, _latest(lines))
+
+    def _start(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        (self.state / "collections").mkdir(exist_ok=True)
+        (self.state / "config.yaml").write_text(CONFIG, encoding="utf-8")
+        self.port = _free_port()
+        log = open(self.state / "pywb.log", "ab")  # noqa: SIM115 - the process keeps it
+        self._process = subprocess.Popen(
+            [str(self.wayback), "--port", str(self.port), "--bind", "127.0.0.1"],
+            cwd=self.state, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, self.state / "pywb.log")
+
+
+def _latest(lines: Iterable[bytes]) -> dict[str, str]:
+    """Address key -> latest timestamp among the replay index's lines (they are sorted)."""
+    out: dict[str, str] = {}
+    for line in lines:
+        key, stamp, _ = line.split(b" ", 2)
+        out[key.decode("ascii")] = stamp.decode("ascii")
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120  # pywb imports gevent and more: seconds on a busy machine
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise ReplayUnavailable(N_("pywb stopped as it started (its log: %(said)s)"),
+                                    said=" / ".join(said))
+        try:
+            with urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise ReplayUnavailable(N_("pywb did not answer at %(url)s within two minutes"), url=url)
+
+
+class ReplayGate:
+    """The WSGI application of the replay origin: lets through GET and HEAD requests of a reader
+    ``allowed`` says is logged in, to pywb; refuses everything else."""
+
+    def __init__(self, replay: Replay, allowed: Callable[[dict[str, Any]], bool]) -> None:
+        self.replay, self.allowed = replay, allowed
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return _refuse(start_response, "405 Method Not Allowed", N_("Replays can only be read."))
+        if not self.allowed(environ):
+            return _refuse(start_response, "403 Forbidden",
+                           N_("Log in to weidang first: replays are for its readers only."))
+        try:
+            host, port = self.replay.upstream()
+        except ReplayUnavailable as exc:
+            return _refuse(start_response, "503 Service Unavailable", exc.template, **exc.values)
+        conn = http.client.HTTPConnection(host, port, timeout=120)
+        target = environ.get("RAW_URI") or (environ.get("PATH_INFO", "/") + (
+            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""))
+        conn.request(environ["REQUEST_METHOD"], target, headers=_request_headers(environ))
+        answer = conn.getresponse()
+        headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in NOT_FORWARDED]
+        start_response(f"{answer.status} {answer.reason}", headers)
+        return _body(conn, answer)
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+            if name.lower() not in NOT_FORWARDED:
+                out[name] = value
+    return out
+
+
+def _body(conn: http.client.HTTPConnection, answer: http.client.HTTPResponse) -> Iterator[bytes]:
+    try:
+        while chunk := answer.read(CHUNK):
+            yield chunk
+    finally:
+        conn.close()
+
+
+def _refuse(start_response: Callable[..., Any], status: str, why: str, **values: Any) -> list[bytes]:
+    """A refusal in Chinese, then English: this origin has no pages, and no language choice."""
+    said = [(gettext(why, lang) % values if values else gettext(why, lang)) for lang in ("zh_CN", "en")]
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Security-Policy", "default-src 'none'")])
+    return ["\n".join(said).encode() + b"\n"]
