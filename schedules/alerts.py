@@ -17,6 +17,7 @@ import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,19 +71,24 @@ def daemon_logger(log_dir: Path | None, stderr: bool = True, max_bytes: int = 10
 class Alerts:
     """Send alerts to the log and, if ``webhook_url`` is set, as JSON to the webhook."""
 
-    def __init__(self, logger: logging.Logger, webhook_url: str = "", timeout: float = 5.0) -> None:
+    def __init__(self, logger: logging.Logger, webhook_url: str = "", timeout: float = 5.0,
+                 say: Callable[[str], str] | None = None) -> None:
         self.logger = logger
         self.webhook_url = webhook_url
         self.timeout = timeout
+        self.say = say or _as_written
 
     def send(self, kind: str, account: str, message: str, advice: str = "",
              run_id: str | None = None) -> dict[str, Any]:
-        alert = {"event": kind, "account": account, "message": scrub_secrets(message),
-                 "advice": scrub_secrets(advice),
+        """``kind`` stays as it is for machines (``event``); people get ``title``, ``message`` and
+        ``advice`` in the face's language (``say``), where it has the words."""
+        alert = {"event": kind, "title": self.say(kind), "account": account,
+                 "message": scrub_secrets(self.say(message)),
+                 "advice": scrub_secrets(self.say(advice)) if advice else "",
                  "run_id": run_id, "host": socket.gethostname(),
                  "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "software": "weidang"}
         self.logger.warning("ALERT %s %s: %s%s", kind, account, alert["message"],
-                            f" What to do: {alert['advice']}" if alert["advice"] else "")
+                            f" {self.say('What to do:')} {alert['advice']}" if alert["advice"] else "")
         if self.webhook_url:
             self._post(alert)
         return alert
@@ -97,3 +103,7 @@ class Alerts:
         except (urllib.error.URLError, OSError, ValueError) as exc:
             self.logger.error("the alert webhook could not be reached (%s); the alert is only in this log",
                               exc)
+
+
+def _as_written(text: str) -> str:
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ class DaemonConfig:
     dispatch: str = "local"  # "local": child processes; "queue": jobs for `weidang worker`
     queue: QueueConfig | None = None
     catalog_wait_seconds: float = 0.0  # a catalog on a server that cannot be reached is waited for
+    # the face's words for the archivist: a sentence or word in the language alerts are sent in
+    say: Callable[[str], str] | None = None
 
     @property
     def store_url(self) -> str:

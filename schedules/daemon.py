@@ -77,7 +77,7 @@ class Daemon:
         self.config = config
         self.clock = clock
         self.log = logger or daemon_logger(config.log_dir, config.log_to_stderr)
-        self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout)
+        self.alerts = Alerts(self.log, config.webhook_url, config.webhook_timeout, config.say)
         self.lock = DaemonLock(config.home / "locks", config.catalog_path)
         self.reports: collections.deque[RunReport] = collections.deque(maxlen=10000)
         self.scheduler: HoldingScheduler | None = None

@@ -1,12 +1,12 @@
 """A stand-in for `weidang harvest ACCOUNT --json` in daemon tests: fast, and told what to do.
 
 Usage: python schedules_fake_harvest.py HOME ACCOUNT --json. HOME/fake.json says, per account,
-``sleep`` seconds, ``outcome`` (ok, failed, stopped), ``error`` (a sentence printed as
-`Error: ...`, exit 1, no run recorded), or ``skipped`` (busy, paused or removed: the face's
-JSON for a harvest that did not run, with ``reason`` as its sentence, exit 1), ``prepare``
-seconds spent before the run is opened, ``warnings`` (sentences in its summary), ``pause`` and
-``alert`` (a skip's pause, and whether its login check made it just now) and ``login_notices``. Every
-start and end is appended to HOME/fake.log.
+``sleep`` seconds, ``outcome`` (ok, failed, stopped) with its ``reason`` and ``advice``,
+``error`` (a sentence printed as `Error: ...`, exit 1, no run recorded), or ``skipped`` (busy,
+paused or removed: the face's JSON for a harvest that did not run, with ``reason`` as its
+sentence, exit 1), ``prepare`` seconds spent before the run is opened, ``warnings`` (sentences
+in its summary), ``pause`` and ``alert`` (a skip's pause, and whether its login check made it
+just now) and ``login_notices``. Every start and end is appended to HOME/fake.log.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main() -> int:
     with open(home / "fake.log", "a") as log:
         log.write(json.dumps({"account": account, "event": "end", "t": time.time()}) + "\n")
     print(json.dumps([{"account": account, "harvest_id": run_id, "outcome": outcome,
-                       "reason": plan.get("reason", ""), "advice": "", "posts_new": 1,
+                       "reason": plan.get("reason", ""), "advice": plan.get("advice", ""), "posts_new": 1,
                        "posts_edited": 0, "posts_deleted": 0,
                        "warnings": plan.get("warnings", []),
                        "login_notices": plan.get("login_notices", [])}]))

@@ -345,3 +345,37 @@ def test_a_login_expiring_soon_is_alerted(tmp_path):
     assert [r.what for r in reports] == ["ok"]
     log = (home / "logs" / "daemon.log").read_text()
     assert log.count(f"ALERT login expires soon weibo:7000000001: {notice}") == 1, log
+
+
+def test_alerts_speak_the_daemons_language(tmp_path):
+    """A daemon started in Chinese alerts in Chinese: the crawler's own judgements (taken from
+    ``crawler.outcome.judge``, so a change of its words shows here), the advice, the kind's title;
+    ``event`` stays the machine's word."""
+    from crawler.job import HarvestJob, HarvestSummary
+    from crawler.outcome import Ending, judge
+    from weidang.errors import in_words
+
+    job, ending = HarvestJob("weibo", "7000000001", "h1"), Ending(closed="finished", posts_seen=0)
+    judged = [judge(HarvestSummary(job.account, "h1", **summary), job, ending)
+              for summary in ({"pages": 0, "reported_total": 5},  # no listing page answered
+                              {"pages": 2, "reported_total": 5})]  # a listing without posts
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = tmp_path / "home"
+    try:
+        for n, (outcome, reason, advice) in enumerate(judged, 1):
+            _Hook.received.clear()
+            account = f"weibo:700000000{n}"
+            add(home, account, interval="1h")
+            script(home, **{account.replace(":", "__"): {"outcome": outcome, "reason": reason,
+                                                         "advice": advice}})
+            url = f"http://127.0.0.1:{server.server_address[1]}/alert"
+            Daemon(config(home, webhook_url=url, say=in_words("zh_CN"))).run(once=True)
+            alert = next(a for a in _Hook.received if a["account"] == account)
+            assert alert["event"] == "failed" and alert["title"] == "失败", alert
+            assert alert["message"] != reason and alert["advice"] != advice, alert
+            assert "采集" in alert["advice"] and alert["advice"].endswith("。"), alert
+    finally:
+        server.shutdown()
+    log = (home / "logs" / "daemon.log").read_text()
+    assert "ALERT failed weibo:7000000001: 平台没有返回任何列表页" in log and "处理办法： 请检查" in log

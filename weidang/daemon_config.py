@@ -7,6 +7,7 @@ import sys
 from schedules.config import QueueConfig
 from schedules.daemon import DaemonConfig
 from weidang import i18n
+from weidang.errors import in_words
 from weidang.home import Home
 from weidang.settings import Settings
 from weidang.store import catalog_target
@@ -30,7 +31,7 @@ def daemon_config(home: Home, settings: Settings, overrides: tuple[str, ...] = (
         webhook_url=str(settings["SCHEDULES_WEBHOOK_URL"]),
         webhook_timeout=float(settings["SCHEDULES_WEBHOOK_TIMEOUT_SECONDS"]),
         log_dir=home.logs, dispatch=str(settings["SCHEDULES_DISPATCH"]),
-        queue=queue_config(settings))
+        queue=queue_config(settings), say=in_words(i18n.current()))
 
 
 def queue_config(settings: Settings, worker_command: list[str] | None = None) -> QueueConfig:

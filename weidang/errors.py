@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from catalog.secret_shapes import scrub_secrets
@@ -77,11 +78,30 @@ LAYER_MESSAGES = (
     N_("the disk is full (no space left on the device); free some space (or move the home to a "
        "larger disk), then try again"),
     N_("running (process %(pid)s on %(host)s, since %(since)s)"),
+    # what the daemon's alerts say (schedules.outcome, crawler.outcome), besides the platforms' words
+    N_("the harvest failed"),
+    N_("the harvest stopped"),
+    N_("Log in again before it expires"),
+    N_("Find out who put the file there; it is kept in the quarantine folder"),
+    N_("Fix the account's login in the credentials file (or its listing source, `weidang accounts`), "
+       "then harvest again"),
+    N_("the harvest was stopped before it finished; what it captured is kept"),
+    N_("the next harvest of %(account)s carries on where this one stopped (`weidang harvest "
+       "%(account)s`, or the daemon's next run)"),
+    N_("none of the listed articles could be read: %(error)s"),
+    N_("Check the article addresses in the account's credentials entry (`urls`), then harvest again"),
+    N_("no listing page could be read: %(error)s"),
+    N_("the platform answered no listing page, so nothing was captured"),
+    N_("Check the account id and its listing source, then harvest again"),
+    N_("the listing showed no post, though the platform reports %(total)s %(unit)s"),
+    N_("Check the account's login and listing source (a login the platform no longer accepts can "
+       "show an empty listing), then harvest again"),
 )
 # The layers' one-word states, shown as words (a run's outcome, the daemon's state, an appraisal
 # decision); the health
 # words and post statuses are already in the catalog for the web (weidang/web/labels.py).
-LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"),
+LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"), N_("What to do:"), N_("backed off"),
+               N_("login expires soon"), N_("quarantined"),
                N_("not running (it was stopped without a clean shutdown)"), N_("new"), N_("unchanged"),
                N_("keep"), N_("discard"))
 
@@ -110,6 +130,15 @@ def translated(text: str, lang: str | None = None) -> str:
         if found:
             return gettext(message, lang) % found.groupdict()
     return text
+
+
+def in_words(lang: str) -> Callable[[str], str]:
+    """A layer's sentence or one-word state in ``lang`` where the catalog has it, else as written
+    (the daemon's alerts: ``schedules.alerts.Alerts``)."""
+    def say(text: str) -> str:
+        found = translated(text, lang)
+        return found if found != text else gettext(text, lang)
+    return say
 
 
 def sentence(exc: BaseException) -> str:
