@@ -95,6 +95,12 @@ class PostCatalog:
             return Decision("unchanged", int(row[0]))
         return Decision("edited", int(row[0]) + 1)
 
+    def versions_of_harvest(self, harvest_id: str) -> int:
+        """How many post versions (new or edited) the harvest ``harvest_id`` has recorded so far."""
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(versions)
+                                    .where(versions.c.harvest_id == harvest_id)).scalar_one())
+
     def current_post(self, platform: str, post_id: str) -> Post | None:
         """The post as its latest version holds it, or None when none is held."""
         row = self._one("SELECT post FROM versions WHERE platform = :platform AND post_id = :post_id "

@@ -12,10 +12,11 @@ from pathlib import Path
 from catalog.accounts import AccountRegistry
 from catalog.backfills import Backfills, progress_note
 from catalog.db import Database
+from catalog.posts import PostCatalog
 from catalog.runs import INTERRUPTED, Run, RunLog, stopping
 from catalog.schema import iso
 from crawler.account_lock import harvest_running
-from schedules.plan import JobPlan, backoff_until, consecutive_failures
+from schedules.plan import JobPlan, backoff_until, consecutive_failures, parse_time
 from schedules.store import next_run_times
 
 HEALTH = ("ok", "partial", "running", "interrupted", "failing", "login expired", "rate limited", "paused",
@@ -38,6 +39,14 @@ class AccountStatus:
     backed_off_until: str | None
     note: str  # the last run's reason, or the pause's, in the crawler's words
     backfill: str = ""  # where the account's backfill stands, if it has one
+    # completeness, from the last run that counted: posts in the catalog, and what the platform
+    # says the account holds (None: not known)
+    captured_total: int | None = None
+    reported_total: int | None = None
+    # a running harvest: new or edited versions recorded so far, and seconds until it is likely
+    # done (the last finished run's duration less the time it has run; None: no such run)
+    running_recorded: int | None = None
+    running_eta_seconds: int | None = None
 
 
 def account_statuses(db: Database, store_url: str, default_interval: int, default_jitter: int,
@@ -86,8 +95,28 @@ def account_statuses(db: Database, store_url: str, default_interval: int, defaul
             posts_deleted=last.posts_deleted if last else 0,
             next_run=iso(next_run) if next_run else None, failures_in_a_row=failures,
             backed_off_until=iso(until) if until else None, note=note,
-            backfill=_backfill(db, key, last)))
+            backfill=_backfill(db, key, last), **_completeness(history),
+            **(_progress(db, history, now) if health == "running" else {})))
     return out
+
+
+def _completeness(history: list[Run]) -> dict[str, int | None]:
+    counted = next((r for r in history if r.captured_total is not None), None)
+    return {"captured_total": counted.captured_total if counted else None,
+            "reported_total": counted.reported_total if counted else None}
+
+
+def _progress(db: Database, history: list[Run], now: dt.datetime) -> dict[str, int | None]:
+    """How far the running harvest (``history[0]``) has come, and when it is likely done."""
+    running = history[0]
+    elapsed = (now - parse_time(running.started_at)).total_seconds()
+    finished = next((r for r in history[1:] if r.ended_at), None)
+    eta = None
+    if finished is not None:
+        took = (parse_time(finished.ended_at or "") - parse_time(finished.started_at)).total_seconds()
+        eta = max(0, round(took - elapsed))
+    return {"running_recorded": PostCatalog(db).versions_of_harvest(running.run_id),
+            "running_eta_seconds": eta}
 
 
 def _backfill(db: Database, key: str, last: Run | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -182,3 +183,50 @@ def test_sigterm_stops_a_harvest_waiting_to_retry_within_seconds(tmp_path):
         assert archive.weidang("verify").returncode == 0
     finally:
         site.stop()
+
+
+def test_a_running_harvest_shows_its_progress_and_eta_beside_the_accounts_completeness(tmp_path):
+    """After a finished harvest, a slow second one: `status` and the web dashboard show what the
+    account holds against the platform's count, that the harvest runs, what it has recorded so
+    far and when it is likely done (the first harvest's duration less the time it has run)."""
+    from catalog.users import add_user
+    from weidang.home import Home
+    from weidang.web import create_app
+
+    site = start_emulator(tmp_path / "emulator", accounts=1, posts=4)
+    try:
+        archive = _archive(tmp_path, site)
+        archive.weidang("harvest", ACCOUNT, check=True)
+        first = _health(archive)
+        assert first["captured_total"] and first["reported_total"], first
+        assert first["running_recorded"] is None and first["running_eta_seconds"] is None
+        site.load_plan('[[rule]]\nhost = "m.weibo.cn"\npath = "/api/container/getIndex"\n'
+                       'fault = "delay"\nseconds = 60\n')
+        harvest = archive.popen("harvest", ACCOUNT)
+        try:
+            wait_for(lambda: _open_run(archive), 30)
+            row = _health(archive)
+            assert row["health"] == "running"
+            assert row["running_recorded"] == 0  # the listing has not answered yet
+            assert isinstance(row["running_eta_seconds"], int) and row["running_eta_seconds"] >= 0
+            assert (row["captured_total"], row["reported_total"]) == (first["captured_total"],
+                                                                      first["reported_total"])
+            home = Home(archive.root)
+            app = create_app(home, home.settings(), environ={})
+            with app.config["DB"].write() as conn:
+                add_user(conn, "keeper", "archivist", "correct horse battery", "test")
+            client = app.test_client()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+            client.post("/login", data={"name": "keeper", "password": "correct horse battery",
+                                        "csrf_token": token.group(1) if token else ""})
+            page = client.get("/accounts/status?lang=zh_CN").text
+        finally:
+            harvest.kill()
+            harvest.communicate()
+    finally:
+        site.stop()
+    assert '<meta http-equiv="refresh" content="15">' in page
+    assert "正在采集：已记录 0 个新版本或修改版本" in page
+    assert ("预计约" in page) or ("用时已超过上次采集" in page)
+    share = round(100 * first["captured_total"] / first["reported_total"])
+    assert f'{first["captured_total"]} / {first["reported_total"]} ({share}%)' in page

@@ -30,6 +30,7 @@ from weidang.web.lang import _, told
 from weidang.web.security import requires, safe_next
 
 blueprint = Blueprint("accounts", __name__)
+STATUS_REFRESH_SECONDS = 15  # the dashboard follows running harvests without a script
 # What a login may hold (README "Logins stay out of the catalog"); the form fills only these.
 LOGIN_FIELDS = ("cookie", "token", "appid", "secret", "feed_url")
 MAX_IMPORT_BYTES = 1 << 20  # the app's request limit: a list of 10,000 accounts is far smaller
@@ -39,7 +40,8 @@ MAX_IMPORT_BYTES = 1 << 20  # the app's request limit: a list of 10,000 accounts
 @requires("accounts")
 def status() -> Any:
     statuses, daemon = account_overview(current_app.config["HOME"], current_app.config["SETTINGS"])
-    return render_template("accounts_status.html", statuses=statuses, daemon=daemon, labels=labels)
+    return render_template("accounts_status.html", statuses=statuses, daemon=daemon, labels=labels,
+                           refresh=STATUS_REFRESH_SECONDS)
 
 
 @blueprint.route("/accounts")
