@@ -7,6 +7,7 @@ before the replay: whatever the frame shows came out of the WARC files.
 from __future__ import annotations
 
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -69,8 +70,27 @@ def server(archive: Archive) -> Iterator[tuple[str, str]]:
         _wait_for(f"http://127.0.0.1:{port}", process)
         yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{replay_port}"
     finally:
-        process.terminate()
+        pywb = _children(process.pid)
+        process.terminate()  # as systemd stops it: no clean-up code of its own runs
         process.wait(timeout=30)
+    assert pywb, "weidang web started pywb before serving"
+    # pywb does not outlive the server (a bound on waiting, not a timing)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in pywb) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pywb)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -65,11 +65,17 @@ def _serve_replays(flask_app: Any, host: str, port: int) -> None:
     from waitress import create_server  # noqa: PLC0415
 
     from weidang.web.app import replay_gate  # noqa: PLC0415
+    from weidang.web.replay import ReplayUnavailable  # noqa: PLC0415
 
     gate = replay_gate(flask_app)
     if gate is None:
         click.echo(_("Archived pages are not replayed: %(reason)s.",
                      reason=told(flask_app.config["REPLAY_MISSING"])), err=True)
+        return
+    try:
+        gate.replay.start()
+    except ReplayUnavailable as exc:
+        click.echo(_("Archived pages are not replayed: %(reason)s.", reason=told(exc)), err=True)
         return
     server = create_server(gate, host=host, port=port, threads=THREADS, ident="weidang-replay")
     flask_app.config["REPLAY_PORT"] = port

@@ -21,8 +21,10 @@ anew for each request, so it follows without a restart.
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -46,6 +48,7 @@ CONFIG = ("# written by weidang web: the home's collections, replayed without py
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding",
                            "te", "upgrade", "cookie", "authorization"})
 CHUNK = 64 * 1024
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ReplayUnavailable(Exception):
@@ -96,6 +99,10 @@ class Replay:
         stamp = prepared.urls.get(url_key(url)) if prepared else None
         return f"/{collection}/{stamp}/{url}" if stamp else None
 
+    def start(self) -> None:
+        """Start pywb now (``weidang web`` does, from its main thread, before serving)."""
+        self.upstream()
+
     def upstream(self) -> tuple[str, int]:
         """Where pywb listens, started if it is not running."""
         with self._lock:
@@ -142,9 +149,19 @@ class Replay:
         log = open(self.state / "pywb.log", "ab")  # noqa: SIM115 - the process keeps it
         self._process = subprocess.Popen(
             [str(self.wayback), "--port", str(self.port), "--bind", "127.0.0.1"],
-            cwd=self.state, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            cwd=self.state, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=_ends_with_parent)
         log.close()
         _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, self.state / "pywb.log")
+
+
+def _ends_with_parent() -> None:
+    """In the child, before pywb starts: Linux ends it when the thread that started it ends,
+    however that happens (Ctrl+C, SIGTERM from systemd, kill -9), so no pywb outlives
+    `weidang web`. The thread is the server's main thread (``start`` at serving time) or one of
+    waitress's, which live as long as the server."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _latest(lines: Iterable[bytes]) -> dict[str, str]:
