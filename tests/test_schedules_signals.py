@@ -220,6 +220,7 @@ def test_a_running_harvest_shows_its_progress_and_eta_beside_the_accounts_comple
             client.post("/login", data={"name": "keeper", "password": "correct horse battery",
                                         "csrf_token": token.group(1) if token else ""})
             page = client.get("/accounts/status?lang=zh_CN").text
+            told = archive.weidang("--lang", "zh_CN", "status", check=True).stdout
         finally:
             harvest.kill()
             harvest.communicate()
@@ -227,6 +228,7 @@ def test_a_running_harvest_shows_its_progress_and_eta_beside_the_accounts_comple
         site.stop()
     assert '<meta http-equiv="refresh" content="15">' in page
     assert "正在采集：已记录 0 个新版本或修改版本" in page
+    assert f"{ACCOUNT}: 正在采集：已记录 0 个新版本或修改版本" in told  # the command line says it too
     assert ("预计约" in page) or ("用时已超过上次采集" in page)
     share = round(100 * first["captured_total"] / first["reported_total"])
     assert f'{first["captured_total"]} / {first["reported_total"]} ({share}%)' in page

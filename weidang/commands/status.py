@@ -63,7 +63,22 @@ def command(app: AppContext, as_json_flag: bool) -> int:
     for st in statuses:
         if st.backfill:
             click.echo(f"{st.account}: {st.backfill}")
+        if st.running_recorded is not None:
+            click.echo(f"{st.account}: {_running(st)}")
     return 0
+
+
+def _running(st: AccountStatus) -> str:
+    """A harvest under way, in the same words as the web dashboard."""
+    said = ngettext("Running: %(num)s new or edited version recorded so far",
+                    "Running: %(num)s new or edited versions recorded so far",
+                    st.running_recorded or 0) % {"num": st.running_recorded}
+    if st.running_eta_seconds is None:
+        return said
+    if st.running_eta_seconds > 0:
+        return said + "; " + _("likely done in about %(minutes)s min (the last harvest took as long)",
+                               minutes=(st.running_eta_seconds + 59) // 60)
+    return said + "; " + _("taking longer than the last harvest")
 
 
 def account_overview(home: Home, settings: Settings) -> tuple[list[AccountStatus], str]:
