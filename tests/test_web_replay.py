@@ -6,6 +6,7 @@ before the replay: whatever the frame shows came out of the WARC files.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 import urllib.error
@@ -18,7 +19,7 @@ from crawler_helpers import WEIDANG, Archive, start_emulator, wechat_account
 from emulator_client import ROOT
 from playwright import sync_api as playwright_api
 from reader_venvs import PYWB, reader_venv
-from web_archive import PASSWORD, _wait_for, free_port
+from web_archive import PASSWORD, _wait_for
 
 from crawler.browser import BrowserUnavailable, find_chromium
 
@@ -52,6 +53,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     yield archive
 
 
+def two_ports() -> tuple[int, int]:
+    """Two free ports, surely different (both held while the second is chosen)."""
+    with socket.socket() as one, socket.socket() as two:
+        one.bind(("127.0.0.1", 0))
+        two.bind(("127.0.0.1", 0))
+        return int(one.getsockname()[1]), int(two.getsockname()[1])
+
+
 def served(archive: Archive) -> dict[str, str]:
     """The server's environment: its language comes from the browser, not from this machine."""
     return {k: v for k, v in archive.env.items() if k not in ("WEIDANG_LANG", "LANG")}
@@ -61,7 +70,7 @@ def served(archive: Archive) -> dict[str, str]:
 def server(archive: Archive) -> Iterator[tuple[str, str]]:
     """(pages, replay origin) of `weidang web` with pywb from the tests' own pywb environment."""
     wayback = reader_venv(PYWB) / "wayback"
-    port, replay_port = free_port(), free_port()
+    port, replay_port = two_ports()
     env = dict(served(archive), WEIDANG_WEB_PYWB=str(wayback))
     process = subprocess.Popen([*WEIDANG, "web", "--port", str(port), "--replay-port", str(replay_port)],
                                env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE,
@@ -177,9 +186,9 @@ def test_the_replay_origin_lets_no_one_in_without_a_login(server, article):
 def test_without_pywb_the_post_page_says_so_in_a_sentence(archive, article, tmp_path):
     """A server whose WEB_PYWB names no program still shows the post, and says why no replay."""
     key, title, _ = article
-    port = free_port()
+    port, replay_port = two_ports()
     env = dict(served(archive), WEIDANG_WEB_PYWB=str(tmp_path / "no-pywb" / "wayback"))
-    process = subprocess.Popen([*WEIDANG, "web", "--port", str(port), "--replay-port", str(free_port())],
+    process = subprocess.Popen([*WEIDANG, "web", "--port", str(port), "--replay-port", str(replay_port)],
                                env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     try:

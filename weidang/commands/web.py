@@ -43,12 +43,14 @@ def command(app: AppContext, host: str, port: int, replay_port: int | None,
 def serve_home(home: Home, settings: Settings, host: str, port: int, secure_cookies: bool = False,
                replay_port: int = 0) -> None:
     """Serve ``home``'s web interface until Ctrl+C (`weidang web`, `weidang demo --serve`)."""
-    from waitress import serve  # noqa: PLC0415 - only serving needs the server
+    from waitress import create_server  # noqa: PLC0415 - only serving needs the server
 
     from catalog.users import count_users  # noqa: PLC0415
     from weidang.web import create_app  # noqa: PLC0415
 
     flask_app = create_app(home, settings, secure_cookies=secure_cookies)
+    # Both ports are taken before pywb picks a free one of its own, so it cannot take either.
+    server = create_server(flask_app, host=host, port=port, threads=THREADS, ident="weidang")
     if replay_port:
         _serve_replays(flask_app, host, replay_port)
     with flask_app.config["DB"].read() as conn:
@@ -57,7 +59,7 @@ def serve_home(home: Home, settings: Settings, host: str, port: int, secure_cook
                        err=True)
     click.echo(_("Serving the web interface of %(home)s at %(url)s (Ctrl+C stops it).", home=home.root,
                  url=f"http://{host}:{port}/"), err=True)
-    serve(flask_app, host=host, port=port, threads=THREADS, ident="weidang")
+    server.run()
 
 
 def _serve_replays(flask_app: Any, host: str, port: int) -> None:
@@ -72,12 +74,13 @@ def _serve_replays(flask_app: Any, host: str, port: int) -> None:
         click.echo(_("Archived pages are not replayed: %(reason)s.",
                      reason=told(flask_app.config["REPLAY_MISSING"])), err=True)
         return
+    server = create_server(gate, host=host, port=port, threads=THREADS, ident="weidang-replay")
     try:
         gate.replay.start()
     except ReplayUnavailable as exc:
+        server.close()
         click.echo(_("Archived pages are not replayed: %(reason)s.", reason=told(exc)), err=True)
         return
-    server = create_server(gate, host=host, port=port, threads=THREADS, ident="weidang-replay")
     flask_app.config["REPLAY_PORT"] = port
     atexit.register(gate.replay.close)
     threading.Thread(target=server.run, daemon=True, name="weidang-replay").start()
