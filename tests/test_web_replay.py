@@ -22,6 +22,7 @@ from reader_venvs import PYWB, reader_venv
 from web_archive import PASSWORD, _wait_for
 
 from crawler.browser import BrowserUnavailable, find_chromium
+from crawler.browser.pool import _descendants
 
 try:
     CHROMIUM = find_chromium()
@@ -79,7 +80,7 @@ def server(archive: Archive) -> Iterator[tuple[str, str]]:
         _wait_for(f"http://127.0.0.1:{port}", process)
         yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{replay_port}"
     finally:
-        pywb = _children(process.pid)
+        pywb = _descendants(process.pid)
         process.terminate()  # as systemd stops it: no clean-up code of its own runs
         process.wait(timeout=30)
     assert pywb, "weidang web started pywb before serving"
@@ -89,17 +90,6 @@ def server(archive: Archive) -> Iterator[tuple[str, str]]:
         time.sleep(0.2)
     assert not any(Path(f"/proc/{pid}").exists() for pid in pywb)
 
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -145,9 +145,7 @@ def rendition(key: str, version: int, kind: str) -> Response:
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         response = Response(stored.payload, mimetype="image/png")
-    response.headers["Content-Security-Policy"] = MEDIA_CSP
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return _as_archived(response)
 
 
 @blueprint.route("/posts/<key>/v<int:version>/media/<int:number>")
@@ -185,8 +183,13 @@ def _media_response(record: StoredRecord) -> Response:
         response.headers["Content-Disposition"] = "attachment"  # never shown as a page
     if headers.get("content-encoding", "identity").lower() not in ("", "identity"):
         response.headers["Content-Encoding"] = headers["content-encoding"]
+    return _as_archived(response)
+
+
+def _as_archived(response: Response) -> Response:
+    """Bytes out of a WARC record: never run as a page, and cached (archived bytes never change)."""
     response.headers["Content-Security-Policy"] = MEDIA_CSP
-    response.headers["Cache-Control"] = "private, max-age=86400"  # archived bytes never change
+    response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 
 
