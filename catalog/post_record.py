@@ -132,6 +132,25 @@ def _versions(conn: Connection, platform: str, post_id: str, places: _Places) ->
     return out
 
 
+@dataclass(frozen=True)
+class VersionBrowser:
+    """Where a version is stored and what its browser capture made (None: no browser capture)."""
+
+    collection: str
+    browser: dict[str, Any] | None
+
+
+def browser_links(conn: Connection, platform: str, post_id: str,
+                  collections: Collections) -> dict[int, VersionBrowser]:
+    """Each version's browser capture, located: the part of ``post_record`` a post page needs on
+    every view, without the statuses, media, sightings and diffs it would also read."""
+    places = _Places(collections)
+    rows = conn.execute(select(versions.c.version, versions.c.collection, versions.c.metadata_record_id)
+                        .where(versions.c.platform == platform, versions.c.post_id == post_id))
+    return {int(r.version): VersionBrowser(r.collection, _browser(
+        places, r.collection, places.find(r.collection, r.metadata_record_id))) for r in rows}
+
+
 def _browser(places: _Places, collection: str, metadata: RecordPlace) -> dict[str, Any] | None:
     """The browser capture the version's metadata record links, each record located."""
     found = places.collection(collection)

@@ -21,8 +21,12 @@ from playwright import sync_api as playwright_api
 from reader_venvs import PYWB, reader_venv
 from web_archive import PASSWORD, _wait_for
 
+from catalog.post_record import VersionBrowser, browser_links, post_record
 from crawler.browser import BrowserUnavailable, find_chromium
 from crawler.browser.pool import _descendants
+from weidang.home import Home
+from weidang.indexing import collections_of
+from weidang.store import catalog_db
 
 try:
     CHROMIUM = find_chromium()
@@ -159,6 +163,21 @@ def test_the_screenshot_and_the_pdf_come_from_the_archive(page, article):
     pdf = page.request.get(page.get_attribute("a[href$='/pdf']", "href"))
     assert pdf.ok and pdf.body()[:5] == b"%PDF-"
     assert pdf.headers["content-disposition"].startswith("attachment")  # saved, never shown here
+
+
+def test_the_post_page_finds_the_browser_capture_the_whole_record_names(archive, article):
+    """The post page reads only each version's browser links; they are the full record's."""
+    home = Home(archive.root)
+    platform, post_id = article[0].split(":", 1)
+    db = catalog_db(home, home.settings())
+    try:
+        with db.read() as conn:
+            whole = post_record(conn, platform, post_id, collections_of(home)).versions
+            links = browser_links(conn, platform, post_id, collections_of(home))
+    finally:
+        db.close()
+    assert links == {v.version: VersionBrowser(v.collection, v.browser) for v in whole}
+    assert all(v.browser and v.browser["screenshot"]["warc_file"] for v in links.values())
 
 
 def test_the_replay_origin_lets_no_one_in_without_a_login(server, article):

@@ -15,7 +15,7 @@ from catalog.appraisal import current_decisions
 from catalog.index_feed import documents_for
 from catalog.open_access import is_open
 from catalog.post_history import StatusEvent, status_events
-from catalog.post_record import post_record
+from catalog.post_record import browser_links
 from catalog.posts import PostCatalog, StoredVersion
 from catalog.search import SearchHit
 from harvesters.records import Media, Post
@@ -51,7 +51,7 @@ class VersionView:
     missing_media: int  # media the post names that no capture could fetch
     diff: list[tuple[str, str]]  # (equal | insert | delete, text) against the version before
     citation: list[str]
-    # the browser capture its metadata record links (catalog.post_record.VersionView.browser)
+    # the browser capture its metadata record links (catalog.post_record.browser_links)
     browser: dict[str, Any] | None = None
     replay: str = ""  # the address of its page's replay, "" when there is none
 
@@ -100,8 +100,8 @@ def post(key: str) -> Any:
                                                     posts=[(platform, post_id)],
                                                     all_demo=home.is_demo())}
         with db.read() as conn:
-            browsers = {v.version: v.browser for v in
-                        post_record(conn, platform, post_id, collections_of(home)).versions}
+            browsers = {n: v.browser for n, v in
+                        browser_links(conn, platform, post_id, collections_of(home)).items()}
             events = status_events(conn, platform, post_id)
             opened = is_open(conn, platform, post_id)
             decision = next(iter(current_decisions(conn, [(platform, post_id)])), None)
@@ -129,8 +129,7 @@ def rendition(key: str, version: int, kind: str) -> Response:
     platform, post_id = _split(key)
     home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
     with catalog_db(home, settings) as db, db.read() as conn:
-        record = post_record(conn, platform, post_id, collections_of(home))
-    found = next((v for v in record.versions if v.version == version), None)
+        found = browser_links(conn, platform, post_id, collections_of(home)).get(version)
     place = (found.browser or {}).get(kind) if found else None
     collection = collections_of(home)(found.collection) if found else None
     if not place or not place.get("warc_file") or collection is None:
