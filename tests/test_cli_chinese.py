@@ -166,6 +166,22 @@ def test_harvest_summary_in_chinese(capsys):
     assert out[2] == "  停止原因：the platform refused"  # the crawler's own words stay English
 
 
+def test_what_the_platform_counts_is_said_in_chinese(capsys):
+    """WeChat counts pushes (群发), not articles: the unit is said, in the reader's language."""
+    from weidang import i18n
+    from weidang.errors import in_words
+
+    summary = HarvestSummary("wechat:MzkwMDAwMDAwMQ==", "h1", outcome="ok", posts_new=9,
+                             reported_total=3, reported_unit="pushes", captured_total=9)
+    i18n.choose(None)
+    print_summary(summary)
+    assert "平台显示共 3 次群发，档案中有 9 篇帖文" in capsys.readouterr().out
+    crawler_says = "the listing showed no post, though the platform reports 3 pushes"
+    assert in_words("zh_CN")(crawler_says) == "列表中没有任何帖文，但平台报告有 3 次群发"
+    assert in_words("en")(crawler_says) == crawler_says
+    assert in_words("zh_CN")(crawler_says.replace("pushes", "posts")).endswith("有 3 篇")
+
+
 def test_help_lists_the_commands_in_chinese(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out

@@ -104,6 +104,9 @@ LAYER_WORDS = (N_("failed"), N_("stopped"), N_("not running"), N_("What to do:")
                N_("login expires soon"), N_("quarantined"),
                N_("not running (it was stopped without a clean shutdown)"), N_("new"), N_("unchanged"),
                N_("keep"), N_("discard"))
+# What a platform's total counts (HarvestSummary.reported_unit): WeChat counts pushes (群发) of
+# one to eight articles. A message's %(unit)s is said in these words.
+UNITS = (N_("posts"), N_("pushes"))
 
 
 def _pattern(message: str) -> re.Pattern[str]:
@@ -128,7 +131,10 @@ def translated(text: str, lang: str | None = None) -> str:
     for message, pattern in _LAYER_PATTERNS:
         found = pattern.fullmatch(text.rstrip("."))
         if found:
-            return gettext(message, lang) % found.groupdict()
+            values = found.groupdict()
+            if values.get("unit") in UNITS:
+                values["unit"] = gettext(values["unit"], lang)
+            return gettext(message, lang) % values
     return text
 
 

@@ -61,7 +61,7 @@ def print_summary(s: HarvestSummary) -> None:
                       reported=s.reported_total, held=s.captured_total)
         else:
             total = _("; the platform reports %(reported)s %(unit)s, the archive holds %(held)s posts",
-                      reported=s.reported_total, unit=s.reported_unit, held=s.captured_total)
+                      reported=s.reported_total, unit=_(s.reported_unit), held=s.captured_total)
         total += _(" (%(gap)s missing)", gap=gap) if gap else ""
     click.echo(_("%(account)s: %(outcome)s. Posts new %(new)s, edited %(edited)s, unchanged "
                  "%(unchanged)s, deleted %(deleted)s%(total)s.", account=s.account, outcome=_(s.outcome),
