@@ -134,7 +134,7 @@ def _wait_for_login(context: Any, page: Any, flow: LoginFlow,
             return cookies, flow.token(url)
         if time.monotonic() > deadline:
             raise LoginError(f"nobody scanned the {flow.platform} QR code within "
-                             f"{wait_seconds:.0f} seconds; run `weidang login` again")
+                             f"{wait_seconds:.0f} seconds; log in again")
         page.wait_for_timeout(POLL_MS)
 
 

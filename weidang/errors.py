@@ -94,6 +94,9 @@ LAYER_MESSAGES = (
     N_("the platform answered no listing page, so nothing was captured"),
     N_("Check the account id and its listing source, then harvest again"),
     N_("the listing showed no post, though the platform reports %(total)s %(unit)s"),
+    N_("nobody scanned the %(platform)s QR code within %(seconds)s seconds; log in again"),
+    N_("%(browser)s is not installed; install it with `apt-get install -y chromium fonts-noto-cjk`"),
+    N_("the browser could not complete the %(platform)s login (%(error)s)"),
     N_("Check the account's login and listing source (a login the platform no longer accepts can "
        "show an empty listing), then harvest again"),
 )

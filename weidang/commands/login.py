@@ -6,11 +6,17 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from weidang.context import AppContext, pass_app
+from weidang.home import Home
 from weidang.i18n import _, china_time
+from weidang.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.login import LoginOptions
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -29,19 +35,13 @@ def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
     The cookies (and WeChat's token) are stored under NAME in HOME/credentials.toml, readable by
     you alone; register accounts with --credentials NAME to use them.
     """
-    from crawler.login import LoginOptions, log_in  # noqa: PLC0415 - Playwright loads for a login only
-    from weidang.store import credential_store  # noqa: PLC0415
+    from crawler.login import log_in  # noqa: PLC0415 - Playwright loads for a login only
 
     if not NAME.fullmatch(name):
         raise click.BadParameter(_("use letters, digits, - and _ only (such as gov-weibo)"),
                                  param_hint="NAME")
-    home, settings = app.home, app.settings
-    home.root.mkdir(parents=True, exist_ok=True)
-    options = LoginOptions(
-        credentials=credential_store(home, settings).path, qr_png=home.root / f"login-qr-{name}.png",
-        proxy=settings["CRAWLER_PROXY"], proxy_ca=settings["CRAWLER_PROXY_CA"],
-        headed=bool(os.environ.get("DISPLAY")) and not headless,
-        wait_seconds=settings["CRAWLER_LOGIN_WAIT_SECONDS"])
+    options = login_options(app.home, app.settings, name,
+                            headed=bool(os.environ.get("DISPLAY")) and not headless)
     if options.headed:
         click.echo(_("A Chromium window shows the %(platform)s login page: scan its QR code with your phone.",
                      platform=platform))
@@ -54,6 +54,18 @@ def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
                  cookies=kept, until=until))
     click.echo(_("Use it with: weidang accounts add ... --credentials %(name)s", name=name))
     return 0
+
+
+def login_options(home: Home, settings: Settings, name: str, headed: bool = False) -> LoginOptions:
+    """How a QR login under ``name`` runs in this home, from the command line or the web."""
+    from crawler.login import LoginOptions  # noqa: PLC0415
+    from weidang.store import credential_store  # noqa: PLC0415
+
+    home.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return LoginOptions(
+        credentials=credential_store(home, settings).path, qr_png=home.root / f"login-qr-{name}.png",
+        proxy=settings["CRAWLER_PROXY"], proxy_ca=settings["CRAWLER_PROXY_CA"], headed=headed,
+        wait_seconds=settings["CRAWLER_LOGIN_WAIT_SECONDS"])
 
 
 def _show_qr(png: Path, text: str | None) -> None:

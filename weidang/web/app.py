@@ -58,6 +58,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         archive_views,
         audit_views,
         auth_views,
+        login_views,
         oai_views,
         post_views,
         search_views,
@@ -66,7 +67,7 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
     )
 
     for module in (auth_views, search_views, post_views, accounts_views, users_views, api_views,
-                   oai_views, audit_views, archive_views, work_views):
+                   oai_views, audit_views, archive_views, work_views, login_views):
         app.register_blueprint(module.blueprint)
     return app
 

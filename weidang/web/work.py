@@ -7,7 +7,8 @@ One thread does the work, one piece after the other in the order asked: an audit
 every byte of a collection and a package copies it, and two at once would only halve each
 other's speed on the machine that also serves the pages. The thread is a daemon: stopping the
 server abandons what is under way (a transfer leaves its ``.part`` folder, removed by the next
-one into the same place; an audit leaves nothing but its fixity event).
+one into the same place; an audit leaves nothing but its fixity event). A QR login waits on a
+person for minutes and uses almost no machine: it runs beside the queue, on a thread of its own.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Work:
     messages: list[tuple[str, str]] = field(default_factory=list)
     result: str | None = None
     ended: dt.datetime | None = None
+    picture: bytes | None = None  # a PNG the person must see while it runs (a QR code to scan)
 
     @property
     def over(self) -> bool:
@@ -68,12 +70,18 @@ class WorkShelf:
         self._thread = threading.Thread(target=self._run, name="weidang-web-work", daemon=True)
         self._thread.start()
 
-    def start(self, title: str, owner: str, lang: str, job: Job) -> Work:
+    def start(self, title: str, owner: str, lang: str, job: Job, beside: bool = False) -> Work:
+        """``beside``: work that waits on a person, not on the machine (a QR code to scan), runs
+        at once on its own thread rather than holding up the queue for minutes."""
         work = Work(secrets.token_urlsafe(9), title, owner, lang, self._clock())
         with self._lock:
             self._works[work.ident] = work
             self._forget_old()
-        self._queue.put((work, job))
+        if beside:
+            threading.Thread(target=self._do, args=(work, job), name="weidang-web-beside",
+                             daemon=True).start()
+        else:
+            self._queue.put((work, job))
         return work
 
     def get(self, ident: str) -> Work | None:
@@ -87,15 +95,18 @@ class WorkShelf:
 
     def _run(self) -> None:
         while True:
-            work, job = self._queue.get()
-            work.state = "running"
-            try:
-                job(work)
-                work.state = "done"
-            except WorkFailed:
-                work.state = "failed"
-            except Exception as exc:  # noqa: BLE001 - told on the work's page, logged whole
-                log.exception("web work %s (%s) failed", work.ident, work.title)
-                work.say(self._failed_text(work, exc), "error")
-                work.state = "failed"
-            work.ended = self._clock()
+            self._do(*self._queue.get())
+
+    def _do(self, work: Work, job: Job) -> None:
+        work.state = "running"
+        try:
+            job(work)
+            work.state = "done"
+        except WorkFailed:
+            work.state = "failed"
+        except Exception as exc:  # noqa: BLE001 - told on the work's page, logged whole
+            log.exception("web work %s (%s) failed", work.ident, work.title)
+            work.say(self._failed_text(work, exc), "error")
+            work.state = "failed"
+        work.picture = None  # a QR code is of no use once its login has ended
+        work.ended = self._clock()
