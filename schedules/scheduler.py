@@ -17,6 +17,8 @@ from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
+from schedules.store import BatchingJobStore
+
 
 class HoldingScheduler(BackgroundScheduler):
     """APScheduler's background scheduler, made to submit nothing once the daemon stops.
@@ -25,6 +27,11 @@ class HoldingScheduler(BackgroundScheduler):
     them to an executor already shut down: each is logged with a traceback ("cannot schedule
     new futures after shutdown"). Job processing and ``hold()`` exclude each other, and nothing
     is processed unless the scheduler is running, so after ``hold()`` nothing is ever submitted.
+
+    It also takes from the store only as many due jobs as the executor has free workers, and
+    waits for a run's end to take more. APScheduler alone submits every due job at once: with
+    200,000 accounts due at a first start, 200,000 jobs waited in the thread pool's memory
+    (510 MB), each already moved on to its next run in the store.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -35,7 +42,16 @@ class HoldingScheduler(BackgroundScheduler):
         with self._submitting:
             if self.state != STATE_RUNNING:
                 return None  # paused or stopping: wait until woken (resume or shutdown)
-            return super()._process_jobs()
+            executor = self._executors.get("default")
+            free = executor.free if isinstance(executor, CountingExecutor) else None
+            if free == 0:
+                return None  # the end of a run wakes the scheduler
+            for store in self._jobstores.values():
+                if isinstance(store, BatchingJobStore):
+                    store.due_limit = free
+            wait = super()._process_jobs()
+            # Jobs left due would make the wait 0: a busy loop while every worker is taken.
+            return None if isinstance(executor, CountingExecutor) and executor.free == 0 else wait
 
     def hold(self) -> None:
         """Submit no more jobs; a round of submissions under way finishes first."""
@@ -53,6 +69,7 @@ class CountingExecutor(ThreadPoolExecutor):
 
     def __init__(self, max_workers: int) -> None:
         super().__init__(max_workers=max_workers)
+        self._workers = max_workers
         self._count_lock = threading.Lock()
         self._count = 0
 
@@ -61,6 +78,12 @@ class CountingExecutor(ThreadPoolExecutor):
         """A run is queued or running."""
         with self._count_lock:
             return self._count > 0
+
+    @property
+    def free(self) -> int:
+        """Workers that would start a run submitted now."""
+        with self._count_lock:
+            return max(0, self._workers - self._count)
 
     def submit_job(self, job: Job, run_times: list[dt.datetime]) -> None:
         with self._count_lock:
@@ -86,3 +109,5 @@ class CountingExecutor(ThreadPoolExecutor):
     def _ended(self) -> None:
         with self._count_lock:
             self._count -= 1
+        if self._scheduler is not None:
+            self._scheduler.wakeup()  # a worker is free: the scheduler may take a due job

@@ -45,6 +45,18 @@ class BatchingJobStore(SQLAlchemyJobStore):
 
     _batch: list[dict[str, Any]] | None = None
     _ids: set[str] = set()
+    due_limit: int | None = None  # set by the scheduler: at most this many due jobs per look
+
+    def get_due_jobs(self, now: dt.datetime) -> list[Job]:
+        """The earliest ``due_limit`` due jobs (all if None): at a first start with 200,000 due,
+        only the few a free worker can take are unpickled; the rest stay due in the store."""
+        if self.due_limit is None:
+            return super().get_due_jobs(now)
+        due = (select(self.jobs_t.c.id).where(self.jobs_t.c.next_run_time <= datetime_to_utc_timestamp(now))
+               .order_by(self.jobs_t.c.next_run_time).limit(self.due_limit))
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(due).scalars())
+        return self._get_jobs(self.jobs_t.c.id.in_(ids)) if ids else []
 
     @contextmanager
     def batch(self) -> Iterator[None]:

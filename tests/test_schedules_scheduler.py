@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 from schedules_helpers import wait_for
 
 from schedules.scheduler import CountingExecutor, HoldingScheduler
+from schedules.store import job_store, next_run_times
 
 
 def _scheduler(workers: int = 1) -> tuple[HoldingScheduler, CountingExecutor]:
@@ -19,21 +21,59 @@ def _scheduler(workers: int = 1) -> tuple[HoldingScheduler, CountingExecutor]:
 
 def test_the_executor_is_busy_from_submission_until_the_run_ends():
     scheduler, executor = _scheduler(workers=1)
-    release, started, queued = threading.Event(), threading.Event(), threading.Event()
+    release, started = threading.Event(), threading.Event()
     try:
-        assert not executor.busy
+        assert not executor.busy and executor.free == 1
         scheduler.add_job(lambda: (started.set(), release.wait(30)), id="first")
         wait_for(started.is_set)
-        # a second run waits for the only thread: queued, not started, yet counted
-        scheduler.add_job(queued.set, id="second")
-        wait_for(lambda: scheduler.get_job("second") is None)  # handed to the executor
-        assert executor.busy and not queued.is_set()
+        assert executor.busy and executor.free == 0
         release.set()
-        wait_for(queued.is_set)
         wait_for(lambda: not executor.busy)
+        assert executor.free == 1
     finally:
         release.set()
         scheduler.shutdown(wait=True)
+
+
+def test_due_jobs_stay_in_the_store_until_a_worker_is_free(tmp_path):
+    """Only as many due jobs as free workers leave the store; the rest stay due there (not moved
+    on to their next run, not queued in memory) and each runs once as workers free up."""
+    store = job_store(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    executor = CountingExecutor(max_workers=2)
+    scheduler = HoldingScheduler(jobstores={"default": store}, executors={"default": executor},
+                                 job_defaults={"misfire_grace_time": None}, timezone=dt.UTC)
+    release, ran = RELEASE, RAN  # module-level: a persistent store pickles a job's arguments
+    release.clear()
+    ran.clear()
+    now = dt.datetime.now(dt.UTC)
+    try:
+        scheduler.start(paused=True)
+        for i in range(10):
+            scheduler.add_job(_blocked, "interval", days=1, args=[f"job{i}"], id=f"job{i}",
+                              next_run_time=now - dt.timedelta(minutes=10 - i))
+        scheduler.resume()
+        wait_for(lambda: len(ran) == 2)
+        time.sleep(0.5)  # time to take more, were it to
+        still_due = next_run_times(f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+        assert sorted(ran) == ["job0", "job1"]  # the earliest first
+        assert sorted(k for k, t in still_due.items() if t is not None and t <= now) == \
+            [f"job{i}" for i in range(2, 10)]
+        release.set()
+        wait_for(lambda: len(ran) == 10)
+        wait_for(lambda: not executor.busy)
+        assert sorted(ran) == sorted(f"job{i}" for i in range(10))  # each once
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)
+        store.engine.dispose()
+
+
+RELEASE, RAN = threading.Event(), []
+
+
+def _blocked(key: str) -> None:
+    RAN.append(key)
+    RELEASE.wait(30)
 
 
 def test_a_run_that_fails_still_ends_the_count():
