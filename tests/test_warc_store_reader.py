@@ -4,6 +4,7 @@ file's warcinfo, list metadata records through the index; payloads are the bytes
 from __future__ import annotations
 
 import gzip
+import threading
 
 import pytest
 from store_helpers import StepClock, json_exchange, picture_exchange
@@ -115,3 +116,47 @@ def test_a_file_cut_inside_a_record_yields_the_records_before_then_says_where(tm
         for record in iter_records(cut):
             seen.append(record.record_type)
     assert len(seen) == 6 and caught.value.filename == "cut.warc.gz"
+
+
+def test_an_index_shared_by_threads_reads_each_appended_line_once(tmp_path):
+    """A web server keeps one index per collection for all its threads: reading the appended
+    tail at once from many threads remembers every entry once, and then reads only what is new."""
+    from warc_store.cdxj import CdxjIndex, IndexEntry
+
+    index = CdxjIndex(tmp_path / "index.cdxj")
+
+    def entries(start: int, n: int) -> list[IndexEntry]:
+        return [IndexEntry(url="https://example.org/same", timestamp="20261125080000",
+                           record_id=f"<urn:uuid:{i}>", record_type="response", filename="a.warc.gz",
+                           offset=i * 100, length=100) for i in range(start, start + n)]
+
+    for round_start in (0, 2000, 4000):
+        index.append(entries(round_start, 2000))
+        barrier = threading.Barrier(8)
+
+        def read() -> None:
+            barrier.wait()
+            index.refresh()
+
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(index.by_url("https://example.org/same")) == round_start + 2000
+    assert index.by_record_id("<urn:uuid:5999>").offset == 599900
+
+
+def test_kept_collections_open_each_once_and_see_what_is_added_later(tmp_path):
+    from weidang.home import Home
+    from weidang.indexing import kept_collections
+
+    home = Home(tmp_path / "home")
+    root = home.collection_dir("default")
+    collection = Collection.create(root, StepClock())
+    kept = kept_collections(home)
+    first = kept("default")
+    assert first is not None and kept("default") is first and kept("missing") is None
+    with CaptureWriter(collection) as writer:
+        record_id = writer.write_exchange(*json_exchange(0)).response_id
+    assert first.index.by_record_id(record_id) is not None  # appended after it was opened

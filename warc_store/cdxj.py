@@ -13,6 +13,7 @@ derives that form from this file; this one stays as it is (appends only, found b
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,12 @@ def warc_timestamp(warc_date: str) -> str:
 
 
 class CdxjIndex:
-    """Reads and appends the index file; appends must happen under the collection lock."""
+    """Reads and appends the index file; appends must happen under the collection lock. Reading
+    is incremental and may be shared by threads (a web server keeps one per collection)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._reading = threading.Lock()
         self._read_to = 0
         self._inode: int | None = None
         self._by_id: dict[str, IndexEntry] = {}
@@ -89,7 +92,8 @@ class CdxjIndex:
     def rewrite(self, entries: Iterable[IndexEntry]) -> None:
         """Replace the whole index atomically (used after recovery cuts a file)."""
         replace_whole(self.path, (e.to_line().encode("utf-8") for e in entries))
-        self._forget()
+        with self._reading:
+            self._forget()
 
     def _forget(self) -> None:
         self._read_to = 0
@@ -114,6 +118,10 @@ class CdxjIndex:
 
     def refresh(self) -> None:
         """Read what other writers appended since the last call."""
+        with self._reading:  # two threads reading the same tail would remember it twice
+            self._refresh()
+
+    def _refresh(self) -> None:
         try:
             inode = self.path.stat().st_ino
         except FileNotFoundError:

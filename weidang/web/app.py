@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from weidang import i18n
 from weidang.home import Home
-from weidang.indexing import collections_of
+from weidang.indexing import kept_collections
 from weidang.settings import Settings
 from weidang.store import catalog_db
 from weidang.web import labels, lang, security
 from weidang.web.replay import STATE_DIR, Replay, ReplayGate, ReplayUnavailable, find_wayback
 from weidang.web.work import Work, WorkShelf
+
+if TYPE_CHECKING:
+    from warc_store import Collection
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]  # where install-replay.sh makes .venv-pywb
 SECRET_FILE = "web-secret.key"  # under the home: signs the session cookies
@@ -43,13 +47,15 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         MAX_CONTENT_LENGTH=1 << 20,  # forms only: nothing large is ever uploaded
         HOME=home, SETTINGS=settings, DB=catalog_db(home, settings),
+        COLLECTIONS=kept_collections(home),  # opened once: each index read once, then its tail
         LOGIN_THROTTLE=security.LoginThrottle(),
         LANG_FORCED=i18n.normalise_lang(env.get("WEIDANG_LANG")),
         LANG_FALLBACK=i18n.server_default({"LANG": env.get("LANG", "")}),
         WORK=WorkShelf(lambda: dt.datetime.now(dt.UTC), _work_failed),
         REPLAY_PORT=0,  # the replay origin's port (`weidang web` sets it); 0 = no replay origin
     )
-    app.config["REPLAY"], app.config["REPLAY_MISSING"] = _replay(home, settings)
+    app.config["REPLAY"], app.config["REPLAY_MISSING"] = _replay(home, settings,
+                                                                 app.config["COLLECTIONS"])
     _templates(app)
     _hooks(app)
     from weidang.web import (
@@ -72,13 +78,14 @@ def create_app(home: Home, settings: Settings, *, secure_cookies: bool = False,
     return app
 
 
-def _replay(home: Home, settings: Settings) -> tuple[Replay | None, ReplayUnavailable | None]:
+def _replay(home: Home, settings: Settings, collections: Callable[[str], Collection | None],
+            ) -> tuple[Replay | None, ReplayUnavailable | None]:
     """pywb for the post pages' replays, or why there is none (said on the post page)."""
     try:
         wayback = find_wayback(str(settings["WEB_PYWB"]), SOURCE_ROOT)
     except ReplayUnavailable as exc:
         return None, exc
-    return Replay(wayback, home.root / STATE_DIR, collections_of(home)), None
+    return Replay(wayback, home.root / STATE_DIR, collections), None
 
 
 def replay_gate(app: Flask) -> ReplayGate | None:

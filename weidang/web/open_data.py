@@ -12,12 +12,11 @@ from sqlalchemy import Connection, and_, select
 
 from catalog.post_record import post_record
 from catalog.schema import accounts, posts, versions
-from weidang.indexing import collections_of
 
 
 def open_record(conn: Connection, platform: str, post_id: str) -> dict[str, Any]:
     """The record of an open post (the caller has checked it is open)."""
-    view = post_record(conn, platform, post_id, collections_of(current_app.config["HOME"]))
+    view = post_record(conn, platform, post_id, current_app.config["COLLECTIONS"])
     current = next((v for v in view.versions if v.version == view.current_version),
                    view.versions[-1] if view.versions else None)
     decision = view.decisions[-1] if view.decisions else None

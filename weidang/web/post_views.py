@@ -23,8 +23,6 @@ from warc_store import read_record
 from warc_store.errors import StoreError
 from warc_store.reader import StoredRecord, read_record_at
 from weidang.citation import hit_lines
-from weidang.indexing import collections_of
-from weidang.store import catalog_db
 from weidang.web import labels, lang
 from weidang.web.archive_views import RETENTIONS
 from weidang.web.sanitize import clean_html
@@ -88,23 +86,20 @@ class Replays:
 @requires("read")
 def post(key: str) -> Any:
     platform, post_id = _split(key)
-    home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
+    db, collections = current_app.config["DB"], current_app.config["COLLECTIONS"]
     replays = Replays.here()
-    with catalog_db(home, settings) as db:
-        catalog = PostCatalog(db)
-        versions = catalog.versions(platform, post_id)
-        if not versions:
-            abort(404)
-        status = catalog.status(platform, post_id) or ""
-        docs = {d.version: d for d in documents_for(db, collections_of(home),
-                                                    posts=[(platform, post_id)],
-                                                    all_demo=home.is_demo())}
-        with db.read() as conn:
-            browsers = {n: v.browser for n, v in
-                        browser_links(conn, platform, post_id, collections_of(home)).items()}
-            events = status_events(conn, platform, post_id)
-            opened = is_open(conn, platform, post_id)
-            decision = next(iter(current_decisions(conn, [(platform, post_id)])), None)
+    catalog = PostCatalog(db)
+    versions = catalog.versions(platform, post_id)
+    if not versions:
+        abort(404)
+    status = catalog.status(platform, post_id) or ""
+    docs = {d.version: d for d in documents_for(db, collections, posts=[(platform, post_id)],
+                                                all_demo=current_app.config["HOME"].is_demo())}
+    with db.read() as conn:
+        browsers = {n: v.browser for n, v in browser_links(conn, platform, post_id, collections).items()}
+        events = status_events(conn, platform, post_id)
+        opened = is_open(conn, platform, post_id)
+        decision = next(iter(current_decisions(conn, [(platform, post_id)])), None)
     views, before = [], ""
     for version in versions:
         doc = docs.get(version.version)
@@ -127,11 +122,10 @@ def post(key: str) -> Any:
 def rendition(key: str, version: int, kind: str) -> Response:
     """The screenshot (PNG) or PDF the browser capture made of a version's page, as archived."""
     platform, post_id = _split(key)
-    home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
-    with catalog_db(home, settings) as db, db.read() as conn:
-        found = browser_links(conn, platform, post_id, collections_of(home)).get(version)
+    with current_app.config["DB"].read() as conn:
+        found = browser_links(conn, platform, post_id, current_app.config["COLLECTIONS"]).get(version)
     place = (found.browser or {}).get(kind) if found else None
-    collection = collections_of(home)(found.collection) if found else None
+    collection = current_app.config["COLLECTIONS"](found.collection) if found else None
     if not place or not place.get("warc_file") or collection is None:
         abort(404)
     try:
@@ -152,15 +146,14 @@ def rendition(key: str, version: int, kind: str) -> Response:
 def media(key: str, version: int, number: int) -> Response:
     """The bytes of one fetched media item of a version, exactly as archived."""
     platform, post_id = _split(key)
-    home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
-    with catalog_db(home, settings) as db:
-        found = [v for v in PostCatalog(db).versions(platform, post_id) if v.version == version]
+    found = [v for v in PostCatalog(current_app.config["DB"]).versions(platform, post_id)
+             if v.version == version]
     if not found:
         abort(404)
     proofs = [e for e in found[0].evidence if e.role == "media"]
     if not 0 <= number < len(proofs):
         abort(404)
-    collection = collections_of(home)(found[0].collection)
+    collection = current_app.config["COLLECTIONS"](found[0].collection)
     if collection is None:
         abort(404)
     try:

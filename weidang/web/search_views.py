@@ -19,7 +19,6 @@ from catalog.search.errors import QueryError, SearchError
 from catalog.search.export import export
 from weidang.indexing import lag_warning, open_search_index
 from weidang.searching import build_filters, every_hit, parse_date, with_account_keys
-from weidang.store import catalog_db
 from weidang.web import labels
 from weidang.web.archive_views import RETENTIONS
 from weidang.web.lang import _
@@ -98,7 +97,8 @@ def search() -> Any:
         with open_search_index(home, settings) as index:
             results = index.search(form.q, filters, limit=PER_PAGE, offset=offset)
             empty_index = index.count() == 0
-            warning = lag_warning(home, settings, index) if not empty_index else None
+            warning = (lag_warning(home, settings, index, current_app.config["DB"])
+                       if not empty_index else None)
     except SearchError as exc:
         error = str(exc)
     return render_template("search.html", form=form, results=results, error=error,
@@ -116,9 +116,9 @@ def export_results(fmt: str) -> Response:
     home, settings = current_app.config["HOME"], current_app.config["SETTINGS"]
     with tempfile.TemporaryDirectory(prefix="weidang-export-") as tmp:
         path = Path(tmp) / f"weidang-search.{fmt}"
-        with catalog_db(home, settings) as db, open_search_index(home, settings) as index:
-            export(every_hit(index, form.q, form.filters()), path, fmt,
-                   headers=labels.column_headers(), full_text=_full_text(PostCatalog(db)))
+        with open_search_index(home, settings) as index:
+            export(every_hit(index, form.q, form.filters()), path, fmt, headers=labels.column_headers(),
+                   full_text=_full_text(PostCatalog(current_app.config["DB"])))
         data = path.read_bytes()
     return send_file(io.BytesIO(data), mimetype=EXPORT_TYPES[fmt], as_attachment=True,
                      download_name=f"weidang-search.{fmt}")
