@@ -25,7 +25,7 @@ from catalog.search.document import IndexedPost
 from warc_store import Collection
 from weidang.citation import hit_lines
 from weidang.home import Home
-from weidang.i18n import _
+from weidang.i18n import N_, _, gettext
 from weidang.settings import Settings
 from weidang.store import catalog_db, catalog_exists
 
@@ -127,17 +127,24 @@ def lag_warning(home: Home, settings: Settings, index: SearchIndex,
     """One sentence when ``index`` lacks versions or changes the catalog holds, else None
     (also when the catalog cannot be read: a search must not fail for want of the check)."""
     try:
-        lag = index_lag_of(home, settings, index, db)
+        return lag_words(index_lag_of(home, settings, index, db))
     except CatalogError:
         return None
+
+
+def lag_words(lag: IndexLag, lang: str | None = None) -> str | None:
+    """``lag`` as the warning a search shows (in ``lang``, default the process's language),
+    None when the index is up to date."""
     if not lag.behind:
         return None
     if lag.indexed != lag.catalog:
-        return _("Warning: the search index holds %(indexed)s post versions and the catalog %(catalog)s, "
-                 "so results may be missing or out of date; run `weidang index rebuild` to bring it up "
-                 "to date.", indexed=f"{lag.indexed:,}", catalog=f"{lag.catalog:,}")
-    return _("Warning: the search index has not taken in the catalog's latest changes, so results may "
-             "be missing or show an old status; run `weidang index rebuild` to bring it up to date.")
+        return gettext(N_("Warning: the search index holds %(indexed)s post versions and the catalog "
+                          "%(catalog)s, so results may be missing or out of date; run `weidang index "
+                          "rebuild` to bring it up to date."), lang) % {
+            "indexed": f"{lag.indexed:,}", "catalog": f"{lag.catalog:,}"}
+    return gettext(N_("Warning: the search index has not taken in the catalog's latest changes, so "
+                      "results may be missing or show an old status; run `weidang index rebuild` to "
+                      "bring it up to date."), lang)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,21 +12,23 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
+from catalog.errors import CatalogError
 from catalog.posts import PostCatalog
-from catalog.search import SearchFilters, SearchHit, SearchResults
+from catalog.search import SearchFilters, SearchHit, SearchIndex, SearchResults
 from catalog.search.base import MAX_LIMIT
 from catalog.search.document import STATUSES
 from catalog.search.errors import QueryError, SearchError
 from catalog.search.export import export
-from weidang.indexing import lag_warning, open_search_index
+from weidang.indexing import index_lag_of, lag_words, open_search_index
 from weidang.searching import build_filters, every_hit, parse_date, with_account_keys
 from weidang.web import labels
 from weidang.web.archive_views import RETENTIONS
-from weidang.web.lang import _
+from weidang.web.lang import _, current
 from weidang.web.security import requires
 
 blueprint = Blueprint("search", __name__)
 PER_PAGE = 20
+LAG_CHECK_SECONDS = 10.0
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FIELDS = ("q", "account", "platform", "since", "until", "status")
@@ -97,14 +100,29 @@ def search() -> Any:
         with open_search_index(home, settings) as index:
             results = index.search(form.q, filters, limit=PER_PAGE, offset=offset)
             empty_index = index.count() == 0
-            warning = (lag_warning(home, settings, index, current_app.config["DB"])
-                       if not empty_index else None)
+            warning = None if empty_index else _lag_warning(index)
     except SearchError as exc:
         error = str(exc)
     return render_template("search.html", form=form, results=results, error=error,
                            warning=warning, empty_index=empty_index, pages=_pages(form, results),
                            parts=marked_parts, labels=labels, statuses=labels.STATUSES,
                            retentions=RETENTIONS)
+
+
+def _lag_warning(index: SearchIndex) -> str | None:
+    """The index-lag warning in the reader's language, from a comparison with the catalog made
+    at most every ``LAG_CHECK_SECONDS`` by this server (counting the catalog's versions was a
+    quarter of a search page's work)."""
+    kept: list[Any] = current_app.config.setdefault("SEARCH_LAG", [])  # [checked at, lag]
+    now = time.monotonic()
+    if not kept or now - kept[0] > LAG_CHECK_SECONDS:
+        try:
+            lag = index_lag_of(current_app.config["HOME"], current_app.config["SETTINGS"], index,
+                               current_app.config["DB"])
+        except CatalogError:
+            return None  # a search must not fail for want of the check
+        kept[:] = [now, lag]
+    return lag_words(kept[1], current())
 
 
 @blueprint.route("/search/export.<fmt>")
