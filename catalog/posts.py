@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, TextClause, bindparam, func, select, text
 
 from catalog.db import Database
 from catalog.errors import CatalogError
@@ -29,6 +29,25 @@ from catalog.schema import posts as posts_table
 from harvesters.records import CATALOG_STATUSES, POST_STATUSES, Media, Post
 
 EVIDENCE_LIKE = Evidence | Mapping[str, Any]
+
+# The statements recording a post runs, built once: building them anew for every post (and
+# their cache keys) cost more CPU than running them.
+_OF_POST = "WHERE platform = :platform AND post_id = :post_id"
+_LATEST_FINGERPRINT = text(f"SELECT version, fingerprint FROM versions {_OF_POST} "
+                           "ORDER BY version DESC LIMIT 1")
+_LATEST_POST = text(f"SELECT post FROM versions {_OF_POST} ORDER BY version DESC LIMIT 1")
+_LATEST_VERSION = text(f"SELECT version, post FROM versions {_OF_POST} ORDER BY version DESC LIMIT 1")
+_ANY_VERSION = text(f"SELECT version FROM versions {_OF_POST} LIMIT 1")
+_CAPTURE_SPAN = text(f"SELECT MIN(captured_at), MAX(captured_at) FROM captures {_OF_POST}")
+_LAST_PINNED = text(f"SELECT pinned FROM captures {_OF_POST} "
+                    "ORDER BY captured_at DESC, metadata_record_id DESC LIMIT 1")
+_LAST_STATUS = text(f"SELECT status, at FROM statuses {_OF_POST} "
+                    "ORDER BY at DESC, metadata_record_id DESC LIMIT 1")
+_CAPTURED = select(captures.c.version).where(
+    captures.c.metadata_record_id == bindparam("metadata_record_id"))
+_HELD = select(versions.c.fingerprint, versions.c.captured_at, versions.c.metadata_record_id).where(
+    versions.c.platform == bindparam("platform"), versions.c.post_id == bindparam("post_id"),
+    versions.c.version == bindparam("version"))
 
 
 @dataclass(frozen=True)
@@ -78,17 +97,15 @@ class PostCatalog:
         with self.db.write():
             yield
 
-    def _one(self, sql: str, **params: Any) -> Any:
+    def _one(self, sql: str | TextClause, **params: Any) -> Any:
         """The first row of a query, or None."""
         with self.db.read() as conn:
-            return conn.execute(text(sql), params).first()
+            return conn.execute(text(sql) if isinstance(sql, str) else sql, params).first()
 
     # -- deciding --------------------------------------------------------------------------
     def decide(self, post: Post) -> Decision:
         """New post, edit, or the version already held; counts (likes, reposts) never matter."""
-        row = self._one("SELECT version, fingerprint FROM versions WHERE platform = :platform "
-                        "AND post_id = :post_id ORDER BY version DESC LIMIT 1",
-                        platform=post.platform, post_id=post.post_id)
+        row = self._one(_LATEST_FINGERPRINT, platform=post.platform, post_id=post.post_id)
         if row is None:
             return Decision("new", 1)
         if row[1] == post.content_fingerprint():
@@ -103,8 +120,7 @@ class PostCatalog:
 
     def current_post(self, platform: str, post_id: str) -> Post | None:
         """The post as its latest version holds it, or None when none is held."""
-        row = self._one("SELECT post FROM versions WHERE platform = :platform AND post_id = :post_id "
-                        "ORDER BY version DESC LIMIT 1", platform=platform, post_id=post_id)
+        row = self._one(_LATEST_POST, platform=platform, post_id=post_id)
         return Post.from_json(json.loads(row[0])) if row and row[0] else None
 
     # -- recording -------------------------------------------------------------------------
@@ -128,13 +144,10 @@ class PostCatalog:
         fingerprint = post.content_fingerprint()
         key = {"platform": post.platform, "post_id": post.post_id}
         with self.db.write() as conn:
-            done = conn.execute(select(captures.c.version).where(
-                captures.c.metadata_record_id == metadata_record_id)).scalar()
+            done = conn.execute(_CAPTURED, {"metadata_record_id": metadata_record_id}).scalar()
             if done is not None:
                 return int(done)
-            held = conn.execute(select(versions.c.fingerprint, versions.c.captured_at,
-                                       versions.c.metadata_record_id).filter_by(
-                **key, version=version)).first()
+            held = conn.execute(_HELD, {**key, "version": version}).first()
             if held is not None and held[0] == fingerprint:
                 if (iso(when), metadata_record_id) < (held[1], held[2]):
                     self._cite_earlier(conn, post, version, when, harvest_id,
@@ -147,10 +160,10 @@ class PostCatalog:
                         **key)).scalar_one()) + 1
                 self._insert_version(conn, post, version, fingerprint, when, harvest_id,
                                      metadata_record_id, proofs)
-            conn.execute(captures.insert().values(
-                metadata_record_id=metadata_record_id, **key, version=version, outcome=outcome,
-                captured_at=iso(when), harvest_id=harvest_id, collection=self.collection,
-                pinned=int(post.pinned)))
+            conn.execute(captures.insert(), {
+                "metadata_record_id": metadata_record_id, **key, "version": version,
+                "outcome": outcome, "captured_at": iso(when), "harvest_id": harvest_id,
+                "collection": self.collection, "pinned": int(post.pinned)})
             self._refresh(conn, post.platform, post.post_id)
             record_identity(conn, post, harvest_id, when)
         return version
@@ -160,13 +173,13 @@ class PostCatalog:
                         proofs: Sequence[Evidence]) -> None:
         """Add a version with content the catalog did not hold under that number."""
         key = {"platform": post.platform, "post_id": post.post_id}
-        earlier = conn.execute(select(versions.c.version).filter_by(**key).limit(1)).first()
-        conn.execute(versions.insert().values(
-            **key, version=version, outcome="edited" if earlier else "new", fingerprint=fingerprint,
-            captured_at=iso(when), harvest_id=harvest_id, collection=self.collection,
-            metadata_record_id=metadata_record_id,
-            evidence=json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
-            title=post.title, text=post.text, post=_post_json(post)))
+        earlier = conn.execute(_ANY_VERSION, key).first()
+        conn.execute(versions.insert(), {
+            **key, "version": version, "outcome": "edited" if earlier else "new",
+            "fingerprint": fingerprint, "captured_at": iso(when), "harvest_id": harvest_id,
+            "collection": self.collection, "metadata_record_id": metadata_record_id,
+            "evidence": json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
+            "title": post.title, "text": post.text, "post": _post_json(post)})
         self._insert_media(conn, post, version, proofs)
 
     def _cite_earlier(self, conn: Connection, post: Post, version: int, when: dt.datetime,
@@ -355,14 +368,17 @@ class PostCatalog:
     def _insert_media(self, conn: Connection, post: Post, version: int,
                       proofs: Sequence[Evidence]) -> None:
         fetched = _media_evidence(proofs)
+        rows = []
         for position, (item, in_repost) in enumerate(_all_media(post)):
             proof = _match(item, fetched)
-            conn.execute(media.insert().values(
-                platform=post.platform, post_id=post.post_id, version=version, position=position,
-                kind=f"repost {item.kind}" if in_repost else item.kind, url=item.url,
-                media_id=item.id, record_id=proof.record_id if proof else None,
-                payload_digest=proof.payload_digest if proof else None,
-                revisit_of=proof.revisit_of if proof else None))
+            rows.append({"platform": post.platform, "post_id": post.post_id, "version": version,
+                         "position": position, "kind": f"repost {item.kind}" if in_repost else item.kind,
+                         "url": item.url, "media_id": item.id,
+                         "record_id": proof.record_id if proof else None,
+                         "payload_digest": proof.payload_digest if proof else None,
+                         "revisit_of": proof.revisit_of if proof else None})
+        if rows:
+            conn.execute(media.insert(), rows)
 
     def _fill_media(self, conn: Connection, post: Post, version: int,
                     proofs: Sequence[Evidence]) -> None:
@@ -383,17 +399,12 @@ class PostCatalog:
     def _refresh(self, conn: Connection, platform: str, post_id: str) -> None:
         """Recompute the post's summary row from its versions, captures and status events."""
         key = {"platform": platform, "post_id": post_id}
-        of_post = "WHERE platform = :platform AND post_id = :post_id"
-        current = conn.execute(text(f"SELECT version, post FROM versions {of_post} "
-                                    "ORDER BY version DESC LIMIT 1"), key).first()
+        current = conn.execute(_LATEST_VERSION, key).first()
         if current is None:
             return  # a status event for a post whose capture is not (yet) recorded
-        first, last = conn.execute(text(f"SELECT MIN(captured_at), MAX(captured_at) FROM captures "
-                                        f"{of_post}"), key).one()
-        pinned = conn.execute(text(f"SELECT pinned FROM captures {of_post} ORDER BY captured_at "
-                                   "DESC, metadata_record_id DESC LIMIT 1"), key).scalar_one()
-        event = conn.execute(text(f"SELECT status, at FROM statuses {of_post} "
-                                  "ORDER BY at DESC, metadata_record_id DESC LIMIT 1"), key).first()
+        first, last = conn.execute(_CAPTURE_SPAN, key).one()
+        pinned = conn.execute(_LAST_PINNED, key).scalar_one()
+        event = conn.execute(_LAST_STATUS, key).first()
         version = int(current[0])
         status = "edited" if version > 1 else "live"
         if event is not None and event[0] != "live" and event[1] >= last:

@@ -30,6 +30,7 @@ generation and the rebuild mark. Both kinds are prepared once, when the database
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -337,23 +338,44 @@ def iso(moment: dt.datetime) -> str:
 def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> int:
     """Insert a row unless one with the same key exists; returns 1 if inserted, else 0."""
     # Counted by what comes back: a driver's rowcount is -1 for statements that return rows.
-    key = next(iter(table.primary_key.columns))
-    statement = _insert(conn, table).values(**values).on_conflict_do_nothing().returning(key)
-    return len(conn.execute(statement).all())
+    statement = _insert_ignore_statement(conn.dialect.name, table)
+    return len(conn.execute(statement, dict(values)).all())
 
 
 def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: Sequence[str],
            updates: Mapping[str, Any] | None = None) -> None:
     """Insert a row, or set its other columns (or ``updates``) when its ``keys`` exist."""
+    if updates is None:  # the usual case, once per post recorded: one statement per shape
+        statement = _upsert_statement(conn.dialect.name, table, tuple(values), tuple(keys))
+        conn.execute(statement, dict(values))
+        return
     statement = _insert(conn, table).values(**values)
-    changes = updates if updates is not None else {
-        name: statement.excluded[name] for name in values if name not in keys}
-    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=dict(changes)))
+    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=dict(updates)))
+
+
+# Built once per shape and reused: building a statement (and its cache key) for every row cost
+# more CPU than running it, in a harvest that records thousands of posts.
+# The row's values are the execution's parameters, so the statement's columns are theirs.
+@functools.lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, table: Table) -> Any:
+    key = next(iter(table.primary_key.columns))
+    return _dialect_insert(dialect, table).on_conflict_do_nothing().returning(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], keys: tuple[str, ...]) -> Any:
+    statement = _dialect_insert(dialect, table)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={n: statement.excluded[n] for n in names if n not in keys})
 
 
 def _insert(conn: Connection, table: Table) -> Any:
+    return _dialect_insert(conn.dialect.name, table)
+
+
+def _dialect_insert(dialect: str, table: Table) -> Any:
     # Imported here: a command that only reads loads neither dialect's insert.
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert  # noqa: PLC0415
 
         return postgresql_insert(table)
