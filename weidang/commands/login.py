@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from weidang.i18n import _, china_time
 from weidang.settings import Settings
 
 if TYPE_CHECKING:
-    from crawler.login import LoginOptions
+    from crawler.login import LoginOptions, LoginResult
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -46,12 +47,7 @@ def command(app: AppContext, name: str, platform: str, headless: bool) -> int:
         click.echo(_("A Chromium window shows the %(platform)s login page: scan its QR code with your phone.",
                      platform=platform))
     result = log_in(name, platform, options, _show_qr)
-    kept = ", ".join(result.cookie_names) + (_(" and the token") if result.has_token else "")
-    until = (_("; the platform says it lasts until %(when)s", when=china_time(result.expires))
-             if result.expires else "")
-    click.echo(_("Logged in. The %(platform)s login is stored as [%(name)s] in %(file)s (cookies "
-                 "%(cookies)s)%(until)s.", platform=platform, name=name, file=options.credentials,
-                 cookies=kept, until=until))
+    click.echo(logged_in(result, options.credentials, _))
     click.echo(_("Use it with: weidang accounts add ... --credentials %(name)s", name=name))
     return 0
 
@@ -66,6 +62,17 @@ def login_options(home: Home, settings: Settings, name: str, headed: bool = Fals
         credentials=credential_store(home, settings).path, qr_png=home.root / f"login-qr-{name}.png",
         proxy=settings["CRAWLER_PROXY"], proxy_ca=settings["CRAWLER_PROXY_CA"], headed=headed,
         wait_seconds=settings["CRAWLER_LOGIN_WAIT_SECONDS"])
+
+
+def logged_in(result: LoginResult, credentials: Path, _: Callable[..., str]) -> str:
+    """What a finished login says, translated by ``_`` (the command line's or a web page's): the
+    cookies' names and how long it lasts, never a value."""
+    kept = ", ".join(result.cookie_names) + (_(" and the token") if result.has_token else "")
+    until = (_("; the platform says it lasts until %(when)s", when=china_time(result.expires))
+             if result.expires else "")
+    return _("Logged in. The %(platform)s login is stored as [%(name)s] in %(file)s (cookies "
+             "%(cookies)s)%(until)s.", platform=result.platform, name=result.name,
+             file=credentials, cookies=kept, until=until)
 
 
 def _show_qr(png: Path, text: str | None) -> None:

@@ -17,8 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from catalog.account_fields import check_credentials_reference
 from catalog.errors import CatalogError
 from crawler.login import LoginOptions
-from weidang.commands.login import login_options
-from weidang.i18n import china_time
+from weidang.commands.login import logged_in, login_options
 from weidang.web import labels
 from weidang.web.lang import _, current, fixed, told
 from weidang.web.security import requires
@@ -68,11 +67,6 @@ def qr_login_job(name: str, platform: str, options: LoginOptions, page: str) -> 
             raise WorkFailed from None
         finally:
             options.qr_png.unlink(missing_ok=True)  # a used QR code is of no use to anyone
-        kept = ", ".join(result.cookie_names) + (_(" and the token") if result.has_token else "")
-        until = (_("; the platform says it lasts until %(when)s", when=china_time(result.expires))
-                 if result.expires else "")
-        work.say(_("Logged in. The %(platform)s login is stored as [%(name)s] in %(file)s (cookies "
-                     "%(cookies)s)%(until)s.", platform=platform, name=name, file=options.credentials,
-                     cookies=kept, until=until))
+        work.say(logged_in(result, options.credentials, _))
         work.result = page
     return job
