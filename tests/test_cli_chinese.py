@@ -238,6 +238,7 @@ def test_the_index_lag_warning_is_said_in_the_language_asked_for():
     from weidang.indexing import lag_words
 
     assert lag_words(IndexLag(5, 5, False), "zh_CN") is None
-    assert lag_words(IndexLag(3, 5, True), "zh_CN").startswith("警告：检索索引中有 3 个帖文版本，目录数据库中有 5 个")
+    said = lag_words(IndexLag(3, 5, True), "zh_CN")
+    assert said.startswith("警告：检索索引中有 3 个帖文版本，目录数据库中有 5 个")
     assert lag_words(IndexLag(3, 5, True), "en").startswith("Warning: the search index holds 3 post versions")
     assert "has not taken in" in lag_words(IndexLag(5, 5, True), "en")

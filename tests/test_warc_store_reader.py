@@ -134,7 +134,7 @@ def test_an_index_shared_by_threads_reads_each_appended_line_once(tmp_path):
         index.append(entries(round_start, 2000))
         barrier = threading.Barrier(8)
 
-        def read() -> None:
+        def read(barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             index.refresh()
 
