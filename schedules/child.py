@@ -9,6 +9,7 @@ crash, told by the one-sentence ``Error: ...`` on stderr; no sentence's wording 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import signal
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SKIPS = ("busy", "paused", "removed")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -43,6 +45,18 @@ class ChildResult:
     @property
     def outcome(self) -> str:
         return str(self.summary.get("outcome", "failed")) if self.summary else "failed"
+
+
+def ends_with_parent(sig: signal.Signals) -> Callable[[], None]:
+    """A ``preexec_fn``: Linux sends the child ``sig`` when the thread that started it ends,
+    however that happens (Ctrl+C, systemd's SIGTERM, kill -9), so that no child outlives it
+    (prctl PR_SET_PDEATHSIG). Elsewhere the child lives on by itself."""
+    def in_child() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # not Linux
+    return in_child
 
 
 def start_child(command: list[str], account: str,

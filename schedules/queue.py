@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import signal
 from typing import Any
 
@@ -22,7 +21,7 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready
 
 from catalog.secret_shapes import scrub_secrets
-from schedules.child import start_child
+from schedules.child import ends_with_parent, start_child
 from schedules.config import QueueConfig
 from schedules.egress import EgressGate
 
@@ -71,22 +70,14 @@ def run_harvest(command: list[str], account: str) -> dict[str, Any]:
     behind to hold the account's lock while another worker runs the job again)."""
     if not command:
         raise RuntimeError("this process is not a weidang worker: it has no harvest command")
-    proc = start_child(command, account, preexec=_die_with_parent)
+    # SIGKILL: its WARC file stays ``.open`` and is recovered when the worker starts again
+    proc = start_child(command, account, preexec=ends_with_parent(signal.SIGKILL))
     try:
         out, err = proc.communicate()
     except BaseException:
         proc.kill()
         raise
     return {"returncode": proc.returncode, "stdout": out, "stderr": scrub_secrets(err[-STDERR_KEEP:])}
-
-
-def _die_with_parent() -> None:
-    """Linux: the child gets SIGKILL when the worker that started it dies (prctl PR_SET_PDEATHSIG);
-    its WARC file stays ``.open`` and is recovered when the worker starts again."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: a killed worker's child finishes on its own
 
 
 def safe_url(url: str) -> str:

@@ -21,7 +21,6 @@ anew for each request, so it follows without a restart.
 
 from __future__ import annotations
 
-import ctypes
 import http.client
 import shutil
 import signal
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
+from schedules.child import ends_with_parent
 from warc_store import Collection
 from warc_store.lines import replace_whole
 from warc_store.replay_index import replay_lines, url_key
@@ -48,7 +48,6 @@ CONFIG = ("# written by weidang web: the home's collections, replayed without py
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding",
                            "te", "upgrade", "cookie", "authorization"})
 CHUNK = 64 * 1024
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ReplayUnavailable(Exception):
@@ -147,21 +146,14 @@ class Replay:
         (self.state / "config.yaml").write_text(CONFIG, encoding="utf-8")
         self.port = _free_port()
         log = open(self.state / "pywb.log", "ab")  # noqa: SIM115 - the process keeps it
+        # No pywb outlives `weidang web`: it ends with the thread that starts it, the server's
+        # main thread (``start`` at serving time) or one of waitress's, which live as long.
         self._process = subprocess.Popen(
             [str(self.wayback), "--port", str(self.port), "--bind", "127.0.0.1"],
             cwd=self.state, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_ends_with_parent)
+            preexec_fn=ends_with_parent(signal.SIGTERM))
         log.close()
         _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, self.state / "pywb.log")
-
-
-def _ends_with_parent() -> None:
-    """In the child, before pywb starts: Linux ends it when the thread that started it ends,
-    however that happens (Ctrl+C, SIGTERM from systemd, kill -9), so no pywb outlives
-    `weidang web`. The thread is the server's main thread (``start`` at serving time) or one of
-    waitress's, which live as long as the server."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _latest(lines: Iterable[bytes]) -> dict[str, str]:
