@@ -12,6 +12,7 @@ derives that form from this file; this one stays as it is (appends only, found b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from warc_store.errors import StoreError
 from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a web server keeps every entry of an index in memory
 class IndexEntry:
     url: str
     timestamp: str  # 14 digits, UTC
@@ -40,8 +41,8 @@ class IndexEntry:
 
     def to_line(self) -> str:
         key = url_key(self.url) if self.url else "-"
-        # vars(), not dataclasses.asdict(): asdict deep-copies, and this runs for every record
-        fields = {k: v for k, v in vars(self).items() if v is not None and k != "timestamp"}
+        # not dataclasses.asdict(): asdict deep-copies, and this runs for every record
+        fields = {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
         return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False, separators=(',', ':'))}\n"
 
     @classmethod
@@ -49,6 +50,9 @@ class IndexEntry:
         _key, timestamp, raw = line.rstrip("\n").split(" ", 2)
         data = json.loads(raw)
         return cls(timestamp=timestamp, **data)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(IndexEntry) if f.name != "timestamp")
 
 
 def url_key(url: str) -> str:
@@ -129,14 +133,14 @@ class CdxjIndex:
         if inode != self._inode:  # rewritten (recovery): start over
             self._inode = inode
             self._forget()
-        with open(self.path, "rb") as fh:
+        with open(self.path, "rb") as fh:  # line by line: an index of 80 MB is not held twice
             fh.seek(self._read_to)
-            data = fh.read()
-        end = data.rfind(b"\n") + 1  # a line still being appended is read next time
-        self._read_to += end
-        for raw in data[:end].decode("utf-8", "replace").splitlines():
-            if raw.strip():
-                self._remember(self._parse(raw, None))
+            for raw in fh:
+                if not raw.endswith(b"\n"):
+                    break  # a line still being appended is read next time
+                self._read_to += len(raw)
+                if raw.strip():
+                    self._remember(self._parse(raw.decode("utf-8", "replace"), None))
 
     def _remember(self, entry: IndexEntry) -> None:
         self._by_id[entry.record_id] = entry
