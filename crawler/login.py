@@ -13,10 +13,7 @@ No value of a cookie or token is printed, logged or put in an exception here: on
 from __future__ import annotations
 
 import io
-import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +23,7 @@ from typing import Any
 from catalog.credential_writer import save_login
 from catalog.login_status import LoginStatus, status_path, write_status
 from catalog.secret_shapes import scrub_secrets
+from crawler import plain_request
 from crawler.errors import CrawlError
 from harvesters.logins import LoginFlow, Verdict, login_flow
 
@@ -173,22 +171,8 @@ def check_login(platform: str, fields: Mapping[str, Any], proxy: str = "", proxy
     cookie, token = str(fields.get("cookie", "")), str(fields.get("token", ""))
     if not cookie or (flow.token_param and not token):
         return "expired"  # nothing there that could log in
-    request = urllib.request.Request(flow.check(token), headers={
-        "Cookie": cookie, "User-Agent": "Mozilla/5.0 (weidang login check)"})
-    context = ssl.create_default_context(cafile=proxy_ca or None)
-    handlers: list[urllib.request.BaseHandler] = [_NoRedirect(), urllib.request.HTTPSHandler(context=context)]
-    if proxy:
-        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
-    opener = urllib.request.build_opener(*handlers)
     try:
-        with opener.open(request, timeout=timeout) as response:
-            return flow.verdict(response.status, "", response.read(65536))
-    except urllib.error.HTTPError as answer:
-        return flow.verdict(answer.code, answer.headers.get("Location", ""), answer.read(65536))
+        answer = plain_request.get(flow.check(token), {"Cookie": cookie}, proxy, proxy_ca, timeout)
     except (OSError, ValueError):
         return "unknown"  # the network, not the login
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect to the login page is the answer itself
+    return flow.verdict(answer.status, answer.location, answer.body)

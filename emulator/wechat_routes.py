@@ -152,6 +152,30 @@ class WechatService:
             return self._list_ex(account, begin, min(max(count, 1), LIST_EX_MAX))
         return self._publish_list(account, begin, min(max(count, 1), FREEPUBLISH_MAX))
 
+    def searchbiz(self, request: Request) -> Response:
+        """搜索公众号 for a live backend session: accounts whose name holds the query, or whose
+        user name is it, the exact name first; ``fakeid`` is the ``__biz``. No answer was
+        recorded; the fields are the ones PLATFORM-NOTES §1.4 lists."""
+        if not self._session_ok(request):
+            return base_resp(200003, "invalid session")
+        query = request.query
+        name = query.get("query", "").strip()
+        try:
+            begin, count = int(query.get("begin", "0") or 0), int(query.get("count", "5") or 5)
+        except ValueError:
+            return base_resp(200002, "invalid args")
+        with self.world.lock:
+            found = [a for a in self.world.wechat.values()
+                     if name and (name in a.nickname or name == a.user_name)]
+        found.sort(key=lambda a: a.nickname != name)
+        head = "http://mmbiz.qpic.cn/mmbiz_png/{}/0?wx_fmt=png"
+        listed = [{"fakeid": a.biz, "nickname": a.nickname, "alias": "", "service_type": 2,
+                   "round_head_img": head.format(ids.hex_id(20, "head", a.biz)),
+                   "signature": f"{a.nickname}官方公众号"}
+                  for a in found[begin:begin + min(max(count, 1), 5)]]
+        return json_response({"base_resp": {"ret": 0, "err_msg": "ok"}, "list": listed, "total": len(found)},
+                             weibo=False)
+
     @staticmethod
     def _item(article: Article) -> bytes:
         if article.item_sample is not None and article.revision == 0:
@@ -279,6 +303,8 @@ def dispatch(service: WechatService, request: Request) -> Response | None:
     if host == "mp.weixin.qq.com":
         if path in ("/cgi-bin/appmsg", "/cgi-bin/appmsgpublish"):
             return service.backend(request)
+        if path == "/cgi-bin/searchbiz":
+            return service.searchbiz(request)
         if path == "/s" or path.startswith("/s/"):
             return service.article(request)
         if path == "/cgi-bin/home":

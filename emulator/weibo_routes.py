@@ -100,9 +100,30 @@ def timeline(world: World, account: WeiboAccount, since_id: str | None) -> Respo
         return json_response(body)
 
 
+def _user_search(world: World, containerid: str) -> Response:
+    """m.weibo.cn's user search (``100103type=3&q=NAME``): one ``card_type`` 11 group of
+    ``card_type`` 10 user cards, those whose screen name holds NAME, the exact name first. No
+    answer was recorded; the shape is what public clients read (harvesters.account_search)."""
+    name = urllib.parse.parse_qs(containerid.removeprefix("100103")).get("q", [""])[0].strip()
+    with world.lock:
+        users = [copy.deepcopy(a.user) for a in world.weibo.values()
+                 if name and name in str(a.user.get("screen_name", ""))]
+    if not users:
+        return recorded(samples.EMPTY_LISTING)
+    users.sort(key=lambda user: user.get("screen_name") != name)
+    group = [{"card_type": 10, "itemid": f"{containerid}_-_{u['id']}", "user": u,
+              "desc1": u.get("verified_reason") or u.get("description", ""),
+              "desc2": f"粉丝：{u.get('followers_count')}"} for u in users]
+    info = {"containerid": containerid, "v_p": 42, "show_style": 1, "total": len(users), "page": None}
+    return json_response({"ok": 1, "data": {"cardlistInfo": info, "cards": [
+        {"card_type": 11, "show_type": 1, "card_group": group}]}})
+
+
 def get_index(world: World, request: Request) -> Response:
     query = request.query
     containerid = query.get("containerid", "")
+    if containerid.startswith("100103type=3&"):
+        return _user_search(world, containerid)
     if query.get("type") == "uid" and not containerid:
         uid = query.get("value", "")
         if uid == str(samples.TYPE_UID_2019_UID):

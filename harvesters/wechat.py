@@ -41,6 +41,7 @@ from harvesters.wechat_codes import (
     API_LOGIN_ADVICE,
     BACKEND_ERRORS,
     BACKEND_LOGIN_ADVICE,
+    with_said,
 )
 from harvesters.wechat_listings import (
     app_msg_posts,
@@ -255,7 +256,7 @@ class WechatHarvester:
         if errcode not in (None, 0, "0"):
             kind, reason = API_ERRORS.get(int(errcode), (PlatformError, ""))
             reason = reason or f"the WeChat API answered error {errcode}"
-            return ParseResult(problem=kind(f"{reason}: {data.get('errmsg', '')}".rstrip(": "),
+            return ParseResult(problem=kind(with_said(reason, str(data.get("errmsg") or "")),
                                             url=request.url, advice=_login_advice(kind, API_LOGIN_ADVICE)))
         if "access_token" in data:
             token = str(data["access_token"])
@@ -269,7 +270,7 @@ class WechatHarvester:
             kind, reason = BACKEND_ERRORS.get(int(ret), (PlatformError, ""))
             reason = reason or f"mp.weixin.qq.com answered ret {ret}"
             message = (data.get("base_resp") or {}).get("err_msg") or ""
-            return ParseResult(problem=kind(f"{reason} {message}".strip(), url=request.url,
+            return ParseResult(problem=kind(with_said(reason, message), url=request.url,
                                             advice=_login_advice(kind, BACKEND_LOGIN_ADVICE)))
         return self._listing_page(request, data, account_id, captured_at)
 

@@ -30,3 +30,10 @@ BACKEND_ERRORS: dict[int, tuple[type[HarvestProblem], str]] = {
     200002: (PlatformError, "mp.weixin.qq.com rejected the request's arguments, usually a wrong "
                             "fakeid (__biz) for the account (ret 200002)"),
 }
+
+
+def with_said(reason: str, said: str) -> str:
+    """A refusal's reason with WeChat's own words (``errmsg``, ``err_msg``) after it, kept apart so
+    that the reason can be told in the reader's language and WeChat's words stay as they were."""
+    said = said.strip()
+    return f"{reason}; WeChat said: {said}" if said and said.lower() != "ok" else reason

@@ -100,6 +100,81 @@ LAYER_MESSAGES = (
     N_("Check the account's login and listing source (a login the platform no longer accepts can "
        "show an empty listing), then harvest again"),
 )
+# What the platforms answered that stops a harvest or a lookup, as harvesters/ and crawler/ say it
+# (harvesters.errors and its kinds' advice, harvesters.weibo, harvesters.wechat, wechat_codes,
+# account_search; crawler.account_search). A reason comes with where it was said, from WeChat with
+# WeChat's own words, and a lookup's refusal with its advice: those forms (COMPOSITES) come first and
+# are used only when each of their parts is itself told in the reader's language.
+COMPOSITES = (N_("%(reason)s. %(advice)s"), N_("%(reason)s (at %(url)s)"),
+              N_("%(reason)s; WeChat said: %(said)s"))
+PLATFORM_MESSAGES = COMPOSITES + (
+    N_("Weibo refused the request with HTTP %(status)s, its sign of rate limiting"),
+    N_("the media file answered HTTP %(status)s"),
+    N_("Weibo answered HTTP %(status)s for this post"),
+    N_("Weibo answered HTTP %(status)s"),
+    N_("Weibo no longer accepts the cookie (it answered ok:-100 and sent a login or captcha page)"),
+    N_("Weibo wants a captcha solved before answering (%(wall)s)"),
+    N_("Weibo wants a login before answering (ok:-100)"),
+    N_("Weibo shows nothing for this account: %(said)s"),
+    N_("Weibo answered an unknown error (ok:%(ok)s) %(said)s"),
+    N_("Weibo answered an unknown error (ok:%(ok)s)"),
+    N_("Weibo answered with a login page instead of data"),
+    N_("Weibo says: %(said)s"),
+    N_("Weibo shows a page saying %(said)s"),
+    N_("the Weibo detail page holds no post"),
+    N_("Weibo refused the search: %(said)s"),
+    N_("WeChat answered HTTP %(status)s"),
+    N_("WeChat shows a message page instead of the article"),
+    N_("WeChat shows %(said)s instead of the article (%(detail)s)"),
+    N_("WeChat shows %(said)s instead of the article"),
+    N_("the WeChat API rejected the AppSecret or access token (40001)"),
+    N_("the WeChat API does not know this AppID (40013)"),
+    N_("the WeChat API access token is not valid (40014)"),
+    N_("the WeChat API rejected the AppSecret (40125)"),
+    N_("this machine's IP address is not on the account's API whitelist (%(code)s)"),
+    N_("the account's AppSecret is frozen (40243)"),
+    N_("the WeChat API access token has expired (42001)"),
+    N_("the account used up its daily WeChat API quota (45009)"),
+    N_("the WeChat API per-minute limit was reached (45011)"),
+    N_("the account is not allowed to use this API; freepublish needs a verified (微信认证) account "
+       "(48001)"),
+    N_("the WeChat API answered error %(code)s"),
+    N_("the mp.weixin.qq.com session has expired (ret 200003)"),
+    N_("mp.weixin.qq.com applies frequency control (ret 200013)"),
+    N_("mp.weixin.qq.com rejected the request's arguments, usually a wrong fakeid (__biz) for the "
+       "account (ret 200002)"),
+    N_("mp.weixin.qq.com answered ret %(ret)s"),
+    # their advice
+    N_("Look at the archived response to see what the platform said"),
+    N_("Pause harvesting this platform for a few hours before trying again; harvest fewer accounts "
+       "at once or less often if it keeps happening"),
+    N_("Open the platform in a browser with the harvest account, solve the check it shows, then "
+       "copy the new cookie into the credentials file"),
+    N_("Log in again and copy the new login into the credentials file"),
+    N_("Keep the copies already archived; the archived response records what the platform showed "
+       "instead of the post"),
+    N_("Try again later; if it keeps happening, the platform may have changed its interface"),
+    N_("Log in to weibo.com in a browser with the harvest account and copy its new cookie into the "
+       "credentials file"),
+    N_("Check the account id; if the account should have posts, the cookie in the credentials file "
+       "may be bad, so refresh it"),
+    N_("Check the AppID and AppSecret in the credentials file, and that this machine's IP address is "
+       "on the account's API whitelist"),
+    N_("Log in to mp.weixin.qq.com again in a browser and copy the new cookie and token into the "
+       "credentials file"),
+    N_("Log in again (`weidang login NAME %(platform)s`), then look the account up again"),
+    # looking an account up by its name (crawler.account_search)
+    N_("give the name of the account to look up"),
+    N_("looking up a WeChat account needs a backend login (cookie and token): log in with `weidang "
+       "login NAME wechat` and give --credentials NAME"),
+    N_("%(platform)s could not be reached to look up %(name)s (%(error)s)"),
+    N_("%(platform)s refuses requests from this machine for now (HTTP %(status)s); try again in a "
+       "few hours"),
+    N_("%(platform)s answered the account search with HTTP %(status)s"),
+    N_("the %(platform)s account search answered something that is not JSON"),
+)
+# Values that are themselves a layer's sentence, told in the reader's language in turn.
+_TOLD_AGAIN = ("reason", "advice", "error")
 # The layers' one-word states, shown as words (a run's outcome, the daemon's state, an appraisal
 # decision); the health
 # words and post statuses are already in the catalog for the web (weidang/web/labels.py).
@@ -125,7 +200,7 @@ def _pattern(message: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
-_LAYER_PATTERNS = [(message, _pattern(message)) for message in LAYER_MESSAGES]
+_LAYER_PATTERNS = [(message, _pattern(message)) for message in PLATFORM_MESSAGES + LAYER_MESSAGES]
 
 
 def translated(text: str, lang: str | None = None) -> str:
@@ -135,6 +210,10 @@ def translated(text: str, lang: str | None = None) -> str:
         found = pattern.fullmatch(text.rstrip("."))
         if found:
             values = found.groupdict()
+            told = {name: translated(values[name], lang) for name in _TOLD_AGAIN if name in values}
+            if message in COMPOSITES and any(told[name] == values[name] for name in told):
+                continue  # half of it in another language helps nobody
+            values.update(told)
             if values.get("unit") in UNITS:
                 values["unit"] = gettext(values["unit"], lang)
             return gettext(message, lang) % values

@@ -118,6 +118,53 @@ def _check_credentials(app: AppContext, name: str) -> None:
                    err=True)
 
 
+@command.command("find")
+@click.argument("name")
+@click.option("--platform", type=click.Choice(["weibo", "wechat"]), required=True, help="Where to look.")
+@click.option("--credentials", default=None, metavar="NAME",
+              help="The login to look with (WeChat needs a backend login: `weidang login NAME wechat`).")
+@click.option("--add", "choice", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Register the N-th account found, with its name and this login.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document for machines.")
+@pass_app
+def find(app: AppContext, name: str, platform: str, credentials: str | None, choice: int | None,
+         as_json: bool) -> int:
+    """Look up accounts called NAME on the platform, to register one by its id."""
+    from weidang.account_lookup import look_up  # noqa: PLC0415 - the crawler loads when used
+
+    found = look_up(app.home, app.settings, platform, name, credentials or "")
+    if as_json:
+        click.echo(json.dumps([{"account": c.key, **asdict(c)} for c in found], ensure_ascii=False, indent=2))
+    elif not found:
+        click.echo(_("%(platform)s has no account called %(name)s.", platform=platform, name=name))
+    else:
+        header = ["#", _("ACCOUNT"), _("NAME"), _("WECHAT ID") if platform == "wechat" else _("FOLLOWERS"),
+                  _("DESCRIPTION")]
+        rows = [[str(n), c.key, c.name, (c.handle if platform == "wechat" else c.followers) or "-",
+                 _short(c.verified or c.description)] for n, c in enumerate(found, 1)]
+        for line in _table([header, *rows]):
+            click.echo(line)
+    if choice is None:
+        if found and not as_json:
+            click.echo(_("Register one with `weidang accounts find ... --add N`, or `weidang accounts add "
+                         "ID --name NAME`."))
+        return 0 if found else 1
+    if choice > len(found):
+        raise click.BadParameter(_("%(platform)s offered %(count)s accounts for this name",
+                                   platform=platform, count=len(found)), param_hint="--add")
+    picked = found[choice - 1]
+    add_fields = {"name": picked.name, **({"credentials": credentials} if credentials else {})}
+    added = _registry(app).add(picked.key, **add_fields)
+    click.echo(_("Registered %(account)s; harvested %(schedule)s.", account=f"{added.key} ({added.name})",
+                 schedule=_schedule_text(app, added)), err=as_json)
+    return 0
+
+
+def _short(text: str, width: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if _width(text) <= width else text[: width // 2 - 1] + "…"
+
+
 @command.command("list")
 @click.option("--all", "include_removed", is_flag=True, help="Also show removed accounts.")
 @click.option("--platform", type=click.Choice(["weibo", "wechat"]), default=None, help="Only this platform.")

@@ -54,7 +54,7 @@ def manage() -> Any:
     with db.read() as conn:
         opened = {m.subject for m in current_marks(conn, "account") if m.open}
     return render_template("accounts.html", accounts=accounts, paused=paused, opened=opened,
-                           schedule=_schedule_text, formats=", ".join(FORMATS[1:]))
+                           schedule=_schedule_text, formats=", ".join(FORMATS[1:]), logins=_login_names())
 
 
 @blueprint.route("/accounts/add", methods=["POST"])
@@ -71,6 +71,36 @@ def add() -> WerkzeugResponse:
                 schedule=_schedule_text(added)), "info")
         _warn_unknown_logins([added])
     return redirect(url_for("accounts.manage"))
+
+
+@blueprint.route("/accounts/find")
+@requires("accounts")
+def find() -> Any:
+    """Look an account up by its name on its platform (a plain address: ``/accounts/find?
+    platform=wechat&name=…&credentials=…``); each account found can be added from the page."""
+    from crawler.errors import CrawlError  # noqa: PLC0415 - the crawler loads when used
+    from weidang.account_lookup import look_up  # noqa: PLC0415
+
+    platform, name = request.args.get("platform", ""), request.args.get("name", "").strip()
+    login = request.args.get("credentials", "").strip()
+    found, error = [], ""
+    if platform not in ("weibo", "wechat"):
+        error = _("Choose the platform to look on: weibo or wechat.")
+    elif name:
+        try:
+            found = look_up(current_app.config["HOME"], current_app.config["SETTINGS"], platform, name,
+                            login)
+        except (CrawlError, CatalogError) as exc:
+            error = told(exc)
+    return render_template("accounts_find.html", platform=platform, name=name, login=login,
+                           found=found, error=error, logins=_login_names())
+
+
+def _login_names() -> list[str]:
+    try:
+        return credential_store(current_app.config["HOME"], current_app.config["SETTINGS"]).names()
+    except CatalogError:
+        return []  # the logins page says what is wrong with the file
 
 
 @blueprint.route("/accounts/import", methods=["POST"])
