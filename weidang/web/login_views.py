@@ -21,7 +21,7 @@ from weidang.commands.login import logged_in, login_options
 from weidang.web import labels
 from weidang.web.lang import _, current, fixed, told
 from weidang.web.security import requires
-from weidang.web.work import Job, Work, WorkFailed
+from weidang.web.work import BESIDE_LIMIT, Job, ShelfFull, Work, WorkFailed
 
 blueprint = Blueprint("qr_login", __name__)
 PLATFORMS = ("weibo", "wechat")
@@ -42,9 +42,18 @@ def start() -> WerkzeugResponse:
         return redirect(url_for("accounts.logins"))
     options = login_options(current_app.config["HOME"], current_app.config["SETTINGS"], name)
     job = qr_login_job(name, platform, options, url_for("accounts.logins"))
-    work = current_app.config["WORK"].start(
-        _("QR login %(name)s (%(platform)s)", name=name, platform=labels.platform(platform)),
-        g.user.name, current(), job, beside=True)
+    try:
+        work = current_app.config["WORK"].start(
+            _("QR login %(name)s (%(platform)s)", name=name, platform=labels.platform(platform)),
+            g.user.name, current(), job, beside=True)
+    except ShelfFull as full:
+        if full.mine is not None:
+            flash(_("Your QR login is still waiting for its scan; finish it (or let it time out) "
+                    "before starting another."), "error")
+            return redirect(url_for("work.work", ident=full.mine.ident))
+        flash(_("%(count)s QR logins are waiting for their scans, as many as the server runs at "
+                "once; try again in a few minutes.", count=BESIDE_LIMIT), "error")
+        return redirect(url_for("accounts.logins"))
     return redirect(url_for("work.work", ident=work.ident))
 
 

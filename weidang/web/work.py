@@ -18,13 +18,19 @@ import logging
 import queue
 import secrets
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from catalog.secret_shapes import scrub_secrets
+
 log = logging.getLogger(__name__)
 
 KEEP = 200  # ended work remembered for its page; the oldest is forgotten first
+# Work beside the queue holds a browser each (~150 MB) while it waits on a person: a few at once,
+# one per person (a second QR login of the same person replaces nothing, it only costs memory).
+BESIDE_LIMIT = 4
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Work:
     result: str | None = None
     ended: dt.datetime | None = None
     picture: bytes | None = None  # a PNG the person must see while it runs (a QR code to scan)
+    beside: bool = False
 
     @property
     def over(self) -> bool:
@@ -58,6 +65,15 @@ class WorkFailed(Exception):
     """Raised by a job that has said why it failed (in its messages)."""
 
 
+class ShelfFull(Exception):
+    """No more work beside the queue now: ``mine`` is the asker's own, still running, if that is
+    why; else as much is running beside the queue as the server allows."""
+
+    def __init__(self, mine: Work | None) -> None:
+        super().__init__(mine.ident if mine else "")
+        self.mine = mine
+
+
 class WorkShelf:
     """The work asked for in this server, by id; one thread does it in order."""
 
@@ -72,9 +88,12 @@ class WorkShelf:
 
     def start(self, title: str, owner: str, lang: str, job: Job, beside: bool = False) -> Work:
         """``beside``: work that waits on a person, not on the machine (a QR code to scan), runs
-        at once on its own thread rather than holding up the queue for minutes."""
-        work = Work(secrets.token_urlsafe(9), title, owner, lang, self._clock())
+        at once on its own thread rather than holding up the queue for minutes; ``ShelfFull``
+        when the asker's own is still running or ``BESIDE_LIMIT`` are."""
+        work = Work(secrets.token_urlsafe(9), title, owner, lang, self._clock(), beside=beside)
         with self._lock:
+            if beside:
+                self._room_beside(owner)
             self._works[work.ident] = work
             self._forget_old()
         if beside:
@@ -87,6 +106,12 @@ class WorkShelf:
     def get(self, ident: str) -> Work | None:
         with self._lock:
             return self._works.get(ident)
+
+    def _room_beside(self, owner: str) -> None:
+        running = [w for w in self._works.values() if w.beside and not w.over]
+        mine = next((w for w in running if w.owner == owner), None)
+        if mine is not None or len(running) >= BESIDE_LIMIT:
+            raise ShelfFull(mine)
 
     def _forget_old(self) -> None:
         ended = [k for k, w in self._works.items() if w.over]
@@ -105,7 +130,9 @@ class WorkShelf:
         except WorkFailed:
             work.state = "failed"
         except Exception as exc:  # noqa: BLE001 - told on the work's page, logged whole
-            log.exception("web work %s (%s) failed", work.ident, work.title)
+            # A login's work may fail holding a cookie in its traceback: logged scrubbed.
+            log.error("web work %s (%s) failed:\n%s", work.ident, work.title,
+                      scrub_secrets("".join(traceback.format_exception(exc))))
             work.say(self._failed_text(work, exc), "error")
             work.state = "failed"
         work.picture = None  # a QR code is of no use once its login has ended
