@@ -50,6 +50,14 @@ _HELD = select(versions.c.fingerprint, versions.c.captured_at, versions.c.metada
     versions.c.version == bindparam("version"))
 
 
+_HELD_BY_COMPLETE_RUN = text(
+    "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
+    "WHERE v.platform = :platform AND v.post_id IN :post_ids AND r.account = :account "
+    "AND (r.outcome = 'ok' OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') "
+    "OR r.run_id IN (SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1"
+).bindparams(bindparam("post_ids", expanding=True))
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a freshly read post is to the catalog, and the version number to write it under."""
@@ -240,8 +248,9 @@ class PostCatalog:
         return self._one("SELECT 1 FROM posts WHERE platform = :platform AND post_id = :post_id",
                          platform=platform, post_id=post_id) is not None
 
-    def held_by_complete_run(self, platform: str, post_id: str, account: str) -> bool:
-        """Whether a harvest of ``account`` that walked its whole listing recorded this post.
+    def held_by_complete_run(self, platform: str, post_ids: Sequence[str], account: str) -> bool:
+        """Whether a harvest of ``account`` that walked its whole listing recorded any of these
+        posts (one query for a listing page's posts).
 
         Only then is everything published before it held too: a run stopped by the platform
         (418, captcha), cut short by a shutdown or killed never listed the older posts. A run
@@ -250,12 +259,11 @@ class PostCatalog:
         backfill goes on from where that run stopped (``catalog.backfills``), so what lies
         between is held or being walked.
         """
-        return self._one(
-            "SELECT 1 FROM versions v JOIN runs r ON r.run_id = v.harvest_id "
-            "WHERE v.platform = :platform AND v.post_id = :post_id AND r.account = :account "
-            "AND (r.outcome = 'ok' OR (r.outcome = 'partial' AND COALESCE(r.reason, '') = '') "
-            "OR r.run_id IN (SELECT origin_run_id FROM backfills WHERE account = r.account)) LIMIT 1",
-            platform=platform, post_id=post_id, account=account) is not None
+        if not post_ids:
+            return False
+        with self.db.read() as conn:
+            return conn.execute(_HELD_BY_COMPLETE_RUN, {
+                "platform": platform, "post_ids": list(post_ids), "account": account}).first() is not None
 
     def newest_post_id(self, platform: str, account_id: str) -> str | None:
         """The most recently published post held (pinned posts aside): incremental harvests stop there."""

@@ -71,6 +71,7 @@ class HarvestSpider(scrapy.Spider):
         self.state = HarvestState(clock, book.writer, self._read)
         self.not_started = ""  # why the harvester could not ask for anything (no login, no URLs)
         self.disk_full = False  # an answer or a post could not be stored: the harvest stops
+        self._keys: frozenset[str] | None = None  # the account's ids, as last read
         self.comments = CommentCatalog(catalog.db, catalog.collection)
         self.comments_read: dict[str, int] = {}  # post id -> comments read in this harvest
         self.backfill = BackfillWalk(job.max_pages, self.harvester.listing_cursor,
@@ -338,11 +339,14 @@ class HarvestSpider(scrapy.Spider):
         listed = [p for p in result.posts if not p.pinned]
         if not listed:
             return False
-        # the account's ids, read once per answer (a WeChat account's gh_ id and __biz are one)
-        keys = self.catalog.account_keys(self.job.account)
-        return any(f"{p.platform}:{p.account_id}" in keys
-                   and self.catalog.held_by_complete_run(p.platform, p.post_id, self.job.account)
-                   for p in listed)
+        shown = {f"{p.platform}:{p.account_id}" for p in listed}
+        if self._keys is None or not shown <= self._keys:
+            # the account's ids (a WeChat account's gh_ id and __biz are one), read again only
+            # when a post shows one not among them: a harvest may link a new id, never drop one
+            self._keys = self.catalog.account_keys(self.job.account)
+        ours = [p for p in listed if f"{p.platform}:{p.account_id}" in self._keys]
+        return bool(ours) and self.catalog.held_by_complete_run(
+            ours[0].platform, [p.post_id for p in ours], self.job.account)
 
     def on_error(self, failure: Failure) -> None:
         if failure.check(HarvestStopped) or (

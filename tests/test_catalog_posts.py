@@ -243,3 +243,25 @@ def test_derived_tables_of_an_older_layout_are_recreated_and_flagged_for_rebuild
     db.close()
     with pytest.raises(DatabaseError, match="newer weidang"):
         catalogs.open()
+
+
+def test_held_by_complete_run_asks_for_a_listing_pages_posts_at_once(setup):
+    """An incremental harvest stops where a finished run of the account recorded any post of the
+    page; a run that was stopped by the platform does not count."""
+    from catalog.runs import RunLog
+
+    collection, db, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    runs = RunLog(db)
+    stopped = runs.start(ACCOUNT, run_id="run-stopped")
+    harvest(writer, catalog, posts[:3], body, stopped)
+    runs.finish(stopped, "partial", reason="Weibo refused the request with HTTP 418")
+    finished = runs.start(ACCOUNT, run_id="run-ok")
+    harvest(writer, catalog, posts[3:5], body, finished)
+    runs.finish(finished, "ok")
+    ids = [p.post_id for p in posts]
+    assert catalog.held_by_complete_run("weibo", ids[5:] + [ids[4]], ACCOUNT)
+    assert not catalog.held_by_complete_run("weibo", ids[:3], ACCOUNT)  # only the stopped run's
+    assert not catalog.held_by_complete_run("weibo", ids[5:], ACCOUNT)  # never recorded
+    assert not catalog.held_by_complete_run("weibo", [], ACCOUNT)
+    assert not catalog.held_by_complete_run("weibo", [ids[4]], "weibo:1")  # another account's run
