@@ -31,8 +31,9 @@ def find_accounts(platform: str, name: str, login: Mapping[str, Any] | None, pro
         raise AccountLookupError("give the name of the account to look up")
     cookie, token = str((login or {}).get("cookie", "")), str((login or {}).get("token", ""))
     if platform == "wechat" and not (cookie and token):
-        raise AccountLookupError("looking up a WeChat account needs a backend login (cookie and token): log "
-                           "in with `weidang login NAME wechat` and give --credentials NAME")
+        raise AccountLookupError("looking up a WeChat account needs a backend login (cookie and "
+                                 "token): log in with `weidang login NAME wechat` and give "
+                                 "--credentials NAME")
     url = search_url(platform, name, token)
     try:
         answer = plain_request.get(url, {"Cookie": cookie} if cookie else {}, proxy, proxy_ca, timeout)

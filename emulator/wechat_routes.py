@@ -141,13 +141,10 @@ class WechatService:
         if not self._session_ok(request):
             return base_resp(200003, "invalid session")
         query = request.query
-        account = self.world.wechat.get(query.get("fakeid", ""))
-        if account is None:
+        account, page = self.world.wechat.get(query.get("fakeid", "")), _begin_count(query)
+        if account is None or page is None:
             return base_resp(200002, "invalid args")
-        try:
-            begin, count = int(query.get("begin", "0") or 0), int(query.get("count", "5") or 5)
-        except ValueError:
-            return base_resp(200002, "invalid args")
+        begin, count = page
         if request.path == "/cgi-bin/appmsg":
             return self._list_ex(account, begin, min(max(count, 1), LIST_EX_MAX))
         return self._publish_list(account, begin, min(max(count, 1), FREEPUBLISH_MAX))
@@ -159,11 +156,10 @@ class WechatService:
         if not self._session_ok(request):
             return base_resp(200003, "invalid session")
         query = request.query
-        name = query.get("query", "").strip()
-        try:
-            begin, count = int(query.get("begin", "0") or 0), int(query.get("count", "5") or 5)
-        except ValueError:
+        name, page = query.get("query", "").strip(), _begin_count(query)
+        if page is None:
             return base_resp(200002, "invalid args")
+        begin, count = page
         with self.world.lock:
             found = [a for a in self.world.wechat.values()
                      if name and (name in a.nickname or name == a.user_name)]
@@ -274,6 +270,14 @@ def rss(account: WechatAccount, articles: list[Article]) -> Response:
             f"<description>{escape(account.nickname)} (weidang emulator feed)</description>"
             f"{items}</channel></rss>")
     return Response(body=body.encode(), content_type="application/rss+xml; charset=utf-8")
+
+
+def _begin_count(query: dict[str, str]) -> tuple[int, int] | None:
+    """A backend call's ``begin`` and ``count``; None when they are not numbers."""
+    try:
+        return int(query.get("begin", "0") or 0), int(query.get("count", "5") or 5)
+    except ValueError:
+        return None
 
 
 def atom(account: WechatAccount, articles: list[Article]) -> Response:

@@ -100,12 +100,19 @@ def add(app: AppContext, account: str, interval: str | None, old_every: str | No
     registry = _registry(app)
     given = {k: v for k, v in fields.items() if v is not None}
     added = registry.add(account, **given, **_schedule_fields(interval, old_every, cron, jitter, words))
-    label = f"{added.key} ({added.name})" if added.name else added.key
-    click.echo(_("Registered %(account)s; harvested %(schedule)s.", account=label,
-                 schedule=_schedule_text(app, added)))
+    _say_registered(app, added)
     if added.credentials:
         _check_credentials(app, added.credentials)
     return 0
+
+
+def _label(account: Account) -> str:
+    return f"{account.key} ({account.name})" if account.name else account.key
+
+
+def _say_registered(app: AppContext, added: Account, err: bool = False) -> None:
+    click.echo(_("Registered %(account)s; harvested %(schedule)s.", account=_label(added),
+                 schedule=_schedule_text(app, added)), err=err)
 
 
 def _check_credentials(app: AppContext, name: str) -> None:
@@ -154,9 +161,7 @@ def find(app: AppContext, name: str, platform: str, credentials: str | None, cho
                                    platform=platform, count=len(found)), param_hint="--add")
     picked = found[choice - 1]
     add_fields = {"name": picked.name, **({"credentials": credentials} if credentials else {})}
-    added = _registry(app).add(picked.key, **add_fields)
-    click.echo(_("Registered %(account)s; harvested %(schedule)s.", account=f"{added.key} ({added.name})",
-                 schedule=_schedule_text(app, added)), err=as_json)
+    _say_registered(app, _registry(app).add(picked.key, **add_fields), err=as_json)
     return 0
 
 
@@ -211,7 +216,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 def remove(app: AppContext, account: str) -> int:
     """Stop harvesting ACCOUNT; its captures and history are kept."""
     removed = _registry(app).remove(account)
-    label = f"{removed.key} ({removed.name})" if removed.name else removed.key
+    label = _label(removed)
     click.echo(_("Removed %(account)s from the accounts harvested; its captures and change history are "
                  "kept, and `weidang accounts add %(key)s` restores it.", account=label, key=removed.key))
     return 0
