@@ -19,8 +19,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import surt as surt_lib
-
 from warc_store.errors import StoreError
 from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
@@ -56,6 +54,10 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(IndexEntry) if f.name != "tim
 
 
 def url_key(url: str) -> str:
+    # Imported here: surt brings tldextract and requests (0.13 s), which a command that only
+    # reads the index (verify, search, the web pages) never needs.
+    import surt as surt_lib
+
     try:
         return str(surt_lib.surt(url))
     except Exception:  # surt rejects some odd URLs; the raw URL still sorts and matches exactly
