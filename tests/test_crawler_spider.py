@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from catalog_helpers import PAGE1, UID
 from crawler_units import answer, build_harvest, request_for, sample
+from scrapy import Request
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from twisted.internet import error as tx
 from twisted.python.failure import Failure
@@ -148,3 +149,13 @@ def test_rechecks_wait_for_the_listing_and_skip_the_posts_it_showed(harvest):
     assert exchange_of(recheck).post_key == f"weibo:{unseen.post_id}"
     harvest.spider.on_idle()  # asked once: idle again, the spider may close
     assert len(engine.asked) == 1
+
+
+def test_the_spider_yields_only_requests_so_scrapy_passes_them_on_one_task_at_a_time(harvest):
+    """CONCURRENT_ITEMS is 1 (crawler.settings): Scrapy's 100 tasks per answer are for items
+    handed to slow pipelines, and the spider records its posts itself."""
+    asked = handed(harvest, first_page(harvest), sample(PAGE1))
+    [long_text] = [r for r in asked if exchange_of(r).post_key == f"weibo:{CUT}"]
+    asked += handed(harvest, long_text, sample(LONG_TEXT))
+    assert asked and all(isinstance(r, Request) for r in asked)
+    assert harvest.crawler.settings.getint("CONCURRENT_ITEMS") == 1
