@@ -21,7 +21,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, bindparam, select, text, union
 
-from catalog.schema import account_identities, accounts, catalog_events, insert_ignore, iso
+from catalog.schema import (
+    account_identities,
+    accounts,
+    catalog_events,
+    insert_ignore,
+    insert_ignore_many,
+    iso,
+)
 from harvesters.records import Post
 
 PLATFORMS = ("weibo", "wechat")
@@ -31,15 +38,33 @@ LINKED = "account identity linked"  # the catalog_events action of a new gh_ <->
 def record_identity(conn: Connection, post: Post, harvest_id: str, when: dt.datetime) -> None:
     """Remember the names and linked ids ``post`` shows for its account (inside the caller's
     write); a link seen for the first time is logged as an event."""
-    if not post.account_id:
-        return
-    seen = {"platform": post.platform, "account_id": post.account_id, "first_seen": iso(when),
+    record_identities(conn, [(post, harvest_id, when)])
+
+
+def record_identities(conn: Connection, sightings: Sequence[tuple[Post, str, dt.datetime]]) -> None:
+    """``record_identity`` for many posts, in their order: the names in one statement."""
+    names: dict[tuple[str, str, str], dict[str, str]] = {}
+    for post, harvest_id, when in sightings:
+        if post.account_id and post.account_name:  # the first sighting of a name is its first
+            names.setdefault((post.platform, post.account_id, post.account_name), {
+                **_seen(post, harvest_id, when), "kind": "name", "value": post.account_name})
+    insert_ignore_many(conn, account_identities, list(names.values()))
+    for post, harvest_id, when in sightings:
+        _link_user_name(conn, post, harvest_id, when)
+
+
+def _seen(post: Post, harvest_id: str, when: dt.datetime) -> dict[str, str]:
+    return {"platform": post.platform, "account_id": post.account_id, "first_seen": iso(when),
             "harvest_id": harvest_id}
-    if post.account_name:
-        insert_ignore(conn, account_identities, {**seen, "kind": "name", "value": post.account_name})
+
+
+def _link_user_name(conn: Connection, post: Post, harvest_id: str, when: dt.datetime) -> None:
+    """A WeChat article shows both the ``__biz`` and the ``gh_`` id: remember the link."""
     user_name = str(post.extras.get("user_name") or "")
-    if post.platform != "wechat" or not user_name.startswith("gh_") or user_name == post.account_id:
+    if not post.account_id or post.platform != "wechat" or not user_name.startswith("gh_") \
+            or user_name == post.account_id:
         return
+    seen = _seen(post, harvest_id, when)
     if insert_ignore(conn, account_identities, {**seen, "kind": "user_name", "value": user_name}):
         subject = _registered_key(conn, post.platform, (user_name, post.account_id))
         details = {"biz": post.account_id, "user_name": user_name, "harvest_id": harvest_id}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, TextClause, bindparam, func, select, text
 
 from catalog.db import Database
 from catalog.errors import CatalogError
-from catalog.identity import account_keys, record_identity
+from catalog.identity import account_keys, record_identities, record_identity
 from catalog.metadata import Evidence, MetadataRecord
 from catalog.schema import captures, insert_ignore, iso, media, statuses, upsert, versions
 from catalog.schema import posts as posts_table
@@ -45,6 +46,13 @@ _LAST_STATUS = text(f"SELECT status, at FROM statuses {_OF_POST} "
                     "ORDER BY at DESC, metadata_record_id DESC LIMIT 1")
 _CAPTURED = select(captures.c.version).where(
     captures.c.metadata_record_id == bindparam("metadata_record_id"))
+_CAPTURED_AMONG = text("SELECT metadata_record_id FROM captures WHERE metadata_record_id IN :ids"
+                       ).bindparams(bindparam("ids", expanding=True))
+# Any row at all of these posts: then a capture of one of them is not simply its first.
+_KNOWN_AMONG = text(" UNION ".join(
+    f"SELECT post_id FROM {table} WHERE platform = :platform AND post_id IN :ids"
+    for table in ("versions", "captures", "statuses", "posts"))).bindparams(
+    bindparam("ids", expanding=True))
 _HELD = select(versions.c.fingerprint, versions.c.captured_at, versions.c.metadata_record_id).where(
     versions.c.platform == bindparam("platform"), versions.c.post_id == bindparam("post_id"),
     versions.c.version == bindparam("version"))
@@ -64,6 +72,18 @@ class Decision:
 
     outcome: str  # new | edited | unchanged
     version: int
+
+
+class Capture(NamedTuple):
+    """One capture of a post to record: ``PostCatalog.record_version``'s arguments."""
+
+    post: Post
+    version: int
+    outcome: str
+    metadata_record_id: str
+    evidence: Sequence[EVIDENCE_LIKE]
+    harvest_id: str
+    captured_at: dt.datetime | None = None
 
 
 class RecentPost(NamedTuple):
@@ -143,11 +163,9 @@ class PostCatalog:
         that did not repair after a crash), the capture becomes the next free version, and the
         metadata record id stays its link to the WARC.
         """
-        if outcome not in ("new", "edited", "unchanged"):
-            raise CatalogError(f"a post capture's outcome must be new, edited or unchanged, not {outcome!r}")
-        when = captured_at or post.captured_at
-        if when is None:
-            raise CatalogError(f"the capture of post {post.platform}:{post.post_id} has no time")
+        capture = Capture(post, version, outcome, metadata_record_id, evidence, harvest_id,
+                          captured_at)
+        when = _checked(capture)
         proofs = [Evidence.of(e) for e in evidence]
         fingerprint = post.content_fingerprint()
         key = {"platform": post.platform, "post_id": post.post_id}
@@ -168,13 +186,94 @@ class PostCatalog:
                         **key)).scalar_one()) + 1
                 self._insert_version(conn, post, version, fingerprint, when, harvest_id,
                                      metadata_record_id, proofs)
-            conn.execute(captures.insert(), {
-                "metadata_record_id": metadata_record_id, **key, "version": version,
-                "outcome": outcome, "captured_at": iso(when), "harvest_id": harvest_id,
-                "collection": self.collection, "pinned": int(post.pinned)})
+            conn.execute(captures.insert(), self._capture_row(capture._replace(version=version), when))
             self._refresh(conn, post.platform, post.post_id)
             record_identity(conn, post, harvest_id, when)
         return version
+
+    def record_versions(self, batch: Sequence[Capture]) -> list[int]:
+        """``record_version`` for many captures, in their order, in one write; returns the
+        version each is held under.
+
+        The usual capture in a harvest is the first of a post the catalog has never seen, and
+        nothing about it needs a question to the database: those are found with two queries and
+        written with one statement per table. Every other capture (a post seen before, a
+        status event first, a post twice in the batch) goes through ``record_version`` in turn,
+        so the tables come out exactly as if each had been recorded alone.
+        """
+        whens = [_checked(c) for c in batch]
+        held: list[int] = []
+        with self.db.write() as conn:
+            first = self._first_captures(conn, batch)
+            run: list[int] = []
+            for i, capture in enumerate(batch):
+                if i in first:
+                    run.append(i)
+                    continue
+                self._record_first(conn, [batch[j] for j in run], [whens[j] for j in run])
+                held += [batch[j].version for j in run] + [self.record_version(*capture)]
+                run = []
+            self._record_first(conn, [batch[j] for j in run], [whens[j] for j in run])
+            held += [batch[j].version for j in run]
+        return held
+
+    def _first_captures(self, conn: Connection, batch: Sequence[Capture]) -> set[int]:
+        """Which of ``batch`` are the one capture in it of a post the catalog holds nothing of."""
+        keys = Counter((c.post.platform, c.post.post_id) for c in batch)
+        ids = Counter(c.metadata_record_id for c in batch)
+        recorded = {str(r[0]) for chunk in _chunks(list(ids))
+                    for r in conn.execute(_CAPTURED_AMONG, {"ids": chunk})}
+        by_platform: dict[str, list[str]] = {}
+        for platform, post_id in keys:
+            by_platform.setdefault(platform, []).append(post_id)
+        known = {(platform, str(r[0])) for platform, post_ids in by_platform.items()
+                 for chunk in _chunks(post_ids)
+                 for r in conn.execute(_KNOWN_AMONG, {"platform": platform, "ids": chunk})}
+        return {i for i, c in enumerate(batch)
+                if keys[(c.post.platform, c.post.post_id)] == 1
+                and (c.post.platform, c.post.post_id) not in known
+                and ids[c.metadata_record_id] == 1 and c.metadata_record_id not in recorded}
+
+    def _record_first(self, conn: Connection, batch: Sequence[Capture],
+                      whens: Sequence[dt.datetime]) -> None:
+        """The first captures of posts new to the catalog: what ``record_version`` would write
+        for each, without asking (one statement per table)."""
+        if not batch:
+            return
+        version_rows, media_rows, summaries = [], [], []
+        for capture, when in zip(batch, whens, strict=True):
+            post, proofs = capture.post, [Evidence.of(e) for e in capture.evidence]
+            data = post.to_json()
+            version_rows.append(self._version_row(capture, "new", post.content_fingerprint(),
+                                                  when, proofs, _json_text(data)))
+            media_rows += _media_rows(post, capture.version, proofs)
+            stamp = iso(when)
+            summaries.append(_summary_row(post.platform, post.post_id, capture.version, data,
+                                          stamp, stamp, int(post.pinned), None))
+        conn.execute(versions.insert(), version_rows)
+        if media_rows:
+            conn.execute(media.insert(), media_rows)
+        conn.execute(captures.insert(), [self._capture_row(c, w)
+                                         for c, w in zip(batch, whens, strict=True)])
+        conn.execute(posts_table.insert(), summaries)
+        record_identities(conn, [(c.post, c.harvest_id, w) for c, w in zip(batch, whens, strict=True)])
+
+    def _capture_row(self, capture: Capture, when: dt.datetime) -> dict[str, Any]:
+        post = capture.post
+        return {"metadata_record_id": capture.metadata_record_id, "platform": post.platform,
+                "post_id": post.post_id, "version": capture.version, "outcome": capture.outcome,
+                "captured_at": iso(when), "harvest_id": capture.harvest_id,
+                "collection": self.collection, "pinned": int(post.pinned)}
+
+    def _version_row(self, capture: Capture, outcome: str, fingerprint: str, when: dt.datetime,
+                     proofs: Sequence[Evidence], post_json: str) -> dict[str, Any]:
+        post = capture.post
+        return {"platform": post.platform, "post_id": post.post_id, "version": capture.version,
+                "outcome": outcome, "fingerprint": fingerprint, "captured_at": iso(when),
+                "harvest_id": capture.harvest_id, "collection": self.collection,
+                "metadata_record_id": capture.metadata_record_id,
+                "evidence": json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
+                "title": post.title, "text": post.text, "post": post_json}
 
     def _insert_version(self, conn: Connection, post: Post, version: int, fingerprint: str,
                         when: dt.datetime, harvest_id: str, metadata_record_id: str,
@@ -182,13 +281,12 @@ class PostCatalog:
         """Add a version with content the catalog did not hold under that number."""
         key = {"platform": post.platform, "post_id": post.post_id}
         earlier = conn.execute(_ANY_VERSION, key).first()
-        conn.execute(versions.insert(), {
-            **key, "version": version, "outcome": "edited" if earlier else "new",
-            "fingerprint": fingerprint, "captured_at": iso(when), "harvest_id": harvest_id,
-            "collection": self.collection, "metadata_record_id": metadata_record_id,
-            "evidence": json.dumps([p.to_json() for p in proofs], ensure_ascii=False),
-            "title": post.title, "text": post.text, "post": _post_json(post)})
-        self._insert_media(conn, post, version, proofs)
+        capture = Capture(post, version, "", metadata_record_id, proofs, harvest_id, when)
+        conn.execute(versions.insert(), self._version_row(
+            capture, "edited" if earlier else "new", fingerprint, when, proofs, _post_json(post)))
+        rows = _media_rows(post, version, proofs)
+        if rows:
+            conn.execute(media.insert(), rows)
 
     def _cite_earlier(self, conn: Connection, post: Post, version: int, when: dt.datetime,
                       harvest_id: str, metadata_record_id: str, proofs: Sequence[Evidence]) -> None:
@@ -373,21 +471,6 @@ class PostCatalog:
         rows = self._of_account_rows(account, sql, **params)
         return rows[0] if rows else None
 
-    def _insert_media(self, conn: Connection, post: Post, version: int,
-                      proofs: Sequence[Evidence]) -> None:
-        fetched = _media_evidence(proofs)
-        rows = []
-        for position, (item, in_repost) in enumerate(_all_media(post)):
-            proof = _match(item, fetched)
-            rows.append({"platform": post.platform, "post_id": post.post_id, "version": version,
-                         "position": position, "kind": f"repost {item.kind}" if in_repost else item.kind,
-                         "url": item.url, "media_id": item.id,
-                         "record_id": proof.record_id if proof else None,
-                         "payload_digest": proof.payload_digest if proof else None,
-                         "revisit_of": proof.revisit_of if proof else None})
-        if rows:
-            conn.execute(media.insert(), rows)
-
     def _fill_media(self, conn: Connection, post: Post, version: int,
                     proofs: Sequence[Evidence]) -> None:
         """A later sighting may bring media the first capture could not fetch."""
@@ -413,16 +496,9 @@ class PostCatalog:
         first, last = conn.execute(_CAPTURE_SPAN, key).one()
         pinned = conn.execute(_LAST_PINNED, key).scalar_one()
         event = conn.execute(_LAST_STATUS, key).first()
-        version = int(current[0])
-        status = "edited" if version > 1 else "live"
-        if event is not None and event[0] != "live" and event[1] >= last:
-            status = str(event[0])
-        data = json.loads(current[1])
-        upsert(conn, posts_table, {
-            **key, "account": f"{platform}:{data.get('account_id', '')}", "current_version": version,
-            "first_captured": first, "last_captured": last, "status": status, "pinned": pinned,
-            "published_at": _utc_text(data.get("published_at")), "url": data.get("url") or ""},
-            keys=("platform", "post_id"))
+        row = _summary_row(platform, post_id, int(current[0]), json.loads(current[1]), first, last,
+                           pinned, event)
+        upsert(conn, posts_table, row, keys=("platform", "post_id"))
 
 
 # Newest publication first, the posts without a time last (on every database), then the longer
@@ -441,7 +517,57 @@ def _utc_text(published: str | None) -> str | None:
 
 
 def _post_json(post: Post) -> str:
-    return json.dumps(post.to_json(), ensure_ascii=False, sort_keys=True)
+    return _json_text(post.to_json())
+
+
+def _json_text(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _summary_row(platform: str, post_id: str, version: int, data: Mapping[str, Any], first: str,
+                 last: str, pinned: int, event: Any) -> dict[str, Any]:
+    """The ``posts`` row: from its latest version (``data``: the post as that version holds
+    it), the span and last pin of its captures, and its last status event (status, at)."""
+    status = "edited" if version > 1 else "live"
+    if event is not None and event[0] != "live" and event[1] >= last:
+        status = str(event[0])
+    return {"platform": platform, "post_id": post_id,
+            "account": f"{platform}:{data.get('account_id', '')}", "current_version": version,
+            "first_captured": first, "last_captured": last, "status": status, "pinned": pinned,
+            "published_at": _utc_text(data.get("published_at")), "url": data.get("url") or ""}
+
+
+def _checked(capture: Capture) -> dt.datetime:
+    """The capture's time, once its outcome and time are known to be sound."""
+    if capture.outcome not in ("new", "edited", "unchanged"):
+        raise CatalogError("a post capture's outcome must be new, edited or unchanged, "
+                           f"not {capture.outcome!r}")
+    when = capture.captured_at or capture.post.captured_at
+    if when is None:
+        raise CatalogError(f"the capture of post {capture.post.platform}:{capture.post.post_id} "
+                           "has no time")
+    return when
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices small enough for one IN list on every database."""
+    for start in range(0, len(values), size):
+        yield list(values[start:start + size])
+
+
+def _media_rows(post: Post, version: int, proofs: Sequence[Evidence]) -> list[dict[str, Any]]:
+    """The media rows of a version: each item, and the fetch that holds its bytes if any."""
+    fetched = _media_evidence(proofs)
+    rows = []
+    for position, (item, in_repost) in enumerate(_all_media(post)):
+        proof = _match(item, fetched)
+        rows.append({"platform": post.platform, "post_id": post.post_id, "version": version,
+                     "position": position, "kind": f"repost {item.kind}" if in_repost else item.kind,
+                     "url": item.url, "media_id": item.id,
+                     "record_id": proof.record_id if proof else None,
+                     "payload_digest": proof.payload_digest if proof else None,
+                     "revisit_of": proof.revisit_of if proof else None})
+    return rows
 
 
 def _all_media(post: Post) -> list[tuple[Media, bool]]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog.metadata import BrowserLinks, Evidence, post_metadata, status_metadata
-from catalog.posts import Decision, PostCatalog
+from catalog.posts import Capture, Decision, PostCatalog
 from harvesters.records import Post
 from warc_store import CaptureWriter
 
@@ -78,7 +78,7 @@ class Recorder:
         self.writer = writer
         self.catalog = catalog
         self.batch = batch
-        self._waiting: list[Callable[[], object]] = []
+        self._waiting: list[Capture] = []
         self._posts: dict[tuple[str, str], tuple[str, int]] = {}  # waiting: fingerprint, version
         self._held: dict[tuple[str, str], tuple[str, int]] = {}  # decided, record not written yet
 
@@ -97,9 +97,8 @@ class Recorder:
         # objects it shares (the counts of a reposted original seen again) before the commit,
         # and a rebuild reads the record.
         recorded = copy.deepcopy(post)
-        self._waiting.append(lambda: self.catalog.record_version(
-            recorded, decision.version, decision.outcome, written.record_id, proofs, harvest_id,
-            captured_at))
+        self._waiting.append(Capture(recorded, decision.version, decision.outcome, written.record_id,
+                                     proofs, harvest_id, captured_at))
         self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
         self._held.pop((post.platform, post.post_id), None)
         if len(self._waiting) >= self.batch:
@@ -137,6 +136,4 @@ class Recorder:
             return
         durable(self.writer)
         waiting, self._waiting, self._posts = self._waiting, [], {}
-        with self.catalog.batch():
-            for record in waiting:
-                record()
+        self.catalog.record_versions(waiting)

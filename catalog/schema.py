@@ -342,6 +342,12 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any]) -> 
     return len(conn.execute(statement, dict(values)).all())
 
 
+def insert_ignore_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert each row whose key is not held yet (one statement for them all)."""
+    if rows:
+        conn.execute(_insert_ignore_many_statement(conn.dialect.name, table), list(rows))
+
+
 def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: Sequence[str],
            updates: Mapping[str, Any] | None = None) -> None:
     """Insert a row, or set its other columns (or ``updates``) when its ``keys`` exist."""
@@ -360,6 +366,11 @@ def upsert(conn: Connection, table: Table, values: Mapping[str, Any], keys: Sequ
 def _insert_ignore_statement(dialect: str, table: Table) -> Any:
     key = next(iter(table.primary_key.columns))
     return _dialect_insert(dialect, table).on_conflict_do_nothing().returning(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_ignore_many_statement(dialect: str, table: Table) -> Any:
+    return _dialect_insert(dialect, table).on_conflict_do_nothing()
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from catalog_helpers import (
     ACCOUNT,
     FIRST,
     LATER,
+    LISTING_URL,
     PAGE1,
     PAGE2,
     UID,
@@ -31,9 +32,10 @@ from catalog.metadata import (
     read_metadata,
     status_metadata,
 )
-from catalog.posts import Decision, PostCatalog
+from catalog.posts import Capture, Decision, PostCatalog
 from catalog.schema import DERIVED_LAYOUT, needs_rebuild
 from harvesters.dates import SHANGHAI
+from harvesters.records import Post
 from warc_store import CaptureWriter, Collection, read_record
 
 PINNED, NEWEST, NEW_ON_PAGE2 = "4645748019299849", "4649031014551911", "4649106427873349"
@@ -265,3 +267,88 @@ def test_held_by_complete_run_asks_for_a_listing_pages_posts_at_once(setup):
     assert not catalog.held_by_complete_run("weibo", ids[5:], ACCOUNT)  # never recorded
     assert not catalog.held_by_complete_run("weibo", [], ACCOUNT)
     assert not catalog.held_by_complete_run("weibo", [ids[4]], "weibo:1")  # another account's run
+
+
+def _captures(posts, harvest_id, when, version=1, outcome="new"):
+    """One capture per post, its listing and (all but the first picture of each) media as
+    evidence, under made-up record ids that say which post and harvest they belong to."""
+    out = []
+    for post in posts:
+        stamped = post.merged(captured_at=when)
+        evidence = [Evidence(f"<urn:listing:{harvest_id}>", LISTING_URL, "listing", "sha256:aa")]
+        evidence += [Evidence(f"<urn:media:{m.id}>", m.url, "media", "sha256:bb")
+                     for m in post.media[1:]]
+        out.append(Capture(stamped, version, outcome, f"<urn:meta:{harvest_id}:{post.post_id}>",
+                           evidence, harvest_id, when))
+    return out
+
+
+def _wechat_article(post_id: str, user_name: str) -> Post:
+    return Post(platform="wechat", account_id="MzA5NDQ0MDcxMw==", post_id=post_id,
+                account_name="某市档案馆", title=f"第{post_id}篇", text="正文",
+                url=f"https://mp.weixin.qq.com/s/{post_id}", extras={"user_name": user_name})
+
+
+def _every_row(db) -> dict[str, list[str]]:
+    """Every row of every catalog table, row numbers included (order of arrival must match)."""
+    from catalog.schema import metadata
+
+    return {t: sorted(repr(r) for r in rows(db, f"SELECT * FROM {t}"))
+            for t in metadata.tables if t != "catalog_schema"}  # when each catalog was made
+
+
+def test_recording_a_batch_leaves_every_table_as_recording_each_capture_alone(catalogs, monkeypatch):
+    """``record_versions`` writes first captures of new posts set-wise and sends every other
+    capture through ``record_version``: the tables must not tell which way was taken."""
+    _, first_posts = timeline(PAGE1, FIRST)
+    _, later_posts = timeline(PAGE2, LATER)
+    earlier = _captures(first_posts[:6], "run-1", FIRST)
+    # Page 2 shows one post more than page 1, second from the top.
+    edited = later_posts[3].merged(text="修改后的正文")
+    batch = [
+        *_captures([later_posts[7].merged(pinned=True), *later_posts[8:10]], "run-2", LATER),  # new
+        *_captures([later_posts[2]], "run-2", LATER, outcome="unchanged"),  # held: alone
+        *_captures([edited], "run-2", LATER, version=2, outcome="edited"),
+        earlier[3],  # recorded before: changes nothing
+        *_captures([later_posts[1]], "run-2", LATER),  # new but twice in the batch: alone
+        *_captures([later_posts[1]], "run-2b", LATER + dt.timedelta(minutes=1), outcome="unchanged"),
+        *_captures([first_posts[9]], "run-2", LATER),  # a status event came first
+        *_captures([_wechat_article("2247483650_1", "gh_0123456789ab"),
+                    _wechat_article("2247483651_1", "gh_0123456789ab")], "run-2", LATER),
+    ]
+    # Two posts said to be in one metadata record (a broken caller): the first one counts.
+    batch.append(_captures([_wechat_article("2247483652_1", "")], "run-2", LATER)[0]._replace(
+        metadata_record_id=batch[-1].metadata_record_id))
+    tables, versions_held, alone = [], [], []
+    for name in ("alone", "batched"):
+        db = catalogs.open(name)
+        catalog = PostCatalog(db, "default")
+        for capture in earlier:
+            catalog.record_version(*capture)
+        catalog.record_status("weibo", first_posts[9].post_id, "deleted", "已删除", None,
+                              "<urn:status:1>", "run-1", FIRST)
+        if name == "alone":
+            versions_held.append([catalog.record_version(*c) for c in batch])
+        else:
+            monkeypatch.setattr(catalog, "record_version",
+                                lambda *c, one=catalog.record_version: alone.append(c) or one(*c))
+            versions_held.append(catalog.record_versions(batch))
+        tables.append(_every_row(db))
+    # Only the captures that need the catalog's answers went alone.
+    assert [c[3] for c in alone] == [c.metadata_record_id for c in batch[3:9] + batch[10:]]
+    assert versions_held[0] == versions_held[1]
+    assert versions_held[0] == [1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1]
+    assert tables[0] == tables[1]
+    assert len(tables[1]["captures"]) == len(earlier) + len(batch) - 2
+    assert any("linked" in row for row in tables[1]["catalog_events"])
+
+
+def test_a_batch_with_a_capture_without_a_time_records_nothing(catalogs):
+    db = catalogs.open()
+    catalog = PostCatalog(db, "default")
+    _, posts = timeline(PAGE1, FIRST)
+    batch = _captures(posts[:3], "run-1", FIRST)
+    batch[2] = batch[2]._replace(post=posts[2].merged(captured_at=None), captured_at=None)
+    with pytest.raises(CatalogError, match=f"post weibo:{posts[2].post_id} has no time"):
+        catalog.record_versions(batch)
+    assert rows(db, "SELECT count(*) FROM captures") == [(0,)]

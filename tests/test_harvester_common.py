@@ -104,6 +104,16 @@ def test_post_round_trips_through_json():
     assert data["published_at"] == "2021-06-08T09:35:04+08:00"
     assert data["repost"]["status"] == "deleted"
     assert Post.from_json(data) == post
+    # Nothing mutable is shared: a post rebuilt from the JSON and changed leaves this one be.
+    post.extras["links"] = [{"url": "https://x/1"}]
+    post.media[0].alternatives.append("https://x/mw690/a.jpg")
+    copy = Post.from_json(post.to_json())
+    copy.counts["likes"] = 4
+    copy.extras["links"][0]["url"] = "changed"
+    copy.media[0].alternatives.clear()
+    copy.repost.counts["likes"] = 1  # type: ignore[union-attr]
+    assert post.counts == {"likes": 3} and post.extras["links"][0]["url"] == "https://x/1"
+    assert post.media[0].alternatives == ["https://x/mw690/a.jpg"] and post.repost.counts == {}
     comment = Comment(platform="weibo", post_id="2", comment_id="9", published_at=CAPTURED,
                       replies=[Comment(platform="weibo", post_id="2", comment_id="10")])
     assert Comment.from_json(comment.to_json()) == comment
