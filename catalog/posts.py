@@ -53,6 +53,9 @@ _KNOWN_AMONG = text(" UNION ".join(
     f"SELECT post_id FROM {table} WHERE platform = :platform AND post_id IN :ids"
     for table in ("versions", "captures", "statuses", "posts"))).bindparams(
     bindparam("ids", expanding=True))
+_VERSIONS_AMONG = text("SELECT post_id, version, fingerprint FROM versions "
+                       "WHERE platform = :platform AND post_id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
 _HELD = select(versions.c.fingerprint, versions.c.captured_at, versions.c.metadata_record_id).where(
     versions.c.platform == bindparam("platform"), versions.c.post_id == bindparam("post_id"),
     versions.c.version == bindparam("version"))
@@ -72,6 +75,16 @@ class Decision:
 
     outcome: str  # new | edited | unchanged
     version: int
+
+
+def decision(post: Post, latest: tuple[int, str] | None) -> Decision:
+    """What ``post`` is to a catalog whose latest version of it is ``latest`` (number,
+    fingerprint), or which holds none."""
+    if latest is None:
+        return Decision("new", 1)
+    if latest[1] == post.content_fingerprint():
+        return Decision("unchanged", latest[0])
+    return Decision("edited", latest[0] + 1)
 
 
 class Capture(NamedTuple):
@@ -134,11 +147,19 @@ class PostCatalog:
     def decide(self, post: Post) -> Decision:
         """New post, edit, or the version already held; counts (likes, reposts) never matter."""
         row = self._one(_LATEST_FINGERPRINT, platform=post.platform, post_id=post.post_id)
-        if row is None:
-            return Decision("new", 1)
-        if row[1] == post.content_fingerprint():
-            return Decision("unchanged", int(row[0]))
-        return Decision("edited", int(row[0]) + 1)
+        return decision(post, (int(row[0]), str(row[1])) if row is not None else None)
+
+    def latest_versions(self, platform: str, post_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The latest version (number, fingerprint) of each of these posts the catalog holds, in
+        one query for an answer's posts (``decision`` then says what each is)."""
+        latest: dict[str, tuple[int, str]] = {}
+        with self.db.read() as conn:
+            for chunk in _chunks(list(post_ids)):
+                for post_id, version, fingerprint in conn.execute(
+                        _VERSIONS_AMONG, {"platform": platform, "ids": chunk}):
+                    if int(version) > latest.get(post_id, (0, ""))[0]:
+                        latest[str(post_id)] = (int(version), str(fingerprint))
+        return latest
 
     def versions_of_harvest(self, harvest_id: str) -> int:
         """How many post versions (new or edited) the harvest ``harvest_id`` has recorded so far."""

@@ -12,7 +12,7 @@ so that the post's one metadata record links its page and renditions too (crawle
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,6 +112,10 @@ class CaptureBook:
         held = self.catalog.current_post(post.platform, post.post_id)
         return (held is not None and held.long_text_complete and held.edit_count == post.edit_count
                 and _marks(held) == _marks(post))
+
+    def look_up(self, posts: Sequence[Post]) -> None:
+        """An answer's posts are about to be offered: the catalog is asked about them at once."""
+        self.recorder.look_up(posts)
 
     def offer(self, post: Post, records: ExchangeRecords | None, role: str,
               follow_ups: int = 0, held_whole: bool = False) -> Post | None:

@@ -33,6 +33,7 @@ from catalog.metadata import (
     status_metadata,
 )
 from catalog.posts import Capture, Decision, PostCatalog
+from catalog.recording import Recorder
 from catalog.schema import DERIVED_LAYOUT, needs_rebuild
 from harvesters.dates import SHANGHAI
 from harvesters.records import Post
@@ -352,3 +353,29 @@ def test_a_batch_with_a_capture_without_a_time_records_nothing(catalogs):
     with pytest.raises(CatalogError, match=f"post weibo:{posts[2].post_id} has no time"):
         catalog.record_versions(batch)
     assert rows(db, "SELECT count(*) FROM captures") == [(0,)]
+
+
+def test_the_recorder_decides_an_answers_posts_from_one_look_up(setup, monkeypatch):
+    _, _, catalog, writer = setup
+    body, posts = timeline(PAGE1, FIRST)
+    harvest(writer, catalog, posts, body, "run-1")
+    _, shown = timeline(PAGE2, LATER)
+    shown[3] = shown[3].merged(text="修改后的正文")
+    expected = [catalog.decide(p) for p in shown]
+    assert expected[1] == Decision("new", 1) and expected[3] == Decision("edited", 2)
+    recorder = Recorder(writer, catalog)
+    asked = []
+    monkeypatch.setattr(catalog, "decide", lambda post, one=catalog.decide: asked.append(post) or one(post))
+    recorder.look_up(shown)
+    assert [recorder.decide(p) for p in shown] == expected and asked == []
+    # A commit changes the catalog: what was looked up is asked again.
+    recorder.post_version(shown[1], expected[1], [], "run-2", LATER)
+    assert recorder.decide(shown[1]) == Decision("unchanged", 1) and asked == []  # still waiting
+    recorder.commit()
+    assert recorder.decide(shown[1]) == Decision("unchanged", 1) and asked == [shown[1]]
+    assert recorder.decide(shown[2]) == expected[2] and asked == [shown[1], shown[2]]
+    # The next answer's look-up replaces the last one's.
+    recorder.look_up(shown)
+    recorder.look_up(shown[:1])
+    assert recorder.decide(shown[0]) == expected[0] and len(asked) == 2
+    assert recorder.decide(shown[3]) == expected[3] and asked[-1] is shown[3]
