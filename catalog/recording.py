@@ -80,7 +80,7 @@ class Recorder:
         self._waiting: list[Capture] = []
         self._posts: dict[tuple[str, str], tuple[str, int]] = {}  # waiting: fingerprint, version
         self._held: dict[tuple[str, str], tuple[str, int]] = {}  # decided, record not written yet
-        # the catalog's latest versions of posts looked up together, until the next commit
+        # the catalog's latest versions of posts looked up together, but those committed since
         self._latest: dict[tuple[str, str], tuple[int, str] | None] = {}
 
     def post_version(self, post: Post, decision: Decision,
@@ -117,14 +117,21 @@ class Recorder:
 
     def look_up(self, posts: Sequence[Post]) -> None:
         """Ask the catalog at once about posts about to be decided (an answer's posts): their
-        ``decide`` then needs no question of its own, until the next look-up or commit."""
+        ``decide`` then needs no question of its own, until this recorder commits a version of
+        the post (a long text answered later is decided from its listing page's look-up)."""
         by_platform: dict[str, list[str]] = {}
         for post in posts:
-            by_platform.setdefault(post.platform, []).append(post.post_id)
-        self._latest = {}
+            if (post.platform, post.post_id) not in self._latest:
+                by_platform.setdefault(post.platform, []).append(post.post_id)
         for platform, post_ids in by_platform.items():
             latest = self.catalog.latest_versions(platform, post_ids)
             self._latest.update({(platform, i): latest.get(i) for i in post_ids})
+
+    def holds_none(self, post: Post) -> bool:
+        """The last look-up found no version of ``post`` in the catalog (and none was committed
+        since): what the catalog would answer about it is known without asking."""
+        key = (post.platform, post.post_id)
+        return key in self._latest and self._latest[key] is None
 
     def decide(self, post: Post) -> Decision:
         """``PostCatalog.decide``, counting the versions still waiting (without a sync for it)."""
@@ -149,5 +156,7 @@ class Recorder:
         if not self._waiting:
             return
         durable(self.writer)
-        waiting, self._waiting, self._posts, self._latest = self._waiting, [], {}, {}
+        waiting, self._waiting, self._posts = self._waiting, [], {}
+        for capture in waiting:
+            self._latest.pop((capture.post.platform, capture.post.post_id), None)
         self.catalog.record_versions(waiting)

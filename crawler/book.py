@@ -107,7 +107,7 @@ class CaptureBook:
         """``post`` is shown cut (its long text not read) and the archive holds it whole with the
         same edit count, pictures and repost. On a platform that counts every edit, reading its
         long text again could show no change: the spider need not ask (``offer(held_whole=True)``)."""
-        if post.long_text_complete:
+        if post.long_text_complete or self.recorder.holds_none(post):
             return False
         held = self.catalog.current_post(post.platform, post.post_id)
         return (held is not None and held.long_text_complete and held.edit_count == post.edit_count

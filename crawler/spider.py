@@ -192,6 +192,7 @@ class HarvestSpider(scrapy.Spider):
         self._note_errors(exchange, result)
         # Asked before this page's posts are recorded: does the page reach what the archive holds?
         reached_known = purpose.leads_on and self._reaches_the_archive(result)
+        self.book.look_up(result.posts)  # what the catalog holds of them, asked once
         held = self._held_whole(result)
         follow_ups = [r for r in result.follow_up_requests if r.purpose is not Purpose.MEDIA
                       and not (r.purpose is Purpose.LONG_TEXT and _owner(r) in held)]
@@ -246,7 +247,6 @@ class HarvestSpider(scrapy.Spider):
             owner = _owner(request)
             if owner:
                 follow_ups[owner] = follow_ups.get(owner, 0) + 1
-        self.book.look_up(result.posts)
         for post in result.posts:
             key = CaptureBook.key(post)
             changed = self.book.offer(post, exchange.records, exchange.purpose.role,

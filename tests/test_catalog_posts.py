@@ -368,14 +368,17 @@ def test_the_recorder_decides_an_answers_posts_from_one_look_up(setup, monkeypat
     monkeypatch.setattr(catalog, "decide", lambda post, one=catalog.decide: asked.append(post) or one(post))
     recorder.look_up(shown)
     assert [recorder.decide(p) for p in shown] == expected and asked == []
-    # A commit changes the catalog: what was looked up is asked again.
+    # A commit changes the catalog: a post it recorded is asked about again, the others not.
     recorder.post_version(shown[1], expected[1], [], "run-2", LATER)
     assert recorder.decide(shown[1]) == Decision("unchanged", 1) and asked == []  # still waiting
     recorder.commit()
     assert recorder.decide(shown[1]) == Decision("unchanged", 1) and asked == [shown[1]]
-    assert recorder.decide(shown[2]) == expected[2] and asked == [shown[1], shown[2]]
-    # The next answer's look-up replaces the last one's.
+    assert recorder.decide(shown[2]) == expected[2] and asked == [shown[1]]
+    # A later look-up asks only about posts not looked up yet.
+    queries = []
+    monkeypatch.setattr(catalog, "latest_versions", lambda platform, ids, one=catalog.latest_versions:
+                        queries.append(ids) or one(platform, ids))
     recorder.look_up(shown)
-    recorder.look_up(shown[:1])
-    assert recorder.decide(shown[0]) == expected[0] and len(asked) == 2
-    assert recorder.decide(shown[3]) == expected[3] and asked[-1] is shown[3]
+    assert queries == [[shown[1].post_id]]
+    assert recorder.decide(shown[1]) == Decision("unchanged", 1) and len(asked) == 1
+    assert [recorder.decide(p) for p in shown[2:]] == expected[2:] and len(asked) == 1

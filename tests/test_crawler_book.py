@@ -111,6 +111,9 @@ def test_a_cut_post_held_whole_with_the_same_edit_count_needs_no_long_text(tmp_p
     [whole] = weibo.parse(weibo.long_text_request(cut), 200, {}, sample(LONG_TEXT), FIRST).posts
     with build_harvest(tmp_path) as first:
         assert not first.book.held_whole(cut)  # nothing held yet: its long text is asked for
+        first.book.look_up([cut])  # ... which an answer's look-up tells without another question
+        first.posts.current_post = None  # type: ignore[assignment, method-assign]
+        assert not first.book.held_whole(cut)
         record_new(first, whole)
     with build_harvest(tmp_path, harvest_id="run-2", day=26) as harvest:
         book = harvest.book
