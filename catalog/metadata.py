@@ -170,11 +170,13 @@ def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
                   evidence: Sequence[Evidence | Mapping[str, Any]],
                   captured_at: dt.datetime | None = None,
                   account: str | None = None,
-                  browser: BrowserLinks | None = None) -> tuple[str, bytes, str]:
+                  browser: BrowserLinks | None = None,
+                  post_json: Mapping[str, Any] | None = None) -> tuple[str, bytes, str]:
     """The metadata record of one captured post version: ``(target URI, body, content type)``.
 
     ``captured_at`` defaults to ``post.captured_at``; one of them must be set. ``account``
-    defaults to the post's own (``platform:account_id``); ``browser``: its page's capture.
+    defaults to the post's own (``platform:account_id``); ``browser``: its page's capture;
+    ``post_json``: ``post.to_json()`` when the caller has taken it already.
     """
     if outcome not in OUTCOMES or outcome == "status":
         raise MetadataError(f"a post version's outcome must be new, edited or unchanged, not {outcome!r}")
@@ -185,7 +187,7 @@ def post_metadata(post: Post, version: int, outcome: str, harvest_id: str,
         raise MetadataError(f"post {post.platform}:{post.post_id} has no capture time")
     body = {
         "format": FORMAT, "outcome": outcome, "platform": post.platform, "post_id": post.post_id,
-        "version": version, "post": post.to_json(), "fingerprint": post.content_fingerprint(),
+        "version": version, "post": post_json or post.to_json(), "fingerprint": post.content_fingerprint(),
         "harvest_id": harvest_id, "account": account or f"{post.platform}:{post.account_id}",
         "evidence": [Evidence.of(e).to_json() for e in evidence], "captured_at": when.isoformat(),
     }

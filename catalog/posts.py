@@ -97,6 +97,7 @@ class Capture(NamedTuple):
     evidence: Sequence[EVIDENCE_LIKE]
     harvest_id: str
     captured_at: dt.datetime | None = None
+    post_json: Mapping[str, Any] | None = None  # ``post.to_json()``, if taken already
 
 
 class RecentPost(NamedTuple):
@@ -232,11 +233,16 @@ class PostCatalog:
                     run.append(i)
                     continue
                 self._record_first(conn, [batch[j] for j in run], [whens[j] for j in run])
-                held += [batch[j].version for j in run] + [self.record_version(*capture)]
+                held += [batch[j].version for j in run] + [self._record_alone(capture)]
                 run = []
             self._record_first(conn, [batch[j] for j in run], [whens[j] for j in run])
             held += [batch[j].version for j in run]
         return held
+
+    def _record_alone(self, capture: Capture) -> int:
+        return self.record_version(capture.post, capture.version, capture.outcome,
+                                   capture.metadata_record_id, capture.evidence,
+                                   capture.harvest_id, capture.captured_at)
 
     def _first_captures(self, conn: Connection, batch: Sequence[Capture]) -> set[int]:
         """Which of ``batch`` are the one capture in it of a post the catalog holds nothing of."""
@@ -264,7 +270,7 @@ class PostCatalog:
         version_rows, media_rows, summaries = [], [], []
         for capture, when in zip(batch, whens, strict=True):
             post, proofs = capture.post, [Evidence.of(e) for e in capture.evidence]
-            data = post.to_json()
+            data = capture.post_json or post.to_json()
             version_rows.append(self._version_row(capture, "new", post.content_fingerprint(),
                                                   when, proofs, _json_text(data)))
             media_rows += _media_rows(post, capture.version, proofs)

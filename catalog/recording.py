@@ -90,16 +90,18 @@ class Recorder:
         """Write the metadata record of ``post`` now; its catalog version waits for ``commit``.
         ``browser``: the capture of its page, linked from the record (WARC-Refers-To too)."""
         proofs = [Evidence.of(e) for e in evidence]
-        uri, body, ctype = post_metadata(post, decision.version, decision.outcome, harvest_id,
-                                         proofs, captured_at, account, browser)
-        linked = [p.record_id for p in proofs] + (browser.record_ids if browser else [])
-        written = self.writer.write_metadata(uri, body, ctype, refers_to=linked)
         # The catalog gets the post as the record holds it: the harvest may still change the
         # objects it shares (the counts of a reposted original seen again) before the commit,
-        # and a rebuild reads the record. (Through JSON: a third of the time of deepcopy.)
-        recorded = Post.from_json(post.to_json())
+        # and a rebuild reads the record. One JSON copy serves the record, the catalog's
+        # snapshot of the post and its row.
+        snapshot = post.to_json()
+        recorded = Post.from_json(snapshot)
+        uri, body, ctype = post_metadata(recorded, decision.version, decision.outcome, harvest_id,
+                                         proofs, captured_at, account, browser, snapshot)
+        linked = [p.record_id for p in proofs] + (browser.record_ids if browser else [])
+        written = self.writer.write_metadata(uri, body, ctype, refers_to=linked)
         self._waiting.append(Capture(recorded, decision.version, decision.outcome, written.record_id,
-                                     proofs, harvest_id, captured_at))
+                                     proofs, harvest_id, captured_at, snapshot))
         self._posts[(post.platform, post.post_id)] = (post.content_fingerprint(), decision.version)
         self._held.pop((post.platform, post.post_id), None)
         if len(self._waiting) >= self.batch:
