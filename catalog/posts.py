@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -223,6 +223,8 @@ class PostCatalog:
         status event first, a post twice in the batch) goes through ``record_version`` in turn,
         so the tables come out exactly as if each had been recorded alone.
         """
+        if not batch:
+            return []
         whens = [_checked(c) for c in batch]
         held: list[int] = []
         with self.db.write() as conn:
@@ -367,6 +369,20 @@ class PostCatalog:
         elif record.post is not None:
             self.record_version(record.post, record.version, record.outcome, metadata_record_id,
                                 record.evidence, record.harvest_id, record.captured_at)
+
+    def apply_many(self, records: Iterable[tuple[MetadataRecord, str]]) -> None:
+        """``apply`` for many records read back, in their order: the post versions between two
+        status events are recorded together (``record_versions``)."""
+        run: list[Capture] = []
+        for record, metadata_record_id in records:
+            if record.outcome == "status":
+                self.record_versions(run)
+                run = []
+                self.apply(record, metadata_record_id)
+            elif record.post is not None:
+                run.append(Capture(record.post, record.version, record.outcome, metadata_record_id,
+                                   record.evidence, record.harvest_id, record.captured_at))
+        self.record_versions(run)
 
     # -- reading ---------------------------------------------------------------------------
     def known(self, platform: str, post_id: str) -> bool:
