@@ -44,19 +44,21 @@ def command(plan: Path | None, port: int, accounts: int, posts: int, seed: int) 
               "to pick a free one", port=port) if exc.errno == errno.EADDRINUSE else
             _("port %(port)s on 127.0.0.1 may not be used by you; choose another with --port, or leave it "
               "out to pick a free one", port=port)) from None
-    click.echo(f"PROXY {emulator.proxy_url}")
-    click.echo(f"CA {emulator.ca_cert_path}")
-    click.echo("\n" + _(
-        "The platform emulator is running. Point a client at it as its HTTP and HTTPS proxy:\n"
-        "  curl --proxy %(proxy)s --cacert %(ca)s \\\n"
-        "    'https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937'\n"
-        "  export https_proxy=%(proxy)s http_proxy=%(proxy)s\n"
-        "HTTPS is intercepted with the certificate authority above: trust it, or skip\n"
-        "verification (Scrapy does not verify; Chromium takes ignore_https_errors).\n"
-        "Accounts, credentials and request counts: http://emulator.control/world and\n"
-        "/counters through the proxy. Press Ctrl-C to stop.", proxy=emulator.proxy_url,
-        ca=emulator.ca_cert_path))
+    # Ctrl-C from the moment it serves (a script may stop it as soon as it read the address)
+    # stops it cleanly: the addresses and the help are printed inside the try.
     try:
+        click.echo(f"PROXY {emulator.proxy_url}")
+        click.echo(f"CA {emulator.ca_cert_path}")
+        click.echo("\n" + _(
+            "The platform emulator is running. Point a client at it as its HTTP and HTTPS proxy:\n"
+            "  curl --proxy %(proxy)s --cacert %(ca)s \\\n"
+            "    'https://m.weibo.cn/api/container/getIndex?containerid=1076036279793937'\n"
+            "  export https_proxy=%(proxy)s http_proxy=%(proxy)s\n"
+            "HTTPS is intercepted with the certificate authority above: trust it, or skip\n"
+            "verification (Scrapy does not verify; Chromium takes ignore_https_errors).\n"
+            "Accounts, credentials and request counts: http://emulator.control/world and\n"
+            "/counters through the proxy. Press Ctrl-C to stop.", proxy=emulator.proxy_url,
+            ca=emulator.ca_cert_path))
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
