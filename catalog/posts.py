@@ -370,9 +370,9 @@ class PostCatalog:
             self.record_version(record.post, record.version, record.outcome, metadata_record_id,
                                 record.evidence, record.harvest_id, record.captured_at)
 
-    def apply_many(self, records: Iterable[tuple[MetadataRecord, str]]) -> None:
+    def apply_many(self, records: Iterable[tuple[MetadataRecord, str]], batch: int = 500) -> None:
         """``apply`` for many records read back, in their order: the post versions between two
-        status events are recorded together (``record_versions``)."""
+        status events are recorded together (``record_versions``), ``batch`` at most at once."""
         run: list[Capture] = []
         for record, metadata_record_id in records:
             if record.outcome == "status":
@@ -382,6 +382,9 @@ class PostCatalog:
             elif record.post is not None:
                 run.append(Capture(record.post, record.version, record.outcome, metadata_record_id,
                                    record.evidence, record.harvest_id, record.captured_at))
+                if len(run) >= batch:
+                    self.record_versions(run)
+                    run = []
         self.record_versions(run)
 
     # -- reading ---------------------------------------------------------------------------

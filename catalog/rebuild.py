@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -104,20 +103,13 @@ def rebuild(db: Database, collections: Collection | Sequence[Collection],
         create_derived(conn)
         merged = heapq.merge(*streams, key=lambda r: r[0])
         for name, run in itertools.groupby(merged, key=lambda r: r[1]):
-            for chunk in _slices(((record, record_id) for _, _, record_id, record in run), 500):
-                catalogs[name].apply_many(chunk)
+            catalogs[name].apply_many((record, record_id) for _, _, record_id, record in run)
         mark_rebuilt(conn)
     with db.read() as conn:
         for table in ("posts", "versions", "statuses", "comments"):
             count = conn.execute(select(func.count()).select_from(metadata.tables[table])).scalar_one()
             setattr(summary, table, int(count))
     return summary
-
-
-def _slices(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    """Consecutive lists of ``size`` items (the last shorter): one write's worth of records."""
-    while chunk := list(itertools.islice(items, size)):
-        yield chunk
 
 
 def _collection_records(collection: Collection, comments: CommentCatalog, summary: RebuildSummary,
