@@ -91,4 +91,5 @@ def test_weidang_emulator_command_serves_until_ctrl_c(tmp_path, stop):
     out = process.stdout.read()  # not communicate(): it would skip what readline buffered
     process.stdout.close()
     assert process.returncode == 0 and "Emulator stopped." in out
-    assert "Point a client at it" in out
+    if stop == "after a request":  # at once, the signal may come before the help is printed
+        assert "Point a client at it" in out
