@@ -1,10 +1,11 @@
-"""Benchmark the embedded search index against ripgrep over the same posts.
+"""Benchmark the embedded search indexes (SQLite FTS5 and tantivy) against ripgrep over the same posts.
 
     .venv/bin/pip install -e '.[bench]'      # ripgrep's wheel provides `rg`; or apt-get install ripgrep
     .venv/bin/python bench/search_bench.py              # 1,000,000 posts
     .venv/bin/python bench/search_bench.py --posts 50000
+    .venv/bin/python bench/search_bench.py --backend tantivy   # one index only
 
-Generates realistic Chinese government posts (deterministic seed) straight into the embedded
+Generates realistic Chinese government posts (deterministic seed) straight into each embedded
 index, writes the same posts as a plain-text dump (one post per line), then times 2-character
 and 4-character queries on both and checks that both find the same number of posts.
 Two index timings: a page of the 20 best hits (what `weidang search` asks for; its total is
@@ -31,8 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from catalog.search import SearchIndex, open_index  # noqa: E402
 from catalog.search.document import IndexedPost  # noqa: E402
-from catalog.search.sqlite_fts import SqliteSearchIndex  # noqa: E402
+
+BACKENDS = {"sqlite": "search.sqlite", "tantivy": "search.tantivy"}  # backend: its file in --dir
 
 TOPICS = (
     "疫情防控 档案管理 乡村振兴 安全生产 营商环境 民生保障 基层治理 防汛抗旱 森林防火 食品安全 "
@@ -115,14 +118,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def build(count: int, seed: int, db: Path, dump: Path) -> SqliteSearchIndex:
+def build(backend: str, count: int, seed: int, db: Path, dump: Path) -> SearchIndex:
     """Generate the posts into a fresh index and a plain-text dump; print the build numbers."""
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), dump):
+        if p.is_dir():
+            shutil.rmtree(p)
         p.unlink(missing_ok=True)
 
     gen_seconds = gen_cpu = 0.0
     t0, c0 = time.perf_counter(), time.process_time()
-    index = SqliteSearchIndex(db)
+    index = open_index(backend, db)
     with dump.open("w", encoding="utf-8") as out:
         def posts() -> Iterator[IndexedPost]:
             nonlocal gen_seconds, gen_cpu
@@ -142,11 +147,12 @@ def build(count: int, seed: int, db: Path, dump: Path) -> SqliteSearchIndex:
         index.rebuild(posts())
     wall = time.perf_counter() - t0 - gen_seconds
     cpu = time.process_time() - c0 - gen_cpu
-    index._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size = index.size_bytes()
+    if backend == "sqlite":
+        index._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[attr-defined]
+    size = index.size_bytes()  # type: ignore[attr-defined]
     dump_bytes = dump.stat().st_size
     print(f"posts: {count:,}  (generation {gen_seconds:.1f} s, dump {dump_bytes/2**20:.0f} MiB)")
-    print(f"index build (rebuild + optimize): wall {wall:.1f} s = {count/wall:,.0f} posts/s, "
+    print(f"{backend} index build (rebuild): wall {wall:.1f} s = {count/wall:,.0f} posts/s, "
           f"CPU {cpu:.1f} s = {count/cpu:,.0f} posts/s; size {size/2**20:.0f} MiB "
           f"({size/count:,.0f} B/post, {size/dump_bytes:.2f}x the text dump)")
     return index
@@ -162,26 +168,37 @@ def main() -> int:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=20240301)
     ap.add_argument("--runs", type=int, default=5, help="timed runs of each index query")
+    ap.add_argument("--backend", choices=sorted(BACKENDS), action="append",
+                    help="the index to measure (repeatable; default: both)")
     ap.add_argument("--dir", type=Path, help="work directory (default: a temporary one)")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse the index and dump an earlier run left in --dir, if built with "
                     "the same --posts and --seed (skips the build)")
     args = ap.parse_args()
     rg = find_rg()
-    work = args.dir or Path(tempfile.mkdtemp(prefix="weidang-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    db, dump, stamp = work / "search.sqlite", work / "posts.txt", work / "built.json"
-    built = {"posts": args.posts, "seed": args.seed}
-    if args.reuse and stamp.exists() and json.loads(stamp.read_text()) == built:
-        index = SqliteSearchIndex(db)
-        print(f"posts: {args.posts:,}  (index and dump reused from {work})")
-    else:
-        stamp.unlink(missing_ok=True)
-        index = build(args.posts, args.seed, db, dump)
-        stamp.write_text(json.dumps(built))
     if rg is None:
         print("rg not found: pip install -e '.[bench]' or apt-get install ripgrep", file=sys.stderr)
+    work = args.dir or Path(tempfile.mkdtemp(prefix="weidang-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    mismatches = 0
+    for backend in args.backend or ["tantivy", "sqlite"]:
+        db, dump, stamp = work / BACKENDS[backend], work / "posts.txt", work / f"built-{backend}.json"
+        built = {"posts": args.posts, "seed": args.seed}
+        if args.reuse and stamp.exists() and json.loads(stamp.read_text()) == built:
+            index = open_index(backend, db)
+            print(f"posts: {args.posts:,}  ({backend} index and dump reused from {work})")
+        else:
+            stamp.unlink(missing_ok=True)
+            index = build(backend, args.posts, args.seed, db, dump)
+            stamp.write_text(json.dumps(built))
+        mismatches += measure(index, rg, dump, args.runs)
+        index.close()
+        print(f"work dir {work}\n")
+    return 1 if mismatches else 0
 
+
+def measure(index: SearchIndex, rg: str | None, dump: Path, runs: int) -> int:
+    """Time the queries on ``index`` and rg; print them; return how many counts disagreed."""
     print(f"\n{'query':<10}{'posts':>9}{'rg posts':>10}{'page p50':>10}{'page p95':>10}"
           f"{'count p50':>11}{'rg':>8}   shown")
     summary: dict[int, tuple[list[float], list[float], list[float]]] = {}
@@ -192,14 +209,14 @@ def main() -> int:
         cpus, rg_cpus = [], []
         for q in queries:
             times, count_times = [], []
-            for _ in range(args.runs):
+            for _ in range(runs):
                 s, c = time.perf_counter(), time.process_time()
                 result = index.search(q, limit=20)
                 times.append(time.perf_counter() - s)
                 cpus.append(time.process_time() - c)
-            for _ in range(max(1, args.runs // 2)):
+            for _ in range(max(1, runs // 2)):
                 s = time.perf_counter()
-                exact = index.count_matches(q)
+                exact = index.count_matches(q)  # type: ignore[attr-defined]
                 count_times.append(time.perf_counter() - s)
             page_all += times
             count_all += count_times
@@ -239,9 +256,8 @@ def main() -> int:
                   f"rg p50 {pct(rg_cpus, .5)*1e3:.0f} ms, p95 {pct(rg_cpus, .95)*1e3:.0f} ms; "
                   f"speed-up at p95 {pct(rg_cpus, .95)/max(pct(cpus, .95), 1e-9):.0f}x")
     print(f"counts (exact count = rg, page total consistent): "
-          f"{'all equal' if not mismatches else f'{mismatches} MISMATCH(ES)'}; work dir {work}")
-    index.close()
-    return 1 if mismatches else 0
+          f"{'all equal' if not mismatches else f'{mismatches} MISMATCH(ES)'}")
+    return mismatches
 
 
 if __name__ == "__main__":

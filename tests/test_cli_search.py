@@ -188,3 +188,24 @@ def test_a_total_beyond_the_cap_says_at_least(demo_home, capsys, tmp_path, monke
     assert {(h["total"], h["total_is_exact"]) for h in capped} == {(5, False)}
     assert search(capsys, demo_home, "档案", "--export", str(tmp_path / "r.json"))[0] == 0
     assert len((tmp_path / "r.json").read_text("utf-8").splitlines()) == len(every)
+
+
+def test_the_tantivy_index_answers_as_the_default_one(demo_home, capsys):
+    def weidang(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(["--home", str(demo_home), "--set", "CATALOG_SEARCH_BACKEND=tantivy", *args])
+        return code, capsys.readouterr().out
+
+    assert weidang("index", "rebuild")[0] == 0
+    assert (demo_home / "index" / "search.tantivy" / "current").is_symlink()
+    code, out = weidang("index", "status")
+    assert code == 0 and "as many as the catalog" in out
+    for query in ("应急管理", "档案", "疫情 通知", "档"):
+        default = as_json(capsys, demo_home, query)
+        code, out = weidang("search", query, "--json", "--limit", "1000")
+        other = [json.loads(line) for line in out.splitlines()]
+        assert default and {h["doc_id"] for h in other} == {h["doc_id"] for h in default}, query
+        assert {h["total"] for h in other} == {len(default)}
+        assert [h["score"] for h in other] == sorted((h["score"] for h in other), reverse=True)
+    code, out = weidang("search", "应急管理", "--limit", "3")
+    assert code == 0 and "«应急管理»" in out and "DEMO DATA" in out

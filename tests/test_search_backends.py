@@ -1,5 +1,6 @@
-"""One set of search tests, run on the embedded index and, when WEIDANG_ES_URL names a live
-cluster, on Elasticsearch: both backends must give a query the same meaning."""
+"""One set of search tests, run on both embedded indexes (SQLite and tantivy) and, when
+WEIDANG_ES_URL names a live cluster, on Elasticsearch: every backend must give a query the same
+meaning."""
 
 from __future__ import annotations
 
@@ -41,10 +42,12 @@ CORPUS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
+@pytest.fixture(params=["sqlite", "tantivy", "elasticsearch"])
 def index(request, tmp_path):
     if request.param == "sqlite":
         ix = open_index("sqlite", tmp_path / "index" / "search.sqlite")
+    elif request.param == "tantivy":
+        ix = open_index("tantivy", tmp_path / "index" / "search.tantivy")
     else:
         if not ES_URL:
             pytest.skip("set WEIDANG_ES_URL to a live Elasticsearch 8/9 cluster to run these")

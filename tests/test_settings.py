@@ -35,7 +35,7 @@ def test_every_setting_declares_its_type_and_rule_and_its_default_keeps_them():
     ("CRAWLER_TIMEOUT_SECONDS=nan", "a number of seconds from 0.1 to 3600 (1 hour)"),
     ("CRAWLER_DELAY_SECONDS=inf", "a number of seconds from 0 to 3600"),
     ("CATALOG_SCHEDULE_INTERVAL_SECONDS=99999999999999", "from 1 to 31622400 (366 days)"),
-    ("CATALOG_SEARCH_BACKEND=solr", "one of sqlite, elasticsearch"),
+    ("CATALOG_SEARCH_BACKEND=solr", "one of sqlite, tantivy, elasticsearch"),
     ("CATALOG_SEARCH_ES_VERIFY_CERTS=maybe", "true or false"),
     ("CATALOG_SEARCH_ES_URL=es.example:9200", "an address beginning with http:// or https://"),
     ("WARC_STORE_REDACT_HEADERS=Authorization Cookie", "a list of HTTP header names"),

@@ -70,7 +70,8 @@ CATALOG_ARCHIVE_FONDS: ArchiveCode = ""  # 全宗号, e.g. 0194
 CATALOG_ARCHIVE_UNIT: ArchiveCode = ""  # 机构（问题）代码, e.g. BGS
 
 # catalog.search: the full-text index (derived from the catalog; rebuildable at any time).
-# "sqlite" (embedded file under the home's index/) or "elasticsearch"
+# "sqlite" (embedded file under the home's index/), "tantivy" (embedded directory there, for
+# large archives) or "elasticsearch"
 CATALOG_SEARCH_BACKEND: Annotated[str, rule.OneOf(search.BACKENDS)] = "sqlite"
 # "cjk" (built in), "smartcn", "ik_max_word" (need the plugin), "auto"
 CATALOG_SEARCH_ES_ANALYZER: Annotated[str, rule.OneOf(elastic_mapping.ANALYZERS)] = "cjk"
@@ -87,6 +88,8 @@ CATALOG_SEARCH_ES_USERNAME_ENV: EnvName = "WEIDANG_ES_USERNAME"  # NAME of the v
 CATALOG_SEARCH_ES_VERIFY_CERTS: bool = True
 # file name of the embedded index in the home's index/
 CATALOG_SEARCH_SQLITE_FILE: Annotated[str, rule.FILE_NAME] = "search.sqlite"
+# directory name of the tantivy index in the home's index/
+CATALOG_SEARCH_TANTIVY_DIR: Annotated[str, rule.FILE_NAME] = "search.tantivy"
 
 # crawler: how harvests behave towards the platforms.
 # the local address harvests' requests leave from (one of this machine's), so that each worker

@@ -47,6 +47,8 @@ def where_index(home: Home, settings: Settings) -> str:
     """Where the index lives, for messages: its file, or the cluster and alias."""
     if settings["CATALOG_SEARCH_BACKEND"] == "sqlite":
         return str(home.root / INDEX_DIR / settings["CATALOG_SEARCH_SQLITE_FILE"])
+    if settings["CATALOG_SEARCH_BACKEND"] == "tantivy":
+        return str(home.root / INDEX_DIR / settings["CATALOG_SEARCH_TANTIVY_DIR"])
     return f"{settings['CATALOG_SEARCH_ES_URL']} (index {settings['CATALOG_SEARCH_ES_INDEX']})"
 
 

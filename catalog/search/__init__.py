@@ -22,7 +22,7 @@ __all__ = [
     "SearchResults", "open_index", "open_from_settings",
 ]
 
-BACKENDS = ("sqlite", "elasticsearch")
+BACKENDS = ("sqlite", "tantivy", "elasticsearch")
 
 
 def open_index(backend: str, path_or_url: str | Path, **options: Any) -> SearchIndex:
@@ -35,12 +35,16 @@ def open_index(backend: str, path_or_url: str | Path, **options: Any) -> SearchI
         from catalog.search.sqlite_fts import SqliteSearchIndex
 
         return SqliteSearchIndex(path_or_url)
+    if backend == "tantivy":
+        from catalog.search.tantivy_index import TantivySearchIndex
+
+        return TantivySearchIndex(path_or_url)
     if backend in ("elasticsearch", "elastic"):
         # Imported here: the embedded default must work without loading the client.
         from catalog.search.elastic import ElasticSearchIndex
 
         return ElasticSearchIndex(str(path_or_url), **options)
-    raise SearchError(f"the search backend {backend!r} is unknown; use sqlite or elasticsearch")
+    raise SearchError(f"the search backend {backend!r} is unknown; use sqlite, tantivy or elasticsearch")
 
 
 def open_from_settings(
@@ -55,6 +59,9 @@ def open_from_settings(
     if backend == "sqlite":
         return open_index(backend, index_dir / str(settings.get("CATALOG_SEARCH_SQLITE_FILE",
                                                                 "search.sqlite")))
+    if backend == "tantivy":
+        return open_index(backend, index_dir / str(settings.get("CATALOG_SEARCH_TANTIVY_DIR",
+                                                                "search.tantivy")))
     url = str(settings.get("CATALOG_SEARCH_ES_URL") or "")
     if not url:
         raise SearchError("the Elasticsearch backend is chosen but CATALOG_SEARCH_ES_URL is empty")

@@ -12,7 +12,7 @@ from typing import Any
 from catalog.search.document import IndexedPost, SearchHit
 from catalog.search.elastic_mapping import TEXT_FIELDS
 from catalog.search.query import SearchFilters, SearchQuery, account_pairs
-from catalog.search.snippet import SNIPPET_CHARS, make_snippet
+from catalog.search.snippet import SNIPPET_CHARS, snippet_hit
 
 PRE_TAG = "\ue000"  # private-use characters: they never occur in posts, so tags parse safely
 POST_TAG = "\ue001"
@@ -128,9 +128,7 @@ def hit_from(raw: dict[str, Any], query: SearchQuery) -> SearchHit:
             if highlight.get(field):
                 snippet, spans = parse_fragment(highlight[field][0], getattr(post, name))
                 return SearchHit.from_post(post, _score(raw), snippet, spans)
-    snippet, spans = make_snippet((post.text, post.repost_text, post.title, post.comments_text),
-                                  query)
-    return SearchHit.from_post(post, _score(raw), snippet, spans)
+    return snippet_hit(post, _score(raw), query)
 
 
 def _score(raw: dict[str, Any]) -> float:

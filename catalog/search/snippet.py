@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from catalog.search.document import IndexedPost, SearchHit
 from catalog.search.query import SearchQuery
 from catalog.search.text import HAN, normalise, segments
 
@@ -69,3 +70,11 @@ def make_snippet(
         (max(s, start) + shift, min(e, end) + shift) for s, e in spans if s < end and e > start
     )
     return lead + body + tail, kept
+
+
+def snippet_hit(post: IndexedPost, score: float, query: SearchQuery) -> SearchHit:
+    """``post`` as a hit, its snippet cut from its own text (the text, the repost, the title,
+    the comments: the first with a match)."""
+    snippet, spans = make_snippet((post.text, post.repost_text, post.title, post.comments_text),
+                                  query)
+    return SearchHit.from_post(post, score, snippet, spans)

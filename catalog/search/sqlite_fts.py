@@ -21,7 +21,7 @@ from catalog.search.base import SearchIndex, check_page, parse
 from catalog.search.document import IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexUnavailable, SearchError
 from catalog.search.query import SearchFilters, SearchQuery, account_pairs
-from catalog.search.snippet import make_snippet
+from catalog.search.snippet import snippet_hit
 from catalog.search.sqlite_rank import (
     HAN_FOLDS,
     Candidate,
@@ -542,7 +542,4 @@ def _post(row: Any) -> IndexedPost:
 
 
 def _hit(row: Any, query: SearchQuery) -> SearchHit:
-    post = _post(row)
-    snippet, spans = make_snippet((post.text, post.repost_text, post.title, post.comments_text),
-                                  query)
-    return SearchHit.from_post(post, round(float(row[-1]), 6), snippet, spans)
+    return snippet_hit(_post(row), round(float(row[-1]), 6), query)
