@@ -102,3 +102,25 @@ def test_status_mapping_and_demo_detection(harvested: Harvested, tmp_path):
     fields = read_warcinfo(warc)
     assert fields["isPartOf"] == "default" and "weidang-demo" not in fields
     assert read_warcinfo(tmp_path / "missing.warc.gz") == {}
+
+
+def test_the_tantivy_index_catches_up_to_what_the_harvests_indexed(harvested: Harvested, tmp_path):
+    from catalog.index_feed import DocumentFeed, catch_up, index_lag
+    from catalog.search.tantivy_index import TantivySearchIndex
+
+    expected = harvested.indexed()  # the SQLite index the harvests fed as they went
+    collections = {"default": harvested.collection()}
+    with harvested.archive.catalog() as db, TantivySearchIndex(tmp_path / "t") as index:
+        feed = DocumentFeed(db, collections.get)
+        assert catch_up(index, feed) == len(expected)  # no cursor yet: rebuilt whole
+        assert catch_up(index, feed) == 0 and not index_lag(index, feed).behind
+        held = {hit.doc_id: index.get(hit.doc_id).to_dict()  # type: ignore[union-attr]
+                for hit in index.scan("")}
+        assert held == expected
+        sqlite = harvested.index()
+        try:
+            for query in ("疫情", "档案", "疫情通报已更新", "应急管理", "档"):
+                assert ({h.doc_id for h in index.scan(query)}
+                        == {h.doc_id for h in sqlite.scan(query)}), query
+        finally:
+            sqlite.close()

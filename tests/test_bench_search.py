@@ -1,0 +1,24 @@
+"""bench/search_bench.py runs on both embedded indexes (a small corpus; with rg when it is
+installed): a benchmark that no test runs breaks unseen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "search_bench.py"
+
+
+def test_the_search_bench_measures_both_indexes_and_their_counts_agree(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH), "--posts", "1500", "--runs", "1",
+                           "--dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "tantivy index build" in out and "sqlite index build" in out
+    assert out.count("counts (exact count = rg, page total consistent): all equal") == 2
+    assert "MISMATCH" not in out
+    again = subprocess.run([sys.executable, str(BENCH), "--posts", "1500", "--runs", "1",
+                            "--dir", str(tmp_path), "--reuse", "--backend", "tantivy"],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "tantivy index and dump reused" in again.stdout
