@@ -198,3 +198,34 @@ def test_counts_equal_a_substring_search_and_the_sqlite_index(where, tmp_path):
         page = tantivy.search(query, limit=20)
         scores = [h.score for h in page.hits]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_a_four_character_term_matches_as_its_phrase_does(where, tmp_path):
+    texts = {"w1": "国家档案管理局印发通知", "w2": "档案。管理", "w3": "档案管 理",
+             "w4": "ab档案管理cd", "w5": "档案管理", "w6": "檔案管理", "w7": "加强档案管理，档案管理！"}
+    posts = [post(k, v) for k, v in texts.items()] + [post("w8", "无关", title="档案管理办法")]
+    tantivy = TantivySearchIndex(where)
+    sqlite = open_index("sqlite", tmp_path / "s.sqlite")
+    for index in (tantivy, sqlite):
+        index.upsert(posts)
+    for query, expected in (("档案管理", {"w1", "w4", "w5", "w7", "w8"}), ("案管理局", {"w1"}),
+                            ("“档案管理”", {"w1", "w4", "w5", "w7", "w8"})):
+        assert ids(tantivy.search(query, limit=50)) == expected == ids(sqlite.search(query)), query
+    best = tantivy.search("档案管理").hits
+    assert best[0].post_id == "w8"  # in the title, which weighs most
+
+
+def test_the_words_are_every_four_characters_of_each_han_run():
+    import random
+    import re
+
+    from catalog.search.text import HAN, index_text, index_text_and_words, normalise
+
+    rng = random.Random(5)
+    alphabet = "档案管理疫情防控aB1９Ｚ_ -。，\t𠀀㐀豈ﬁİß①٣"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        tokens, words = index_text_and_words(text)
+        assert tokens == index_text(text)
+        runs = re.findall(f"[{HAN}]+", normalise(text))
+        assert words.split() == [run[i:i + 4] for run in runs for i in range(len(run) - 3)]
