@@ -110,6 +110,18 @@ def test_an_index_of_another_version_must_be_rebuilt(where):
     assert ids(stale.search("档案管理")) == {"a1"}
 
 
+
+def test_damaged_versions_or_notes_ask_for_a_rebuild(where):
+    index = TantivySearchIndex(where)
+    index.upsert(CORPUS)
+    index.set_note("catalog", "9")
+    (where / CURRENT / "notes.json").write_text("{not json")
+    assert TantivySearchIndex(where).note("catalog") is None  # so the next harvest rebuilds
+    (where / CURRENT / "weidang.json").write_bytes(b"\x00\xff")
+    with pytest.raises(IndexUnavailable, match="rebuild it from the catalog"):
+        TantivySearchIndex(where).count()
+
+
 def test_a_directory_of_other_files_is_refused(tmp_path):
     (tmp_path / "mine.txt").write_text("not an index")
     with pytest.raises(IndexUnavailable, match="not a weidang search index"):

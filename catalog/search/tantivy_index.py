@@ -434,9 +434,11 @@ def _filter_queries(filters: SearchFilters) -> list[tantivy.Query]:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """The object in ``path``; nothing if it is missing or unreadable (versions then differ
+    from the current ones and a rebuild replaces the generation, notes with it)."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
 
