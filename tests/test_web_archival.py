@@ -391,3 +391,18 @@ def test_in_a_browser_an_archivist_appraises_and_an_auditor_audits(browser, serv
         assert "四性" in page.inner_text("body")
     finally:
         context.close()
+
+
+def test_the_search_page_answers_from_the_tantivy_index_as_from_the_default(web):
+    web.archive.weidang("--set", "CATALOG_SEARCH_BACKEND=tantivy", "index", "rebuild", check=True)
+    home = Home(web.home)
+    tantivy = create_app(home, home.settings(["CATALOG_SEARCH_BACKEND=tantivy"]), environ={})
+    pages = {}
+    for backend, flask_app in (("sqlite", flask_app_of(web)), ("tantivy", tantivy)):
+        client, _ = client_of(flask_app, "reader")
+        page = client.get("/search?q=疫情").text
+        pages[backend] = (sorted(re.findall(r'class="title" href="([^"]+)"', page)),
+                          "«疫情»" in page or "<mark>疫情</mark>" in page)
+    # every hit fits on the first page, so both pages list the same posts whatever the ranking
+    assert pages["tantivy"] == pages["sqlite"] and 0 < len(pages["sqlite"][0]) < 20
+    assert pages["sqlite"][1]
