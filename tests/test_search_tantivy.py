@@ -241,3 +241,22 @@ def test_the_words_are_every_four_characters_of_each_han_run():
         assert tokens == index_text(text)
         runs = re.findall(f"[{HAN}]+", normalise(text))
         assert words.split() == [run[i:i + 4] for run in runs for i in range(len(run) - 3)]
+
+
+def test_searches_hold_while_another_process_writes_and_merges(where):
+    reader = TantivySearchIndex(where)
+    tests, root = str(Path(__file__).parent), str(Path(__file__).parent.parent)
+    script = (
+        f"import sys; sys.path[:0] = [{tests!r}, {root!r}]\n"
+        "from test_search_backends import post\n"
+        "from catalog.search.tantivy_index import TantivySearchIndex\n"
+        f"ix = TantivySearchIndex({str(where)!r})\n"
+        "for i in range(60): ix.upsert([post(f'p{i}-{j}', '并发写入档案') for j in range(5)])\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script])
+    seen = []
+    while writer.poll() is None:  # every commit makes a segment; merges replace them
+        seen.append(reader.search("档案").total)
+        assert reader.count() >= seen[-1]
+    assert writer.returncode == 0 and seen == sorted(seen)
+    assert reader.search("档案").total == reader.count() == 300
