@@ -1,10 +1,9 @@
 """Finding an account by its name from the web: the accounts page's form asks the platform's own
 account search (the emulator's) with a stored login, lists what it found, and adds the chosen
-one with its id, name and login; refusals are said in Chinese, and no login value is shown."""
+one with its id, name and login; refusals are said in Chinese, and no login value is shown. The
+lookup is a POST with the session's token: no link from another site can make it."""
 
 from __future__ import annotations
-
-from urllib.parse import quote
 
 from test_web_accounts import PASSWORD, client_of, flashes
 
@@ -30,13 +29,22 @@ def web_app(tmp_path, emulator, login: dict | None = None):
     return app
 
 
+def look_up(client, platform: str, name: str, credentials: str = ""):
+    return client.post("/accounts/find?lang=zh_CN", data={
+        "csrf_token": client.token, "platform": platform, "name": name, "credentials": credentials})
+
+
+def asked(emulator) -> int:
+    """How many requests the platforms (the emulator) have answered so far."""
+    return int(emulator.control("GET", "/counters")["total"])
+
+
 def test_an_archivist_finds_a_wechat_account_by_name_and_adds_it(tmp_path, emulator):
     wanted = emulator.world()["wechat"][1]
     app = web_app(tmp_path, emulator, login=emulator.world()["wechat"][0])
     keeper = client_of(app, "keeper")
     assert "按名称查找账号" in keeper.get("/accounts?lang=zh_CN").text
-    page = keeper.get(f"/accounts/find?platform=wechat&credentials=gov&name={quote(wanted['nickname'])}"
-                      "&lang=zh_CN")
+    page = look_up(keeper, "wechat", wanted["nickname"], "gov")
     assert page.status_code == 200
     assert f"wechat:{wanted['biz']}" in page.text and wanted["nickname"] in page.text
     assert wanted["token"] not in page.text and "slave_sid" not in page.text
@@ -52,25 +60,41 @@ def test_an_archivist_finds_a_wechat_account_by_name_and_adds_it(tmp_path, emula
 def test_a_weibo_name_is_found_without_a_login_and_a_missing_one_said(tmp_path, emulator):
     wanted = emulator.world()["weibo"][0]
     keeper = client_of(web_app(tmp_path, emulator), "keeper")
-    page = keeper.get(f"/accounts/find?platform=weibo&name={quote(wanted['screen_name'])}&lang=zh_CN")
+    page = look_up(keeper, "weibo", wanted["screen_name"])
     assert f"weibo:{wanted['uid']}" in page.text
-    none = keeper.get(f"/accounts/find?platform=weibo&name={quote('不存在的账号名称')}&lang=zh_CN")
+    none = look_up(keeper, "weibo", "不存在的账号名称")
     assert "weibo 上没有名为 不存在的账号名称 的账号。" in none.text
 
 
 def test_a_wechat_lookup_without_a_login_or_with_an_ended_one_is_said_in_chinese(tmp_path, emulator):
     login = dict(emulator.world()["wechat"][0], token="999")
     keeper = client_of(web_app(tmp_path, emulator, login=login), "keeper")
-    page = keeper.get(f"/accounts/find?platform=wechat&name={quote('档案')}&lang=zh_CN").text
+    page = look_up(keeper, "wechat", "档案").text
     assert "查找微信公众号需要公众号后台登录" in page
-    page = keeper.get(f"/accounts/find?platform=wechat&credentials=gov&name={quote('档案')}&lang=zh_CN").text
+    page = look_up(keeper, "wechat", "档案", "gov").text
     assert "mp.weixin.qq.com 的登录会话已过期（ret 200003）" in page and "重新登录" in page, page
     assert "token=999" not in page
-    page = keeper.get(f"/accounts/find?platform=wechat&credentials=nobody&name={quote('档案')}"
-                      "&lang=zh_CN").text
+    page = look_up(keeper, "wechat", "档案", "nobody").text
     assert 'class="error"' in page and "nobody" in page
 
 
 def test_a_researcher_cannot_look_accounts_up(tmp_path, emulator):
     reader = client_of(web_app(tmp_path, emulator), "reader")
-    assert reader.get("/accounts/find?platform=weibo&name=x").status_code == 403
+    assert look_up(reader, "weibo", "x").status_code == 403
+
+
+def test_a_link_or_a_form_from_another_site_never_asks_the_platform(tmp_path, emulator):
+    wanted = emulator.world()["wechat"][1]["nickname"]
+    keeper = client_of(web_app(tmp_path, emulator, login=emulator.world()["wechat"][0]), "keeper")
+    before = asked(emulator)
+    # a link: the form comes back filled in, nothing is asked
+    page = keeper.get(f"/accounts/find?platform=wechat&credentials=gov&name={wanted}&lang=zh_CN")
+    assert page.status_code == 200 and f'value="{wanted}"' in page.text
+    assert 'class="found"' not in page.text
+    # a form posted from elsewhere carries no token of this session
+    forged = keeper.post("/accounts/find", data={"platform": "wechat", "credentials": "gov",
+                                                 "name": wanted})
+    assert forged.status_code == 400
+    assert asked(emulator) == before
+    assert 'class="found"' in look_up(keeper, "wechat", wanted, "gov").text
+    assert asked(emulator) == before + 1

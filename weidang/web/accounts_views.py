@@ -73,27 +73,31 @@ def add() -> WerkzeugResponse:
     return redirect(url_for("accounts.manage"))
 
 
-@blueprint.route("/accounts/find")
+@blueprint.route("/accounts/find", methods=["GET", "POST"])
 @requires("accounts")
 def find() -> Any:
-    """Look an account up by its name on its platform (a plain address: ``/accounts/find?
-    platform=wechat&name=…&credentials=…``); each account found can be added from the page."""
+    """Look an account up by its name on its platform; each account found can be added from the
+    page. The lookup is a POST with the session's CSRF token: it asks the platform with a stored
+    login, which another site must not be able to make a logged-in archivist's browser do (a GET
+    would follow any link). A GET shows the form, filled from its address."""
     from crawler.errors import CrawlError  # noqa: PLC0415 - the crawler loads when used
     from weidang.account_lookup import look_up  # noqa: PLC0415
 
-    platform, name = request.args.get("platform", ""), request.args.get("name", "").strip()
-    login = request.args.get("credentials", "").strip()
+    asked = request.form if request.method == "POST" else request.args
+    platform, name = asked.get("platform", "wechat"), asked.get("name", "").strip()
+    login = asked.get("credentials", "").strip()
     found, error = [], ""
     if platform not in ("weibo", "wechat"):
         error = _("Choose the platform to look on: weibo or wechat.")
-    elif name:
+    elif name and request.method == "POST":
         try:
             found = look_up(current_app.config["HOME"], current_app.config["SETTINGS"], platform, name,
                             login)
         except (CrawlError, CatalogError) as exc:
             error = told(exc)
     return render_template("accounts_find.html", platform=platform, name=name, login=login,
-                           found=found, error=error, logins=_login_names())
+                           found=found, error=error, logins=_login_names(),
+                           looked=request.method == "POST")
 
 
 def _login_names() -> list[str]:
