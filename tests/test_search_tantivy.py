@@ -31,6 +31,16 @@ def ids(results) -> set[str]:
     return {h.post_id for h in results.hits}
 
 
+def writer_script(where: Path, loop: str) -> str:
+    """A Python program that opens the index at ``where`` as ``ix`` and runs ``loop``: another
+    process writing."""
+    tests, root = str(Path(__file__).parent), str(Path(__file__).parent.parent)
+    return (f"import sys; sys.path[:0] = [{tests!r}, {root!r}]\n"
+            "from test_search_backends import post\n"
+            "from catalog.search.tantivy_index import TantivySearchIndex\n"
+            f"ix = TantivySearchIndex({str(where)!r})\n{loop}\n")
+
+
 def generations(where: Path) -> list[str]:
     return sorted(p.name for p in where.glob("g-*"))
 
@@ -160,14 +170,7 @@ def test_a_second_writer_waits_for_the_first(where):
 
 def test_writers_in_two_processes_both_land(where):
     TantivySearchIndex(where).upsert(CORPUS)
-    tests, root = str(Path(__file__).parent), str(Path(__file__).parent.parent)
-    script = (
-        f"import sys; sys.path[:0] = [{tests!r}, {root!r}]\n"
-        "from test_search_backends import post\n"
-        "from catalog.search.tantivy_index import TantivySearchIndex\n"
-        f"ix = TantivySearchIndex({str(where)!r})\n"
-        "for i in range(20): ix.upsert([post(sys.argv[1] + str(i), '并发写入')])\n"
-    )
+    script = writer_script(where, "for i in range(20): ix.upsert([post(sys.argv[1] + str(i), '并发写入')])")
     procs = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("p", "q")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert TantivySearchIndex(where).search("并发写入", limit=100).total == 40
@@ -245,14 +248,8 @@ def test_the_words_are_every_four_characters_of_each_han_run():
 
 def test_searches_hold_while_another_process_writes_and_merges(where):
     reader = TantivySearchIndex(where)
-    tests, root = str(Path(__file__).parent), str(Path(__file__).parent.parent)
-    script = (
-        f"import sys; sys.path[:0] = [{tests!r}, {root!r}]\n"
-        "from test_search_backends import post\n"
-        "from catalog.search.tantivy_index import TantivySearchIndex\n"
-        f"ix = TantivySearchIndex({str(where)!r})\n"
-        "for i in range(60): ix.upsert([post(f'p{i}-{j}', '并发写入档案') for j in range(5)])\n"
-    )
+    script = writer_script(
+        where, "for i in range(60): ix.upsert([post(f'p{i}-{j}', '并发写入档案') for j in range(5)])")
     writer = subprocess.Popen([sys.executable, "-c", script])
     seen = []
     while writer.poll() is None:  # every commit makes a segment; merges replace them

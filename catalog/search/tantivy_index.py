@@ -257,8 +257,7 @@ class TantivySearchIndex(SearchIndex):
         parsed = parse(query)
         searcher = self._searcher()
         found = self._query(parsed, filters or SearchFilters())
-        order = {} if not parsed.empty else {"order_by_field": "published_us",
-                                             "order": tantivy.Order.Desc}
+        order = _newest_first(parsed)
         result = searcher.search(found, max(limit, 1), count=True, offset=offset, **order)
         hits = [self._hit(searcher, score, address, parsed)
                 for score, address in result.hits[:limit]]
@@ -276,8 +275,7 @@ class TantivySearchIndex(SearchIndex):
         total = _count(searcher, found)
         if not total:
             return
-        order = {} if not parsed.empty else {"order_by_field": "published_us",
-                                             "order": tantivy.Order.Desc}
+        order = _newest_first(parsed)
         for score, address in searcher.search(found, total, count=False, **order).hits:
             yield self._hit(searcher, score, address, parsed)
 
@@ -373,6 +371,11 @@ def _post(document: Any) -> IndexedPost:
     data["published_at"] = dt.datetime.fromisoformat(data["published_at"])
     data["captured_at"] = dt.datetime.fromisoformat(data["captured_at"])
     return IndexedPost.from_dict(data)
+
+
+def _newest_first(query: SearchQuery) -> dict[str, Any]:
+    """How ``search`` orders the hits of ``query``: an empty one newest first, else by score."""
+    return {"order_by_field": "published_us", "order": tantivy.Order.Desc} if query.empty else {}
 
 
 def _microseconds(moment: dt.datetime) -> int:
