@@ -16,7 +16,7 @@ import pytest
 from test_search_backends import CORPUS, post
 
 from catalog.search import SearchFilters, open_index
-from catalog.search.errors import IndexBusy, IndexUnavailable
+from catalog.search.errors import IndexBusy, IndexUnavailable, SearchError
 from catalog.search.tantivy_index import CURRENT, WRITE_LOCK, TantivySearchIndex
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -257,3 +257,35 @@ def test_searches_hold_while_another_process_writes_and_merges(where):
         assert reader.count() >= seen[-1]
     assert writer.returncode == 0 and seen == sorted(seen)
     assert reader.search("档案").total == reader.count() == 300
+
+
+def test_what_the_embedded_indexes_say_is_told_in_chinese(where, tmp_path):
+    import sqlite3
+
+    from weidang.errors import translated
+
+    def told(call) -> str:
+        with pytest.raises(SearchError) as caught:
+            call()
+        return translated(str(caught.value), "zh_CN")
+
+    TantivySearchIndex(where).upsert(CORPUS)
+    (where / CURRENT / "weidang.json").write_text("{}")
+    said = told(lambda: TantivySearchIndex(where).count())
+    assert said == (f"检索索引 {where} 由另一版本的 weidang 建立；请根据目录数据库重建"
+                    "（`weidang index rebuild`）")
+    sqlite_path = tmp_path / "s.sqlite"
+    open_index("sqlite", sqlite_path).close()
+    with sqlite3.connect(sqlite_path) as db:
+        db.execute("UPDATE meta SET value = '999' WHERE key = 'tokenizer'")
+    assert told(lambda: open_index("sqlite", sqlite_path).count()).startswith(
+        f"检索索引 {sqlite_path} 由另一版本的 weidang 建立")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "mine.txt").write_text("x")
+    assert told(lambda: TantivySearchIndex(other)) == \
+        f"{other} 不是 weidang 的检索索引（其中有别的文件）；请选一个空文件夹"
+    fresh = TantivySearchIndex(tmp_path / "busy", lock_seconds=0.1)
+    with (tmp_path / "busy" / WRITE_LOCK).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert "正由另一个进程（采集或重建）写入，已超过 0 秒" in told(lambda: fresh.set_note("k", "v"))

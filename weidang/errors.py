@@ -99,6 +99,16 @@ LAYER_MESSAGES = (
     N_("the browser could not complete the %(platform)s login (%(error)s)"),
     N_("Check the account's login and listing source (a login the platform no longer accepts can "
        "show an empty listing), then harvest again"),
+    # the embedded search indexes (catalog.search.sqlite_fts, catalog.search.tantivy_index)
+    N_("the search index %(path)s was built by another version of weidang; rebuild it from the "
+       "catalog (`weidang index rebuild`)"),
+    N_("the search index %(path)s cannot be opened (%(error)s)"),
+    N_("the search index %(path)s could not be written (%(error)s)"),
+    N_("the search index %(path)s could not be searched (%(error)s)"),
+    N_("the search index could not be rebuilt (%(error)s)"),
+    N_("the search index %(path)s was being written by another process (a harvest or a rebuild) "
+       "for more than %(seconds)s s; try again when it is done"),
+    N_("%(path)s is not a weidang search index (it holds other files); choose an empty directory"),
 )
 # What the platforms answered that stops a harvest or a lookup, as harvesters/ and crawler/ say it
 # (harvesters.errors and its kinds' advice, harvesters.weibo, harvesters.wechat, wechat_codes,

@@ -23,7 +23,7 @@ from weidang.indexing import index_lag_of, lag_words, open_search_index
 from weidang.searching import build_filters, every_hit, parse_date, with_account_keys
 from weidang.web import labels
 from weidang.web.archive_views import RETENTIONS
-from weidang.web.lang import _, current
+from weidang.web.lang import _, current, told
 from weidang.web.security import requires
 
 blueprint = Blueprint("search", __name__)
@@ -102,7 +102,7 @@ def search() -> Any:
             empty_index = index.count() == 0
             warning = None if empty_index else _lag_warning(index)
     except SearchError as exc:
-        error = str(exc)
+        error = told(exc)
     return render_template("search.html", form=form, results=results, error=error,
                            warning=warning, empty_index=empty_index, pages=_pages(form, results),
                            parts=marked_parts, labels=labels, statuses=labels.STATUSES,
