@@ -289,3 +289,17 @@ def test_what_the_embedded_indexes_say_is_told_in_chinese(where, tmp_path):
     with (tmp_path / "busy" / WRITE_LOCK).open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         assert "正由另一个进程（采集或重建）写入，已超过 0 秒" in told(lambda: fresh.set_note("k", "v"))
+
+
+def test_a_damaged_index_says_so_and_the_next_catch_up_rebuilds_it(where):
+    index = TantivySearchIndex(where)
+    index.upsert(CORPUS)
+    index.set_note("catalog", "9")
+    store = next((where / CURRENT).glob("*.store"))
+    store.write_bytes(store.read_bytes()[:-40])  # cut short, as by a full disk
+    damaged = TantivySearchIndex(where)  # opens, so that it can be rebuilt
+    with pytest.raises(IndexUnavailable, match=r"is damaged \(.*\); rebuild it from the catalog"):
+        damaged.search("档案")
+    assert damaged.note("catalog") is None  # catch_up then rebuilds it whole
+    assert damaged.rebuild(CORPUS) == len(CORPUS)
+    assert ids(damaged.search("档案管理")) == {"a1"} and damaged.count() == len(CORPUS)

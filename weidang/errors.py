@@ -103,6 +103,8 @@ LAYER_MESSAGES = (
     N_("the search index %(path)s was built by another version of weidang; rebuild it from the "
        "catalog (`weidang index rebuild`)"),
     N_("the search index %(path)s cannot be opened (%(error)s)"),
+    N_("the search index %(path)s is damaged (%(error)s); rebuild it from the catalog (`weidang "
+       "index rebuild`)"),
     N_("the search index %(path)s could not be written (%(error)s)"),
     N_("the search index %(path)s could not be searched (%(error)s)"),
     N_("the search index could not be rebuilt (%(error)s)"),

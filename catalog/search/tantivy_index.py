@@ -123,8 +123,12 @@ class TantivySearchIndex(SearchIndex):
         where = self.path / name
         versions = _read_json(where / VERSIONS_FILE)
         self._stale = versions != {"schema": SCHEMA_VERSION, "tokenizer": TOKENIZER_VERSION}
+        self._damaged = ""
         if not self._stale:
-            self._index = tantivy.Index(SCHEMA, str(where), reuse=True)
+            try:
+                self._index = tantivy.Index(SCHEMA, str(where), reuse=True)
+            except ValueError as exc:  # a file cut short or changed: tantivy checks each one
+                self._damaged = str(exc)
         self._generation = name
 
     def _prune(self, keep: set[str]) -> None:
@@ -165,6 +169,10 @@ class TantivySearchIndex(SearchIndex):
             raise IndexUnavailable(
                 f"the search index {self.path} was built by another version of weidang; "
                 "rebuild it from the catalog (`weidang index rebuild`)")
+        if self._damaged:
+            raise IndexUnavailable(
+                f"the search index {self.path} is damaged ({self._damaged}); rebuild it from "
+                "the catalog (`weidang index rebuild`)")
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -227,7 +235,7 @@ class TantivySearchIndex(SearchIndex):
     def note(self, key: str) -> str | None:
         with contextlib.suppress(OSError, ValueError):
             self._follow()
-        if self._stale:  # nothing an index of another layout says about itself counts
+        if self._stale or self._damaged:  # then nothing it says about itself counts
             return None
         value = _read_json(self.path / self._generation / NOTES_FILE).get(key)
         return None if value is None else str(value)
@@ -242,8 +250,17 @@ class TantivySearchIndex(SearchIndex):
 
     def _searcher(self) -> Any:
         self._current()
-        self._index.reload()
-        return self._index.searcher()
+        with self._reading():
+            self._index.reload()
+            return self._index.searcher()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        try:
+            yield
+        except ValueError as exc:  # what tantivy raises for a file it cannot read
+            raise SearchError(f"the search index {self.path} could not be searched ({exc})") \
+                from exc
 
     def search(
         self,
@@ -257,10 +274,11 @@ class TantivySearchIndex(SearchIndex):
         parsed = parse(query)
         searcher = self._searcher()
         found = self._query(parsed, filters or SearchFilters())
-        order = _newest_first(parsed)
-        result = searcher.search(found, max(limit, 1), count=True, offset=offset, **order)
-        hits = [self._hit(searcher, score, address, parsed)
-                for score, address in result.hits[:limit]]
+        with self._reading():
+            result = searcher.search(found, max(limit, 1), count=True, offset=offset,
+                                     **_newest_first(parsed))
+            hits = [self._hit(searcher, score, address, parsed)
+                    for score, address in result.hits[:limit]]
         # Among equal scores the newest first, as the other backends (within the page).
         hits.sort(key=lambda h: (-h.score, -h.published_at.timestamp()))
         return SearchResults(result.count, hits)
@@ -272,25 +290,30 @@ class TantivySearchIndex(SearchIndex):
         parsed = parse(query)
         searcher = self._searcher()
         found = self._query(parsed, filters or SearchFilters())
-        total = _count(searcher, found)
-        if not total:
-            return
-        order = _newest_first(parsed)
-        for score, address in searcher.search(found, total, count=False, **order).hits:
-            yield self._hit(searcher, score, address, parsed)
+        with self._reading():
+            total = _count(searcher, found)
+            ranked = searcher.search(found, total, count=False, **_newest_first(parsed)).hits \
+                if total else []
+        for score, address in ranked:
+            with self._reading():
+                hit = self._hit(searcher, score, address, parsed)
+            yield hit
 
     def count(self, filters: SearchFilters | None = None) -> int:
-        return _count(self._searcher(), self._query(SearchQuery(()), filters or SearchFilters()))
+        return self.count_matches(SearchQuery(()), filters)
 
     def count_matches(self, query: str | SearchQuery, filters: SearchFilters | None = None) -> int:
         """The exact number of post versions matching (``search`` counts exactly too)."""
-        return _count(self._searcher(), self._query(parse(query), filters or SearchFilters()))
+        searcher = self._searcher()
+        with self._reading():
+            return _count(searcher, self._query(parse(query), filters or SearchFilters()))
 
     def get(self, doc_id: str) -> IndexedPost | None:
         """The post version as indexed, or None."""
         searcher = self._searcher()
-        hits = searcher.search(_keyword("doc_id", doc_id), 1).hits
-        return _post(searcher.doc(hits[0][1])) if hits else None
+        with self._reading():
+            hits = searcher.search(_keyword("doc_id", doc_id), 1).hits
+            return _post(searcher.doc(hits[0][1])) if hits else None
 
     def size_bytes(self) -> int:
         """Bytes on disk of the current generation."""
