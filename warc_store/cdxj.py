@@ -44,13 +44,22 @@ class IndexEntry:
         return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False, separators=(',', ':'))}\n"
 
     @classmethod
-    def from_line(cls, line: str) -> IndexEntry:
+    def from_line(cls, line: str, shared: dict[str, str] | None = None) -> IndexEntry:
+        """``shared``: strings already read, so that an index kept in memory holds each file
+        name, record type, media type and second once, not once per record."""
         _key, timestamp, raw = line.rstrip("\n").split(" ", 2)
         data = json.loads(raw)
+        if shared is not None:
+            timestamp = shared.setdefault(timestamp, timestamp)
+            for name in _REPEATED:
+                value = data.get(name)
+                if value is not None:
+                    data[name] = shared.setdefault(value, value)
         return cls(timestamp=timestamp, **data)
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(IndexEntry) if f.name != "timestamp")
+_REPEATED = ("filename", "record_type", "mime")  # few values, each in many entries
 
 
 def url_key(url: str) -> str:
@@ -82,6 +91,7 @@ class CdxjIndex:
         self._by_id: dict[str, IndexEntry] = {}
         self._by_digest: dict[str, IndexEntry] = {}
         self._by_url: dict[str, list[IndexEntry]] = {}
+        self._shared: dict[str, str] = {}
 
     def append(self, entries: Iterable[IndexEntry]) -> None:
         """Append whole lines or nothing; call under the collection lock."""
@@ -103,6 +113,7 @@ class CdxjIndex:
 
     def _forget(self) -> None:
         self._read_to = 0
+        self._shared.clear()
         self._by_id.clear()
         self._by_digest.clear()
         self._by_url.clear()
@@ -117,7 +128,7 @@ class CdxjIndex:
 
     def _parse(self, line: str, number: int | None) -> IndexEntry:
         try:
-            return IndexEntry.from_line(line)
+            return IndexEntry.from_line(line, self._shared)
         except (ValueError, TypeError) as exc:
             where = f"line {number}" if number else "a line"
             raise StoreError(f"{where} of the index {self.path} is damaged; run `weidang verify`") from exc
