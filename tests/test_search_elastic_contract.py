@@ -372,3 +372,35 @@ def test_notes_live_in_the_mapping_meta_of_the_index_behind_the_alias(server):
     assert connect(server).note("catalog_cursor") == '{"captures": 7}'
     index.rebuild([POST])  # a new physical index: the note of the old one is gone with it
     assert index.note("catalog_cursor") is None
+
+
+def test_what_the_cluster_refuses_is_told_in_chinese(server):
+    def told(error: BaseException) -> str:
+        said = face_errors.translated(str(error), "zh_CN")
+        assert said != str(error), str(error)
+        return said
+
+    index = connect(server)
+    server.endpoint.script("PUT", "/_bulk", (200, {"took": 1, "errors": True, "items": [
+        {"index": {"_index": "weidang-posts-000001", "_id": POST.doc_id, "status": 400,
+                   "error": {"type": "document_parsing_exception", "reason": "bad date"}}}]}))
+    with pytest.raises(MappingConflict) as conflict:
+        index.upsert([POST])
+    assert told(conflict.value) == (f"{server.url} 上的 Elasticsearch 集群拒收了 1 个与索引映射"
+                                    "不符的文档（document_parsing_exception: bad date）")
+    server.endpoint.script("GET", "/", (401, {"error": {"type": "security_exception"},
+                                              "status": 401}))
+    with pytest.raises(AccessDenied) as refused:
+        connect(server, api_key="wrong")
+    assert told(refused.value).startswith(f"{server.url} 上的 Elasticsearch 集群拒绝了 weidang 的"
+                                          "凭据（401）")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(IndexUnavailable) as unreachable:
+        open_index("elasticsearch", f"http://127.0.0.1:{port}", max_retries=0)
+    assert told(unreachable.value).startswith(f"无法连接 http://127.0.0.1:{port} 上的 Elasticsearch 集群")
+    with EndpointServer(Endpoint(product_header=False)) as other:
+        with pytest.raises(NotElasticsearch) as foreign:
+            connect(other)
+    assert told(foreign.value).endswith("weidang 不会把档案发送给它；请检查地址")

@@ -111,6 +111,29 @@ LAYER_MESSAGES = (
     N_("the search index %(path)s was being written by another process (a harvest or a rebuild) "
        "for more than %(seconds)s s; try again when it is done"),
     N_("%(path)s is not a weidang search index (it holds other files); choose an empty directory"),
+    # Elasticsearch (catalog.search.elastic)
+    N_("Elasticsearch %(version)s at %(url)s is not supported; weidang works with Elasticsearch 8 "
+       "and 9"),
+    N_("the analyzer %(analyzer)s needs the %(plugin)s plugin, which the cluster at %(url)s does "
+       "not have; install it or use the built-in cjk analyzer"),
+    N_("the server at %(url)s does not answer as Elasticsearch, so weidang will not send it the "
+       "archive; check the address"),
+    N_("the Elasticsearch cluster at %(url)s refused weidang's credentials (%(status)s); check the "
+       "API key or user name and password given through the environment"),
+    N_("the Elasticsearch cluster at %(url)s cannot be reached (%(error)s); check that it is "
+       "running and that the address is right"),
+    N_("the Elasticsearch cluster at %(url)s stayed too busy to answer (429) after several tries; "
+       "try again later"),
+    N_("the Elasticsearch cluster at %(url)s refused weidang's index layout (%(error)s); rebuild "
+       "the index or remove the conflicting index template"),
+    N_("the Elasticsearch cluster at %(url)s failed with an internal error (%(error)s); look at "
+       "the cluster's logs"),
+    N_("the Elasticsearch cluster at %(url)s refused the request (%(error)s)"),
+    N_("the Elasticsearch cluster at %(url)s stayed too busy (429) to index %(count)s document(s); "
+       "try again later"),
+    N_("the Elasticsearch cluster at %(url)s refused %(count)s document(s) that do not fit the "
+       "index mapping (%(error)s)"),
+    N_("the Elasticsearch cluster at %(url)s failed to index %(count)s document(s) (%(error)s)"),
 )
 # What the platforms answered that stops a harvest or a lookup, as harvesters/ and crawler/ say it
 # (harvesters.errors and its kinds' advice, harvesters.weibo, harvesters.wechat, wechat_codes,
