@@ -19,6 +19,10 @@ STATUSES = (LIVE, EDITED, *WITHDRAWN)
 # Marks around highlighted words in ``SearchHit.marked()`` (not 【】, which Weibo posts use
 # themselves). The hit keeps plain text and character spans, so a web page or a spreadsheet
 # can show highlights its own way.
+# The text fields every backend searches, in this order, with the weight of a match in each: the
+# title counts most, a repost less, the comments under the post least (readers' words, not the
+# publisher's).
+TEXT_WEIGHTS = {"title": 3.0, "text": 1.0, "repost_text": 0.5, "comments_text": 0.3}
 MARK_OPEN = "«"
 MARK_CLOSE = "»"
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalog.search.document import TEXT_WEIGHTS
+
 ANALYZERS = ("cjk", "smartcn", "ik_max_word", "auto")
 # Analyzer name -> the plugin (as listed by _cat/plugins) that provides it.
 PLUGIN_OF = {"smartcn": "analysis-smartcn", "ik_max_word": "analysis-ik"}
-# the same weights as bm25 in SQLite
-TEXT_FIELDS = {"title": 3.0, "text": 1.0, "repost_text": 0.5, "comments_text": 0.3}
+TEXT_FIELDS = TEXT_WEIGHTS  # boosted as the embedded indexes weigh them
 BREAK_TOKEN = "wdbrk"
 
 _SETTINGS: dict[str, Any] = {

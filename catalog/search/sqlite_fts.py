@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.search.base import SearchIndex, check_page, parse
-from catalog.search.document import IndexedPost, SearchHit, SearchResults
+from catalog.search.document import TEXT_WEIGHTS, IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexUnavailable, SearchError
 from catalog.search.query import SearchFilters, SearchQuery, account_pairs
 from catalog.search.snippet import snippet_hit
@@ -38,9 +38,7 @@ BATCH = 2000  # posts per transaction when upserting
 RANK_WINDOW = 1_000  # queries matching more posts rank only this many (see _ranked_page)
 # Totals are exact up to this many posts, "at least" beyond (as Elasticsearch's track_total_hits).
 TOTAL_CAP = 10_000
-# bm25 weights of the FTS columns: a match in the title counts most, in a repost less, in the
-# comments under the post least (readers' words, not the publisher's).
-WEIGHTS = (3.0, 1.0, 0.5, 0.3)
+WEIGHTS = tuple(TEXT_WEIGHTS.values())  # bm25 weights of the FTS columns, in their order
 
 # Filtered columns come before the long texts: SQLite then reads them without walking the
 # texts' overflow pages.

@@ -3,8 +3,8 @@ CJK bigram tokens as the SQLite index, in a directory of its own.
 
 Why a second embedded index: at a million posts the SQLite file is 3.6x the text it indexes
 and a page of hits reads a thousand scattered rows; tantivy's compressed postings and document
-store hold the same tokens, positions and original text in less than the text's own size, and
-rank and count every match in a few milliseconds (``bench/search_bench.py``).
+store hold the same tokens, positions and original text in 1.5x the text, and rank and count
+every match in a few milliseconds (``bench/search_bench.py``).
 
 Layout of the directory::
 
@@ -35,15 +35,14 @@ from typing import Any
 import tantivy
 
 from catalog.search.base import SearchIndex, check_page, parse
-from catalog.search.document import IndexedPost, SearchHit, SearchResults
+from catalog.search.document import TEXT_WEIGHTS, IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import IndexBusy, IndexUnavailable, SearchError
 from catalog.search.query import SearchFilters, SearchQuery, Term
 from catalog.search.snippet import snippet_hit
-from catalog.search.sqlite_fts import WEIGHTS
 from catalog.search.text import TOKENIZER_VERSION, four_han, index_text_and_words
 
 SCHEMA_VERSION = 2  # 2: the four-character words of each text field
-TEXT_FIELDS = ("title", "text", "repost_text", "comments_text")  # in WEIGHTS' order
+_VERSIONS = {"schema": SCHEMA_VERSION, "tokenizer": TOKENIZER_VERSION}  # what a generation is
 WORDS = "_words"  # suffix of the field holding a text field's four-character pieces
 CURRENT = "current"
 WRITE_LOCK = "write.lock"
@@ -62,7 +61,7 @@ def _schema() -> tantivy.Schema:
     for name in ("doc_id", "platform", "status", "account_id", "account_name", "account_key"):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published_us", indexed=True, fast=True)
-    for name in TEXT_FIELDS:  # tokens joined by spaces (catalog.search.text), with positions
+    for name in TEXT_WEIGHTS:  # tokens joined by spaces (catalog.search.text), with positions
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
         # Its four-character pieces, without positions: a four-character term (the commonest
         # Chinese query) is one token to look up instead of a phrase of three bigrams.
@@ -104,8 +103,7 @@ class TantivySearchIndex(SearchIndex):
         name = f"g-{uuid.uuid4().hex[:12]}"
         (self.path / name).mkdir()
         tantivy.Index(SCHEMA, str(self.path / name))
-        _write_json(self.path / name / VERSIONS_FILE,
-                    {"schema": SCHEMA_VERSION, "tokenizer": TOKENIZER_VERSION})
+        _write_json(self.path / name / VERSIONS_FILE, _VERSIONS)
         return name
 
     def _switch(self, name: str) -> None:
@@ -122,7 +120,7 @@ class TantivySearchIndex(SearchIndex):
             return
         where = self.path / name
         versions = _read_json(where / VERSIONS_FILE)
-        self._stale = versions != {"schema": SCHEMA_VERSION, "tokenizer": TOKENIZER_VERSION}
+        self._stale = versions != _VERSIONS
         self._damaged = ""
         if not self._stale:
             try:
@@ -382,7 +380,7 @@ def _document(doc: IndexedPost) -> tantivy.Document:
         "published_us": _microseconds(doc.published_at),
         "post": json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
     }
-    for name in TEXT_FIELDS:
+    for name in TEXT_WEIGHTS:
         value = data[name]
         if value:
             fields[name], fields[name + WORDS] = index_text_and_words(value)
@@ -390,10 +388,7 @@ def _document(doc: IndexedPost) -> tantivy.Document:
 
 
 def _post(document: Any) -> IndexedPost:
-    data = json.loads(document["post"][0])
-    data["published_at"] = dt.datetime.fromisoformat(data["published_at"])
-    data["captured_at"] = dt.datetime.fromisoformat(data["captured_at"])
-    return IndexedPost.from_dict(data)
+    return IndexedPost.from_dict(json.loads(document["post"][0]))  # it reads the ISO times
 
 
 def _newest_first(query: SearchQuery) -> dict[str, Any]:
@@ -414,12 +409,13 @@ def _keyword(field: str, value: str) -> tantivy.Query:
 
 
 def _phrase_anywhere(term: Term) -> tantivy.Query:
+    word = four_han(term.text)
     return tantivy.Query.boolean_query([
-        (tantivy.Occur.Should, tantivy.Query.boost_query(_phrase(term, field), weight))
-        for field, weight in zip(TEXT_FIELDS, WEIGHTS, strict=True)])
+        (tantivy.Occur.Should, tantivy.Query.boost_query(_phrase(term, field, word), weight))
+        for field, weight in TEXT_WEIGHTS.items()])
 
 
-def _phrase(term: Term, field: str) -> tantivy.Query:
+def _phrase(term: Term, field: str, word: str | None) -> tantivy.Query:
     """The term's tokens at consecutive positions. A last token that is a lone Han character
     also matches every bigram it begins (see ``catalog.search.text``); tantivy's regex phrase
     expands it to each such token, without the 50-term cap of its prefix phrase."""
@@ -430,8 +426,7 @@ def _phrase(term: Term, field: str) -> tantivy.Query:
         if len(patterns) == 1:
             return tantivy.Query.regex_query(SCHEMA, field, str(patterns[0]))
         return tantivy.Query.regex_phrase_query(SCHEMA, field, patterns)
-    word = four_han(term.text)
-    if word is not None:
+    if word is not None:  # the term is four Han characters: one token of the words field
         return tantivy.Query.term_query(SCHEMA, field + WORDS, word, index_option="freq")
     if len(tokens) == 1:  # tantivy's phrase needs two tokens or more
         return tantivy.Query.term_query(SCHEMA, field, term.tokens[0], index_option="freq")
@@ -470,7 +465,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
-    """Replace ``path`` whole (a reader sees the old file or the new one, never half)."""
+    """Replace ``path`` whole (a reader sees the old file or the new one, never half). Not
+    ``warc_store.lines.replace_whole``: the search layer knows nothing of the WARC store."""
     part = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
     part.write_text(json.dumps(value, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     os.replace(part, path)

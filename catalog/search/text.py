@@ -89,14 +89,20 @@ def _run_tokens(run: str, *, closing: bool) -> list[str]:
     return grams + [run[-1]] if closing else grams
 
 
-def index_tokens(text: str) -> list[str]:
+def index_tokens(text: str, words: list[str] | None = None) -> list[str]:
     """Tokens stored for ``text``, in position order (the same as ``_run_tokens`` with
-    ``closing=True`` per run, inlined: this runs for every post indexed)."""
+    ``closing=True`` per run, inlined: this runs for every post indexed). ``words``, if given,
+    receives every four-character piece of each Han run (see ``index_text_and_words``)."""
     out: list[str] = []
     extend, append = out.extend, out.append
     for run, word in _SEGMENT.findall(folded(text)):
         if run:
-            extend(map(add, run, run[1:]))  # the bigrams, built in C
+            if words is None or len(run) < WORD_CHARS:
+                extend(map(add, run, run[1:]))  # the bigrams, built in C
+            else:
+                pairs = list(map(add, run, run[1:]))
+                extend(pairs)
+                words.extend(map(add, pairs, pairs[2:]))
             append(run[-1])
         else:
             append(word)
@@ -118,19 +124,8 @@ def index_text_and_words(text: str) -> tuple[str, str]:
     one run: exactly the posts whose runs hold the piece. Looking the piece up as one token
     saves reading three lists of positions (see ``catalog.search.tantivy_index``).
     """
-    out: list[str] = []
     words: list[str] = []
-    extend, append = out.extend, out.append
-    for run, word in _SEGMENT.findall(folded(text)):
-        if run:
-            pairs = list(map(add, run, run[1:]))
-            extend(pairs)
-            append(run[-1])
-            if len(run) >= WORD_CHARS:
-                words.extend(map(add, pairs, pairs[2:]))
-        else:
-            append(word)
-    return " ".join(out), " ".join(words)
+    return " ".join(index_tokens(text, words)), " ".join(words)
 
 
 def four_han(term: str) -> str | None:

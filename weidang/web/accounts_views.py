@@ -83,13 +83,14 @@ def find() -> Any:
     from crawler.errors import CrawlError  # noqa: PLC0415 - the crawler loads when used
     from weidang.account_lookup import look_up  # noqa: PLC0415
 
-    asked = request.form if request.method == "POST" else request.args
+    looked = request.method == "POST"
+    asked = request.form if looked else request.args
     platform, name = asked.get("platform", "wechat"), asked.get("name", "").strip()
     login = asked.get("credentials", "").strip()
     found, error = [], ""
     if platform not in ("weibo", "wechat"):
         error = _("Choose the platform to look on: weibo or wechat.")
-    elif name and request.method == "POST":
+    elif name and looked:
         try:
             found = look_up(current_app.config["HOME"], current_app.config["SETTINGS"], platform, name,
                             login)
@@ -97,7 +98,7 @@ def find() -> Any:
             error = told(exc)
     return render_template("accounts_find.html", platform=platform, name=name, login=login,
                            found=found, error=error, logins=_login_names(),
-                           looked=request.method == "POST")
+                           looked=looked)
 
 
 def _login_names() -> list[str]:
