@@ -202,6 +202,26 @@ def test_a_closed_file_with_no_index_line_is_reported(tmp_path):
     assert len(report.index_problems) == 1 + len(others) and not report.ok
 
 
+def test_the_index_is_judged_alike_when_a_worker_reads_it(tmp_path, monkeypatch):
+    """Above PARALLEL_FROM bytes the index is counted in the pool beside the files."""
+    from warc_store import StoreConfig
+    from warc_store import verify as verify_module
+
+    c = build_collection(tmp_path / "c", exchanges=8, config=StoreConfig(max_size=40_000))
+    first = c.manifest.entries()[0]
+    index = c.root / "index.cdxj"
+    kept = [line for line in index.read_text().splitlines(keepends=True) if first.file not in line]
+    kept[0] = kept[0][:20] + "\n"  # a line cut short
+    index.write_text("".join(kept) + '{"torn"')  # and an unfinished last line
+    one = verify_collection(Collection.open(c.root), workers=1)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 0)
+    two = verify_collection(Collection.open(c.root), workers=2)
+    assert one.index_problems == two.index_problems
+    assert len(two.index_problems) == 4 and not two.ok  # torn, damaged, two files miscounted
+    assert any("1 index lines are damaged (lines 1)" in p for p in two.index_problems)
+    assert any("unfinished" in p for p in two.index_problems)
+
+
 def _flip(path, at):
     data = bytearray(path.read_bytes())
     data[at] ^= 0xFF

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from warc_store.errors import StoreError
+from warc_store import sm3
 
 RECORD_ALGORITHM = "sha256"
 FILE_ALGORITHMS = ("sha256", "sm3")
@@ -45,13 +45,10 @@ class FileFixity:
     sm3: str
 
 
-def new_sm3() -> hashlib._Hash:
-    """An SM3 hash object (OpenSSL's, in C), or StoreError naming what is missing."""
-    try:
-        return hashlib.new("sm3")
-    except ValueError as exc:
-        raise StoreError("this Python's OpenSSL has no SM3 (GB/T 32905) hash; weidang needs "
-                         "OpenSSL 1.1.1 or newer with SM3 enabled") from exc
+def new_sm3() -> sm3.Sm3Hash:
+    """An SM3 hash object (libgcrypt's or OpenSSL's, see ``warc_store.sm3``), or StoreError
+    naming what is missing."""
+    return sm3.new()
 
 
 def sm3_of_file(path: Path) -> str:

@@ -14,24 +14,19 @@ so ``openssl ts -verify -in X.tsr -data X.seal -CAfile ca.pem`` checks it withou
 from __future__ import annotations
 
 import hashlib
-import http.client
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from cryptography import x509
-from rfc3161_client import (
-    HashAlgorithm,
-    TimestampRequestBuilder,
-    TimeStampResponse,
-    VerificationError,
-    VerifierBuilder,
-    decode_timestamp_response,
-)
+from typing import TYPE_CHECKING
 
 from warc_store.errors import StoreError
+
+if TYPE_CHECKING:
+    from rfc3161_client import TimeStampResponse
+
+# The TSA client (cryptography, rfc3161-client, urllib) is imported where a token is asked for
+# or read: every `weidang verify` imports this module for TsaConfig, and most collections have
+# no token to check (about 30 ms of a verify's start).
 
 QUERY_TYPE = "application/timestamp-query"
 _PKI_STATUS = {0: "granted", 1: "granted with modifications", 2: "rejection", 3: "waiting",
@@ -69,6 +64,8 @@ class Stamp:
 
 def request_token(data: bytes, tsa: TsaConfig) -> tuple[bytes, Stamp]:
     """Ask ``tsa`` for a token over ``data``; returns the TSA's answer (DER) once it checks out."""
+    from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, decode_timestamp_response
+
     if not tsa.url:
         raise TimestampError("no time-stamping authority is configured (WARC_STORE_SEAL_TSA_URL is empty)")
     request = TimestampRequestBuilder().data(data).hash_algorithm(HashAlgorithm.SHA256).build()
@@ -86,6 +83,10 @@ def request_token(data: bytes, tsa: TsaConfig) -> tuple[bytes, Stamp]:
 
 
 def _post(tsa: TsaConfig, query: bytes) -> bytes:
+    import http.client
+    import urllib.error
+    import urllib.request
+
     req = urllib.request.Request(tsa.url, data=query, method="POST",
                                  headers={"Content-Type": QUERY_TYPE, "User-Agent": "weidang"})
     try:
@@ -117,6 +118,8 @@ def check_token(data: bytes, token: bytes, ca_file: Path | None) -> Stamp:
     """Whether ``token`` (a TSA's DER answer) time-stamps exactly ``data``, signed by a TSA whose
     certificate chains to ``ca_file``; without a CA file only the data's digest is compared (the
     signature cannot be trusted without knowing whom to trust). Raises TimestampError saying why not."""
+    from rfc3161_client import decode_timestamp_response
+
     try:
         response = decode_timestamp_response(token)
     except ValueError as exc:
@@ -134,6 +137,9 @@ def check_token(data: bytes, token: bytes, ca_file: Path | None) -> Stamp:
 
 
 def _check_signature(response: TimeStampResponse, data: bytes, ca_file: Path) -> None:
+    from cryptography import x509
+    from rfc3161_client import VerificationError, VerifierBuilder
+
     try:
         roots = x509.load_pem_x509_certificates(ca_file.read_bytes())
     except OSError as exc:
@@ -164,6 +170,8 @@ def _plain(error: str, ca_file: Path) -> str:
 
 
 def _authority(response: TimeStampResponse) -> str:
+    from cryptography import x509
+
     try:
         name = response.tst_info.name
     except ValueError:  # the optional tsa field is absent

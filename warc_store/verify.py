@@ -1,10 +1,11 @@
 """Verification for auditors: re-hash every file, check every record, the manifest and the chain.
 
 Every record's block and payload digests are checked as the scanner inflates each gzip member;
-the same read feeds the file's SHA-256. SM3, about four times slower than SHA-256 in OpenSSL and
-the longest piece of work, reads the file in a process of its own beside it (the second read
-comes from the page cache), so that one large file keeps two cores busy. A ``fixity check``
-event records the outcome in the collection.
+the same read feeds the file's SHA-256. SM3, several times slower than SHA-256 even in libgcrypt
+(``warc_store.sm3``), reads the file in a process of its own beside it (the second read comes
+from the page cache), so that one large file keeps two cores busy; the index is counted in the
+same pool once the files are handed out. A ``fixity check`` event records the outcome in the
+collection.
 """
 
 from __future__ import annotations
@@ -134,6 +135,13 @@ PARALLEL_FROM = 16 << 20
 def check_files(paths: Sequence[Path], workers: int = 0,
                 progress: Callable[[FileCheck], None] | None = None) -> list[FileCheck]:
     """Check files, largest first, in ``workers`` processes (0 = one per CPU core)."""
+    return _check_files(paths, workers, progress, None)[0]
+
+
+def _check_files(paths: Sequence[Path], workers: int, progress: Callable[[FileCheck], None] | None,
+                 index: Path | None) -> tuple[list[FileCheck], IndexCount | None]:
+    """``check_files``, and the count of ``index``'s lines if given: in the pool after the
+    files, so that it fills the time one worker would wait for the other's last file."""
     workers = workers or os.cpu_count() or 1
     sizes = {p: p.stat().st_size if p.exists() else 0 for p in paths}
     order = sorted(paths, key=sizes.__getitem__, reverse=True)
@@ -143,12 +151,13 @@ def check_files(paths: Sequence[Path], workers: int = 0,
             results[p] = check_file(p)
             if progress:
                 progress(results[p])
-        return [results[p] for p in paths]
+        return [results[p] for p in paths], count_index(index) if index else None
     with ProcessPoolExecutor(max_workers=min(workers, 2 * len(order))) as pool:
         # Largest file first, its SM3 and its record pass side by side: they read the same
         # bytes at about the same time, so the disk is read once even when the cache is cold.
         parts = [(p, pool.submit(sm3_of_file, p), pool.submit(_check_records, p, False))
                  for p in order]
+        counting = pool.submit(count_index, index) if index else None
         for p, sm3, records in parts:
             result = records.result()
             try:
@@ -158,7 +167,8 @@ def check_files(paths: Sequence[Path], workers: int = 0,
             results[p] = result
             if progress:
                 progress(result)
-    return [results[p] for p in paths]
+        counted = counting.result() if counting else None
+    return [results[p] for p in paths], counted
 
 
 def verify_collection(collection: Collection, workers: int = 0, seal: Seal | None = None,
@@ -185,14 +195,16 @@ def verify_collection(collection: Collection, workers: int = 0, seal: Seal | Non
         targets = list(only)
         report.missing = sorted(p.name for p in only if not p.exists())
         targets = [p for p in targets if p.exists()]
-    report.files = check_files(targets, workers, progress)
+    index = collection.index.path if only is None else None
+    report.files, counted = _check_files(targets, workers, progress, index)
     _compare_with_manifest(report, listed)
     report.chain_problems = [
         f"event log line {p.line}: {p.message}" if p.line else p.message
         for p in collection.events.check()]
     if only is None:
         open_names = {n.removesuffix(OPEN_SUFFIX) for n in report.open_files}
-        report.index_problems = check_index(collection, listed, open_names)
+        report.index_problems = check_index(counted or count_index(collection.index.path),
+                                            listed, open_names)
         report.cross_problems = check_manifest_against_log(collection, listed)
     seals = check_seals(collection, seal, tsa or TsaConfig())  # and the seals/ folder's tokens
     report.seal_problems, report.seal_notes = seals.problems, seals.notes
@@ -233,27 +245,42 @@ def _record(collection: Collection, report: VerifyReport, seal: Seal | None) -> 
         "sealed": str(seal) if seal else None})
 
 
-def check_index(collection: Collection, listed: dict[str, ManifestEntry],
-                open_names: set[str]) -> list[str]:
-    """The index is whole, and lists exactly the records of every closed file."""
-    problems = []
-    if torn_tail(collection.index.path):
-        problems.append("the index's last line is unfinished (a crash or a full disk); the next "
-                        "harvest or `weidang catalog repair` cuts it and indexes those records again")
-    counts: Counter[str] = Counter()
-    damaged = []
-    if collection.index.path.exists():
-        with open(collection.index.path, encoding="utf-8", errors="replace") as fh:
+@dataclass
+class IndexCount:
+    """What the index says: records per file, its damaged lines, whether its end is torn."""
+
+    per_file: Counter[str] = field(default_factory=Counter)
+    damaged: list[int] = field(default_factory=list)
+    torn: bool = False
+
+
+def count_index(path: Path) -> IndexCount:
+    """Read the index once (in a worker, beside the files' checks)."""
+    count = IndexCount(torn=bool(torn_tail(path)))
+    if path.exists():
+        with open(path, encoding="utf-8", errors="replace") as fh:
             for number, line in enumerate(fh, 1):
                 if not line.endswith("\n") or not line.strip():
                     continue
                 try:
-                    counts[IndexEntry.from_line(line).filename] += 1
+                    count.per_file[IndexEntry.from_line(line).filename] += 1
                 except (ValueError, TypeError):
-                    damaged.append(number)
+                    count.damaged.append(number)
+    return count
+
+
+def check_index(count: IndexCount, listed: dict[str, ManifestEntry],
+                open_names: set[str]) -> list[str]:
+    """The index is whole, and lists exactly the records of every closed file."""
+    problems = []
+    if count.torn:
+        problems.append("the index's last line is unfinished (a crash or a full disk); the next "
+                        "harvest or `weidang catalog repair` cuts it and indexes those records again")
+    damaged = count.damaged
     if damaged:
         shown = ", ".join(map(str, damaged[:10])) + (" ..." if len(damaged) > 10 else "")
         problems.append(f"{len(damaged)} index lines are damaged (lines {shown})")
+    counts = Counter(count.per_file)
     for name in listed:
         counts.setdefault(name, 0)  # a closed file with no index line at all is a problem too
     for name, n in sorted(counts.items()):
