@@ -1,53 +1,58 @@
 """What each platform is: endpoints, pagination and parsing into post records.
 
-The two platform modules (and parsel, lxml with them) load when first used (PEP 562), so that
-reading a time zone (``harvesters.dates``) does not load every parser.
+Every name below loads its module when first asked for (PEP 562), so that reading a time zone
+(``harvesters.dates``, which every command's start needs) loads no parser, record or lxml.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from harvesters.common import ParseResult, RequestSpec
-from harvesters.errors import (
-    CaptchaRequired,
-    HarvestError,
-    HarvestProblem,
-    LoginExpired,
-    PlatformError,
-    RateLimited,
-    Unavailable,
-    UnsupportedResponse,
-)
-from harvesters.purposes import Purpose
-from harvesters.records import AccountInfo, Comment, Media, Post
-
 if TYPE_CHECKING:
+    from harvesters.common import ParseResult, RequestSpec
+    from harvesters.errors import (
+        CaptchaRequired,
+        HarvestError,
+        HarvestProblem,
+        LoginExpired,
+        PlatformError,
+        RateLimited,
+        Unavailable,
+        UnsupportedResponse,
+    )
+    from harvesters.purposes import Purpose
+    from harvesters.records import AccountInfo, Comment, Media, Post
     from harvesters.wechat import WechatHarvester
     from harvesters.weibo import WeiboHarvester
 
+# Where each public name lives; a name's module loads when the name is first asked for.
+_HOMES = {
+    "ParseResult": "common", "RequestSpec": "common", "Purpose": "purposes",
+    "AccountInfo": "records", "Comment": "records", "Media": "records", "Post": "records",
+    "WechatHarvester": "wechat", "WeiboHarvester": "weibo",
+    **{name: "errors" for name in ("CaptchaRequired", "HarvestError", "HarvestProblem",
+                                   "LoginExpired", "PlatformError", "RateLimited", "Unavailable",
+                                   "UnsupportedResponse")},
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "WechatHarvester":
-        from harvesters.wechat import WechatHarvester
-
-        return WechatHarvester
-    if name == "WeiboHarvester":
-        from harvesters.weibo import WeiboHarvester
-
-        return WeiboHarvester
     if name == "HARVESTERS":
-        from harvesters.wechat import WechatHarvester
-        from harvesters.weibo import WeiboHarvester
-
-        return {"weibo": WeiboHarvester, "wechat": WechatHarvester}
-    raise AttributeError(f"module 'harvesters' has no attribute {name!r}")
+        return {"weibo": __getattr__("WeiboHarvester"), "wechat": __getattr__("WechatHarvester")}
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'harvesters' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"harvesters.{home}"), name)
+    globals()[name] = value  # asked once
+    return value
 
 
 def make_harvester(platform: str, source: str | None = None, *,
                    follow_media: bool = True) -> WeiboHarvester | WechatHarvester:
     """The harvester for an account: ``source`` is its listing source (Weibo: mobile or desktop;
     WeChat: api, backend, feed or urls; None: the platform's default)."""
+    from harvesters.errors import HarvestError
     from harvesters.wechat import WechatHarvester
     from harvesters.weibo import WeiboHarvester
 

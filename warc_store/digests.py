@@ -45,7 +45,7 @@ class FileFixity:
     sm3: str
 
 
-def new_sm3() -> sm3.Sm3Hash:
+def new_sm3() -> sm3.Hasher:
     """An SM3 hash object (libgcrypt's or OpenSSL's, see ``warc_store.sm3``), or StoreError
     naming what is missing."""
     return sm3.new()

@@ -14,10 +14,10 @@ runs changes no result, only the time.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
-import threading
 from typing import Any, Protocol
 
 from warc_store.errors import StoreError
@@ -29,17 +29,21 @@ _MIN_GCRYPT = b"1.10.0"  # its first release with the AVX/BMI2 SM3
 ABC = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"  # GB/T 32905 A.1: "abc"
 
 
-class Sm3Hash(Protocol):
-    """What weidang asks of an SM3 object: hashlib's interface, as far as it is used."""
+class Hasher(Protocol):
+    """What weidang asks of a hash object (either library's SM3, hashlib's SHA-256): hashlib's
+    interface, as far as it is used."""
 
-    name: str
-    digest_size: int
-    block_size: int
+    @property
+    def name(self) -> str: ...
+    @property
+    def digest_size(self) -> int: ...
+    @property
+    def block_size(self) -> int: ...
 
     def update(self, data: Any, /) -> None: ...
     def digest(self) -> bytes: ...
     def hexdigest(self) -> str: ...
-    def copy(self) -> Sm3Hash: ...
+    def copy(self) -> Hasher: ...
 
 
 class _Gcrypt:
@@ -75,10 +79,11 @@ class GcryptSm3:
 
     def __init__(self, data: Any = b"", *, _gcrypt: _Gcrypt | None = None,
                  _handle: ctypes.c_void_p | None = None) -> None:
-        self._g = _gcrypt or _library()
-        if self._g is None:
+        gcrypt = _gcrypt or _library()
+        if gcrypt is None:
             raise OSError("libgcrypt with SM3 is not available")
-        self._handle = _handle if _handle is not None else self._g.open()
+        self._g = gcrypt
+        self._handle: ctypes.c_void_p | None = _handle if _handle is not None else gcrypt.open()
         if data:
             self.update(data)
 
@@ -111,21 +116,22 @@ class GcryptSm3:
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
         if handle:
-            self._g.lib.gcry_md_close(handle)
             self._handle = None
+            with contextlib.suppress(AttributeError, TypeError):  # at the interpreter's exit
+                self._g.lib.gcry_md_close(handle)
 
 
+# No lock: two threads loading at once both find the same library (the first answer is kept),
+# and a lock held at a fork would stay held in the child (verify forks its workers).
 _loaded: list[_Gcrypt | None] = []
-_loading = threading.Lock()
 
 
 def _library() -> _Gcrypt | None:
     """libgcrypt ready for SM3, loaded once per process; None if it is missing, older than
     1.10, or refuses SM3 (its FIPS mode does)."""
-    with _loading:
-        if not _loaded:
-            _loaded.append(_load())
-        return _loaded[0]
+    if not _loaded:
+        _loaded.append(_load())
+    return _loaded[0]
 
 
 def _load() -> _Gcrypt | None:
@@ -158,7 +164,7 @@ def implementation() -> str:
     return ssl.OPENSSL_VERSION
 
 
-def new(data: Any = b"") -> Sm3Hash:
+def new(data: Any = b"") -> Hasher:
     """An SM3 hash object: libgcrypt's if available, else OpenSSL's, else StoreError."""
     if _library() is not None:
         return GcryptSm3(data)

@@ -28,6 +28,7 @@ from warc_store.lines import torn_tail
 from warc_store.manifest import ManifestEntry
 from warc_store.scan import scan
 from warc_store.seal import Seal, check_seals
+from warc_store.sm3 import Hasher
 from warc_store.tally import read_tally, tally_problems
 from warc_store.timestamp import TsaConfig
 
@@ -66,7 +67,7 @@ def check_file(path: Path) -> FileCheck:
 def _check_records(path: Path, with_sm3: bool) -> FileCheck:
     """Every record of the file, its size and SHA-256 (and SM3 if ``with_sm3``) in one read."""
     result = FileCheck(name=path.name)
-    hashers = [hashlib.sha256(), *([new_sm3()] if with_sm3 else [])]
+    hashers: list[Hasher] = [hashlib.sha256(), *([new_sm3()] if with_sm3 else [])]
     size = 0
 
     def on_raw(chunk: bytes) -> None:
