@@ -1,6 +1,6 @@
 """Verify speed: `weidang verify` against its peers and the hashing floor, same files, one run.
 
-Usage: python bench/warc_verify.py [--gigabytes 1.0] [--out DIR] [--keep]
+Usage: python bench/warc_verify.py [--gigabytes 1.0] [--out DIR] [--keep] [--pairs N]
 (`pip install -e '.[bench]'` brings FastWARC; without it its lines are skipped.)
 
 Builds about that many bytes of response bodies as WARC files with the realistic mix
@@ -151,6 +151,9 @@ def main() -> None:
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="then time verify and warcio check this many times more, in turns, "
+                             "and print the median of their ratios (one run of each is noisy)")
     parser.add_argument("--floor", nargs="+", help=argparse.SUPPRESS)  # the floor, in a child
     args = parser.parse_args()
     if args.floor:
@@ -204,8 +207,27 @@ def main() -> None:
           + ")")
     print(f"the record digests alone put the least a verify can do at {least / low.cpu:.2f}x the "
           f"hashing floor's CPU; weidang verify takes {ours.cpu / least:.2f}x that")
+    if args.pairs:
+        alternate(args.pairs, [*weidang, str(collection.root)], [str(BIN / "warcio"), "check", *files],
+                  compressed, uncompressed, env)
     if not args.keep and not args.out:
         shutil.rmtree(base)
+
+
+def alternate(pairs: int, verify: list[str], warcio: list[str], compressed: int, uncompressed: int,
+              env: dict[str, str]) -> None:
+    """verify, then warcio check, ``pairs`` times: the ratio of each pair, and their median
+    (a neighbour's load slows both of a pair alike, much less so two runs minutes apart)."""
+    ratios = []
+    for n in range(1, pairs + 1):
+        ours = timed(f"pair {n}: weidang verify", [verify], compressed, uncompressed, env)
+        theirs = timed(f"pair {n}: warcio check", [warcio], compressed, uncompressed)
+        ratios.append(theirs.wall / ours.wall)
+    ratios.sort()
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    print(f"over {pairs} pairs, weidang verify is {median:.2f}x as fast as warcio check (median; "
+          f"from {ratios[0]:.2f}x to {ratios[-1]:.2f}x)")
 
 
 if __name__ == "__main__":

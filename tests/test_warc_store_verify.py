@@ -25,6 +25,7 @@ def test_untouched_collection_passes_and_logs_a_fixity_check(collection):
     assert report.ok and len(report.files) == 1 and report.files[0].records == 13
     last = collection.events.entries()[-1]
     assert last["type"] == "fixity check" and last["outcome"] == "success"
+    assert last["detail"]["sm3_by"] == report.sm3_by and report.sm3_by.startswith(("libgcrypt", "OpenSSL"))
     assert last["type_uri"] == "http://id.loc.gov/vocabulary/preservation/eventType/fix"
 
 

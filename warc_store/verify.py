@@ -29,6 +29,7 @@ from warc_store.manifest import ManifestEntry
 from warc_store.scan import scan
 from warc_store.seal import Seal, check_seals
 from warc_store.sm3 import Hasher
+from warc_store.sm3 import implementation as sm3_implementation
 from warc_store.tally import read_tally, tally_problems
 from warc_store.timestamp import TsaConfig
 
@@ -110,6 +111,8 @@ class VerifyReport:
     cross_problems: list[str] = field(default_factory=list)  # manifest, event log and tally disagree
     bytes_checked: int = 0
     not_recorded: str | None = None  # why no fixity check event was logged
+    # Which code computed SM3 (an auditor's record of the tools used; both give the same digests)
+    sm3_by: str = field(default_factory=sm3_implementation)
 
     @property
     def demo(self) -> bool:
@@ -237,7 +240,7 @@ def _record(collection: Collection, report: VerifyReport, seal: Seal | None) -> 
                                "recorded in it")
         return
     collection.record_event("fixity check", "success" if report.ok else "failure", {
-        "files": len(report.files), "bytes": report.bytes_checked,
+        "files": len(report.files), "bytes": report.bytes_checked, "sm3_by": report.sm3_by,
         "bad_records": sum(len(f.bad_records) for f in report.files),
         "missing": report.missing, "unexpected": report.unexpected,
         "mismatched": len(report.mismatched), "chain_problems": len(report.chain_problems),
