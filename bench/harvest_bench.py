@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,7 @@ def main() -> None:
     finally:
         emu.terminate()
         emu.wait()
+        shutil.rmtree(base, ignore_errors=True)
     best = {k: max(v) for k, v in results.items()}
     print(f"best: {best['warc']:,.0f} posts/s with WARC recording, {best['nowarc']:,.0f} without; "
           f"recording costs {best['nowarc'] / best['warc']:.2f}x; CPU-ms per post of the harvest "

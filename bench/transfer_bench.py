@@ -99,15 +99,18 @@ def main() -> None:
     try:
         collection, db = build(out / "home", args.megabytes)
 
-        def sink(name: str, detail: dict) -> tuple[int, str]:  # type: ignore[type-arg]
-            entry = collection.record_event("transfer" if "transfer_id" in detail else "appraisal",
-                                            "success", detail)
+        def appraisal_sink(_collection: str, detail: dict) -> tuple[int, str]:  # type: ignore[type-arg]
+            entry = collection.record_event("appraisal", "success", detail)
+            return int(entry["seq"]), str(entry["hash"])
+
+        def transfer_sink(_collection: str, outcome: str, detail: dict) -> tuple[int, str]:  # type: ignore[type-arg]
+            entry = collection.record_event("transfer", outcome, detail)
             return int(entry["seq"]), str(entry["hash"])
 
         with db.read() as conn:
             keys = [(str(p), str(i)) for p, i in conn.execute(posts.select().with_only_columns(
                 posts.c.platform, posts.c.post_id))]
-        appraise(db, keys, Ask(True, "永久", "bench"), ArchiveCodes("0194", "XM", "BGS"), sink,
+        appraise(db, keys, Ask(True, "永久", "bench"), ArchiveCodes("0194", "XM", "BGS"), appraisal_sink,
                  lambda: dt.datetime.now(dt.UTC))
         warc_bytes = sum(p.stat().st_size for p in collection.closed_files())
         print(f"{len(keys)} kept posts; {len(collection.closed_files())} WARC files, "
@@ -115,7 +118,7 @@ def main() -> None:
         now = dt.datetime.now(dt.UTC)
         ask = TransferAsk(out / "package", "bench", "bench", "bench-transfer", now)
         create_s, made = timed(lambda: create_package(
-            db, keys, ask, lambda name: collection if name == "default" else None, sink,
+            db, keys, ask, lambda name: collection if name == "default" else None, transfer_sink,
             package_auditor(None), form_renderer("")))
         size = made.payload_bytes / 1e6
         print(f"transfer create: {create_s:.1f} s ({size / create_s:.0f} MB/s over {size:.0f} MB of "
