@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
+import subprocess
 
 import pytest
 
@@ -110,3 +112,25 @@ def test_no_sm3_anywhere_is_told_plainly(without_gcrypt, monkeypatch):
     monkeypatch.setattr(sm3.hashlib, "new", no_sm3)
     with pytest.raises(StoreError, match="libgcrypt20"):
         new_sm3()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None,
+                    reason="the openssl and sha256sum commands are not installed")
+def test_the_manifest_holds_what_the_auditors_own_commands_print(tmp_path):
+    """An auditor checks a file without weidang: `sha256sum` and `openssl dgst -sm3` (another
+    SM3 than the one that wrote the manifest, where libgcrypt is here) print the same digests."""
+    from store_helpers import build_collection
+
+    from warc_store import StoreConfig
+
+    collection = build_collection(tmp_path / "c", exchanges=8, config=StoreConfig(max_size=40_000))
+    entries = collection.manifest.entries()
+    assert len(entries) > 1
+    for entry in entries:
+        path = collection.warcs / entry.file
+        sm3_line = subprocess.run(["openssl", "dgst", "-sm3", str(path)], capture_output=True,
+                                  text=True, check=True).stdout
+        sha_line = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True,
+                                  check=True).stdout
+        assert sm3_line.strip().endswith("= " + entry.sm3)
+        assert sha_line.split()[0] == entry.sha256
