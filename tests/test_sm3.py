@@ -98,7 +98,10 @@ def test_without_libgcrypt_openssl_hashes(without_gcrypt):
 
 
 def test_a_missing_or_old_libgcrypt_is_not_used(monkeypatch):
-    monkeypatch.setattr(sm3.ctypes.util, "find_library", lambda name: None)
+    def absent(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(sm3.ctypes, "CDLL", absent)
     assert sm3._load() is None
     monkeypatch.undo()
     monkeypatch.setattr(sm3, "_MIN_GCRYPT", b"99.0.0")  # a release newer than any: "too old"

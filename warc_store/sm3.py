@@ -134,12 +134,26 @@ def _library() -> _Gcrypt | None:
     return _loaded[0]
 
 
+SONAME = "libgcrypt.so.20"  # libgcrypt's ABI name since 1.6 (2013)
+
+
+def _open_library() -> ctypes.CDLL | None:
+    """By its ABI name first: ``find_library`` needs ldconfig (or a compiler) to look, which a
+    slim container may lack."""
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL(SONAME)
+    name = ctypes.util.find_library("gcrypt")  # another ABI, should there ever be one
+    if name is not None:
+        with contextlib.suppress(OSError):
+            return ctypes.CDLL(name)
+    return None
+
+
 def _load() -> _Gcrypt | None:
-    name = ctypes.util.find_library("gcrypt")
-    if name is None:
+    lib = _open_library()
+    if lib is None:
         return None
     try:
-        lib = ctypes.CDLL(name)
         lib.gcry_check_version.argtypes = [ctypes.c_char_p]
         lib.gcry_check_version.restype = ctypes.c_char_p
         # The call that initialises the library; it answers NULL when older than asked.
