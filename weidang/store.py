@@ -8,18 +8,24 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog.credentials import CredentialStore
-from warc_store import CaptureWriter, Collection, Recovered, RedactionPolicy, StoreConfig, recover
-from warc_store.recovery import quarantine_warnings
+from warc_store import Collection
 from weidang.home import DEFAULT_COLLECTION, Home
 from weidang.settings import Settings
 
 if TYPE_CHECKING:
+    from catalog.credentials import CredentialStore
     from catalog.db import Database
+    from warc_store import CaptureWriter, Recovered, RedactionPolicy, StoreConfig
     from warc_store.timestamp import TsaConfig
+
+# What only some commands use (the capture writer with warcio, recovery, the credential store)
+# loads in the function that uses it: every command's start, `weidang verify`'s too, pays for
+# what this module imports at the top.
 
 
 def store_config(settings: Settings) -> StoreConfig:
+    from warc_store import StoreConfig  # noqa: PLC0415 - see the note at the top
+
     return StoreConfig(
         compress_level=settings["WARC_STORE_COMPRESS_LEVEL"],
         max_size=settings["WARC_STORE_MAX_SIZE"],
@@ -29,6 +35,8 @@ def store_config(settings: Settings) -> StoreConfig:
 
 
 def redaction_policy(settings: Settings, secret_values: list[str] | None = None) -> RedactionPolicy:
+    from warc_store import RedactionPolicy  # noqa: PLC0415 - see the note at the top
+
     return RedactionPolicy.build(settings["WARC_STORE_REDACT_HEADERS"],
                                  settings["WARC_STORE_REDACT_PARAMS"], secret_values or [])
 
@@ -41,6 +49,8 @@ def open_collection(home: Home, name: str = DEFAULT_COLLECTION, create: bool = F
 def capture_writer(collection: Collection, settings: Settings, info: Mapping[str, str],
                    secret_values: list[str] | None = None) -> CaptureWriter:
     """A writer for this process, after recovering files that dead writers left open."""
+    from warc_store import CaptureWriter  # noqa: PLC0415 - see the note at the top
+
     recover_and_warn(collection)
     return CaptureWriter(collection, store_config(settings),
                          redaction_policy(settings, secret_values), dict(info))
@@ -49,6 +59,9 @@ def capture_writer(collection: Collection, settings: Settings, info: Mapping[str
 def recover_and_warn(collection: Collection) -> list[Recovered]:
     """Recover what dead writers left open; a file the collection did not begin is set aside,
     and the archivist is told at once (the collection's event log records it too)."""
+    from warc_store import recover  # noqa: PLC0415 - see the note at the top
+    from warc_store.recovery import quarantine_warnings  # noqa: PLC0415
+
     done = recover(collection)
     for warning in quarantine_warnings(collection, done):
         click.echo(f"Warning: {warning}", err=True)
@@ -102,4 +115,6 @@ def _warn_line(text: str) -> None:
 
 
 def credential_store(home: Home, settings: Settings) -> CredentialStore:
+    from catalog.credentials import CredentialStore  # noqa: PLC0415 - see the note at the top
+
     return CredentialStore(home_path(home, settings, "CATALOG_CREDENTIALS_FILE"))
