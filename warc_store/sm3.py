@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 from typing import Any, Protocol
 
@@ -121,17 +122,11 @@ class GcryptSm3:
                 self._g.lib.gcry_md_close(handle)
 
 
-# No lock: two threads loading at once both find the same library (the first answer is kept),
-# and a lock held at a fork would stay held in the child (verify forks its workers).
-_loaded: list[_Gcrypt | None] = []
-
-
+@functools.cache  # takes no lock of its own, so none can stay held in a forked child
 def _library() -> _Gcrypt | None:
     """libgcrypt ready for SM3, loaded once per process; None if it is missing, older than
     1.10, or refuses SM3 (its FIPS mode does)."""
-    if not _loaded:
-        _loaded.append(_load())
-    return _loaded[0]
+    return _load()
 
 
 SONAME = "libgcrypt.so.20"  # libgcrypt's ABI name since 1.6 (2013)
@@ -180,8 +175,9 @@ def implementation() -> str:
 
 def new(data: Any = b"") -> Hasher:
     """An SM3 hash object: libgcrypt's if available, else OpenSSL's, else StoreError."""
-    if _library() is not None:
-        return GcryptSm3(data)
+    gcrypt = _library()
+    if gcrypt is not None:
+        return GcryptSm3(data, _gcrypt=gcrypt)
     try:
         return hashlib.new("sm3", data)
     except ValueError as exc:

@@ -205,10 +205,9 @@ def verify_collection(collection: Collection, workers: int = 0, seal: Seal | Non
     report.chain_problems = [
         f"event log line {p.line}: {p.message}" if p.line else p.message
         for p in collection.events.check()]
-    if only is None:
+    if counted is not None:  # the whole collection was asked for
         open_names = {n.removesuffix(OPEN_SUFFIX) for n in report.open_files}
-        report.index_problems = check_index(counted or count_index(collection.index.path),
-                                            listed, open_names)
+        report.index_problems = check_index(counted, listed, open_names)
         report.cross_problems = check_manifest_against_log(collection, listed)
     seals = check_seals(collection, seal, tsa or TsaConfig())  # and the seals/ folder's tokens
     report.seal_problems, report.seal_notes = seals.problems, seals.notes
