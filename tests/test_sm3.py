@@ -113,8 +113,11 @@ def test_no_sm3_anywhere_is_told_plainly(without_gcrypt, monkeypatch):
         raise ValueError(f"unsupported hash type {name}")
 
     monkeypatch.setattr(sm3.hashlib, "new", no_sm3)
-    with pytest.raises(StoreError, match="libgcrypt20"):
+    with pytest.raises(StoreError, match="libgcrypt20") as caught:
         new_sm3()
+    from weidang.errors import translated
+
+    assert translated(str(caught.value), "zh_CN").startswith("本机的 libgcrypt 和本 Python 所用的 OpenSSL")
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None,

@@ -135,6 +135,9 @@ LAYER_MESSAGES = (
     N_("the Elasticsearch cluster at %(url)s refused %(count)s document(s) that do not fit the "
        "index mapping (%(error)s)"),
     N_("the Elasticsearch cluster at %(url)s failed to index %(count)s document(s) (%(error)s)"),
+    # fixity (warc_store.sm3)
+    N_("neither libgcrypt nor this Python's OpenSSL has the SM3 (GB/T 32905) hash; install "
+       "libgcrypt20, or an OpenSSL with SM3 enabled"),
 )
 # What the platforms answered that stops a harvest or a lookup, as harvesters/ and crawler/ say it
 # (harvesters.errors and its kinds' advice, harvesters.weibo, harvesters.wechat, wechat_codes,
