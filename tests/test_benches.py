@@ -23,6 +23,7 @@ CASES = {
     "wacz_bench.py": (["--megabytes", "3"], "ratio (wacz create / weidang)"),
     "catalog_bench.py": (["--posts", "200", "--batch", "20"], "equal to the harvest's tables: True"),
     "harvest_bench.py": (["--posts", "100", "--runs", "1"], "recording costs"),
+    "record_lookup_bench.py": (["--records", "5000"], "faster than reading the index into memory"),
 }
 
 

@@ -147,7 +147,8 @@ def test_an_index_shared_by_threads_reads_each_appended_line_once(tmp_path):
     assert index.by_record_id("<urn:uuid:5999>").offset == 599900
 
 
-def test_an_index_in_memory_holds_each_file_name_type_and_second_once(tmp_path):
+def test_the_entries_of_a_whole_index_hold_each_file_name_type_and_second_once(tmp_path):
+    """What reads every entry and keeps them (the replay index) holds each repeated string once."""
     from warc_store.cdxj import CdxjIndex, IndexEntry
 
     index = CdxjIndex(tmp_path / "index.cdxj")
@@ -156,13 +157,13 @@ def test_an_index_in_memory_holds_each_file_name_type_and_second_once(tmp_path):
                             filename="weidang-00001.warc.gz", offset=i, length=1,
                             digest=f"sha256:{i:064x}", mime="application/json", status=200)
                  for i in range(3))
-    first, *others = (index.by_record_id(f"<urn:uuid:{i}>") for i in range(3))
+    first, *others = list(index)
     for other in others:
         for name in ("filename", "record_type", "mime", "timestamp"):
             assert getattr(other, name) is getattr(first, name), name
         assert other.digest != first.digest and other.url != first.url
     assert first == IndexEntry.from_line(first.to_line())  # the same values as read alone
-    assert [e.offset for e in index] == [0, 1, 2]
+    assert first == index.by_record_id("<urn:uuid:0>")
 
 
 def test_kept_collections_open_each_once_and_see_what_is_added_later(tmp_path):

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from warc_store.errors import StoreError
+from warc_store.cdxj_lookup import BY_DIGEST, BY_ID, BY_URL, LineLookup, damaged
 from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
 
@@ -80,18 +79,14 @@ def warc_timestamp(warc_date: str) -> str:
 
 
 class CdxjIndex:
-    """Reads and appends the index file; appends must happen under the collection lock. Reading
-    is incremental and may be shared by threads (a web server keeps one per collection)."""
+    """Reads and appends the index file; appends must happen under the collection lock. Look-ups
+    go through a table on disk (``cdxj_lookup``) that follows the file's growth, so a process
+    sees other writers' records too without holding the index in memory; an index may be shared
+    by threads (a web server keeps one per collection)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._reading = threading.Lock()
-        self._read_to = 0
-        self._inode: int | None = None
-        self._by_id: dict[str, IndexEntry] = {}
-        self._by_digest: dict[str, IndexEntry] = {}
-        self._by_url: dict[str, list[IndexEntry]] = {}
-        self._shared: dict[str, str] = {}
+        self._lookup = LineLookup(path, self._read_line)
 
     def append(self, entries: Iterable[IndexEntry]) -> None:
         """Append whole lines or nothing; call under the collection lock."""
@@ -108,72 +103,52 @@ class CdxjIndex:
     def rewrite(self, entries: Iterable[IndexEntry]) -> None:
         """Replace the whole index atomically (used after recovery cuts a file)."""
         replace_whole(self.path, (e.to_line().encode("utf-8") for e in entries))
-        with self._reading:
-            self._forget()
+        self._lookup.forget()
 
-    def _forget(self) -> None:
-        self._read_to = 0
-        self._shared.clear()
-        self._by_id.clear()
-        self._by_digest.clear()
-        self._by_url.clear()
+    def close(self) -> None:
+        """Close the look-up table (reopened at the next look-up)."""
+        self._lookup.close()
 
     def __iter__(self) -> Iterator[IndexEntry]:
         if not self.path.exists():
             return
-        with open(self.path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if line.endswith("\n") and line.strip():  # an unfinished last line is not yet there
-                    yield self._parse(line, number)
+        shared: dict[str, str] = {}  # for a caller keeping every entry (the replay index)
+        offset = 0
+        with open(self.path, "rb") as fh:
+            for raw in fh:
+                if raw.endswith(b"\n") and raw.strip():  # an unfinished last line is not yet there
+                    yield self._read_line(raw, offset, shared)
+                offset += len(raw)
 
-    def _parse(self, line: str, number: int | None) -> IndexEntry:
+    def _read_line(self, raw: bytes, offset: int,
+                   shared: dict[str, str] | None = None) -> IndexEntry:
         try:
-            return IndexEntry.from_line(line, self._shared)
+            return IndexEntry.from_line(raw.decode("utf-8"), shared)
         except (ValueError, TypeError) as exc:
-            where = f"line {number}" if number else "a line"
-            raise StoreError(f"{where} of the index {self.path} is damaged; run `weidang verify`") from exc
+            raise damaged(self.path, offset) from exc
 
     def refresh(self) -> None:
-        """Read what other writers appended since the last call."""
-        with self._reading:  # two threads reading the same tail would remember it twice
-            self._refresh()
+        """Take in what other writers appended since the last look-up."""
+        self._lookup.refresh()
 
-    def _refresh(self) -> None:
-        try:
-            status = self.path.stat()
-        except FileNotFoundError:
-            return
-        if status.st_ino != self._inode:  # rewritten (recovery): start over
-            self._inode = status.st_ino
-            self._forget()
-        elif status.st_size <= self._read_to:
-            return  # nothing appended: a writer asks after every new payload, mostly in vain
-        with open(self.path, "rb") as fh:  # line by line: an index of 80 MB is not held twice
-            fh.seek(self._read_to)
-            for raw in fh:
-                if not raw.endswith(b"\n"):
-                    break  # a line still being appended is read next time
-                self._read_to += len(raw)
-                if raw.strip():
-                    self._remember(self._parse(raw.decode("utf-8", "replace"), None))
-
-    def _remember(self, entry: IndexEntry) -> None:
-        self._by_id[entry.record_id] = entry
-        self._by_url.setdefault(entry.url, []).append(entry)
-        if entry.digest and entry.record_type == "response":
-            self._by_digest.setdefault(entry.digest, entry)
+    def _find(self, by: tuple[str, str], value: str) -> list[IndexEntry]:
+        """The lines found; if none, those appended since the last look-up are taken in first
+        (a writer asks after every new payload, mostly in vain)."""
+        found = self._lookup.find(by, value)
+        if not found:
+            self.refresh()
+            found = self._lookup.find(by, value)
+        return found
 
     def by_record_id(self, record_id: str) -> IndexEntry | None:
-        if record_id not in self._by_id:
-            self.refresh()
-        return self._by_id.get(record_id)
+        found = self._find(BY_ID, record_id)
+        return found[0] if found else None
 
     def by_payload_digest(self, digest: str) -> IndexEntry | None:
         """The first response stored with this payload digest (the target of revisits)."""
-        if digest not in self._by_digest:
-            self.refresh()
-        return self._by_digest.get(digest)
+        found = self._find(BY_DIGEST, digest)
+        return found[0] if found else None
 
     def by_url(self, url: str) -> list[IndexEntry]:
         self.refresh()
-        return list(self._by_url.get(url, []))
+        return self._lookup.find(BY_URL, url)

@@ -135,6 +135,8 @@ LAYER_MESSAGES = (
     N_("the Elasticsearch cluster at %(url)s refused %(count)s document(s) that do not fit the "
        "index mapping (%(error)s)"),
     N_("the Elasticsearch cluster at %(url)s failed to index %(count)s document(s) (%(error)s)"),
+    # the collection's record index (warc_store.cdxj, warc_store.cdxj_lookup)
+    N_("the index %(path)s is damaged at byte %(offset)s; run `weidang verify`"),
     # fixity (warc_store.sm3)
     N_("neither libgcrypt nor this Python's OpenSSL has the SM3 (GB/T 32905) hash; install "
        "libgcrypt20, or an OpenSSL with SM3 enabled"),

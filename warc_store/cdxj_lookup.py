@@ -1,0 +1,316 @@
+"""Where each line of ``index.cdxj`` lies, by record id, URL and payload digest, kept on disk.
+
+An archive's index grows for decades: held in memory it took 672 bytes a record, and every
+process read it whole at its first look-up (11 s and 780 MB of a harvest's start at a million
+records). This table, a SQLite file beside the index (``.index-lookup.sqlite``), gives each
+complete line a row: its place in the file and 64-bit keys of its record id, its URL and, for a
+response, its payload digest. It is built once and then only extended by what was appended,
+whichever process asks first; the others read it.
+
+The index file stays the only truth. A look-up reads the lines the table points at and keeps
+those that truly say what was asked: two values sharing a key cost one more line read, and a row
+whose line no longer carries its keys shows a table that does not fit the file; so does a file
+replaced since (recovery rewrites it; a copy of the collection), or one whose last line read
+differs. The table is then built again. Where the file cannot be written (a read-only copy, a
+full disk), the same table is kept in memory for the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from warc_store.errors import StoreError
+
+LOOKUP_NAME = ".index-lookup.sqlite"
+BUSY_SECONDS = 120.0  # another process building the table for a large index
+_BATCH = 20_000  # rows inserted at once while reading the index
+CACHE_KIB = 65_536  # SQLite's page cache: the keys' B-trees of a large index fit while it is read
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS state (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    inode INTEGER NOT NULL, read_to INTEGER NOT NULL, last_line BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lines (
+    offset INTEGER PRIMARY KEY, length INTEGER NOT NULL,
+    id_key INTEGER NOT NULL, url_key INTEGER NOT NULL, digest_key INTEGER);
+"""
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS lines_by_id ON lines (id_key);
+CREATE INDEX IF NOT EXISTS lines_by_url ON lines (url_key);
+CREATE INDEX IF NOT EXISTS lines_by_digest ON lines (digest_key) WHERE digest_key IS NOT NULL;
+"""
+_NO_INDEXES = "DROP INDEX IF EXISTS lines_by_id; DROP INDEX IF EXISTS lines_by_url; " \
+              "DROP INDEX IF EXISTS lines_by_digest;"
+
+# What a look-up asks: the column of the key, and the field of the line it was made from.
+BY_ID = ("id_key", "record_id")
+BY_URL = ("url_key", "url")
+BY_DIGEST = ("digest_key", "digest")
+Fields = dict[str, object]
+T = TypeVar("T")  # what a line is read as
+R = TypeVar("R")
+
+
+def key(value: str) -> int:
+    """A signed 64-bit key of ``value`` (the same in every process, unlike ``hash``)."""
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(),
+                          "big", signed=True)
+
+
+def line_fields(raw: bytes) -> Fields:
+    """The JSON part of an index line; ValueError if it is not one."""
+    parts = raw.rstrip(b"\n").split(b" ", 2)
+    if len(parts) != 3:
+        raise ValueError("an index line has three parts")
+    fields = json.loads(parts[2])
+    if not isinstance(fields, dict) or not isinstance(fields.get("record_id"), str):
+        raise ValueError("an index line names its record")
+    return fields
+
+
+def damaged(path: Path, offset: int) -> StoreError:
+    return StoreError(f"the index {path} is damaged at byte {offset}; run `weidang verify`")
+
+
+def _keys(fields: Fields) -> tuple[int, int, int | None]:
+    digest = fields.get("digest")
+    indexed = isinstance(digest, str) and fields.get("record_type") == "response"
+    return (key(str(fields["record_id"])), key(str(fields.get("url", ""))),
+            key(str(digest)) if indexed else None)
+
+
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class StaleLookup(StoreError):
+    """The table points at a line that does not carry its keys: it no longer fits the file."""
+
+
+class LineLookup(Generic[T]):
+    """The table for the index file ``path``; safe to share between threads, and across a fork
+    (a child opens its own connection). ``parse`` turns a line into what look-ups return, and
+    raises for a damaged one, as reading the index does."""
+
+    def __init__(self, path: Path, parse: Callable[[bytes, int], T]) -> None:
+        self.path = path
+        self.file = path.with_name(LOOKUP_NAME)
+        self._parse = parse
+        self._guard = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._in_memory = False
+
+    # -- the connection --------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid != os.getpid():
+            # A connection inherited across a fork is never used nor closed in the child: closing
+            # it could take the parent's WAL file for its own last one and remove it.
+            _INHERITED.append(self._conn)
+            self._conn = None
+        if self._conn is None:
+            self._conn = self._open()
+            self._pid = os.getpid()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        if not self._in_memory and os.access(self.path.parent, os.W_OK):
+            try:
+                return _prepared(str(self.file))
+            except sqlite3.DatabaseError as exc:
+                self._discard(exc)
+        self._in_memory = True
+        return _prepared(":memory:")
+
+    def _discard(self, exc: sqlite3.Error) -> None:
+        """Give up the file for this process; remove it if it is damaged, so the next builds
+        it again."""
+        if not isinstance(exc, sqlite3.OperationalError):  # "file is not a database", "malformed"
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{self.file}{suffix}")
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn = None
+        self._in_memory = True
+
+    def close(self) -> None:
+        with self._guard:
+            if self._conn is not None and self._pid != os.getpid():
+                _INHERITED.append(self._conn)
+            elif self._conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.close()
+            self._conn = None
+
+    def _with_table(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        """``work`` on the table; on the file's failure (full disk, damage, a lock held too
+        long) the same work on a table in memory."""
+        with self._guard:
+            try:
+                return work(self._connection())
+            except sqlite3.Error as exc:
+                if self._in_memory:
+                    raise
+                self._discard(exc)
+                conn = self._connection()
+                self._refresh(conn)
+                return work(conn)
+
+    # -- reading the index into the table --------------------------------------------------
+
+    def refresh(self) -> None:
+        """Take in the lines appended since the table was last extended (by any process)."""
+        self._with_table(self._refresh)
+
+    def _refresh(self, conn: sqlite3.Connection) -> None:
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            status = None
+        if _current(conn, status):
+            return
+        conn.execute("BEGIN IMMEDIATE")  # one process extends it; the others wait, then see it
+        try:
+            if not _current(conn, status):
+                self._extend(conn, status)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _extend(self, conn: sqlite3.Connection, status: os.stat_result | None) -> None:
+        read_to, last = _state(conn, self.path, status)
+        if read_to == 0:  # the keys' indexes are built after the rows: sorting beats inserting
+            _run(conn, _NO_INDEXES)
+            conn.execute("DELETE FROM lines")
+        if status is not None:
+            with open(self.path, "rb") as fh:
+                fh.seek(read_to)
+                rows: list[tuple[int, int, int, int, int | None]] = []
+                for raw in fh:
+                    if not raw.endswith(b"\n"):
+                        break  # a line still being appended is taken in next time
+                    if raw.strip():
+                        rows.append((read_to, len(raw), *_keys(self._fields(raw, read_to))))
+                        last = raw
+                    read_to += len(raw)
+                    if len(rows) >= _BATCH:
+                        _insert(conn, rows)
+                _insert(conn, rows)
+        conn.execute("INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?)",
+                     (status.st_ino if status else 0, read_to, last))
+        _run(conn, _INDEXES)
+
+    def _fields(self, raw: bytes, offset: int) -> Fields:
+        try:
+            return line_fields(raw)
+        except ValueError as exc:  # reported, not skipped: its record would be lost to look-ups
+            raise damaged(self.path, offset) from exc
+
+    def forget(self) -> None:
+        """The index was rewritten in this process: build the table again at the next look-up."""
+        def empty(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.execute("DELETE FROM state")
+                conn.execute("DELETE FROM lines")
+        self._with_table(empty)
+
+    # -- look-ups --------------------------------------------------------------------------
+
+    def find(self, by: tuple[str, str], value: str) -> list[T]:
+        """Every line whose ``by`` field is ``value``, in the order of the file."""
+        column, name = by
+        for _ in range(2):
+            try:
+                return self._with_table(lambda conn: self._find(conn, column, name, value))
+            except StaleLookup:
+                self.forget()
+                self.refresh()
+        raise StaleLookup(f"the look-up table of {self.path} does not fit it")
+
+    def _find(self, conn: sqlite3.Connection, column: str, name: str, value: str) -> list[T]:
+        wanted = key(value)
+        places = conn.execute(f"SELECT offset, length FROM lines WHERE {column} = ? "  # noqa: S608
+                              "ORDER BY offset", (wanted,)).fetchall()
+        return list(self._read(places, name, value, wanted))
+
+    def _read(self, places: list[tuple[int, int]], name: str, value: str,
+              wanted: int) -> Iterator[T]:
+        if not places:
+            return
+        with open(self.path, "rb") as fh:
+            for offset, length in places:
+                fh.seek(offset)
+                raw = fh.read(length)
+                try:
+                    fields = line_fields(raw) if raw.endswith(b"\n") else None
+                except ValueError:
+                    fields = None
+                found = None if fields is None else fields.get(name)
+                if found == value:
+                    yield self._parse(raw, offset)
+                elif found is None or key(str(found)) != wanted:
+                    raise StaleLookup(f"line at {offset} of {self.path}")
+
+
+def _prepared(where: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(where, timeout=BUSY_SECONDS, isolation_level=None,
+                           check_same_thread=False)
+    try:
+        # A table derived from the index: a power cut may take back its last rows (the state
+        # row goes with them) or damage it, and then it is built again; no sync is worth it.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        _run(conn, _TABLES + _INDEXES)
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Statements one by one (``executescript`` would commit the transaction around them)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _current(conn: sqlite3.Connection, status: os.stat_result | None) -> bool:
+    """Whether the table holds every complete line of the file as it is now."""
+    row = conn.execute("SELECT inode, read_to FROM state").fetchone()
+    if status is None:
+        return row is None or row[1] == 0
+    return row is not None and row[0] == status.st_ino and row[1] == status.st_size
+
+
+def _state(conn: sqlite3.Connection, path: Path,
+           status: os.stat_result | None) -> tuple[int, bytes]:
+    """Where to go on reading the file, and its last line read; from the start if the table
+    does not fit the file (replaced, cut, or changed under its last line read)."""
+    row = conn.execute("SELECT inode, read_to, last_line FROM state").fetchone()
+    if row is None or status is None or row[0] != status.st_ino or row[1] > status.st_size:
+        return 0, b""
+    read_to, last = int(row[1]), bytes(row[2])
+    if last:
+        with open(path, "rb") as fh:
+            fh.seek(read_to - len(last))
+            if fh.read(len(last)) != last:
+                return 0, b""
+    return read_to, last
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[int, int, int, int, int | None]]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?, ?, ?)", rows)
+    rows.clear()
+
