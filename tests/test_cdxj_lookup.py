@@ -225,3 +225,14 @@ def test_the_damaged_index_message_reads_in_chinese(tmp_path):
         CdxjIndex(path).by_record_id("<urn:uuid:00000001>")
     assert translated(str(caught.value), "zh_CN") == (
         f"记录索引 {path} 在第 0 字节处已损坏；请运行 `weidang verify`")
+
+
+def test_an_index_removed_under_the_table_finds_nothing_and_empties_it(tmp_path):
+    path = tmp_path / "index.cdxj"
+    index = CdxjIndex(path)
+    index.append(entry(i) for i in range(3))
+    assert index.by_record_id("<urn:uuid:00000001>") == entry(1)
+    path.unlink()
+    assert index.by_record_id("<urn:uuid:00000001>") is None
+    assert index.by_url(entry(2).url) == []
+    assert lines_in_table(tmp_path) == 0

@@ -131,7 +131,7 @@ class CdxjIndex:
         """Take in what other writers appended since the last look-up."""
         self._lookup.refresh()
 
-    def _find(self, by: tuple[str, str], value: str) -> list[IndexEntry]:
+    def _find(self, by: tuple[str, int], value: str) -> list[IndexEntry]:
         """The lines found; if none, those appended since the last look-up are taken in first
         (a writer asks after every new payload, mostly in vain)."""
         found = self._lookup.find(by, value)
