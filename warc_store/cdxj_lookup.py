@@ -32,6 +32,7 @@ from warc_store.errors import StoreError
 LOOKUP_NAME = ".index-lookup.sqlite"
 BUSY_SECONDS = 120.0  # another process building the table for a large index
 _BATCH = 20_000  # rows inserted at once while reading the index
+WAL_LIMIT = 8 << 20  # bytes of write-ahead log kept after a checkpoint
 CACHE_KIB = 65_536  # SQLite's page cache: the keys' B-trees of a large index fit while it is read
 
 _TABLES = """
@@ -274,6 +275,7 @@ def _prepared(where: str) -> sqlite3.Connection:
         # row goes with them) or damage it, and then it is built again; no sync is worth it.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=OFF")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a build's WAL is not kept
         conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         _run(conn, _TABLES + _INDEXES)
     except sqlite3.Error:
