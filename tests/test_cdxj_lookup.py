@@ -3,6 +3,7 @@ extended by whichever process asks first, never trusted beyond what the index fi
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -236,3 +237,22 @@ def test_an_index_removed_under_the_table_finds_nothing_and_empties_it(tmp_path)
     assert index.by_record_id("<urn:uuid:00000001>") is None
     assert index.by_url(entry(2).url) == []
     assert lines_in_table(tmp_path) == 0
+
+
+def test_the_records_of_one_file(tmp_path):
+    index = CdxjIndex(tmp_path / "index.cdxj")
+    other = dataclasses.replace(entry(1), filename="weidang-00002.warc.gz")
+    index.append([entry(0), other, entry(2)])
+    assert index.by_file(FILE) == [entry(0), entry(2)]
+    assert index.by_file("weidang-00002.warc.gz") == [other]
+    assert index.by_file("weidang-00009.warc.gz") == []
+
+
+def test_a_table_of_another_layout_is_built_anew(tmp_path):
+    path = tmp_path / "index.cdxj"
+    CdxjIndex(path).append(entry(i) for i in range(3))
+    with sqlite3.connect(tmp_path / LOOKUP_NAME) as conn:  # as an earlier weidang left it
+        conn.execute("CREATE TABLE lines (offset INTEGER PRIMARY KEY, length INTEGER NOT NULL, "
+                     "id_key INTEGER NOT NULL, url_key INTEGER NOT NULL, digest_key INTEGER)")
+    assert CdxjIndex(path).by_file(FILE) == [entry(0), entry(1), entry(2)]
+    assert lines_in_table(tmp_path) == 3

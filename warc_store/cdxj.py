@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from warc_store.cdxj_lookup import BY_DIGEST, BY_ID, BY_URL, LineLookup, damaged
+from warc_store.cdxj_lookup import BY_DIGEST, BY_FILE, BY_ID, BY_URL, LineLookup, damaged
 from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
 
@@ -152,3 +152,8 @@ class CdxjIndex:
     def by_url(self, url: str) -> list[IndexEntry]:
         self.refresh()
         return self._lookup.find(BY_URL, url)
+
+    def by_file(self, filename: str) -> list[IndexEntry]:
+        """The records of one WARC file, in index order (without reading the others' lines)."""
+        self.refresh()
+        return self._lookup.find(BY_FILE, filename)

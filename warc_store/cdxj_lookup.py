@@ -3,8 +3,8 @@
 An archive's index grows for decades: held in memory it took 672 bytes a record, and every
 process read it whole at its first look-up (9.7 s of CPU and 632 MB at a million
 records). This table, a SQLite file beside the index (``.index-lookup.sqlite``), gives each
-complete line a row: its place in the file and 64-bit keys of its record id, its URL and, for a
-response, its payload digest. It is built once and then only extended by what was appended,
+complete line a row: its place in the file and 64-bit keys of its record id, its URL, its WARC
+file and, for a response, its payload digest. It is built once and then only extended by what was appended,
 whichever process asks first; the others read it.
 
 The index file stays the only truth. A look-up reads the lines the table points at and keeps
@@ -40,21 +40,24 @@ CREATE TABLE IF NOT EXISTS state (
     one INTEGER PRIMARY KEY CHECK (one = 1),
     inode INTEGER NOT NULL, read_to INTEGER NOT NULL, last_line BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS lines (
-    offset INTEGER PRIMARY KEY, length INTEGER NOT NULL,
-    id_key INTEGER NOT NULL, url_key INTEGER NOT NULL, digest_key INTEGER);
+    offset INTEGER PRIMARY KEY, length INTEGER NOT NULL, id_key INTEGER NOT NULL,
+    url_key INTEGER NOT NULL, digest_key INTEGER, file_key INTEGER NOT NULL);
 """
+SCHEMA_VERSION = 2  # 2: the WARC file of each line; another version's table is built anew
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS lines_by_id ON lines (id_key);
 CREATE INDEX IF NOT EXISTS lines_by_url ON lines (url_key);
 CREATE INDEX IF NOT EXISTS lines_by_digest ON lines (digest_key) WHERE digest_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS lines_by_file ON lines (file_key);
 """
 _NO_INDEXES = "DROP INDEX IF EXISTS lines_by_id; DROP INDEX IF EXISTS lines_by_url; " \
-              "DROP INDEX IF EXISTS lines_by_digest;"
+              "DROP INDEX IF EXISTS lines_by_digest; DROP INDEX IF EXISTS lines_by_file;"
 
 # What a look-up asks: the column of the key, and which of a line's ``_values`` it was made from.
 BY_ID = ("id_key", 0)
 BY_URL = ("url_key", 1)
 BY_DIGEST = ("digest_key", 2)
+BY_FILE = ("file_key", 3)
 Fields = dict[str, object]
 T = TypeVar("T")  # what a line is read as
 R = TypeVar("R")
@@ -81,16 +84,18 @@ def damaged(path: Path, offset: int) -> StoreError:
     return StoreError(f"the index {path} is damaged at byte {offset}; run `weidang verify`")
 
 
-def _values(fields: Fields) -> tuple[str, str, str | None]:
-    """What a line is found by: its record id, its URL, and its payload digest if a response."""
+def _values(fields: Fields) -> tuple[str, str, str | None, str]:
+    """What a line is found by: its record id, its URL, its payload digest if a response, and
+    its WARC file."""
     digest = fields.get("digest")
     payload = str(digest) if digest is not None and fields.get("record_type") == "response" else None
-    return str(fields["record_id"]), str(fields.get("url") or ""), payload
+    return (str(fields["record_id"]), str(fields.get("url") or ""), payload,
+            str(fields.get("filename") or ""))
 
 
-def _keys(fields: Fields) -> tuple[int, int, int | None]:
-    record_id, url, digest = _values(fields)
-    return key(record_id), key(url), None if digest is None else key(digest)
+def _keys(fields: Fields) -> tuple[int, int, int | None, int]:
+    record_id, url, digest, filename = _values(fields)
+    return key(record_id), key(url), None if digest is None else key(digest), key(filename)
 
 
 _INHERITED: list[sqlite3.Connection] = []
@@ -197,7 +202,7 @@ class LineLookup(Generic[T]):
         if status is not None:
             with open(self.path, "rb") as fh:
                 fh.seek(read_to)
-                rows: list[tuple[int, int, int, int, int | None]] = []
+                rows: list[tuple[int, int, int, int, int | None, int]] = []
                 for raw in fh:
                     if not raw.endswith(b"\n"):
                         break  # a line still being appended is taken in next time
@@ -277,11 +282,20 @@ def _prepared(where: str) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # a build's WAL is not kept
         conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
-        _run(conn, _TABLES + _INDEXES)
+        if _version(conn) != SCHEMA_VERSION:
+            with _transaction(conn):
+                if _version(conn) != SCHEMA_VERSION:  # another process may have just done it
+                    _run(conn, "DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS lines")
+                    _run(conn, _TABLES + _INDEXES)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except sqlite3.Error:
         conn.close()
         raise
     return conn
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 @contextlib.contextmanager
@@ -326,7 +340,8 @@ def _state(conn: sqlite3.Connection, path: Path,
     return read_to, last
 
 
-def _insert(conn: sqlite3.Connection, rows: list[tuple[int, int, int, int, int | None]]) -> None:
-    conn.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?, ?, ?)", rows)
+def _insert(conn: sqlite3.Connection,
+            rows: list[tuple[int, int, int, int, int | None, int]]) -> None:
+    conn.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?, ?, ?, ?)", rows)
     rows.clear()
 

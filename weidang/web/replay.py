@@ -15,13 +15,18 @@ cookie).
 
 Each collection is a pywb collection directory of its own under ``<home>/web-replay/``: its
 ``archive`` links to the collection's ``warcs/``, and ``indexes/index.cdxj`` is the replay index of
-its closed files, rebuilt (and replaced at once) when the files changed; pywb opens the index
-anew for each request, so it follows without a restart.
+its closed files, replaced at once when the files changed; pywb opens the index anew for each
+request, so it follows without a restart. A file a harvest closed has its own lines (found
+through the record index's look-up table) merged into the sorted index, which is not derived
+again from the whole collection unless a file went away.
 """
 
 from __future__ import annotations
 
+import collections
+import heapq
 import http.client
+import json
 import shutil
 import signal
 import socket
@@ -41,6 +46,7 @@ from warc_store.replay_index import replay_lines, url_key
 from weidang.i18n import N_, gettext
 
 STATE_DIR = "web-replay"
+HELD = "held-files.json"  # beside a collection's indexes/: which closed files its index holds
 CONFIG = ("# written by weidang web: the home's collections, replayed without pywb's frame\n"
           "collections_root: collections\nframed_replay: false\nenable_memento: false\n")
 # Headers that belong to one connection, or that pywb must never see (the reader's session).
@@ -135,10 +141,24 @@ class Replay:
         archive = root / "archive"
         if not archive.is_symlink():
             archive.symlink_to(collection.warcs.resolve(), target_is_directory=True)
-        closed = {f for f, _ in files}
-        lines = replay_lines(e for e in collection.index if e.filename in closed)
-        replace_whole(root / "indexes" / "index.cdxj", lines)
-        return _Prepared(files, _latest(lines))
+        index, held = root / "indexes" / "index.cdxj", root / HELD
+        before = _held_files(held, index)
+        latest: dict[str, str] = {}
+        if before is not None and before <= set(files):  # files were only added: merge theirs in
+            added = sorted(set(files) - before)
+            if added:
+                lines = replay_lines(e for file, _ in added for e in collection.index.by_file(file))
+                with open(index, "rb") as old:
+                    replace_whole(index, _noting_latest(heapq.merge(old, lines), latest))
+            else:
+                with open(index, "rb") as old:
+                    collections.deque(_noting_latest(old, latest), maxlen=0)
+        else:  # first use, or a file went (recovery set it aside): derived again from the whole
+            closed = {f for f, _ in files}
+            lines = replay_lines(e for e in collection.index if e.filename in closed)
+            replace_whole(index, _noting_latest(lines, latest))
+        _hold_files(held, index, files)
+        return _Prepared(files, latest)
 
     def _start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -156,13 +176,32 @@ class Replay:
         _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, self.state / "pywb.log")
 
 
-def _latest(lines: Iterable[bytes]) -> dict[str, str]:
-    """Address key -> latest timestamp among the replay index's lines (they are sorted)."""
-    out: dict[str, str] = {}
+def _noting_latest(lines: Iterable[bytes], latest: dict[str, str]) -> Iterator[bytes]:
+    """The lines, noting in ``latest`` each address key's latest timestamp (they are sorted)."""
     for line in lines:
         key, stamp, _ = line.split(b" ", 2)
-        out[key.decode("ascii")] = stamp.decode("ascii")
-    return out
+        latest[key.decode("ascii")] = stamp.decode("ascii")
+        yield line
+
+
+def _held_files(held: Path, index: Path) -> set[tuple[str, int]] | None:
+    """The closed files (name, size) whose lines ``index`` holds, as noted when it was written;
+    None when unknown or when the note is not about this very index (a crash between the two
+    writes, an index replaced since): then the index is derived again from the whole."""
+    try:
+        note = json.loads(held.read_text(encoding="utf-8"))
+        status = index.stat()
+        if note["index"] != [status.st_ino, status.st_size]:
+            return None
+        return {(str(name), int(size)) for name, size in note["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _hold_files(held: Path, index: Path, files: Iterable[tuple[str, int]]) -> None:
+    status = index.stat()
+    note = {"index": [status.st_ino, status.st_size], "files": sorted(files)}
+    replace_whole(held, [json.dumps(note).encode("utf-8")])
 
 
 def _free_port() -> int:
