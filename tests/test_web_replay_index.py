@@ -5,6 +5,7 @@ of the replay index of every closed file (``write_replay_index``)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from store_helpers import StepClock, json_exchange, picture_exchange
 from warc_store import CaptureWriter, Collection, StoreConfig
 from warc_store.cdxj import CdxjIndex
 from warc_store.replay_index import write_replay_index
-from weidang.web.replay import HELD, Replay
+from weidang.web.replay import HELD, Replay, latest_capture
 
 NAME = "default"
 
@@ -87,3 +88,25 @@ def test_a_note_about_another_index_or_a_file_gone_derive_the_whole(setup, tmp_p
     gone.rename(tmp_path / gone.name)  # set aside, as recovery does with a foreign file
     assert fresh.address(NAME, json_exchange(1)[0].url) is None
     assert (root / "indexes" / "index.cdxj").read_bytes() == whole(collection, tmp_path)
+
+
+@pytest.mark.parametrize("block", [16, 64, 8192])
+def test_the_latest_capture_of_an_address_by_binary_search(tmp_path, block):
+    """Against every address's latest time read line by line: keys that begin other keys,
+    the first and last lines, lines longer than a block, addresses absent before, between
+    and after the others."""
+    rng = random.Random(block)
+    keys = [f"cn,gov,{rng.choice('abcxyz')}{'q' * rng.randint(0, 40)})/{rng.randint(0, 30)}"
+            for _ in range(300)] + ["cn,gov,a)/", "cn,gov,a)/1", "cn,gov,a)/10",
+                                    "cn,gov,zz)/" + "q" * 20_000]  # the last line, many blocks long
+    lines = sorted({f"{k} {20260101000000 + rng.randint(0, 10**6)} {{}}\n".encode() for k in keys})
+    index = tmp_path / "index.cdxj"
+    index.write_bytes(b"".join(lines))
+    latest: dict[str, str] = {}
+    for line in lines:
+        k, stamp, _ = line.decode().split(" ", 2)
+        latest[k] = stamp
+    for k in set(keys):
+        assert latest_capture(index, k, block) == latest[k], k
+    for absent in ("a", "cn,gov,a", "cn,gov,a)/0", "cn,gov,b", "zz", "cn,gov,zq)"):
+        assert latest_capture(index, absent, block) is None

@@ -23,10 +23,10 @@ again from the whole collection unless a file went away.
 
 from __future__ import annotations
 
-import collections
 import heapq
 import http.client
 import json
+import os
 import shutil
 import signal
 import socket
@@ -82,7 +82,7 @@ def find_wayback(setting: str, beside: Path) -> Path:
 @dataclass
 class _Prepared:
     files: tuple[tuple[str, int], ...]  # (name, size) of the closed files the index holds
-    urls: dict[str, str]  # address key -> its latest capture time (14 digits)
+    index: Path  # their sorted replay index
 
 
 class Replay:
@@ -101,7 +101,7 @@ class Replay:
         ``collection``, or None when the collection holds no page at that address."""
         with self._lock:
             prepared = self._prepare(collection)
-        stamp = prepared.urls.get(url_key(url)) if prepared else None
+        stamp = latest_capture(prepared.index, url_key(url)) if prepared else None
         return f"/{collection}/{stamp}/{url}" if stamp else None
 
     def start(self) -> None:
@@ -143,22 +143,18 @@ class Replay:
             archive.symlink_to(collection.warcs.resolve(), target_is_directory=True)
         index, held = root / "indexes" / "index.cdxj", root / HELD
         before = _held_files(held, index)
-        latest: dict[str, str] = {}
         if before is not None and before <= set(files):  # files were only added: merge theirs in
             added = sorted(set(files) - before)
             if added:
                 lines = replay_lines(e for file, _ in added for e in collection.index.by_file(file))
                 with open(index, "rb") as old:
-                    replace_whole(index, _noting_latest(heapq.merge(old, lines), latest))
-            else:
-                with open(index, "rb") as old:
-                    collections.deque(_noting_latest(old, latest), maxlen=0)
+                    replace_whole(index, heapq.merge(old, lines))
+                _hold_files(held, index, files)
         else:  # first use, or a file went (recovery set it aside): derived again from the whole
             closed = {f for f, _ in files}
-            lines = replay_lines(e for e in collection.index if e.filename in closed)
-            replace_whole(index, _noting_latest(lines, latest))
-        _hold_files(held, index, files)
-        return _Prepared(files, latest)
+            replace_whole(index, replay_lines(e for e in collection.index if e.filename in closed))
+            _hold_files(held, index, files)
+        return _Prepared(files, index)
 
     def _start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -176,12 +172,31 @@ class Replay:
         _wait_until_answering(f"http://127.0.0.1:{self.port}/", self._process, self.state / "pywb.log")
 
 
-def _noting_latest(lines: Iterable[bytes], latest: dict[str, str]) -> Iterator[bytes]:
-    """The lines, noting in ``latest`` each address key's latest timestamp (they are sorted)."""
-    for line in lines:
-        key, stamp, _ = line.split(b" ", 2)
-        latest[key.decode("ascii")] = stamp.decode("ascii")
-        yield line
+def latest_capture(index: Path, key: str, block: int = 8192) -> str | None:
+    """The latest timestamp of address ``key`` in the sorted replay ``index``, found by binary
+    search over its blocks (as pywb finds lines), so nothing of the index is held in memory."""
+    prefix = key.encode("ascii") + b" "  # a space sorts before every character of a key
+    with open(index, "rb") as fh:
+        low, high = 0, os.fstat(fh.fileno()).st_size // block
+        while high - low > 1:  # the first whole line of block ``low`` sorts before the prefix
+            middle = (low + high) // 2
+            fh.seek(middle * block)
+            fh.readline()
+            line = fh.readline()
+            if line and line < prefix:  # past the end counts as after it
+                low = middle
+            else:
+                high = middle
+        fh.seek(low * block)
+        if low:
+            fh.readline()
+        latest = None
+        for line in fh:
+            if line.startswith(prefix):
+                latest = line.split(b" ", 2)[1]
+            elif line > prefix:
+                break
+    return latest.decode("ascii") if latest else None
 
 
 def _held_files(held: Path, index: Path) -> set[tuple[str, int]] | None:
