@@ -108,5 +108,5 @@ def test_the_latest_capture_of_an_address_by_binary_search(tmp_path, block):
         latest[k] = stamp
     for k in set(keys):
         assert latest_capture(index, k, block) == latest[k], k
-    for absent in ("a", "cn,gov,a", "cn,gov,a)/0", "cn,gov,b", "zz", "cn,gov,zq)"):
+    for absent in ("a", "cn,gov,a", "cn,gov,a)/0", "cn,gov,b", "zz", "cn,gov,zq)", "cn,gov,档案)/"):
         assert latest_capture(index, absent, block) is None

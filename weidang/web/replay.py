@@ -175,7 +175,9 @@ class Replay:
 def latest_capture(index: Path, key: str, block: int = 8192) -> str | None:
     """The latest timestamp of address ``key`` in the sorted replay ``index``, found by binary
     search over its blocks (as pywb finds lines), so nothing of the index is held in memory."""
-    prefix = key.encode("ascii") + b" "  # a space sorts before every character of a key
+    # A space sorts before every character of a key. The index is ASCII: a key that is not
+    # (an address surt left unescaped) is simply not in it.
+    prefix = key.encode("utf-8") + b" "
     with open(index, "rb") as fh:
         low, high = 0, os.fstat(fh.fileno()).st_size // block
         while high - low > 1:  # the first whole line of block ``low`` sorts before the prefix
