@@ -17,8 +17,17 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from warc_store.cdxj_lookup import BY_DIGEST, BY_FILE, BY_ID, BY_URL, LineLookup, damaged
+from warc_store.cdxj_lookup import (
+    BY_DIGEST,
+    BY_FILE,
+    BY_ID,
+    BY_URL,
+    LineLookup,
+    damaged,
+    line_fields,
+)
 from warc_store.lines import append_whole, cut_torn_tail, replace_whole
 
 
@@ -47,7 +56,12 @@ class IndexEntry:
         """``shared``: strings already read, so that an index kept in memory holds each file
         name, record type, media type and second once, not once per record."""
         _key, timestamp, raw = line.rstrip("\n").split(" ", 2)
-        data = json.loads(raw)
+        return cls.from_fields(timestamp, json.loads(raw), shared)
+
+    @classmethod
+    def from_fields(cls, timestamp: str, data: dict[str, Any],
+                    shared: dict[str, str] | None = None) -> IndexEntry:
+        """The entry of a line whose timestamp and JSON fields are read (``data`` is reused)."""
         if shared is not None:
             timestamp = shared.setdefault(timestamp, timestamp)
             for name in _REPEATED:
@@ -86,7 +100,7 @@ class CdxjIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lookup = LineLookup(path, self._read_line)
+        self._lookup = LineLookup(path, self._entry)
 
     def append(self, entries: Iterable[IndexEntry]) -> None:
         """Append whole lines or nothing; call under the collection lock."""
@@ -120,10 +134,17 @@ class CdxjIndex:
                     yield self._read_line(raw, offset, shared)
                 offset += len(raw)
 
-    def _read_line(self, raw: bytes, offset: int,
-                   shared: dict[str, str] | None = None) -> IndexEntry:
+    def _read_line(self, raw: bytes, offset: int, shared: dict[str, str]) -> IndexEntry:
         try:
-            return IndexEntry.from_line(raw.decode("utf-8"), shared)
+            timestamp, fields = line_fields(raw)
+        except ValueError as exc:
+            raise damaged(self.path, offset) from exc
+        return self._entry(timestamp, fields, offset, shared)
+
+    def _entry(self, timestamp: str, fields: dict[str, Any], offset: int,
+               shared: dict[str, str] | None = None) -> IndexEntry:
+        try:
+            return IndexEntry.from_fields(timestamp, fields, shared)
         except (ValueError, TypeError) as exc:
             raise damaged(self.path, offset) from exc
 

@@ -1,11 +1,11 @@
-"""Where each line of ``index.cdxj`` lies, by record id, URL and payload digest, kept on disk.
+"""Where each line of ``index.cdxj`` lies, by record id, URL, WARC file and payload digest.
 
 An archive's index grows for decades: held in memory it took 672 bytes a record, and every
 process read it whole at its first look-up (9.7 s of CPU and 632 MB at a million
 records). This table, a SQLite file beside the index (``.index-lookup.sqlite``), gives each
 complete line a row: its place in the file and 64-bit keys of its record id, its URL, its WARC
-file and, for a response, its payload digest. It is built once and then only extended by what was appended,
-whichever process asks first; the others read it.
+file and, for a response, its payload digest. It is built once and then only extended by what
+was appended, whichever process asks first; the others read it.
 
 The index file stays the only truth. A look-up reads the lines the table points at and keeps
 those that truly say what was asked: two values sharing a key cost one more line read, and a row
@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from warc_store.errors import StoreError
 
@@ -58,7 +58,7 @@ BY_ID = ("id_key", 0)
 BY_URL = ("url_key", 1)
 BY_DIGEST = ("digest_key", 2)
 BY_FILE = ("file_key", 3)
-Fields = dict[str, object]
+Fields = dict[str, Any]
 T = TypeVar("T")  # what a line is read as
 R = TypeVar("R")
 
@@ -69,15 +69,15 @@ def key(value: str) -> int:
                           "big", signed=True)
 
 
-def line_fields(raw: bytes) -> Fields:
-    """The JSON part of an index line; ValueError if it is not one."""
+def line_fields(raw: bytes) -> tuple[str, Fields]:
+    """The timestamp and JSON fields of an index line; ValueError if it is not one."""
     parts = raw.rstrip(b"\n").split(b" ", 2)
     if len(parts) != 3:
         raise ValueError("an index line has three parts")
     fields = json.loads(parts[2])
     if not isinstance(fields, dict) or not isinstance(fields.get("record_id"), str):
         raise ValueError("an index line names its record")
-    return fields
+    return parts[1].decode("utf-8"), fields
 
 
 def damaged(path: Path, offset: int) -> StoreError:
@@ -107,10 +107,11 @@ class StaleLookup(StoreError):
 
 class LineLookup(Generic[T]):
     """The table for the index file ``path``; safe to share between threads, and across a fork
-    (a child opens its own connection). ``parse`` turns a line into what look-ups return, and
-    raises for a damaged one, as reading the index does."""
+    (a child opens its own connection). ``parse`` turns a line's timestamp and fields (and its
+    offset, for an error) into what look-ups return, and raises for a damaged one, as reading
+    the index does."""
 
-    def __init__(self, path: Path, parse: Callable[[bytes, int], T]) -> None:
+    def __init__(self, path: Path, parse: Callable[[str, Fields, int], T]) -> None:
         self.path = path
         self.file = path.with_name(LOOKUP_NAME)
         self._parse = parse
@@ -121,12 +122,15 @@ class LineLookup(Generic[T]):
 
     # -- the connection --------------------------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
+    def _leave_inherited(self) -> None:
+        """A connection inherited across a fork is never used nor closed in the child: closing
+        it could take the parent's WAL file for its own last one and remove it."""
         if self._conn is not None and self._pid != os.getpid():
-            # A connection inherited across a fork is never used nor closed in the child: closing
-            # it could take the parent's WAL file for its own last one and remove it.
             _INHERITED.append(self._conn)
             self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        self._leave_inherited()
         if self._conn is None:
             self._conn = self._open()
             self._pid = os.getpid()
@@ -156,9 +160,8 @@ class LineLookup(Generic[T]):
 
     def close(self) -> None:
         with self._guard:
-            if self._conn is not None and self._pid != os.getpid():
-                _INHERITED.append(self._conn)
-            elif self._conn is not None:
+            self._leave_inherited()
+            if self._conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._conn.close()
             self._conn = None
@@ -196,7 +199,8 @@ class LineLookup(Generic[T]):
 
     def _extend(self, conn: sqlite3.Connection, status: os.stat_result | None) -> None:
         read_to, last = _state(conn, self.path, status)
-        if read_to == 0:  # the keys' indexes are built after the rows: sorting beats inserting
+        anew = read_to == 0
+        if anew:  # the keys' indexes are built after the rows: sorting beats inserting
             _run(conn, _NO_INDEXES)
             conn.execute("DELETE FROM lines")
         if status is not None:
@@ -207,7 +211,7 @@ class LineLookup(Generic[T]):
                     if not raw.endswith(b"\n"):
                         break  # a line still being appended is taken in next time
                     if raw.strip():
-                        rows.append((read_to, len(raw), *_keys(self._fields(raw, read_to))))
+                        rows.append((read_to, len(raw), *_keys(self._fields(raw, read_to)[1])))
                         last = raw
                     read_to += len(raw)
                     if len(rows) >= _BATCH:
@@ -215,9 +219,10 @@ class LineLookup(Generic[T]):
                 _insert(conn, rows)
         conn.execute("INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?)",
                      (status.st_ino if status else 0, read_to, last))
-        _run(conn, _INDEXES)
+        if anew:
+            _run(conn, _INDEXES)
 
-    def _fields(self, raw: bytes, offset: int) -> Fields:
+    def _fields(self, raw: bytes, offset: int) -> tuple[str, Fields]:
         try:
             return line_fields(raw)
         except ValueError as exc:  # reported, not skipped: its record would be lost to look-ups
@@ -234,8 +239,8 @@ class LineLookup(Generic[T]):
     # -- look-ups --------------------------------------------------------------------------
 
     def find(self, by: tuple[str, int], value: str) -> list[T]:
-        """Every line found by ``value`` (``BY_ID``, ``BY_URL``, ``BY_DIGEST``), in the order of
-        the file."""
+        """Every line found by ``value`` (``BY_ID``, ``BY_URL``, ``BY_DIGEST``, ``BY_FILE``), in
+        the order of the file."""
         column, which = by
         for _ in range(2):
             try:
@@ -262,12 +267,12 @@ class LineLookup(Generic[T]):
                 fh.seek(offset)
                 raw = fh.read(length)
                 try:
-                    fields = line_fields(raw) if raw.endswith(b"\n") else None
+                    timestamp, fields = line_fields(raw) if raw.endswith(b"\n") else ("", None)
                 except ValueError:
-                    fields = None
+                    timestamp, fields = "", None
                 found = None if fields is None else _values(fields)[which]
-                if found == value:
-                    yield self._parse(raw, offset)
+                if found == value and fields is not None:
+                    yield self._parse(timestamp, fields, offset)
                 elif found is None or key(str(found)) != wanted:
                     raise StaleLookup(f"line at {offset} of {self.path}")
 

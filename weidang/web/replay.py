@@ -142,18 +142,19 @@ class Replay:
         if not archive.is_symlink():
             archive.symlink_to(collection.warcs.resolve(), target_is_directory=True)
         index, held = root / "indexes" / "index.cdxj", root / HELD
-        before = _held_files(held, index)
-        if before is not None and before <= set(files):  # files were only added: merge theirs in
-            added = sorted(set(files) - before)
-            if added:
-                lines = replay_lines(e for file, _ in added for e in collection.index.by_file(file))
-                with open(index, "rb") as old:
-                    replace_whole(index, heapq.merge(old, lines))
-                _hold_files(held, index, files)
-        else:  # first use, or a file went (recovery set it aside): derived again from the whole
+        before, now = _held_files(held, index), set(files)
+        if before is None or not before <= now:
+            # first use, or a file went (recovery set it aside): derived again from the whole
             closed = {f for f, _ in files}
             replace_whole(index, replay_lines(e for e in collection.index if e.filename in closed))
-            _hold_files(held, index, files)
+        elif before != now:  # files were only added: merge theirs in
+            added = sorted(now - before)
+            lines = replay_lines(e for file, _ in added for e in collection.index.by_file(file))
+            with open(index, "rb") as old:
+                replace_whole(index, heapq.merge(old, lines))
+        else:
+            return _Prepared(files, index)
+        _hold_files(held, index, files)
         return _Prepared(files, index)
 
     def _start(self) -> None:
