@@ -25,6 +25,7 @@ CASES = {
     "harvest_bench.py": (["--posts", "100", "--runs", "1", "--index-records", "2000"],
                          "records: "),
     "record_lookup_bench.py": (["--records", "5000"], "faster than reading the index into memory"),
+    "replay_index_bench.py": (["--records", "5000"], "outputs equal byte for byte"),
 }
 
 

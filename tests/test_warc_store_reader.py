@@ -166,6 +166,29 @@ def test_the_entries_of_a_whole_index_hold_each_file_name_type_and_second_once(t
     assert first == index.by_record_id("<urn:uuid:0>")
 
 
+def test_a_pass_over_a_whole_index_keeps_a_bounded_number_of_shared_strings(tmp_path, monkeypatch):
+    """Each second is a new string: a pass over years of records must not keep them all, and
+    records of one second, which lie side by side, still share theirs."""
+    from warc_store import cdxj
+    from warc_store.cdxj import CdxjIndex, IndexEntry
+
+    monkeypatch.setattr(cdxj, "SHARED_STRINGS", 8)
+    index = CdxjIndex(tmp_path / "index.cdxj")
+    index.append(IndexEntry(url=f"https://example.org/{i}", timestamp=f"2026112508{i // 2:04d}",
+                            record_id=f"<urn:uuid:{i}>", record_type="response",
+                            filename="weidang-00001.warc.gz", offset=i, length=1)
+                 for i in range(200))
+    entries, sizes = [], []
+    passing = iter(index)
+    for entry in passing:
+        entries.append(entry)
+        sizes.append(len(passing.gi_frame.f_locals["shared"]))
+    assert max(sizes) <= 8 + 3  # the bound, and the strings of the line that passed it
+    pairs = list(zip(entries[::2], entries[1::2], strict=True))
+    shared = sum(a.timestamp is b.timestamp and a.filename is b.filename for a, b in pairs)
+    assert shared >= 0.8 * len(pairs)
+
+
 def test_kept_collections_open_each_once_and_see_what_is_added_later(tmp_path):
     from weidang.home import Home
     from weidang.indexing import kept_collections

@@ -1,7 +1,8 @@
 """The web server's replay index follows the collection by merging in the lines of each file a
 harvest closed, not by deriving the whole collection's again; whenever it cannot tell what its
 index holds, or a file went away, it derives the whole, as before. Either way its bytes are those
-of the replay index of every closed file (``write_replay_index``)."""
+of the replay index of every closed file (``replay_lines``, which other tests hold against
+cdxj-indexer and pywb). A whole one is sorted in bounded memory (``sorted_lines``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 from store_helpers import StepClock, json_exchange, picture_exchange
 
-from warc_store import CaptureWriter, Collection, StoreConfig
+from warc_store import CaptureWriter, Collection, StoreConfig, replay_index
 from warc_store.cdxj import CdxjIndex
-from warc_store.replay_index import write_replay_index
+from warc_store.replay_index import SPILL_PREFIX, replay_lines, sorted_lines, write_replay_index
 from weidang.web.replay import HELD, Replay, latest_capture
 
 NAME = "default"
@@ -29,9 +30,7 @@ def harvest(collection: Collection, n: int) -> None:
 
 def whole(collection: Collection, tmp_path: Path) -> bytes:
     closed = {p.name for p in collection.closed_files()}
-    expected = tmp_path / "expected.cdxj"
-    write_replay_index((e for e in collection.index if e.filename in closed), expected)
-    return expected.read_bytes()
+    return b"".join(replay_lines(e for e in collection.index if e.filename in closed))
 
 
 @pytest.fixture()
@@ -110,3 +109,48 @@ def test_the_latest_capture_of_an_address_by_binary_search(tmp_path, block):
         assert latest_capture(index, k, block) == latest[k], k
     for absent in ("a", "cn,gov,a", "cn,gov,a)/0", "cn,gov,b", "zz", "cn,gov,zq)", "cn,gov,档案)/"):
         assert latest_capture(index, absent, block) is None
+
+
+@pytest.mark.parametrize("run_lines,fan_in", [(1, 2), (2, 2), (3, 5), (7, 3), (1000, 64)])
+def test_sorting_in_runs_gives_the_sorted_lines_and_leaves_nothing_behind(tmp_path, run_lines, fan_in):
+    rng = random.Random(run_lines * 100 + fan_in)
+    keys = [f"com,example)/{rng.choice('abc')}{rng.randrange(40)}" for _ in range(150)]
+    lines = [f"{k} 2026{rng.randrange(10**10):010d} {{}}\n".encode() for k in keys]
+    lines += lines[:20]  # the same line twice, as a sort keeps it
+    assert list(sorted_lines(lines, tmp_path, run_lines=run_lines, fan_in=fan_in)) == sorted(lines)
+    assert list(tmp_path.iterdir()) == []
+    assert list(sorted_lines([], tmp_path, run_lines=run_lines)) == []
+
+
+def test_sorting_spills_runs_to_disk_and_removes_them_when_stopped(tmp_path):
+    lines = (f"k{n % 97:03d} {n}\n".encode() for n in range(50))
+    sorting = sorted_lines(lines, tmp_path, run_lines=8, fan_in=2)
+    first = next(sorting)
+    [runs] = tmp_path.iterdir()  # more lines than one run: runs on disk, not in memory
+    # seven runs, merged two by two into four, then two; each pass removed the runs it read
+    assert runs.name.startswith(SPILL_PREFIX) and len(list(runs.iterdir())) == 2
+    assert first == b"k000 0\n"
+    sorting.close()  # a consumer that fails half-way (a full disk) leaves no runs behind
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_first_use_sorts_a_large_collection_in_runs(setup, tmp_path, monkeypatch):
+    collection, replay, root = setup
+    for n in range(1, 5):
+        harvest(collection, n)
+    (root / f"{SPILL_PREFIX}left-by-a-kill").mkdir(parents=True)
+    made: list[int] = []
+    real = replay_index._write_run
+
+    def counted_run(path: Path, lines):
+        made.append(1)
+        return real(path, lines)
+
+    monkeypatch.setattr(replay_index, "_write_run", counted_run)
+    monkeypatch.setattr(replay_index.sorted_lines, "__kwdefaults__", {"run_lines": 3, "fan_in": 2})
+    assert replay.address(NAME, json_exchange(2)[0].url) is not None
+    assert len(made) >= 4  # twelve lines in runs of three, merged two by two
+    assert (root / "indexes" / "index.cdxj").read_bytes() == whole(collection, tmp_path)
+    assert [p.name for p in root.iterdir() if p.name.startswith(SPILL_PREFIX)] == []
+    lines = len(whole(collection, tmp_path).splitlines())
+    assert write_replay_index(collection.index, tmp_path / "all.cdxj") == lines

@@ -73,6 +73,7 @@ class IndexEntry:
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(IndexEntry) if f.name != "timestamp")
 _REPEATED = ("filename", "record_type", "mime")  # few values, each in many entries
+SHARED_STRINGS = 4096  # repeated strings an iteration keeps at most
 
 
 def url_key(url: str) -> str:
@@ -126,12 +127,18 @@ class CdxjIndex:
     def __iter__(self) -> Iterator[IndexEntry]:
         if not self.path.exists():
             return
-        shared: dict[str, str] = {}  # for a caller keeping every entry (the replay index)
+        # For a caller keeping every entry (a package's records): the strings many entries
+        # repeat are kept once. Records of one second lie next to each other in an index written
+        # in order, so forgetting now and then keeps nearly all the sharing, and a pass over a
+        # whole archive does not hold every second it has seen.
+        shared: dict[str, str] = {}
         offset = 0
         with open(self.path, "rb") as fh:
             for raw in fh:
                 if raw.endswith(b"\n") and raw.strip():  # an unfinished last line is not yet there
                     yield self._read_line(raw, offset, shared)
+                    if len(shared) > SHARED_STRINGS:
+                        shared.clear()
                 offset += len(raw)
 
     def _read_line(self, raw: bytes, offset: int, shared: dict[str, str]) -> IndexEntry:

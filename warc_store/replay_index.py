@@ -24,9 +24,13 @@ record lies and what it is, and ``weidang verify`` checks the index against the 
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from itertools import count, islice
 from pathlib import Path
 
 from warc_store.cdxj import IndexEntry, url_key
@@ -62,14 +66,74 @@ def replay_line(entry: IndexEntry) -> bytes | None:
 
 def replay_lines(entries: Iterable[IndexEntry]) -> list[bytes]:
     """The replay index of these records: their lines, sorted."""
-    return sorted(line for line in map(replay_line, entries) if line is not None)
+    return sorted(_lines(entries))
 
 
-def write_replay_index(entries: Iterable[IndexEntry], path: Path) -> int:
-    """Write the sorted replay index to ``path`` atomically; returns the number of lines."""
-    lines = replay_lines(entries)
-    replace_whole(path, lines)
-    return len(lines)
+def spilled_replay_lines(entries: Iterable[IndexEntry], spill: Path) -> Iterator[bytes]:
+    """``replay_lines`` of as many records as a collection holds, sorted in bounded memory
+    (``sorted_lines``; ``spill`` is a folder for the sorted runs)."""
+    return sorted_lines(_lines(entries), spill)
+
+
+def _lines(entries: Iterable[IndexEntry]) -> Iterator[bytes]:
+    return (line for line in map(replay_line, entries) if line is not None)
+
+
+# An external merge sort keeps a whole collection's replay index out of memory: at most this many
+# lines (about 30 MB) are sorted at a time, and at most FAN_IN sorted runs are merged at once.
+RUN_LINES = 100_000
+FAN_IN = 64
+SPILL_PREFIX = ".sorting-"  # the temporary folder of runs, removed when the sort ends
+
+
+def sorted_lines(lines: Iterable[bytes], spill: Path, *, run_lines: int = RUN_LINES,
+                 fan_in: int = FAN_IN) -> Iterator[bytes]:
+    """``sorted(lines)`` in bounded memory: runs of ``run_lines`` are sorted and written to a
+    temporary folder in ``spill`` (used only when there is more than one run), then merged."""
+    it = iter(lines)
+    first = sorted(islice(it, run_lines))
+    if len(first) < run_lines:
+        yield from first
+        return
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX, dir=spill) as tmp:
+        names = (Path(tmp) / f"run-{n:06d}" for n in count())
+        runs = [_write_run(next(names), first)]
+        del first
+        while chunk := sorted(islice(it, run_lines)):
+            runs.append(_write_run(next(names), chunk))
+            del chunk  # before the next run is read: one run in memory, not two
+        while len(runs) > fan_in:  # an archive of many millions of lines: merge in passes
+            runs = [_write_run(next(names), _merged(runs[i:i + fan_in]))
+                    for i in range(0, len(runs), fan_in)]
+        yield from _merged(runs)
+
+
+def _write_run(path: Path, lines: Iterable[bytes]) -> Path:
+    with open(path, "wb") as fh:
+        fh.writelines(lines)
+    return path
+
+
+def _merged(runs: Sequence[Path]) -> Iterator[bytes]:
+    with ExitStack() as files:
+        yield from heapq.merge(*(files.enter_context(open(run, "rb")) for run in runs))
+    for run in runs:
+        run.unlink()
+
+
+def write_replay_index(entries: Iterable[IndexEntry], path: Path, spill: Path | None = None) -> int:
+    """Write the sorted replay index to ``path`` atomically, in bounded memory (its sorted runs
+    in a temporary folder in ``spill``, by default beside it); returns the number of lines."""
+    written = 0
+
+    def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
+        nonlocal written
+        for line in lines:
+            written += 1
+            yield line
+
+    replace_whole(path, counted(spilled_replay_lines(entries, spill or path.parent)))
+    return written
 
 
 def file_entries(collection: Collection, filenames: Sequence[str]) -> list[IndexEntry]:

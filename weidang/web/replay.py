@@ -42,7 +42,12 @@ from urllib.request import urlopen
 from schedules.child import ends_with_parent
 from warc_store import Collection
 from warc_store.lines import replace_whole
-from warc_store.replay_index import replay_lines, url_key
+from warc_store.replay_index import (
+    SPILL_PREFIX,
+    spilled_replay_lines,
+    url_key,
+    write_replay_index,
+)
 from weidang.i18n import N_, gettext
 
 STATE_DIR = "web-replay"
@@ -146,10 +151,14 @@ class Replay:
         if before is None or not before <= now:
             # first use, or a file went (recovery set it aside): derived again from the whole
             closed = {f for f, _ in files}
-            replace_whole(index, replay_lines(e for e in collection.index if e.filename in closed))
+            for stale in root.glob(SPILL_PREFIX + "*"):  # runs of a sort a kill interrupted
+                shutil.rmtree(stale, ignore_errors=True)
+            # sorted runs beside indexes/, not in it: pywb reads every index that folder holds
+            write_replay_index((e for e in collection.index if e.filename in closed), index, root)
         elif before != now:  # files were only added: merge theirs in
             added = sorted(now - before)
-            lines = replay_lines(e for file, _ in added for e in collection.index.by_file(file))
+            lines = spilled_replay_lines(
+                (e for file, _ in added for e in collection.index.by_file(file)), root)
             with open(index, "rb") as old:
                 replace_whole(index, heapq.merge(old, lines))
         else:
