@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-import lxml.html
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 # Elements whose end is a line break when read as plain text.
 _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "section", "blockquote",
@@ -26,6 +27,11 @@ def html_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    # Loaded here: normalising text (every post record, every command's settings) needs no HTML
+    # parser, and lxml takes longer to load than a command like verify takes to start.
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

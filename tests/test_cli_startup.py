@@ -70,6 +70,20 @@ def test_a_command_that_needs_a_library_still_loads_it(tmp_path):
     assert "apscheduler" in heavy
 
 
+def test_verify_loads_no_html_parser_nor_search_code(tmp_path):
+    """An audit's verify starts in the time of its own work: its wall time is set against
+    `warcio check` (bench/warc_verify.py), and lxml alone took longer to load than the rest."""
+    from warc_store import Collection
+
+    Collection.create(tmp_path / "collection")
+    unwanted = ["lxml", "catalog.search.base", "catalog.search.query"]
+    probe = PROBE.replace('name.split(".")[0]', "name")  # whole module names, not packages
+    done = subprocess.run([sys.executable, "-c", probe % json.dumps(unwanted),
+                           "verify", str(tmp_path / "collection")],
+                          capture_output=True, text=True, env=_env(tmp_path), timeout=120)
+    assert "0 " in done.stdout and json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
 def test_an_emulator_error_is_still_one_sentence(tmp_path):
     plan = tmp_path / "plan.toml"
     plan.write_text("[[rule]]\nno_such_key = 1\n", encoding="utf-8")

@@ -8,14 +8,31 @@ backend, the same query semantics (see ``catalog.search.query``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from catalog.search.base import SearchIndex
-from catalog.search.document import IndexedPost, SearchHit, SearchResults
 from catalog.search.errors import SearchError
-from catalog.search.query import SearchFilters, SearchQuery
+
+if TYPE_CHECKING:
+    from catalog.search.base import SearchIndex
+    from catalog.search.document import IndexedPost, SearchHit, SearchResults
+    from catalog.search.query import SearchFilters, SearchQuery
+
+# Where each public name lives: its module loads when the name is first asked for (PEP 562), so
+# that a command reading the settings (which name the backends) loads no query or index code.
+_HOMES = {"SearchIndex": "base", "IndexedPost": "document", "SearchHit": "document",
+          "SearchResults": "document", "SearchFilters": "query", "SearchQuery": "query"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'catalog.search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"catalog.search.{home}"), name)
+    globals()[name] = value  # asked once
+    return value
 
 __all__ = [
     "IndexedPost", "SearchError", "SearchFilters", "SearchHit", "SearchIndex", "SearchQuery",
