@@ -17,8 +17,9 @@ Each collection is a pywb collection directory of its own under ``<home>/web-rep
 ``archive`` links to the collection's ``warcs/``, and ``indexes/index.cdxj`` is the replay index of
 its closed files, replaced at once when the files changed; pywb opens the index anew for each
 request, so it follows without a restart. A file a harvest closed has its own lines (found
-through the record index's look-up table) merged into the sorted index, which is not derived
-again from the whole collection unless a file went away.
+through the record index's look-up table) merged into ``indexes/recent.cdxj``, a sorted index of
+the files closed since it was last merged into the main one (pywb searches both); neither is
+derived again from the whole collection unless a file went away.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ from weidang.i18n import N_, gettext
 
 STATE_DIR = "web-replay"
 HELD = "held-files.json"  # beside a collection's indexes/: which closed files its index holds
+MAIN, RECENT = "index.cdxj", "recent.cdxj"  # the replay index, and the lines merged in since
+# The recent index is merged into the main one once it holds an eighth of its bytes: a harvest's
+# file then costs a rewrite of the small index, not of the whole collection's, and pywb searches
+# two files, not one per WARC file.
+RECENT_SHARE = 8
 CONFIG = ("# written by weidang web: the home's collections, replayed without pywb's frame\n"
           "collections_root: collections\nframed_replay: false\nenable_memento: false\n")
 # Headers that belong to one connection, or that pywb must never see (the reader's session).
@@ -87,7 +93,7 @@ def find_wayback(setting: str, beside: Path) -> Path:
 @dataclass
 class _Prepared:
     files: tuple[tuple[str, int], ...]  # (name, size) of the closed files the index holds
-    index: Path  # their sorted replay index
+    indexes: tuple[Path, Path]  # their sorted replay index: the main one and the recent one
 
 
 class Replay:
@@ -106,7 +112,9 @@ class Replay:
         ``collection``, or None when the collection holds no page at that address."""
         with self._lock:
             prepared = self._prepare(collection)
-        stamp = latest_capture(prepared.index, url_key(url)) if prepared else None
+        key = url_key(url)
+        stamps = [latest_capture(index, key) for index in prepared.indexes] if prepared else []
+        stamp = max(filter(None, stamps), default=None)
         return f"/{collection}/{stamp}/{url}" if stamp else None
 
     def start(self) -> None:
@@ -146,25 +154,34 @@ class Replay:
         archive = root / "archive"
         if not archive.is_symlink():
             archive.symlink_to(collection.warcs.resolve(), target_is_directory=True)
-        index, held = root / "indexes" / "index.cdxj", root / HELD
-        before, now = _held_files(held, index), set(files)
+        indexes = (root / "indexes" / MAIN, root / "indexes" / RECENT)
+        main, recent = indexes
+        held = root / HELD
+        before, now = _held_files(held, indexes), set(files)
         if before is None or not before <= now:
             # first use, or a file went (recovery set it aside): derived again from the whole
             closed = {f for f, _ in files}
             for stale in root.glob(SPILL_PREFIX + "*"):  # runs of a sort a kill interrupted
                 shutil.rmtree(stale, ignore_errors=True)
             # sorted runs beside indexes/, not in it: pywb reads every index that folder holds
-            write_replay_index((e for e in collection.index if e.filename in closed), index, root)
+            write_replay_index((e for e in collection.index if e.filename in closed), main, root)
+            # Both files are always there: pywb lists the folder's files again only when its
+            # time changes, to the second, so a file that appeared within one could be missed.
+            replace_whole(recent, [])
         elif before != now:  # files were only added: merge theirs in
             added = sorted(now - before)
             lines = spilled_replay_lines(
                 (e for file, _ in added for e in collection.index.by_file(file)), root)
-            with open(index, "rb") as old:
-                replace_whole(index, heapq.merge(old, lines))
+            if recent.stat().st_size * RECENT_SHARE < main.stat().st_size:
+                _merge_into(recent, lines)
+            else:  # the recent index has grown: all of it into the main one
+                with open(recent, "rb") as since:
+                    _merge_into(main, heapq.merge(since, lines))
+                replace_whole(recent, [])
         else:
-            return _Prepared(files, index)
-        _hold_files(held, index, files)
-        return _Prepared(files, index)
+            return _Prepared(files, indexes)
+        _hold_files(held, indexes, files)
+        return _Prepared(files, indexes)
 
     def _start(self) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
@@ -211,24 +228,33 @@ def latest_capture(index: Path, key: str, block: int = 8192) -> str | None:
     return latest.decode("ascii") if latest else None
 
 
-def _held_files(held: Path, index: Path) -> set[tuple[str, int]] | None:
-    """The closed files (name, size) whose lines ``index`` holds, as noted when it was written;
-    None when unknown or when the note is not about this very index (a crash between the two
-    writes, an index replaced since): then the index is derived again from the whole."""
+def _merge_into(index: Path, lines: Iterable[bytes]) -> None:
+    """Replace the sorted ``index`` with itself and the sorted ``lines``, merged."""
+    with open(index, "rb") as old:
+        replace_whole(index, heapq.merge(old, lines))
+
+
+def _held_files(held: Path, indexes: tuple[Path, Path]) -> set[tuple[str, int]] | None:
+    """The closed files (name, size) whose lines ``indexes`` hold, as noted when they were
+    written; None when unknown or when the note is not about these very files (a crash between
+    the writes, an index replaced since): then the index is derived again from the whole."""
     try:
         note = json.loads(held.read_text(encoding="utf-8"))
-        status = index.stat()
-        if note["index"] != [status.st_ino, status.st_size]:
+        if note["indexes"] != _identities(indexes):
             return None
         return {(str(name), int(size)) for name, size in note["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _hold_files(held: Path, index: Path, files: Iterable[tuple[str, int]]) -> None:
-    status = index.stat()
-    note = {"index": [status.st_ino, status.st_size], "files": sorted(files)}
+def _hold_files(held: Path, indexes: tuple[Path, Path], files: Iterable[tuple[str, int]]) -> None:
+    note = {"indexes": _identities(indexes), "files": sorted(files)}
     replace_whole(held, [json.dumps(note).encode("utf-8")])
+
+
+def _identities(indexes: tuple[Path, Path]) -> list[list[int]]:
+    """Which files these are, as the note keeps them: inode and size of each."""
+    return [[status.st_ino, status.st_size] for status in map(os.stat, indexes)]
 
 
 def _free_port() -> int:
