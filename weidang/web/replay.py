@@ -52,7 +52,7 @@ from warc_store.replay_index import (
 from weidang.i18n import N_, gettext
 
 STATE_DIR = "web-replay"
-HELD = "held-files.json"  # beside a collection's indexes/: which closed files its index holds
+HELD = "held-files.json"  # beside a collection's indexes/: which closed files its indexes hold
 MAIN, RECENT = "index.cdxj", "recent.cdxj"  # the replay index, and the lines merged in since
 # The recent index is merged into the main one once it holds an eighth of its bytes: a harvest's
 # file then costs a rewrite of the small index, not of the whole collection's, and pywb searches
