@@ -148,6 +148,28 @@ def test_revisit_needs_the_file_of_its_original(tmp_path):
     assert not (tmp_path / "x.wacz.part").exists()
 
 
+def test_a_package_finds_its_records_without_reading_the_whole_index(tmp_path, monkeypatch):
+    """A transfer packs a few accounts' files out of years of them: their records come through
+    the index's look-up table, not from reading every line of the collection's index (which a
+    transfer did several times for each account)."""
+    from warc_store.cdxj import CdxjIndex
+    from warc_store.replay_index import file_entries
+
+    coll = Collection.create(tmp_path / "coll", StepClock())
+    write_some(coll)
+    write_some(coll, same_picture_at="https://wx4.sinaimg.cn/large/c.jpg")
+    first, second = [p.name for p in coll.closed_files()]
+    everything = list(coll.index)
+    monkeypatch.setattr(CdxjIndex, "__iter__", lambda self: (_ for _ in ()).throw(AssertionError))
+    assert file_entries(coll, [second, first]) == (
+        [e for e in everything if e.filename == second] + [e for e in everything if e.filename == first])
+    assert with_originals(coll, [second]) == [first, second]
+    assert write_collection_wacz(coll, [first, second], tmp_path / "x.wacz", [],
+                                 title="x").index_lines == 4 + 3
+    with pytest.raises(StoreError, match="lists no record of nosuch.warc.gz"):
+        file_entries(coll, [first, "nosuch.warc.gz"])
+
+
 def test_refuses_what_would_not_replay_or_not_match(collection, tmp_path):
     names = [p.name for p in collection.closed_files()]
     out = tmp_path / "a.wacz"

@@ -137,14 +137,20 @@ def write_replay_index(entries: Iterable[IndexEntry], path: Path, spill: Path | 
 
 
 def file_entries(collection: Collection, filenames: Sequence[str]) -> list[IndexEntry]:
-    """The collection index's entries for the records of these WARC files, in index order.
+    """The collection index's entries for the records of these WARC files, file by file, each
+    in index order; found through the index's look-up table, so a package of a few files costs
+    their records, not a reading of the whole collection's index.
 
     Raises StoreError when a file is not in the index at all (a typo, or a file of another
     collection): a package without its records would pass every check and replay nothing.
     """
-    wanted = set(filenames)
-    entries = [e for e in collection.index if e.filename in wanted]
-    missing = wanted - {e.filename for e in entries}
+    entries: list[IndexEntry] = []
+    missing = []
+    for name in dict.fromkeys(filenames):
+        found = collection.index.by_file(name)
+        if not found:
+            missing.append(name)
+        entries += found
     if missing:
         raise StoreError(f"the index of {collection.root} lists no record of "
                          f"{', '.join(sorted(missing))}; name files of this collection's warcs/ folder")
