@@ -82,6 +82,30 @@ def test_a_rewritten_index_is_taken_in_anew_here_and_in_other_processes(tmp_path
     assert lines_in_table(tmp_path) == 4
 
 
+def test_recovery_replaces_one_files_lines_and_keeps_the_others_byte_for_byte(tmp_path, monkeypatch):
+    """Streamed, not read into memory: every other line stays as it was written (here one in
+    an older form, its key not what today's code would write), an unfinished last line goes."""
+    path = tmp_path / "index.cdxj"
+    index = CdxjIndex(path)
+    other = dataclasses.replace(entry(1), filename="weidang-00002.warc.gz")
+    index.append([entry(0), other, entry(2)])
+    older = (b'COM,EXAMPLE)/Old 20201204080000 {"url":"https://example.com/Old",'
+             b'"record_id":"<urn:uuid:old>","record_type":"response",'
+             b'"filename":"weidang-00003.warc.gz","offset":0,"length":1}\n')
+    with open(path, "ab") as fh:
+        fh.write(older + b"com,example)/torn 2020")
+    assert index.by_record_id("<urn:uuid:00000002>") == entry(2)
+    monkeypatch.setattr(CdxjIndex, "__iter__", lambda self: (_ for _ in ()).throw(AssertionError))
+    index.replace_file(FILE, [entry(7)])
+    assert path.read_bytes() == other.to_line().encode() + older + entry(7).to_line().encode()
+    assert index.by_record_id("<urn:uuid:00000002>") is None  # the table forgot the old places
+    assert index.by_record_id("<urn:uuid:00000007>") == entry(7)
+    assert [e.filename for e in index.by_file("weidang-00003.warc.gz")] == ["weidang-00003.warc.gz"]
+    missing = CdxjIndex(tmp_path / "none.cdxj")  # a writer killed before its first line
+    missing.replace_file(FILE, [entry(3)])
+    assert (tmp_path / "none.cdxj").read_bytes() == entry(3).to_line().encode()
+
+
 def test_a_copied_collection_builds_its_own_table(tmp_path):
     (tmp_path / "a").mkdir()
     first = CdxjIndex(tmp_path / "a" / "index.cdxj")

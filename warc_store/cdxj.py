@@ -116,9 +116,37 @@ class CdxjIndex:
         return cut_torn_tail(self.path)
 
     def rewrite(self, entries: Iterable[IndexEntry]) -> None:
-        """Replace the whole index atomically (used after recovery cuts a file)."""
+        """Replace the whole index with these entries' lines, atomically."""
         replace_whole(self.path, (e.to_line().encode("utf-8") for e in entries))
         self._lookup.forget()
+
+    def replace_file(self, filename: str, entries: Iterable[IndexEntry]) -> None:
+        """Replace the lines of one WARC file with ``entries``' (put last), atomically; every
+        other line is kept byte for byte, streamed, so a collection of any size is rewritten in
+        the same memory. Used by recovery; call under the collection lock."""
+        def kept() -> Iterator[bytes]:
+            yield from self._lines_of_others(filename)
+            for entry in entries:
+                yield entry.to_line().encode("utf-8")
+
+        replace_whole(self.path, kept())
+        self._lookup.forget()
+
+    def _lines_of_others(self, filename: str) -> Iterator[bytes]:
+        """Every whole line of the index but those of ``filename``, as they are."""
+        if not self.path.exists():  # a writer killed before its first line
+            return
+        offset = 0
+        with open(self.path, "rb") as fh:
+            for raw in fh:
+                if raw.endswith(b"\n") and raw.strip():  # an unfinished last line goes
+                    try:
+                        _, fields = line_fields(raw)
+                    except ValueError as exc:
+                        raise damaged(self.path, offset) from exc
+                    if fields.get("filename") != filename:
+                        yield raw
+                offset += len(raw)
 
     def close(self) -> None:
         """Close the look-up table (reopened at the next look-up)."""

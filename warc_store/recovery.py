@@ -142,7 +142,7 @@ def _finish_rename(collection: Collection, path: Path, listed: ManifestEntry) ->
                    and e.get("detail", {}).get("file") == final for e in collection.events.entries()):
             log_fixity(collection, listed, "logged at recovery: its writer died just after "
                                            "entering it in the manifest")
-    if sum(e.filename == final for e in collection.index) != listed.records:
+    if len(collection.index.by_file(final)) != listed.records:
         _reindex(collection, final, _complete_records(path, final)[0])  # lines never flushed, or cut
     os.rename(path, path.with_name(final))
     return _log(collection, Recovered(final, listed.records, 0, None,
@@ -228,10 +228,8 @@ def _quarantine_whole(collection: Collection, path: Path, note: str) -> Recovere
 def _reindex(collection: Collection, final: str, kept: list[IndexEntry]) -> None:
     """Make the index list exactly the kept records of this file."""
     with collection.locked():
-        entries = list(collection.index)
-        others = [e for e in entries if e.filename != final]
-        if kept or len(others) != len(entries):
-            collection.index.rewrite([*others, *kept])
+        if kept or collection.index.by_file(final):
+            collection.index.replace_file(final, kept)
 
 
 def _log(collection: Collection, result: Recovered) -> Recovered:
