@@ -158,11 +158,11 @@ class Replay:
         main, recent = indexes
         held = root / HELD
         before, now = _held_files(held, indexes), set(files)
+        for stale in root.glob(SPILL_PREFIX + "*"):  # runs of a sort a kill interrupted
+            shutil.rmtree(stale, ignore_errors=True)
         if before is None or not before <= now:
             # first use, or a file went (recovery set it aside): derived again from the whole
             closed = {f for f, _ in files}
-            for stale in root.glob(SPILL_PREFIX + "*"):  # runs of a sort a kill interrupted
-                shutil.rmtree(stale, ignore_errors=True)
             # sorted runs beside indexes/, not in it: pywb reads every index that folder holds
             write_replay_index((e for e in collection.index if e.filename in closed), main, root)
             # Both files are always there: pywb lists the folder's files again only when its
