@@ -5,13 +5,13 @@ scanning the file for the record id.
 Usage: python bench/record_lookup_bench.py [--records 1000000] [--dir DIR]
 Each measurement runs in a fresh process, as a harvest, a web server or an audit starts: its
 wall time, CPU time and peak memory (RSS). The index lines are shaped like a harvest's
-(request, response, revisit and metadata records, 450 bytes a line).
+(``write_index``: request, response, revisit and metadata records, about 400 bytes a line).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -59,14 +59,21 @@ print(json.dumps({"first": first, "cpu": first_cpu, "each_us": each,
 
 
 def write_index(path: Path, records: int) -> None:
+    """An index shaped like a harvest's: request, response, metadata and revisit records in the
+    order they were written, addresses in no order, a new second every five records, a WARC
+    file every 50,000 records (about 400 bytes a line)."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with path.open("w", encoding="utf-8") as fh:
         for i in range(records):
+            page = (i // 4 * 2654435761) % 10**12  # an address the harvest came to in no order
+            kind = KINDS[i % 4]
+            url = (f"urn:weidang:post:weibo:{page}:v1" if kind == "metadata"
+                   else f"https://m.weibo.cn/statuses/extend?id=49{page:012d}")
             fh.write(IndexEntry(
-                url=f"https://m.weibo.cn/statuses/extend?id=49{i:014d}",
-                timestamp="20261204080000", record_id=f"<urn:uuid:{i:032x}>", record_type=KINDS[i % 4],
-                filename=f"weidang-20261204-{i // 50_000:05d}.warc.gz", offset=i * 1500,
-                length=1500, digest="sha256:" + hashlib.sha256(str(i).encode()).hexdigest(),
-                mime="application/json", status=200, date="2026-12-04T08:00:00.123456Z",
+                url=url, timestamp=f"{start + dt.timedelta(seconds=i // 5):%Y%m%d%H%M%S}",
+                record_id=f"<urn:uuid:{i:032x}>", record_type=kind,
+                filename=f"weidang-20260101-{i // 50_000:05d}.warc.gz", offset=i * 1500,
+                length=1500, digest=f"sha256:{page:064x}", mime="application/json", status=200,
             ).to_line())
 
 

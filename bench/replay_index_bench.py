@@ -13,7 +13,6 @@ same 32 MiB of memory as one sorted run takes here; both outputs must be equal b
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import filecmp
 import json
 import shutil
@@ -25,10 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from warc_store.cdxj import CdxjIndex, IndexEntry  # noqa: E402
-from warc_store.replay_index import replay_line  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record_lookup_bench import write_index  # noqa: E402
 
-KINDS = ("request", "response", "metadata", "revisit")
+from warc_store.cdxj import CdxjIndex  # noqa: E402
+from warc_store.replay_index import replay_line  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -46,22 +46,6 @@ else:
 print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def write_index(path: Path, records: int) -> None:
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    with path.open("w", encoding="utf-8") as fh:
-        for i in range(records):
-            page = (i // 4 * 2654435761) % 10**12  # an address the harvest came to in no order
-            kind = KINDS[i % 4]
-            url = (f"urn:weidang:post:weibo:{page}:v1" if kind == "metadata"
-                   else f"https://m.weibo.cn/statuses/extend?id=49{page:012d}")
-            fh.write(IndexEntry(
-                url=url, timestamp=f"{start + dt.timedelta(seconds=i // 5):%Y%m%d%H%M%S}",
-                record_id=f"<urn:uuid:{i:032x}>", record_type=kind,
-                filename=f"weidang-20260101-{i // 50_000:05d}.warc.gz", offset=i * 1500,
-                length=1500, digest=f"sha256:{page:064x}", mime="application/json", status=200,
-            ).to_line())
 
 
 def child(index: Path, out: Path, mode: str) -> dict[str, float]:

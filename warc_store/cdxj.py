@@ -134,47 +134,42 @@ class CdxjIndex:
 
     def _lines_of_others(self, filename: str) -> Iterator[bytes]:
         """Every whole line of the index but those of ``filename``, as they are."""
-        if not self.path.exists():  # a writer killed before its first line
+        for offset, raw in self._whole_lines():
+            if self._fields(offset, raw)[1].get("filename") != filename:
+                yield raw
+
+    def _whole_lines(self) -> Iterator[tuple[int, bytes]]:
+        """Each whole line and its offset; an unfinished last line is not yet there, and a
+        missing index (a writer killed before its first line) has none."""
+        if not self.path.exists():
             return
         offset = 0
         with open(self.path, "rb") as fh:
             for raw in fh:
-                if raw.endswith(b"\n") and raw.strip():  # an unfinished last line goes
-                    try:
-                        _, fields = line_fields(raw)
-                    except ValueError as exc:
-                        raise damaged(self.path, offset) from exc
-                    if fields.get("filename") != filename:
-                        yield raw
+                if raw.endswith(b"\n") and raw.strip():
+                    yield offset, raw
                 offset += len(raw)
+
+    def _fields(self, offset: int, raw: bytes) -> tuple[str, dict[str, Any]]:
+        try:
+            return line_fields(raw)
+        except ValueError as exc:
+            raise damaged(self.path, offset) from exc
 
     def close(self) -> None:
         """Close the look-up table (reopened at the next look-up)."""
         self._lookup.close()
 
     def __iter__(self) -> Iterator[IndexEntry]:
-        if not self.path.exists():
-            return
         # For a caller keeping every entry (a package's records): the strings many entries
         # repeat are kept once. Records of one second lie next to each other in an index written
         # in order, so forgetting now and then keeps nearly all the sharing, and a pass over a
         # whole archive does not hold every second it has seen.
         shared: dict[str, str] = {}
-        offset = 0
-        with open(self.path, "rb") as fh:
-            for raw in fh:
-                if raw.endswith(b"\n") and raw.strip():  # an unfinished last line is not yet there
-                    yield self._read_line(raw, offset, shared)
-                    if len(shared) > SHARED_STRINGS:
-                        shared.clear()
-                offset += len(raw)
-
-    def _read_line(self, raw: bytes, offset: int, shared: dict[str, str]) -> IndexEntry:
-        try:
-            timestamp, fields = line_fields(raw)
-        except ValueError as exc:
-            raise damaged(self.path, offset) from exc
-        return self._entry(timestamp, fields, offset, shared)
+        for offset, raw in self._whole_lines():
+            yield self._entry(*self._fields(offset, raw), offset, shared)
+            if len(shared) > SHARED_STRINGS:
+                shared.clear()
 
     def _entry(self, timestamp: str, fields: dict[str, Any], offset: int,
                shared: dict[str, str] | None = None) -> IndexEntry:
