@@ -280,3 +280,116 @@ def test_a_table_of_another_layout_is_built_anew(tmp_path):
                      "id_key INTEGER NOT NULL, url_key INTEGER NOT NULL, digest_key INTEGER)")
     assert CdxjIndex(path).by_file(FILE) == [entry(0), entry(1), entry(2)]
     assert lines_in_table(tmp_path) == 3
+
+
+def counting_reads(monkeypatch) -> list[int]:
+    """Each time a process reads index lines into the table."""
+    read: list[int] = []
+    original = cdxj_lookup.LineLookup._extend
+    monkeypatch.setattr(cdxj_lookup.LineLookup, "_extend",
+                        lambda self, conn, status: read.append(1) or original(self, conn, status))
+    return read
+
+
+def test_a_writers_own_lines_are_found_without_reading_them_back(tmp_path, monkeypatch):
+    path = tmp_path / "index.cdxj"
+    writer = CdxjIndex(path)
+    writer.append(entry(i) for i in range(3))
+    assert writer.by_payload_digest(entry(2).digest) == entry(2)  # builds the table
+    read = counting_reads(monkeypatch)
+    for page in range(3, 30, 3):  # pages of a harvest, each asked after before it is appended
+        assert writer.by_payload_digest(entry(page).digest) is None
+        writer.append(entry(i) for i in range(page, page + 3))
+    assert writer.by_payload_digest(entry(28).digest) == entry(28)
+    assert writer.by_record_id(entry(4).record_id) == entry(4)
+    assert [e.record_id for e in writer.by_url(entry(17).url)] == [entry(17).record_id]
+    assert writer.by_file(FILE) == [entry(i) for i in range(30)]
+    assert read == [] and lines_in_table(tmp_path) == 3  # nothing read back, the table untouched
+
+    other = CdxjIndex(path)  # another process appends after them: both are taken in, each once
+    other.append([entry(30)])
+    assert writer.by_record_id(entry(30).record_id) == entry(30)
+    assert read == [1] and lines_in_table(tmp_path) == 31
+    assert writer.by_file(FILE) == [entry(i) for i in range(31)]
+    assert CdxjIndex(path).by_record_id(entry(29).record_id) == entry(29)  # and in a new process
+
+
+def test_own_lines_after_another_writers_are_read_from_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "index.cdxj"
+    writer, other = CdxjIndex(path), CdxjIndex(path)
+    writer.append([entry(0)])
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    other.append([entry(1)])  # between the table's end and this writer's next lines
+    writer.append([entry(2)])
+    read = counting_reads(monkeypatch)
+    assert writer.by_record_id(entry(2).record_id) == entry(2)
+    assert read == [1] and lines_in_table(tmp_path) == 3
+    assert writer.by_file(FILE) == [entry(0), entry(1), entry(2)]
+
+
+def test_another_process_may_take_in_a_writers_lines_first(tmp_path):
+    path = tmp_path / "index.cdxj"
+    writer, other = CdxjIndex(path), CdxjIndex(path)
+    writer.append([entry(0)])
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    writer.append([entry(1), entry(2)])  # kept in memory by the writer
+    assert other.by_record_id(entry(2).record_id) == entry(2)  # read from the file over there
+    other.append([entry(3)])
+    assert writer.by_file(FILE) == [entry(i) for i in range(4)]  # no line twice
+    assert lines_in_table(tmp_path) == 4
+
+
+def test_own_lines_kept_in_memory_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(cdxj_lookup, "OWN_ROWS", 4)
+    path = tmp_path / "index.cdxj"
+    writer = CdxjIndex(path)
+    writer.append([entry(0)])
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    read = counting_reads(monkeypatch)
+    for i in range(1, 10):
+        writer.append([entry(i)])
+    assert lines_in_table(tmp_path) == 9  # taken in four at a time, without reading them back
+    assert read == [] and writer.by_record_id(entry(9).record_id) == entry(9)
+    assert CdxjIndex(path).by_file(FILE) == [entry(i) for i in range(10)]
+
+
+def test_own_lines_of_a_rewritten_index_are_not_trusted(tmp_path):
+    path = tmp_path / "index.cdxj"
+    writer = CdxjIndex(path)
+    writer.append(entry(i) for i in range(3))
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    writer.append([entry(3), entry(4)])
+    CdxjIndex(path).rewrite([entry(4), entry(3)])  # recovery in another process
+    assert writer.by_record_id(entry(3).record_id) == entry(3)
+    assert writer.by_file(FILE) == [entry(4), entry(3)]
+
+
+def test_own_lines_do_not_fill_a_table_emptied_meanwhile(tmp_path):
+    path = tmp_path / "index.cdxj"
+    writer = CdxjIndex(path)
+    writer.append(entry(i) for i in range(3))
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    writer.append([entry(3), entry(4)])
+    with sqlite3.connect(tmp_path / LOOKUP_NAME) as conn:  # emptied, as a rebuild begins
+        conn.execute("DELETE FROM state")
+        conn.execute("DELETE FROM lines")
+    CdxjIndex(path).append([entry(5)])  # another writer: the table is read again, whole
+    assert writer.by_record_id(entry(1).record_id) == entry(1)
+    assert writer.by_file(FILE) == [entry(i) for i in range(6)]
+    assert lines_in_table(tmp_path) == 6
+
+
+def test_a_stale_table_is_built_again_around_own_lines(tmp_path):
+    path = tmp_path / "index.cdxj"
+    writer = CdxjIndex(path)
+    writer.append(entry(i) for i in range(3))
+    assert writer.by_record_id(entry(0).record_id) == entry(0)
+    writer.append([entry(3)])  # kept in memory
+    with sqlite3.connect(tmp_path / LOOKUP_NAME) as conn:  # record 1's row points at record 2
+        second, third = (row[0] for row in conn.execute(
+            "SELECT offset FROM lines ORDER BY offset LIMIT 2 OFFSET 1"))
+        conn.execute("DELETE FROM lines WHERE offset = ?", (third,))
+        conn.execute("UPDATE lines SET offset = ? WHERE offset = ?", (third, second))
+    assert writer.by_record_id(entry(1).record_id) == entry(1)
+    assert writer.by_record_id(entry(2).record_id) == entry(2)
+    assert writer.by_file(FILE) == [entry(i) for i in range(4)]

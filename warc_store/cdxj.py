@@ -13,6 +13,7 @@ derives that form from this file; this one stays as it is (appends only, found b
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -46,10 +47,15 @@ class IndexEntry:
     date: str | None = None  # the record's exact WARC-Date, for WARC-Refers-To-Date
 
     def to_line(self) -> str:
+        return self.line_and_fields()[0]
+
+    def line_and_fields(self) -> tuple[str, dict[str, Any]]:
+        """The index line, and the JSON fields it carries."""
         key = url_key(self.url) if self.url else "-"
         # not dataclasses.asdict(): asdict deep-copies, and this runs for every record
         fields = {k: v for k in _FIELDS if (v := getattr(self, k)) is not None}
-        return f"{key} {self.timestamp} {json.dumps(fields, ensure_ascii=False, separators=(',', ':'))}\n"
+        text = json.dumps(fields, ensure_ascii=False, separators=(',', ':'))
+        return f"{key} {self.timestamp} {text}\n", fields
 
     @classmethod
     def from_line(cls, line: str, shared: dict[str, str] | None = None) -> IndexEntry:
@@ -76,6 +82,7 @@ _REPEATED = ("filename", "record_type", "mime")  # few values, each in many entr
 SHARED_STRINGS = 4096  # repeated strings an iteration keeps at most
 
 
+@functools.lru_cache(maxsize=1024)  # an exchange's request and response share their URL
 def url_key(url: str) -> str:
     # Imported here: surt brings tldextract and requests (0.13 s), which a command that only
     # reads the index (verify, search, the web pages) never needs.
@@ -105,10 +112,12 @@ class CdxjIndex:
 
     def append(self, entries: Iterable[IndexEntry]) -> None:
         """Append whole lines or nothing; call under the collection lock."""
-        data = "".join(e.to_line() for e in entries).encode("utf-8")
-        if data:
+        lines = [(line.encode("utf-8"), fields)
+                 for line, fields in (e.line_and_fields() for e in entries)]
+        if lines:
             self.cut_torn_tail()
-            append_whole(self.path, data)
+            inode, start = append_whole(self.path, b"".join(raw for raw, _ in lines))
+            self._lookup.appended(inode, start, lines)
 
     def cut_torn_tail(self) -> bytes:
         """Drop a line a crash or a full disk left unfinished (its records are re-indexed by
@@ -186,8 +195,7 @@ class CdxjIndex:
         """The lines found; if none, those appended since the last look-up are taken in first
         (a writer asks after every new payload, mostly in vain)."""
         found = self._lookup.find(by, value)
-        if not found:
-            self.refresh()
+        if not found and self._lookup.refresh():
             found = self._lookup.find(by, value)
         return found
 

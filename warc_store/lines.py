@@ -48,13 +48,15 @@ def disk_full_message(path: Path, exc: OSError) -> str:
     return f"cannot write {path}: {exc.strerror or exc}"
 
 
-def append_whole(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Append ``data`` (complete lines) entirely, fsynced, or leave the file as it was."""
+def append_whole(path: Path, data: bytes, mode: int = 0o644) -> tuple[int, int]:
+    """Append ``data`` (complete lines) entirely, fsynced, or leave the file as it was. Returns
+    the file's inode and the offset the data begins at (exact when appends are locked)."""
     if not data:
-        return
+        return 0, 0
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)
     try:
-        start = os.fstat(fd).st_size
+        status = os.fstat(fd)
+        start = status.st_size
         try:
             view = memoryview(data)
             while view:
@@ -68,6 +70,7 @@ def append_whole(path: Path, data: bytes, mode: int = 0o644) -> None:
             raise StoreError(disk_full_message(path, exc)) from exc
     finally:
         os.close(fd)
+    return status.st_ino, start
 
 
 def replace_whole(path: Path, chunks: Iterable[bytes]) -> None:
