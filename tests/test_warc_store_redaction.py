@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import zlib
 
 import brotli
@@ -11,7 +12,14 @@ from store_helpers import StepClock
 
 from crawler.settings import Politeness, scrapy_settings
 from warc_store import CaptureWriter, Collection, HttpRequest, HttpResponse, RedactionPolicy, read_record
-from warc_store.redaction import _DECODERS, DECODED_ENCODINGS, REDACTION_HEADER, zstd
+from warc_store.redaction import (
+    _DECODERS,
+    DECODED_ENCODINGS,
+    REDACTION_HEADER,
+    Redaction,
+    _param_pattern,
+    zstd,
+)
 
 SECRET_COOKIE = "SUB=_2A25L-secret-cookie-0123456789"
 SECRET_TOKEN = "ACCESS-TOKEN-77f1c0ffee"
@@ -182,3 +190,54 @@ def test_a_secret_parameter_in_text_is_found_however_its_name_is_cased(name):
     assert "s3cr3t" not in scrubbed and f"&{name}=REDACTED&idx=1" in scrubbed
     assert RedactionPolicy.build().scrub(text.replace(f"&{name}=", "&name=")) == \
         text.replace(f"&{name}=", "&name=")
+
+
+@pytest.mark.parametrize("name", ["token", "TOKEN", "Access_Token", "\u212aey", "\u017fecret",
+                                  "u\u0131n", "u\u0130n", "pass_ticket"])
+def test_a_secret_parameter_in_a_body_or_a_header_is_found_however_its_name_is_cased(name):
+    """Bodies are searched as bytes before any is decoded, header lists all at once: neither
+    quick look may miss what the pattern matches."""
+    text = f'{{"url": "https://mp.weixin.qq.com/s?__biz=MzA&{name}=s3cr3t&idx=1"}}'
+    note = Redaction()
+    body, _ = RedactionPolicy.build().body(text.encode("utf-8"), [("Content-Type", "application/json")],
+                                           note)
+    assert b"s3cr3t" not in body and f"&{name}=REDACTED&idx=1".encode() in body
+    assert note.items == {"body", f"param:{name.lower()}"}
+    headers = [("Server", "x"), ("Location", f"/s?{name}=s3cr3t"), ("Vary", "Accept")]
+    assert RedactionPolicy.build().headers_list(headers, Redaction())[1] == \
+        ("Location", f"/s?{name}=REDACTED")
+    plain = text.replace(f"&{name}=", "&name=").encode("utf-8")
+    assert RedactionPolicy.build().body(plain, [("Content-Type", "application/json")], note)[0] is plain
+
+
+def test_a_parameter_named_beyond_ascii_is_found_in_a_body_in_any_case():
+    policy = RedactionPolicy.build(params=["ключ"])
+    body, _ = policy.body('{"u": "/s?КЛЮЧ=s3cr3t"}'.encode(), [("Content-Type", "text/plain")],
+                          Redaction())
+    assert b"s3cr3t" not in body
+
+
+def test_a_secret_value_in_a_body_is_found_without_decoding_it_first():
+    policy = RedactionPolicy.build(secret_values=["\u4e2d\u6587-s3cr3t-\u00e9"])
+    raw = "前文 中文-s3cr3t-é 后文".encode() + b"\xff"  # not valid UTF-8 at its end
+    body, _ = policy.body(raw, [("Content-Type", "text/html")], Redaction())
+    assert body == "前文 REDACTED 后文".encode() + b"\xff"
+
+
+def test_the_quick_look_at_bytes_misses_nothing_the_pattern_finds():
+    """Texts made of the pieces that matter (names cased every way, letters other scripts case
+    onto ASCII ones, separators, Chinese, stray bytes): wherever the pattern finds a secret
+    parameter, the look at the bytes says the body must be searched."""
+    policy = RedactionPolicy.build(params=[*RedactionPolicy.build().params, "ключ"])
+    pattern = _param_pattern(policy.params)
+    pieces = ["token", "ToKeN", "\u212aey", "key", "\u017fecret", "u\u0131n", "u\u0130n", "uin",
+              "ключ", "КЛЮЧ", "=", "&", "?", ";", "&amp;", "\\u0026", "中文", "“", "x", "=v", " "]
+    rng = random.Random(14)
+    found = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        data = text.encode("utf-8") + rng.choice([b"", b"\xff", b"\xe4\xb8"])
+        if pattern.search(data.decode("utf-8", "surrogateescape")):
+            found += 1
+            assert policy._bytes_may_hold(data), text
+    assert found > 500

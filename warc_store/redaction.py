@@ -122,14 +122,22 @@ class RedactionPolicy:
 
     # -- headers --------------------------------------------------------------------------
     def headers_list(self, headers: Sequence[tuple[str, str]], note: Redaction) -> Headers:
+        # one look at all the values first: most header lists hold no secret at all
+        scan = self._may_hold("\n".join(value for _, value in headers))
         out: Headers = []
         for name, value in headers:
             if name.lower() in self.headers:
                 note.note(f"header:{name.title()}")
                 value = _redact_cookie_like(name, value)
-            value = self._param_text(self._literal(value, note), note)
+            if scan:
+                value = self._param_text(self._literal(value, note), note)
             out.append((name, value))
         return out
+
+    def _may_hold(self, text: str) -> bool:
+        """Whether ``text`` may hold a secret value or a secret parameter (no false negative)."""
+        return (any(map(text.__contains__, self.secret_values))
+                or bool(self.params) and _may_name(text, self.params))
 
     # -- bodies ---------------------------------------------------------------------------
     def body(self, body: bytes, headers: Headers, note: Redaction) -> tuple[bytes, Headers]:
@@ -167,12 +175,51 @@ class RedactionPolicy:
 
     def _scrubbed(self, data: bytes, note: Redaction) -> bytes | None:
         """``data`` with every secret value and secret parameter replaced; None when it holds none."""
+        if not self._bytes_may_hold(data):  # most bodies: no need to decode them at all
+            return None
         text = data.decode("utf-8", "surrogateescape")
         changed = self._param_text(self._literal(text, note), note)
         if changed == text:
             return None
         note.note("body")
         return changed.encode("utf-8", "surrogateescape")
+
+
+    def _bytes_may_hold(self, data: bytes) -> bool:
+        """``_may_hold`` of the text ``data`` decodes to, looked for in the bytes themselves."""
+        return (any(map(data.__contains__, _encoded(self.secret_values)))
+                or bool(self.params) and _names_before_equals(data, self.params))
+
+
+@functools.lru_cache(maxsize=16)
+def _encoded(values: tuple[str, ...]) -> tuple[bytes, ...]:
+    # UTF-8 synchronises: a value occurs in the decoded text only where its bytes occur
+    return tuple(v.encode("utf-8", "surrogateescape") for v in values)
+
+
+def _names_before_equals(data: bytes, params: frozenset[str]) -> bool:
+    """Whether some ``=`` in ``data`` follows one of ``params`` (ignoring case as the pattern
+    does), so the text may hold ``name=``: a page has a few dozen ``=``, and their ASCII
+    neighbourhoods are compared as bytes, the others as text (a letter outside ASCII, the
+    Kelvin sign for a K, is taken for an ASCII one there)."""
+    names, width, at_end = _name_forms(params)
+    for piece in data.split(b"=")[:-1]:
+        tail = piece[-width:]
+        if tail.isascii():
+            if tail.lower().endswith(names):
+                return True
+        elif at_end.search(tail.decode("utf-8", "surrogateescape")):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=16)
+def _name_forms(params: frozenset[str]) -> tuple[tuple[bytes, ...], int, re.Pattern[str]]:
+    """The names as lowercase bytes, how many bytes end a piece that may hold one (four a
+    letter in UTF-8), and a pattern matching one at the end of a text, as ``_param_pattern``."""
+    names = tuple(p.lower().encode("utf-8") for p in sorted(params))
+    at_end = re.compile(rf"(?i)(?:{'|'.join(re.escape(p) for p in sorted(params))})$")
+    return names, 4 * max(map(len, params)), at_end
 
 
 def _with_length(headers: Headers, length: int) -> Headers:
