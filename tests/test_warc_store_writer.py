@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
+import io
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from store_helpers import StepClock, build_collection, json_exchange, members, picture_exchange
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import BufferWARCWriter
 
 from warc_store import CaptureWriter, Collection, StoreConfig, read_record
-from warc_store.digests import hash_file
+from warc_store.digests import HexDigester, hash_file
+from warc_store.writer import REVISIT_PROFILE, RecordWriter
 
 WARCIO = str(Path(sys.executable).with_name("warcio"))
 
@@ -183,3 +188,95 @@ def test_several_processes_write_one_collection(tmp_path):
     assert collection.events.check() == []
     for f in files:
         assert hash_file(f).sha256 == {e.file: e for e in collection.manifest.entries()}[f.name].sha256
+
+
+class _StockWriter(BufferWARCWriter):
+    """warcio's own writer, told only to use SHA-256 in hex as weidang does."""
+
+    @staticmethod
+    def _create_digester():
+        return HexDigester()
+
+
+def _plain(out: io.BytesIO) -> bytes:
+    return gzip.decompress(out.getvalue())
+
+
+def test_every_record_kind_is_byte_for_byte_what_warcio_writes(tmp_path):
+    """Our writer builds its records through warcio and may hand it what it knows already (the
+    digests, the header bytes): the bytes must stay exactly those warcio's own writer makes."""
+    when = datetime(2026, 12, 4, 8, 30, 1, 123456, tzinfo=UTC)
+    date, rid = "2026-12-04T08:30:01.123456Z", "<urn:uuid:0b5c1f64-0000-4000-8000-000000000001>"
+    url = "https://m.weibo.cn/api/container/getIndex?containerid=107603&page=2"
+    headers = [("Content-Type", "application/json; charset=utf-8"), ("Set-Cookie", "a=REDACTED"),
+               ("Set-Cookie", "b=2"), ("Content-Length", "27")]
+    body = '{"ok":1,"text":"关于档案"}'.encode()
+    extra = {"WARC-Record-ID": rid, "WARC-Weidang-Redaction": "header:Set-Cookie",
+             "WARC-Concurrent-To": "<urn:uuid:x>"}
+    marks = {"WARC-Weidang-Demo": "demo"}
+    base = {"WARC-Record-ID": rid, "WARC-Date": date}
+    ours = RecordWriter(io.BytesIO(), marks=marks)
+    stock = _StockWriter(gzip=False, warc_version="WARC/1.1")
+
+    def same(record, *stock_args, http=None, **stock_kwargs):
+        out = io.BytesIO()
+        RecordWriter(out).write(record)
+        mine = _plain(out)
+        stock.out = io.BytesIO()
+        uri, kind = stock_args
+        stock_kwargs["warc_headers_dict"] = {"WARC-Type": kind, **stock_kwargs["warc_headers_dict"]}
+        stock.write_record(stock.create_warc_record(uri, kind, http_headers=http, **stock_kwargs))
+        assert mine == stock.out.getvalue()
+
+    warc = {**base, "WARC-Target-URI": url, "WARC-Weidang-Redaction": "header:Set-Cookie",
+            "WARC-Concurrent-To": "<urn:uuid:x>", **marks}
+    same(ours.response(url, 200, "OK", headers, body, when, extra),
+         url, "response", payload=io.BytesIO(body), length=len(body), warc_headers_dict=warc,
+         http=StatusAndHeaders("200 OK", list(headers), protocol="HTTP/1.1"))
+    req_headers = [("Host", "m.weibo.cn"), ("Accept", "application/json")]
+    same(ours.request(url, "GET", req_headers, b"", when, extra),
+         url, "request", payload=io.BytesIO(b""), length=0, warc_headers_dict=warc,
+         http=StatusAndHeaders("GET /api/container/getIndex?containerid=107603&page=2 HTTP/1.1",
+                               list(req_headers), is_http_request=True))
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    refers = {"record_id": "<urn:uuid:y>", "url": url, "date": date}
+    revisit_warc = {**base, "WARC-Target-URI": url, "WARC-Profile": REVISIT_PROFILE,
+                    "WARC-Refers-To": "<urn:uuid:y>", "WARC-Refers-To-Target-URI": url,
+                    "WARC-Refers-To-Date": date, "WARC-Payload-Digest": digest, **marks}
+    same(ours.revisit(url, 200, "OK", headers, digest, refers, when, {"WARC-Record-ID": rid}),
+         url, "revisit", warc_headers_dict=revisit_warc,
+         http=StatusAndHeaders("200 OK", list(headers), protocol="HTTP/1.1"))
+    meta_warc = {**base, "WARC-Target-URI": "urn:weidang:post:1", "WARC-Refers-To": "<urn:uuid:y>",
+                 **marks}
+    same(ours.metadata("urn:weidang:post:1", body, "application/json", when,
+                       {"WARC-Record-ID": rid, "WARC-Refers-To": "<urn:uuid:y>"}),
+         "urn:weidang:post:1", "metadata", payload=io.BytesIO(body), length=len(body),
+         warc_content_type="application/json", warc_headers_dict=meta_warc)
+    same(ours.resource(url, body, "image/png", when, {"WARC-Record-ID": rid}),
+         url, "resource", payload=io.BytesIO(body), length=len(body), warc_content_type="image/png",
+         warc_headers_dict={**base, "WARC-Target-URI": url, **marks})
+
+
+def test_an_answer_the_server_compressed_goes_into_a_stored_member(tmp_path):
+    """Deflate cannot shrink a gzip-encoded body: it is stored, as JPEG is, and reads back the
+    same; a plain answer of the same text is still compressed."""
+    collection = Collection.create(tmp_path / "c", StepClock())
+    text = json.dumps({"cards": [{"text": f"关于做好档案工作的通知 {i}"} for i in range(200)]},
+                      ensure_ascii=False).encode()
+    req, resp = json_exchange(1)
+    encoded = dataclasses.replace(resp, body=gzip.compress(text), headers=[
+        *resp.headers, ("Content-Encoding", "gzip")])
+    plain = dataclasses.replace(resp, body=text)
+    with CaptureWriter(collection) as writer:
+        stored = writer.write_exchange(req, encoded)
+        packed = writer.write_exchange(dataclasses.replace(req, url=req.url + "&plain=1"), plain)
+    for ids, compressed in ((stored, False), (packed, True)):
+        entry = collection.index.by_record_id(ids.response_id)
+        with open(collection.warcs / entry.filename, "rb") as fh:
+            fh.seek(entry.offset)
+            member = fh.read(entry.length)
+        assert (len(member) < len(gzip.decompress(member))) is compressed
+    assert read_record(collection, stored.response_id).payload == gzip.compress(text)
+    assert StoreConfig().level_for("application/json", "gzip") == 0
+    assert StoreConfig().level_for("application/json", "identity") == 6
+    assert StoreConfig().level_for("text/html", "") == 6

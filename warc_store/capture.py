@@ -29,7 +29,13 @@ from warc_store.digests import hash_file, record_digest
 from warc_store.errors import StoreError
 from warc_store.lines import fsync_dir
 from warc_store.manifest import ManifestEntry
-from warc_store.redaction import REDACTION_HEADER, Redaction, RedactionPolicy, session_values
+from warc_store.redaction import (
+    REDACTION_HEADER,
+    Redaction,
+    RedactionPolicy,
+    first_header,
+    session_values,
+)
 from warc_store.writer import RecordWriter, Written
 
 SOFTWARE = "weidang"
@@ -108,9 +114,9 @@ class CaptureWriter:
         moment = when or self.collection.clock()
         # a session the platform sets now is a secret from now on, wherever it shows up again
         self.learn_secrets(session_values(response.headers))
-        req_note, resp_note = Redaction(), Redaction()
+        resp_note = Redaction()
         url = self.redaction.url(request.url, resp_note)
-        self.redaction.url(request.url, req_note)
+        req_note = Redaction(set(resp_note.items))  # both records carry the URL
         req_headers = self.redaction.headers_list(request.headers, req_note)
         req_body, req_headers = self.redaction.body(request.body, req_headers, req_note)
         resp_headers = self.redaction.headers_list(response.headers, resp_note)
@@ -132,9 +138,11 @@ class CaptureWriter:
                                       moment, resp_extra)
         else:
             record = f.writer.response(url, response.status, response.reason, resp_headers,
-                                       resp_body, moment, resp_extra, protocol=response.protocol)
+                                       resp_body, moment, resp_extra, protocol=response.protocol,
+                                       payload_digest=payload_digest)
         mime = _content_type(resp_headers)
-        resp_written = f.writer.write(record, self.config.level_for(mime))
+        level = self.config.level_for(mime, first_header(resp_headers, "content-encoding"))
+        resp_written = f.writer.write(record, level)
         req_record = f.writer.request(url, request.method, req_headers, req_body, moment, {
             **common, "WARC-Concurrent-To": resp_written.record_id,
             REDACTION_HEADER: req_note.header_value() or ""})
@@ -349,10 +357,7 @@ def _final_name(path: Path) -> str:
 
 
 def _content_type(headers: Headers) -> str | None:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            return value.split(";")[0].strip() or None
-    return None
+    return first_header(headers, "content-type").split(";")[0].strip() or None
 
 
 def _version(distribution: str) -> str:

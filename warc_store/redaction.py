@@ -146,10 +146,10 @@ class RedactionPolicy:
         Returns the body and the headers (Content-Encoding and Content-Length are adjusted when a
         compressed body had to be decoded to remove a secret).
         """
-        ctype = _header(headers, "content-type").encode("latin-1", "replace")
+        ctype = first_header(headers, "content-type").encode("latin-1", "replace")
         if ctype and not _TEXTUAL.search(ctype):
             return body, headers
-        encoding = _header(headers, "content-encoding").lower().strip()
+        encoding = first_header(headers, "content-encoding").lower().strip()
         plain = decode_body(body, encoding)
         if plain is None:
             return self._undecodable(body, encoding, headers, note)
@@ -246,7 +246,8 @@ def _traces(params: frozenset[str]) -> tuple[str, ...]:
     return (*(f"{p}=" for p in sorted(params)), "\u0131", "\u0307")
 
 
-def _header(headers: Sequence[tuple[str, str]], name: str) -> str:
+def first_header(headers: Sequence[tuple[str, str]], name: str) -> str:
+    """The value of the first header called ``name`` (lowercase), or an empty string."""
     for key, value in headers:
         if key.lower() == name:
             return value

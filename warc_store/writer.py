@@ -4,10 +4,15 @@ Built on warcio's ``BaseWARCWriter`` (as pywb's writers are), changing only what
 digests are SHA-256 in hex (warcio 1.8 hard-codes SHA-1), the zlib level is a setting (warcio
 always uses 9, about three times slower than 6 for almost the same size), WARC-Date comes from
 the clock passed in, and HTTP header bytes are kept as they arrived instead of re-encoded.
+The digests are computed here from the bytes at hand and handed to warcio in the headers, where
+its own pass would put them (it skips a digest already given): warcio read each body twice more
+to hash it. tests/test_warc_store_writer.py holds every record kind byte for byte against
+warcio's own writer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zlib
 from collections.abc import Mapping, Sequence
@@ -21,7 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BaseWARCWriter
 
-from warc_store.digests import HexDigester
+from warc_store.digests import RECORD_ALGORITHM, HexDigester, record_digest
 
 WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -32,7 +37,8 @@ class _RawHeaders(StatusAndHeaders):
     as Latin-1 restores the wire bytes (warcio would percent-encode any non-ASCII value)."""
 
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
-        self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
+        if self.headers_buff is None or header_filter is not None:  # made once, for the digest
+            self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
 
 
 class _LevelGzip:
@@ -103,20 +109,36 @@ class RecordWriter(BaseWARCWriter):
         headers.update(self.marks)
         return headers
 
+    def _record(self, uri: str, record_type: str, body: bytes, warc: dict[str, str],
+                http: _RawHeaders | None = None, content_type: str = "",
+                payload_digest: str | None = None) -> ArcWarcRecord:
+        """The record, its digests given as warcio would add them: the payload's, then the
+        block's (HTTP header bytes and body; a revisit's block is its headers alone)."""
+        stored = b"" if record_type == "revisit" else body
+        if record_type not in self.NO_PAYLOAD_DIGEST_TYPES:
+            warc["WARC-Payload-Digest"] = payload_digest or record_digest(body)
+        block = hashlib.new(RECORD_ALGORITHM)
+        if http is not None:
+            http.compute_headers_buffer()
+            block.update(http.headers_buff)
+        block.update(stored)
+        warc["WARC-Block-Digest"] = f"{RECORD_ALGORITHM}:{block.hexdigest()}"
+        return self.create_warc_record(uri, record_type, payload=io.BytesIO(stored) if stored else None,
+                                       length=len(stored), warc_content_type=content_type,
+                                       http_headers=http, warc_headers_dict=warc)
+
     def warcinfo(self, filename: str, fields: Sequence[tuple[str, str]], date: datetime) -> ArcWarcRecord:
         body = "".join(f"{k}: {v}\r\n" for k, v in fields if v).encode("utf-8")
         headers = self._headers("warcinfo", "", date, {"WARC-Filename": filename})
-        return self.create_warc_record("", "warcinfo", payload=io.BytesIO(body), length=len(body),
-                                       warc_content_type="application/warc-fields",
-                                       warc_headers_dict=headers)
+        return self._record("", "warcinfo", body, headers, content_type="application/warc-fields")
 
     def response(self, url: str, status: int, reason: str, headers: Sequence[tuple[str, str]],
                  body: bytes, date: datetime, extra: Mapping[str, str] | None = None,
-                 protocol: str = "HTTP/1.1") -> ArcWarcRecord:
+                 protocol: str = "HTTP/1.1", payload_digest: str | None = None) -> ArcWarcRecord:
+        """``payload_digest``: the body's, when the caller has it already."""
         http = _RawHeaders(f"{status} {reason}".strip(), list(headers), protocol=protocol)
-        return self.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
-                                       http_headers=http,
-                                       warc_headers_dict=self._headers("response", url, date, extra or {}))
+        return self._record(url, "response", body, self._headers("response", url, date, extra or {}),
+                            http, payload_digest=payload_digest)
 
     def request(self, url: str, method: str, headers: Sequence[tuple[str, str]], body: bytes,
                 date: datetime, extra: Mapping[str, str] | None = None,
@@ -124,9 +146,7 @@ class RecordWriter(BaseWARCWriter):
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         http = _RawHeaders(f"{method} {target} {protocol}", list(headers), is_http_request=True)
-        return self.create_warc_record(url, "request", payload=io.BytesIO(body), length=len(body),
-                                       http_headers=http,
-                                       warc_headers_dict=self._headers("request", url, date, extra or {}))
+        return self._record(url, "request", body, self._headers("request", url, date, extra or {}), http)
 
     def revisit(self, url: str, status: int, reason: str, headers: Sequence[tuple[str, str]],
                 payload_digest: str, refers_to: Mapping[str, str], date: datetime,
@@ -141,20 +161,18 @@ class RecordWriter(BaseWARCWriter):
             "WARC-Payload-Digest": payload_digest,
         })
         http = _RawHeaders(f"{status} {reason}".strip(), list(headers), protocol="HTTP/1.1")
-        return self.create_warc_record(url, "revisit", http_headers=http, warc_headers_dict=warc)
+        return self._record(url, "revisit", b"", warc, http)
 
     def metadata(self, url: str, body: bytes, content_type: str, date: datetime,
                  extra: Mapping[str, str] | None = None) -> ArcWarcRecord:
-        return self.create_warc_record(url, "metadata", payload=io.BytesIO(body), length=len(body),
-                                       warc_content_type=content_type,
-                                       warc_headers_dict=self._headers("metadata", url, date, extra or {}))
+        return self._record(url, "metadata", body, self._headers("metadata", url, date, extra or {}),
+                            content_type=content_type)
 
     def resource(self, url: str, body: bytes, content_type: str, date: datetime,
                  extra: Mapping[str, str] | None = None) -> ArcWarcRecord:
         """A resource record: content made by the capture itself (a screenshot, a rendition)."""
-        return self.create_warc_record(url, "resource", payload=io.BytesIO(body), length=len(body),
-                                       warc_content_type=content_type,
-                                       warc_headers_dict=self._headers("resource", url, date, extra or {}))
+        return self._record(url, "resource", body, self._headers("resource", url, date, extra or {}),
+                            content_type=content_type)
 
     # -- writing -------------------------------------------------------------------------
     def write(self, record: ArcWarcRecord, compress_level: int | None = None) -> Written:
@@ -162,14 +180,14 @@ class RecordWriter(BaseWARCWriter):
         offset = self.out.tell()
         level = self.compress_level if compress_level is None else compress_level
         self._write_warc_record(_LevelGzip(self.out, level), record)
-        h = record.rec_headers
+        h = dict(record.rec_headers.headers)  # the names as written here and by warcio
         return Written(
-            record_id=h.get_header("WARC-Record-ID"),
+            record_id=h["WARC-Record-ID"],
             offset=offset,
             length=self.out.tell() - offset,
             record_type=record.rec_type,
-            uri=h.get_header("WARC-Target-URI") or "",
-            date=h.get_header("WARC-Date"),
-            block_digest=h.get_header("WARC-Block-Digest"),
-            payload_digest=h.get_header("WARC-Payload-Digest"),
+            uri=h.get("WARC-Target-URI") or "",
+            date=h["WARC-Date"],
+            block_digest=h["WARC-Block-Digest"],
+            payload_digest=h.get("WARC-Payload-Digest"),
         )
