@@ -36,9 +36,16 @@ class _RawHeaders(StatusAndHeaders):
     """HTTP headers written back byte for byte: values were decoded as Latin-1, so re-encoding
     as Latin-1 restores the wire bytes (warcio would percent-encode any non-ASCII value)."""
 
+    headers_buff: bytes | None
+
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
         if self.headers_buff is None or header_filter is not None:  # made once, for the digest
             self.headers_buff = self.to_str(header_filter).encode("latin-1", "replace") + b"\r\n"
+
+    def as_written(self) -> bytes:
+        self.compute_headers_buffer()
+        assert self.headers_buff is not None
+        return self.headers_buff
 
 
 class _LevelGzip:
@@ -119,8 +126,7 @@ class RecordWriter(BaseWARCWriter):
             warc["WARC-Payload-Digest"] = payload_digest or record_digest(body)
         block = hashlib.new(RECORD_ALGORITHM)
         if http is not None:
-            http.compute_headers_buffer()
-            block.update(http.headers_buff)
+            block.update(http.as_written())
         block.update(stored)
         warc["WARC-Block-Digest"] = f"{RECORD_ALGORITHM}:{block.hexdigest()}"
         return self.create_warc_record(uri, record_type, payload=io.BytesIO(stored) if stored else None,
