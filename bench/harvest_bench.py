@@ -4,7 +4,8 @@ and what WARC recording costs (the same harvest with the recording middleware sw
 Usage: python bench/harvest_bench.py [--posts 3000] [--runs 2] [--index-records N]
 The emulator runs in its own process (the second core); each harvest runs in a fresh process
 because Scrapy's reactor cannot restart. Prints posts/s and CPU-milliseconds per post (of the
-harvest process only, not the emulator's) for each variant, and the overhead ratio.
+harvest process only, not the emulator's) for each variant, and the overhead ratio: of the best
+runs, and the median of each run's pair (the steadier figure on a shared machine).
 ``--index-records N`` adds a third variant: the same recorded harvest into a collection whose
 record index already holds N records (an archive some years old), its look-up table built by an
 earlier process, as a harvest finds it in such an archive.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,6 +105,14 @@ def main() -> None:
           f"recording costs {best['nowarc'] / best['warc']:.2f}x; CPU-ms per post of the harvest "
           f"process: {min(cpu_ms['warc']):.2f} with recording, {min(cpu_ms['nowarc']):.2f} without "
           f"({datetime.now(UTC):%Y-%m-%d}, {args.posts} posts, API only, politeness off)")
+    # On a shared machine one slow run skews a best-of; each run's two harvests ran side by
+    # side, so their ratio is compared, and the median of those ratios is the steadier figure.
+    walls = [a / b for a, b in zip(results["nowarc"], results["warc"], strict=True)]
+    cpus = [b / a for a, b in zip(cpu_ms["nowarc"], cpu_ms["warc"], strict=True)]
+    print(f"paired over {args.runs} runs: recording costs {statistics.median(walls):.3f}x in time "
+          f"(median; runs {', '.join(f'{r:.2f}' for r in sorted(walls))}) and "
+          f"{statistics.median(cpus):.3f}x in CPU; median {statistics.median(results['warc']):,.0f} "
+          f"posts/s with recording, {statistics.median(results['nowarc']):,.0f} without")
     if args.index_records:
         print(f"into a collection of {args.index_records:,} records: {best['warc-big']:,.0f} "
               f"posts/s, {min(cpu_ms['warc-big']):.2f} CPU-ms per post; "
