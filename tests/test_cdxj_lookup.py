@@ -353,12 +353,18 @@ def test_own_lines_kept_in_memory_are_bounded(tmp_path, monkeypatch):
     assert CdxjIndex(path).by_file(FILE) == [entry(i) for i in range(10)]
 
 
-def test_own_lines_of_a_rewritten_index_are_not_trusted(tmp_path):
-    path = tmp_path / "index.cdxj"
+def writer_keeping(path: Path, own: list[int]) -> CdxjIndex:
+    """A writer whose look-up table holds records 0 to 2 and keeps its lines of ``own`` in memory."""
     writer = CdxjIndex(path)
     writer.append(entry(i) for i in range(3))
     assert writer.by_record_id(entry(0).record_id) == entry(0)
-    writer.append([entry(3), entry(4)])
+    writer.append([entry(i) for i in own])
+    return writer
+
+
+def test_own_lines_of_a_rewritten_index_are_not_trusted(tmp_path):
+    path = tmp_path / "index.cdxj"
+    writer = writer_keeping(path, [3, 4])
     CdxjIndex(path).rewrite([entry(4), entry(3)])  # recovery in another process
     assert writer.by_record_id(entry(3).record_id) == entry(3)
     assert writer.by_file(FILE) == [entry(4), entry(3)]
@@ -366,10 +372,7 @@ def test_own_lines_of_a_rewritten_index_are_not_trusted(tmp_path):
 
 def test_own_lines_do_not_fill_a_table_emptied_meanwhile(tmp_path):
     path = tmp_path / "index.cdxj"
-    writer = CdxjIndex(path)
-    writer.append(entry(i) for i in range(3))
-    assert writer.by_record_id(entry(0).record_id) == entry(0)
-    writer.append([entry(3), entry(4)])
+    writer = writer_keeping(path, [3, 4])
     with sqlite3.connect(tmp_path / LOOKUP_NAME) as conn:  # emptied, as a rebuild begins
         conn.execute("DELETE FROM state")
         conn.execute("DELETE FROM lines")
@@ -381,10 +384,7 @@ def test_own_lines_do_not_fill_a_table_emptied_meanwhile(tmp_path):
 
 def test_a_stale_table_is_built_again_around_own_lines(tmp_path):
     path = tmp_path / "index.cdxj"
-    writer = CdxjIndex(path)
-    writer.append(entry(i) for i in range(3))
-    assert writer.by_record_id(entry(0).record_id) == entry(0)
-    writer.append([entry(3)])  # kept in memory
+    writer = writer_keeping(path, [3])
     with sqlite3.connect(tmp_path / LOOKUP_NAME) as conn:  # record 1's row points at record 2
         second, third = (row[0] for row in conn.execute(
             "SELECT offset FROM lines ORDER BY offset LIMIT 2 OFFSET 1"))
