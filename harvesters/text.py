@@ -18,6 +18,9 @@ _SKIP = {"script", "style", "template", "noscript"}
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "W": 10_000, "k": 1_000, "K": 1_000}
 _COUNT = re.compile(r"^([\d,]+(?:\.\d+)?)\s*(万|亿|w|W|k|K)?\+?$")
+# Text with nothing an HTML parser would read as markup or refuse: no '<', no '&', no '\r', and
+# only characters XML allows (lxml refuses the others, and the text is then read another way).
+_PLAIN = re.compile("[\t\n\x20-\x25\x27-\x3b\x3d-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 
 
 def html_to_text(html: str) -> str:
@@ -27,6 +30,8 @@ def html_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    if _PLAIN.fullmatch(html):  # no markup: the parser would hand it back as one text (tested)
+        return _tidy([_SOFT, html, _SOFT])
     # Loaded here: normalising text (every post record, every command's settings) needs no HTML
     # parser, and lxml takes longer to load than a command like verify takes to start.
     import lxml.html
@@ -38,6 +43,10 @@ def html_to_text(html: str) -> str:
         return " ".join(html.split())
     parts: list[str] = []
     _walk(root, parts)
+    return _tidy(parts)
+
+
+def _tidy(parts: list[str]) -> str:
     joined = re.sub(r"\x00[\s\x00]*", _soft_break, "".join(parts))
     lines = joined.split("\n")
     cleaned = [" ".join(line.replace("\xa0", " ").split()) for line in lines]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 
 import pytest
 
+from harvesters import text
 from harvesters.base62 import bid_to_mid, mid_to_bid
 from harvesters.common import ParseResult, RequestSpec, query_param
 from harvesters.dates import SHANGHAI, DateError, parse_time_option, parse_weibo_date
@@ -151,3 +154,21 @@ def test_request_spec_checks_purpose_and_result_lists_requests():
     assert ParseResult(next_requests=[one], follow_up_requests=[two]).requests == [one, two]
     assert query_param(one.url, "a") == "1" and query_param(one.url, "c") == ""
     assert one.to_json()["archive"] is True
+
+
+def test_text_without_markup_reads_as_the_html_parser_reads_it(monkeypatch):
+    """Text an HTML parser would hand back whole skips the parser: it must come out the same,
+    for every character and for random mixes of spaces, breaks and what sits near markup."""
+    strings = [f"a{chr(c)}b {chr(c)}" for c in range(0x20, 0x10000)
+               if not 0xD800 <= c <= 0xDFFF]
+    pieces = [" ", "\t", "\n", "\n\n\n", "\xa0", "\u3000", "中文", "档案", "#话题#", "@某人", "[笑]",
+              "\u200b", "\ufeff", "\x85", "\u2028", "😀", "http://t.cn/a?b=c", ">", ";", "'", '"',
+              "<", "&", "&amp;", "\r", "\x00", "\x0c", "\ufffe"]
+    rng = random.Random(14)
+    strings += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(20_000)]
+    plain = [s for s in strings if text._PLAIN.fullmatch(s)]
+    assert 0.3 < len(plain) / len(strings) < 0.99  # both ways are taken
+    quick = [html_to_text(s) for s in strings]
+    monkeypatch.setattr(text, "_PLAIN", re.compile("(?!)"))  # every text through the parser
+    parsed = [html_to_text(s) for s in strings]
+    assert quick == parsed
