@@ -96,7 +96,7 @@ def url_key(url: str) -> str:
 
 def warc_timestamp(warc_date: str) -> str:
     """``2026-11-25T12:00:00.123456Z`` -> ``20261125120000``."""
-    digits = "".join(ch for ch in warc_date[:19] if ch.isdigit())
+    digits = "".join(filter(str.isdigit, warc_date[:19]))
     return digits.ljust(14, "0")
 
 

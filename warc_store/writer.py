@@ -129,9 +129,13 @@ class RecordWriter(BaseWARCWriter):
             block.update(http.as_written())
         block.update(stored)
         warc["WARC-Block-Digest"] = f"{RECORD_ALGORITHM}:{block.hexdigest()}"
+        # the WARC headers made here are complete (type, id, date, URI): warcio would only look
+        # each one up again before taking them as they are
         return self.create_warc_record(uri, record_type, payload=io.BytesIO(stored) if stored else None,
                                        length=len(stored), warc_content_type=content_type,
-                                       http_headers=http, warc_headers_dict=warc)
+                                       http_headers=http,
+                                       warc_headers=StatusAndHeaders("", list(warc.items()),
+                                                                     protocol=self.warc_version))
 
     def warcinfo(self, filename: str, fields: Sequence[tuple[str, str]], date: datetime) -> ArcWarcRecord:
         body = "".join(f"{k}: {v}\r\n" for k, v in fields if v).encode("utf-8")
