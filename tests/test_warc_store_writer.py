@@ -259,7 +259,8 @@ def test_every_record_kind_is_byte_for_byte_what_warcio_writes(tmp_path):
 
 def test_an_answer_the_server_compressed_goes_into_a_stored_member(tmp_path):
     """Deflate cannot shrink a gzip-encoded body: it is stored, as JPEG is, and reads back the
-    same; a plain answer of the same text is still compressed."""
+    same; a plain answer of the same text is still compressed, and so is a revisit of either
+    (its headers alone)."""
     collection = Collection.create(tmp_path / "c", StepClock())
     text = json.dumps({"cards": [{"text": f"关于做好档案工作的通知 {i}"} for i in range(200)]},
                       ensure_ascii=False).encode()
@@ -270,7 +271,12 @@ def test_an_answer_the_server_compressed_goes_into_a_stored_member(tmp_path):
     with CaptureWriter(collection) as writer:
         stored = writer.write_exchange(req, encoded)
         packed = writer.write_exchange(dataclasses.replace(req, url=req.url + "&plain=1"), plain)
-    for ids, compressed in ((stored, False), (packed, True)):
+        again = writer.write_exchange(req, encoded, dedup=True)  # headers alone: compressed
+        pic_req, pic_resp = picture_exchange(2)
+        picture = writer.write_exchange(pic_req, pic_resp)
+        seen = writer.write_exchange(pic_req, pic_resp, dedup=True)
+    assert again.revisit_of == stored.response_id and seen.revisit_of == picture.response_id
+    for ids, compressed in ((stored, False), (packed, True), (again, True), (seen, True)):
         entry = collection.index.by_record_id(ids.response_id)
         with open(collection.warcs / entry.filename, "rb") as fh:
             fh.seek(entry.offset)

@@ -141,7 +141,9 @@ class CaptureWriter:
                                        resp_body, moment, resp_extra, protocol=response.protocol,
                                        payload_digest=payload_digest)
         mime = _content_type(resp_headers)
-        level = self.config.level_for(mime, first_header(resp_headers, "content-encoding"))
+        # a revisit holds headers alone, which compress whatever the body was
+        level = self.config.compress_level if original is not None else \
+            self.config.level_for(mime, first_header(resp_headers, "content-encoding"))
         resp_written = f.writer.write(record, level)
         req_record = f.writer.request(url, request.method, req_headers, req_body, moment, {
             **common, "WARC-Concurrent-To": resp_written.record_id,
