@@ -231,7 +231,7 @@ class Daemon:
         """Bring overdue jobs forward, (re)place changed ones, remove those of gone accounts."""
         assert self.scheduler is not None
         for key in todo.recheck:  # catch-up at start: only bring forward what is due
-            if _placement(runs, plans[key], now).due:
+            if self._placement(runs, plans[key], now).due:
                 self._bring_forward(key, now + _jitter(plans[key]))
         # Many jobs to place (a first start): every account's last run read at once.
         last = runs.latest() if len(todo.add) + len(todo.replace) > MANY else None
@@ -255,11 +255,19 @@ class Daemon:
         """Add or replace the account's job, due now if it is overdue (``last``: every
         account's newest run, when read at once)."""
         assert self.scheduler is not None
-        where = _placement(runs, plan, now, last)
+        where = self._placement(runs, plan, now, last)
         due: dict[str, Any] = {"next_run_time": now + _jitter(plan)} if where.due else {}
         self.scheduler.add_job(run_account, plan.trigger(where.anchor), args=[key], id=key,
                                name=plan.signature, replace_existing=True, **due)
         self._signatures[key] = plan.signature
+
+    def _placement(self, runs: RunLog, plan: JobPlan, now: dt.datetime,
+                   newest: dict[str, Run] | None = None) -> Placement:
+        last = newest.get(plan.key) if newest is not None else runs.last(plan.key)
+        in_flight = self._executor is not None and self._executor.holds(plan.key)
+        return placement(parse_time(last.started_at) if last else None,
+                         last is not None and last.ended_at is not None, plan.period_seconds(now),
+                         now, in_flight)
 
     def _bring_forward(self, key: str, when: dt.datetime) -> None:
         assert self.scheduler is not None
@@ -371,13 +379,6 @@ def run_for(config: DaemonConfig, seconds: float, logger: logging.Logger | None 
     """Run the daemon for ``seconds`` (or until SIGTERM/SIGINT), then stop it cleanly (with
     ``drain``, after the harvests already running have finished)."""
     return Daemon(config, logger=logger).run(until=time.monotonic() + seconds, drain=drain)
-
-
-def _placement(runs: RunLog, plan: JobPlan, now: dt.datetime,
-               newest: dict[str, Run] | None = None) -> Placement:
-    last = newest.get(plan.key) if newest is not None else runs.last(plan.key)
-    return placement(parse_time(last.started_at) if last else None,
-                     last is not None and last.ended_at is not None, plan.period_seconds(now), now)
 
 
 def _jitter(plan: JobPlan) -> dt.timedelta:

@@ -8,6 +8,7 @@ wraps that; an executor subclass implements the executor contract (``submit_job`
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import threading
 from typing import Any
@@ -61,7 +62,7 @@ class HoldingScheduler(BackgroundScheduler):
 
 
 class CountingExecutor(ThreadPoolExecutor):
-    """A thread pool that counts the runs it holds, from submission to end.
+    """A thread pool that counts the runs it holds, from submission to end, and whose.
 
     The count starts when the scheduler submits a run (before the job store moves the job on)
     and ends when the run has ended; the scheduler's events come later, so they cannot tell this.
@@ -72,6 +73,7 @@ class CountingExecutor(ThreadPoolExecutor):
         self._workers = max_workers
         self._count_lock = threading.Lock()
         self._count = 0
+        self._jobs: collections.Counter[str] = collections.Counter()
 
     @property
     def busy(self) -> bool:
@@ -85,29 +87,38 @@ class CountingExecutor(ThreadPoolExecutor):
         with self._count_lock:
             return max(0, self._workers - self._count)
 
+    def holds(self, job_id: str) -> bool:
+        """A run of ``job_id`` is queued or running."""
+        with self._count_lock:
+            return self._jobs[job_id] > 0
+
     def submit_job(self, job: Job, run_times: list[dt.datetime]) -> None:
         with self._count_lock:
             self._count += 1
+            self._jobs[job.id] += 1
         try:
             super().submit_job(job, run_times)
         except BaseException:  # refused (already running): nothing was queued
-            self._ended()
+            self._ended(job.id)
             raise
 
     def _run_job_success(self, job_id: str, events: list[Any]) -> None:
         try:
             super()._run_job_success(job_id, events)
         finally:
-            self._ended()
+            self._ended(job_id)
 
     def _run_job_error(self, job_id: str, exc: BaseException, traceback: Any = None) -> None:
         try:
             super()._run_job_error(job_id, exc, traceback)
         finally:
-            self._ended()
+            self._ended(job_id)
 
-    def _ended(self) -> None:
+    def _ended(self, job_id: str) -> None:
         with self._count_lock:
             self._count -= 1
+            self._jobs[job_id] -= 1
+            if self._jobs[job_id] <= 0:
+                del self._jobs[job_id]
         if self._scheduler is not None:
             self._scheduler.wakeup()  # a worker is free: the scheduler may take a due job

@@ -45,9 +45,15 @@ class Placement:
 
 
 def placement(last_started: dt.datetime | None, last_ended: bool, period_seconds: float,
-              now: dt.datetime) -> Placement:
+              now: dt.datetime, in_flight: bool = False) -> Placement:
     """Due: never run, its period is over, or its last run was cut off (kill -9, power loss), so
-    a daemon that was down loses no run. The schedule counts from the last start (else now)."""
+    a daemon that was down loses no run. The schedule counts from the last start (else now).
+
+    ``in_flight``: this daemon has a run of the account queued or running. That run is this
+    period's, though the catalog may show none yet (still preparing) or one not ended: not due,
+    counted from now (else a schedule changed meanwhile runs the account again at once)."""
+    if in_flight:
+        return Placement(now, False)
     if last_started is None:
         return Placement(now, True)
     due = not last_ended or last_started + dt.timedelta(seconds=period_seconds) <= now

@@ -47,6 +47,31 @@ def test_jobs_follow_the_catalog_without_restart(tmp_path):
     assert len(starts(home, "weibo:7000000002")) == 1
 
 
+@pytest.mark.parametrize("stage", ["prepare", "sleep"])
+def test_a_schedule_changed_while_its_run_is_under_way_is_not_made_due_again(tmp_path, stage):
+    """The run in flight (still preparing, or with its run row open) is this period's run: a
+    change of schedule meanwhile must not take it for a run that never happened or was cut off.
+    The scheduler is held while the change is placed, so whatever it would fire stays visible."""
+    home = tmp_path / "home"
+    daemon = Daemon(config(home))
+    script(home, weibo__7000000002={stage: 3})
+    add(home, "weibo:7000000002", interval="1h")
+    with Background(daemon):
+        wait_for(lambda: starts(home, "weibo:7000000002"))
+        daemon.scheduler.hold()
+        db = Database(home / "catalog.sqlite")
+        AccountRegistry(db, via="test").update("weibo:7000000002", cron="0 6 * * *")
+        db.close()
+        wait_for(lambda: daemon.scheduler.get_job("weibo:7000000002").name.startswith("cron 0 6"))
+        assert daemon._executor.busy, "the first run ended before the change was placed"
+        next_run = daemon.scheduler.get_job("weibo:7000000002").next_run_time
+        assert next_run > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1), next_run
+        daemon.scheduler.resume()
+        wait_for(lambda: not daemon._executor.busy)
+        time.sleep(1)
+    assert len(starts(home, "weibo:7000000002")) == 1
+
+
 def test_a_second_daemon_on_the_same_home_is_refused(tmp_path):
     home = tmp_path / "home"
     first = Daemon(config(home))

@@ -27,9 +27,10 @@ def test_the_executor_is_busy_from_submission_until_the_run_ends():
         scheduler.add_job(lambda: (started.set(), release.wait(30)), id="first")
         wait_for(started.is_set)
         assert executor.busy and executor.free == 0
+        assert executor.holds("first") and not executor.holds("second")
         release.set()
         wait_for(lambda: not executor.busy)
-        assert executor.free == 1
+        assert executor.free == 1 and not executor.holds("first")
     finally:
         release.set()
         scheduler.shutdown(wait=True)
@@ -82,6 +83,7 @@ def test_a_run_that_fails_still_ends_the_count():
         scheduler.add_job(lambda: 1 / 0, id="boom")
         wait_for(lambda: scheduler.get_job("boom") is None)
         wait_for(lambda: not executor.busy)
+        assert not executor.holds("boom")
     finally:
         scheduler.shutdown(wait=True)
 

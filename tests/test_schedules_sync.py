@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from schedules.sync import Changes, changes, placement, problems_to_tell
+from schedules.sync import Changes, Placement, changes, placement, problems_to_tell
 
 NOW = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
 HOURLY = "every 3600s jitter 0s"
@@ -52,6 +52,13 @@ def test_a_period_over_or_a_run_cut_off_is_due():
     assert placement(NOW - dt.timedelta(hours=1), True, 3600, NOW).due  # exactly one period
     assert placement(NOW - dt.timedelta(hours=2), True, 3600, NOW).due
     assert placement(NOW - dt.timedelta(minutes=1), False, 3600, NOW).due  # killed mid-run
+
+
+def test_a_run_in_flight_is_never_due_again_whatever_the_catalog_shows():
+    """Queued or running in this daemon: no run yet (preparing), one not ended, or one a period old."""
+    for last, ended in ((None, False), (NOW - dt.timedelta(minutes=1), False),
+                        (NOW - dt.timedelta(hours=2), True)):
+        assert placement(last, ended, 3600, NOW, in_flight=True) == Placement(NOW, False)
 
 
 def test_an_unrunnable_schedule_is_told_once_and_again_only_if_its_problem_changes():
