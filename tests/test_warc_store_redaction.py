@@ -18,6 +18,7 @@ from warc_store.redaction import (
     REDACTION_HEADER,
     Redaction,
     _param_pattern,
+    decode_body,
     zstd,
 )
 
@@ -178,6 +179,51 @@ def test_a_body_that_cannot_be_decoded_is_scanned_raw_and_says_so(tmp_path, enco
     assert ("Content-Encoding", encoding) in echoed.http_headers  # still as it arrived, bytes replaced
     # nothing found in it, yet the record says redaction could not look inside; bytes untouched
     assert broken.payload == corrupt and broken.header(REDACTION_HEADER) == f"body-not-decoded:{encoding}"
+
+
+ENCODE = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress, "zstd": zstd.compress}
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODE))
+def test_a_body_is_decoded_only_up_to_the_limit(coding):
+    data = bytes(range(256)) * 40
+    encoded = ENCODE[coding](data)
+    assert decode_body(encoded, coding, limit=len(data)) == data
+    assert decode_body(encoded, coding, limit=len(data) - 1) is None
+    assert decode_body(encoded[:-4], coding) is None  # cut short, as before
+
+
+def test_bodies_in_several_members_or_frames_and_raw_deflate_still_decode_whole():
+    assert decode_body(gzip.compress(b"ab") + gzip.compress(b"cd"), "gzip") == b"abcd"
+    assert decode_body(zstd.compress(b"ab") + zstd.compress(b"cd"), "zstd") == b"abcd"
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    assert decode_body(raw.compress(b"abcd") + raw.flush(), "deflate") == b"abcd"
+    assert decode_body(gzip.compress(zstd.compress(b"ab")), "zstd, gzip") == b"ab"
+    assert decode_body(gzip.compress(b"ab") * 3, "gzip", limit=6) == b"ababab"
+    assert decode_body(gzip.compress(b"ab") * 3, "gzip", limit=5) is None
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODE))
+def test_a_body_that_inflates_past_the_limit_is_kept_as_it_arrived_and_says_why(
+        tmp_path, monkeypatch, coding):
+    """A small body that inflates without end (a "zip bomb") is not decoded: the harvest goes
+    on, the answer is kept as it came, its raw bytes still scanned, and its record says why."""
+    monkeypatch.setattr("warc_store.redaction.DECODED_LIMIT", 1 << 20)
+    bomb = ENCODE[coding](b"\0" * (4 << 20) + SECRET_TOKEN.encode())
+    collection = Collection.create(tmp_path / "c", StepClock())
+    policy = RedactionPolicy.build(secret_values=[SECRET_TOKEN])
+    headers = [("Content-Type", "application/json"), ("Content-Encoding", coding)]
+    with CaptureWriter(collection, redaction=policy) as w:
+        ids = [w.write_exchange(HttpRequest("GET", f"https://m.weibo.cn/api/{n}"),
+                                HttpResponse(200, "OK", headers, body)).response_id
+               for n, body in enumerate((bomb, ENCODE[coding](SECRET_TOKEN.encode())))]
+    kept, next_one = (read_record(collection, i) for i in ids)
+    # raw bytes still scanned: zstd keeps the token's bytes as they were, so they are replaced
+    assert kept.payload == bomb.replace(SECRET_TOKEN.encode(), b"REDACTED")
+    assert ("Content-Encoding", coding) in kept.http_headers
+    assert {f"body-not-decoded:{coding}", "body-too-large-to-decode"} <= set(
+        kept.header(REDACTION_HEADER).split("; "))
+    assert next_one.payload == b"REDACTED"  # the next answer is decoded and redacted as ever
 
 
 @pytest.mark.parametrize("name", ["token", "TOKEN", "Access_Token", "\u212aey", "\u017fecret",

@@ -7,12 +7,12 @@ auditor knows exactly which bytes differ from what crossed the wire.
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import brotli
@@ -150,8 +150,12 @@ class RedactionPolicy:
         if ctype and not _TEXTUAL.search(ctype):
             return body, headers
         encoding = first_header(headers, "content-encoding").lower().strip()
-        plain = decode_body(body, encoding)
-        if plain is None:
+        try:
+            plain = _decoded(body, encoding, DECODED_LIMIT)
+        except TooLarge:
+            note.note("body-too-large-to-decode")
+            return self._undecodable(body, encoding, headers, note)
+        except (LookupError, ValueError):
             return self._undecodable(body, encoding, headers, note)
         new_body = self._scrubbed(plain, note)
         if new_body is None:
@@ -254,31 +258,100 @@ def first_header(headers: Sequence[tuple[str, str]], name: str) -> str:
     return ""
 
 
-def decode_body(body: bytes, encoding: str) -> bytes | None:
+# A textual body is decoded at most this far (Scrapy's DOWNLOAD_MAXSIZE by default: a larger
+# answer never reaches the spider either): a small compressed body that inflates without end (a
+# "zip bomb") would otherwise take every byte of memory before the harvest could say anything.
+DECODED_LIMIT = 1 << 30
+
+
+class TooLarge(ValueError):
+    """A body decodes to more than the limit."""
+
+
+def decode_body(body: bytes, encoding: str, limit: int | None = None) -> bytes | None:
     """The body without its content codings (applied in the order listed, so undone backwards);
-    None when one is unknown or the body does not decode (then it is stored as it arrived, its raw
-    bytes scanned for known secrets, and its record says it could not be decoded)."""
+    None when one is unknown, the body does not decode, or it decodes to more than ``limit``
+    bytes (``DECODED_LIMIT``): then it is stored as it arrived, its raw bytes scanned for known
+    secrets, and its record says it could not be decoded."""
+    try:
+        return _decoded(body, encoding, DECODED_LIMIT if limit is None else limit)
+    except (LookupError, ValueError):
+        return None
+
+
+def _decoded(body: bytes, encoding: str, limit: int) -> bytes:
+    """``decode_body``, raising LookupError for an unknown coding, TooLarge past ``limit`` and
+    ValueError for a body that does not decode."""
     for coding in reversed([c.strip() for c in encoding.split(",") if c.strip()]):
         decoder = _DECODERS.get(coding)
         if decoder is None:
-            return None
+            raise LookupError(coding)
         try:
-            body = decoder(body)
-        except (OSError, EOFError, ValueError, zlib.error, brotli.error, zstd.ZstdError):
-            return None
+            body = decoder(body, limit)
+        except TooLarge:
+            raise
+        except (OSError, EOFError, ValueError, zlib.error, brotli.error, zstd.ZstdError) as exc:
+            raise ValueError(str(exc)) from exc
     return body
 
 
-def _inflate(body: bytes) -> bytes:
+def _bounded(out: bytes, limit: int) -> bytes:
+    if len(out) > limit:
+        raise TooLarge(f"decodes to more than {limit} bytes")
+    return out
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    return _each_member(body, limit, lambda: zlib.decompressobj(zlib.MAX_WBITS | 16))
+
+
+def _unzstd(body: bytes, limit: int) -> bytes:
+    return _each_member(body, limit, zstd.ZstdDecompressor)
+
+
+def _each_member(body: bytes, limit: int, new: Callable[[], Any]) -> bytes:
+    """gzip members or zstd frames one after the other, as gzip.decompress and zstd.decompress
+    read them (zero bytes between them skipped, as gzip.decompress does), up to ``limit``."""
+    out: list[bytes] = []
+    size, data = 0, body
+    while data:
+        member = new()
+        out.append(member.decompress(data, limit + 1 - size))
+        size += len(out[-1])
+        if size > limit:
+            raise TooLarge(f"decodes to more than {limit} bytes")
+        if not member.eof:
+            raise EOFError("the body ends inside a compressed member")
+        data = member.unused_data.lstrip(b"\0")
+    return b"".join(out)
+
+
+def _inflate(body: bytes, limit: int) -> bytes:
     try:
-        return zlib.decompress(body)
+        return _inflate_with(body, limit, zlib.MAX_WBITS)
     except zlib.error:  # raw deflate, as some servers send it
-        return zlib.decompress(body, -zlib.MAX_WBITS)
+        return _inflate_with(body, limit, -zlib.MAX_WBITS)
 
 
-_DECODERS: dict[str, Callable[[bytes], bytes]] = {
-    "identity": lambda body: body, "gzip": gzip.decompress, "x-gzip": gzip.decompress,
-    "deflate": _inflate, "br": brotli.decompress, "zstd": zstd.decompress,
+def _inflate_with(body: bytes, limit: int, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    out = _bounded(inflater.decompress(body, limit + 1), limit)
+    if not inflater.eof:  # as zlib.decompress: a stream cut short is an error
+        raise zlib.error("incomplete or truncated stream")
+    return out
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    decompressor = brotli.Decompressor()
+    out = _bounded(decompressor.process(body, output_buffer_limit=limit + 1), limit)
+    if not decompressor.is_finished():  # as brotli.decompress: a stream cut short is an error
+        raise brotli.error("the stream ends before its end")
+    return out
+
+
+_DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
+    "identity": lambda body, _limit: body, "gzip": _gunzip, "x-gzip": _gunzip,
+    "deflate": _inflate, "br": _unbrotli, "zstd": _unzstd,
 }
 # Every content coding a harvest may ask for must be one redaction can see through: the crawler
 # asks for exactly these (crawler/settings.py), so no secret hides inside an encoded body.
