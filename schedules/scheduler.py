@@ -62,7 +62,7 @@ class HoldingScheduler(BackgroundScheduler):
 
 
 class CountingExecutor(ThreadPoolExecutor):
-    """A thread pool that counts the runs it holds, from submission to end, and whose.
+    """A thread pool that counts the runs it holds, each job's too, from submission to end.
 
     The count starts when the scheduler submits a run (before the job store moves the job on)
     and ends when the run has ended; the scheduler's events come later, so they cannot tell this.

@@ -400,10 +400,10 @@ def _run(conn: sqlite3.Connection, script: str) -> None:
 
 def _current(conn: sqlite3.Connection, status: os.stat_result | None) -> bool:
     """Whether the table holds every complete line of the file as it is now."""
-    row = conn.execute("SELECT inode, read_to FROM state").fetchone()
+    row = _state_row(conn)
     if status is None:
         return row is None or row[1] == 0
-    return row is not None and row[0] == status.st_ino and row[1] == status.st_size
+    return row == (status.st_ino, status.st_size)
 
 
 def _state_row(conn: sqlite3.Connection) -> tuple[int, int] | None:

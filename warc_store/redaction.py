@@ -295,8 +295,9 @@ def _decoded(body: bytes, encoding: str, limit: int) -> bytes:
     return body
 
 
-def _bounded(out: bytes, limit: int) -> bytes:
-    if len(out) > limit:
+def _bounded(out: bytes, limit: int, before: int = 0) -> bytes:
+    """``out``, unless with the ``before`` bytes decoded already it passes ``limit``."""
+    if before + len(out) > limit:
         raise TooLarge(f"decodes to more than {limit} bytes")
     return out
 
@@ -316,10 +317,8 @@ def _each_member(body: bytes, limit: int, new: Callable[[], Any]) -> bytes:
     size, data = 0, body
     while data:
         member = new()
-        out.append(member.decompress(data, limit + 1 - size))
+        out.append(_bounded(member.decompress(data, limit + 1 - size), limit, size))
         size += len(out[-1])
-        if size > limit:
-            raise TooLarge(f"decodes to more than {limit} bytes")
         if not member.eof:
             raise EOFError("the body ends inside a compressed member")
         data = member.unused_data.lstrip(b"\0")

@@ -12,7 +12,6 @@ warcio's own writer.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zlib
 from collections.abc import Mapping, Sequence
@@ -26,7 +25,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import BaseWARCWriter
 
-from warc_store.digests import RECORD_ALGORITHM, HexDigester, record_digest
+from warc_store.digests import HexDigester, record_digest
 
 WARC_VERSION = "WARC/1.1"
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -124,11 +123,11 @@ class RecordWriter(BaseWARCWriter):
         stored = b"" if record_type == "revisit" else body
         if record_type not in self.NO_PAYLOAD_DIGEST_TYPES:
             warc["WARC-Payload-Digest"] = payload_digest or record_digest(body)
-        block = hashlib.new(RECORD_ALGORITHM)
+        block = HexDigester()
         if http is not None:
             block.update(http.as_written())
         block.update(stored)
-        warc["WARC-Block-Digest"] = f"{RECORD_ALGORITHM}:{block.hexdigest()}"
+        warc["WARC-Block-Digest"] = str(block)
         # the WARC headers made here are complete (type, id, date, URI): warcio would only look
         # each one up again before taking them as they are
         return self.create_warc_record(uri, record_type, payload=io.BytesIO(stored) if stored else None,
