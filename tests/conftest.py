@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
 # Harvests in tests render no pages unless a test turns browser capture on (with --set
 # CRAWLER_BROWSER_ENABLED=true): the shared machine cannot afford Chromium for every harvest.
 os.environ.setdefault("WEIDANG_CRAWLER_BROWSER_ENABLED", "false")
+
+# A shell runs a background job (`pytest &` in a script, nohup) with Ctrl+C ignored, and every
+# program the tests start inherits that: Python then installs no KeyboardInterrupt, so the tests
+# that press Ctrl+C (SIGINT) on `weidang emulator` and `weidang demo --serve` waited forever.
+# The tests start those programs as a terminal would, with Ctrl+C reaching them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

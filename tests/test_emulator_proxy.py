@@ -87,7 +87,10 @@ def test_weidang_emulator_command_serves_until_ctrl_c(tmp_path, stop):
         assert client.world()["weibo"][1]["posts"] == 2
     # at once: while it may still be printing its help (once a clean stop lost to a busy machine)
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0  # a bound for a busy machine; idle it takes well under a second
+    try:
+        assert process.wait(timeout=60) == 0  # a bound for a busy machine; idle it takes well under a second
+    finally:
+        process.kill()  # a test that failed leaves no emulator behind (no-op once it exited)
     out = process.stdout.read()  # not communicate(): it would skip what readline buffered
     process.stdout.close()
     assert process.returncode == 0 and "Emulator stopped." in out
