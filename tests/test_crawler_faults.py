@@ -27,6 +27,9 @@ site = emulator_site(posts=20)
 archive = archive_fixture()
 
 
+REFUSAL_DELAY = 0.3  # seconds between a host's requests in the refusal tests
+
+
 def _after(site, seq: int, host: str) -> list[dict]:
     return [r for r in site.control("GET", f"/requests?host={host}") if r["seq"] > seq]
 
@@ -93,8 +96,10 @@ def test_wechat_refusals(site, archive, ret, scope, word):
 def test_no_request_after_a_refusal(site, archive, host, rule):
     # With politeness on (any delay), Scrapy hands a host's requests to the downloader one at a
     # time; with no delay at all it hands over every queued request at once (scrapy 2.19's
-    # Downloader._process_queue), so they are on the wire before any answer is read.
-    archive.settings.append("CRAWLER_DELAY_SECONDS=0.05")
+    # Downloader._process_queue), so they are on the wire before any answer is read. The refusal
+    # stops the harvest once it is read, which on a loaded machine came two 0.05 s delays after
+    # it arrived (a request went out at each): the delay is long against such a stall.
+    archive.settings.append(f"CRAWLER_DELAY_SECONDS={REFUSAL_DELAY}")
     if host == "m.weibo.cn":
         archive.add(f"weibo:{UID}")
         key = f"weibo:{UID}"
