@@ -54,7 +54,7 @@ class StoredRecord:
 
     def decoded_payload(self) -> bytes | None:
         """The HTTP body without its content codings (gzip, br...), as the client read it;
-        None when a coding is unknown or does not decode."""
+        None when a coding is unknown, does not decode, or decodes past 1 GiB (``DECODED_LIMIT``)."""
         coding = next((v for k, v in self.http_headers if k.lower() == "content-encoding"), "")
         return decode_body(self.payload, coding)
 
